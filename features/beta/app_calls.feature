@@ -1,0 +1,122 @@
+@beta
+Feature: Create call on the beta endpoint POST /beta/app/calls
+  The beta Create call page (2019): peer-to-peer VoIP calls with service-hosted and with
+  application-hosted media, and a group call with a Teams user and a phone number.
+  The beta bodies carry no "@odata.type" on the call; the service adds it. The call is
+  addressed as /beta/communications/calls/{id}, but notifications name it by `resource`
+  (/app/calls/{id}) and carry an "@odata.id" instead of a resourceUrl, and the service signs
+  each notification with a bearer token.
+
+  @p2p
+  Scenario: Peer-to-peer VoIP call with service-hosted media
+    Given the app has the permissions "Calls.Initiate.All"
+    And a call request from template "beta/p2p-service-hosted"
+    When the bot creates the call
+    Then the response status is 201
+    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "request-id" matches "#uuid"
+    And the response matches "responses/beta/call-establishing.yaml"
+    And the response matches:
+      """
+      callbackUri: https://bot.contoso.com/api/calls
+      mediaConfig:
+        "@odata.type": "#microsoft.graph.serviceHostedMediaConfig"
+        preFetchMedia:
+          - uri: https://cdn.contoso.com/beep.wav
+            resourceId: 1D6DE2D4-CD51-4309-8DAA-70768651088E
+          - uri: https://cdn.contoso.com/cool.wav
+            resourceId: 1D6DE2D4-CD51-4309-8DAA-70768651088F
+      source:
+        identity:
+          application:
+            id: 8A34A46B-3D17-4ADC-8DCE-DC4E7D572698
+        languageId: languageId-value
+        region: region-value
+      subject: Test Call
+      targets:
+        - identity:
+            user:
+              id: 550fae72-d251-43ec-868c-373732c2704f
+              tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+              displayName: Heidi Steen
+      tenantId: tenantId-value
+      chatInfo: "#null"
+      meetingInfo: "#null"
+      """
+    And the bot receives notifications in order:
+      | changeType | resource              | resourceUrl   | resourceData["@odata.type"] | resourceData["@odata.id"] | resourceData.state | resourceData.direction | resourceData["@odata.etag"] |
+      | updated    | /app/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | /app/calls/${call.id}     | establishing       | outgoing               |                             |
+      | updated    | /app/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | /app/calls/${call.id}     | established        |                        | "#string"                   |
+    And every notification has the header "Authorization" matching "#regex Bearer .+"
+    And the bot receives no further notifications within 500 ms
+
+  @p2p
+  Scenario: Peer-to-peer VoIP call with application-hosted media
+    Given the app has the permissions "Calls.Initiate.All, Calls.AccessMedia.All"
+    And a call request from template "beta/p2p-app-hosted"
+    When the bot creates the call
+    Then the response status is 201
+    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response matches "responses/beta/call-establishing.yaml"
+    And the response has:
+      | path                                    | value                                   |
+      | callbackUri                             | https://bot.contoso.com/api/calls       |
+      | mediaConfig["@odata.type"]              | "#microsoft.graph.appHostedMediaConfig" |
+      | mediaConfig.blob                        | "<media config blob>"                   |
+      | requestedModalities                     | [audio]                                 |
+      | source.identity.application.displayName | IT Bot                                  |
+      | source.identity.application.id          | 550fae72-d251-43ec-868c-373732c2704f    |
+      | targets[0].identity.user.displayName    | Heidi Steen                             |
+      | subject                                 | Test Call                               |
+      | tenantId                                | tenantId-value                          |
+    And the bot receives notifications in order:
+      | changeType | resource              | resourceData["@odata.id"] | resourceData.state | resourceData.direction | resourceData["@odata.etag"] |
+      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | establishing       | outgoing               |                             |
+      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | established        |                        | "#string"                   |
+    And every notification has the header "Authorization" matching "#regex Bearer .+"
+    And the bot receives no further notifications within 500 ms
+
+  @group
+  Scenario: Group call with service-hosted media
+    The documented permissions for this example are Calls.InitiateGroupCall.All and
+    Calls.AccessMedia.All. The body carries the chat thread of the group call but no meeting,
+    so no roster follows the call-state notifications.
+
+    Given the app has the permissions "Calls.InitiateGroupCall.All, Calls.AccessMedia.All"
+    And a call request from template "beta/group-call"
+    When the bot creates the call
+    Then the response status is 201
+    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response matches "responses/beta/call-establishing.yaml"
+    And the response matches:
+      """
+      subject: Test Call
+      callbackUri: https://bot.contoso.com/api/calls
+      tenantId: "${tenant_id}"
+      source:
+        identity:
+          application:
+            id: 8A34A46B-3D17-4ADC-8DCE-DC4E7D572698
+      targets:
+        - identity:
+            user:
+              id: 29362BD4-CD58-4ED0-A206-0E4A33DBB0B6
+              displayName: Heidi Steen
+        - identity:
+            phone:
+              displayName: "+12345678890"
+              id: "+12345678890"
+      requestedModalities:
+        - audio
+        - video
+      chatInfo:
+        threadId: "19:meeting_NTg0NmQ3NTctZDVkZC00YzRhLThmNmEtOGQ3M2E0ODdmZDZk@thread.v2"
+        messageId: "0"
+        replyChainMessageId: null
+      meetingInfo: "#null"
+      """
+    And the bot receives notifications in order:
+      | changeType | resource              | resourceData["@odata.id"] | resourceData.state |
+      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | establishing       |
+      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | established        |
+    And the bot receives no further notifications within 500 ms

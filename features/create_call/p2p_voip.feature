@@ -1,0 +1,149 @@
+@v1 @p2p
+Feature: Peer-to-peer VoIP call (v1.0 Create call, examples 1 and 2)
+  The bot calls a single Teams user ("John") through POST /v1.0/communications/calls.
+  In example 1 the service hosts the media, in example 2 the application does.
+  A peer-to-peer call gets call-state notifications only: establishing, then established.
+
+  Scenario: Example 1 - peer-to-peer VoIP call with service-hosted media
+    Given the app has the permissions "Calls.Initiate.All"
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the response status is 201
+    And the response header "Location" is "${graph}/v1.0/communications/calls/${call.id}"
+    And the response header "Content-Type" matches "#regex application/json.*"
+    And the response matches "responses/v1/call-establishing.yaml"
+    And the response matches "responses/common/app-source.yaml"
+    And the response matches "responses/common/unset-call-extras.yaml"
+    And the response has:
+      | path                                 | value                                       |
+      | tenantId                             | "${tenant_id}"                              |
+      | callbackUri                          | https://bot.contoso.com/callback            |
+      | targets[0].identity.user.id          | 112f7296-5fa4-42ca-bae8-6a692b15d4b8        |
+      | targets[0].identity.user.displayName | John                                        |
+      | requestedModalities                  | [audio]                                     |
+      | mediaConfig["@odata.type"]           | "#microsoft.graph.serviceHostedMediaConfig" |
+    And the bot receives notifications in order:
+      | changeType | resourceUrl                      | callbackUri                      | resourceData["@odata.type"] | resourceData.id | resourceData.state | resourceData.direction |
+      | updated    | /communications/calls/${call.id} | https://bot.contoso.com/callback | "#microsoft.graph.call"     | "${call.id}"    | establishing       | outgoing               |
+      | updated    | /communications/calls/${call.id} | https://bot.contoso.com/callback | "#microsoft.graph.call"     | "${call.id}"    | established        | outgoing               |
+    And the bot receives no further notifications within 500 ms
+
+  Scenario: Example 2 - peer-to-peer VoIP call with application-hosted media, full response
+    The whole documented response, with markers for what the service generates: nothing else
+    may appear in the body.
+
+    Given the app has the permissions "Calls.Initiate.All, Calls.AccessMedia.All"
+    And a call request from template "v1/p2p-voip-app-hosted"
+    When the bot creates the call
+    Then the response status is 201
+    And the response header "Location" is "${graph}/v1.0/communications/calls/${call.id}"
+    And the response header "request-id" matches "#uuid"
+    And the response header "client-request-id" matches "#uuid"
+    And the response matches exactly:
+      """
+      "@odata.type": "#microsoft.graph.call"
+      "@odata.context": "#regex https?://.+/v1[.]0/[$]metadata#app/calls/[$]entity"
+      id: "#uuid"
+      state: establishing
+      direction: outgoing
+      callbackUri: https://bot.contoso.com/callback
+      callChainId: "#uuid"
+      myParticipantId: "#uuid"
+      tenantId: "${tenant_id}"
+      source:
+        "@odata.type": "#microsoft.graph.participantInfo"
+        identity:
+          "@odata.type": "#microsoft.graph.identitySet"
+          application:
+            "@odata.type": "#microsoft.graph.identity"
+            displayName: Calling Bot
+            id: 2891555a-92ff-42e6-80fa-6e1300c6b5c6
+        region: null
+        languageId: null
+      targets:
+        - "@odata.type": "#microsoft.graph.invitationParticipantInfo"
+          identity:
+            "@odata.type": "#microsoft.graph.identitySet"
+            user:
+              "@odata.type": "#microsoft.graph.identity"
+              displayName: John
+              id: 112f7296-5fa4-42ca-bae8-6a692b15d4b8
+          endpointType: null
+          replacesCallId: null
+      requestedModalities:
+        - audio
+      mediaConfig:
+        "@odata.type": "#microsoft.graph.appHostedMediaConfig"
+        blob: "<Media Session Configuration>"
+      subject: null
+      ringingTimeoutInSeconds: null
+      mediaState: "#ignore"
+      resultInfo: null
+      answeredBy: null
+      chatInfo: null
+      meetingInfo: null
+      transcription: null
+      toneInfo: null
+      """
+    And the bot receives notifications in order:
+      """
+      - "@odata.type": "#microsoft.graph.commsNotification"
+        changeType: updated
+        resourceUrl: "/communications/calls/${call.id}"
+        callbackUri: https://bot.contoso.com/callback
+        resourceData:
+          "@odata.type": "#microsoft.graph.call"
+          state: establishing
+          direction: outgoing
+          id: "${call.id}"
+      - "@odata.type": "#microsoft.graph.commsNotification"
+        changeType: updated
+        resourceUrl: "/communications/calls/${call.id}"
+        callbackUri: https://bot.contoso.com/callback
+        resourceData:
+          "@odata.type": "#microsoft.graph.call"
+          state: established
+          direction: outgoing
+          id: "${call.id}"
+      """
+    And the bot receives no further notifications within 500 ms
+
+  Scenario: Example 1 with the callback pointed at the scenario's own inbox
+    Given the app has the permissions "Calls.Initiate.All"
+    And a call request from template "v1/p2p-voip-own-callback"
+    When the bot creates the call
+    Then the response status is 201
+    And the response header "Location" is "${graph}/v1.0/communications/calls/${call.id}"
+    And the response matches "responses/v1/call-establishing.yaml"
+    And the response has:
+      | path                        | value                                |
+      | callbackUri                 | "${callback_uri}"                    |
+      | targets[0].identity.user.id | 112f7296-5fa4-42ca-bae8-6a692b15d4b8 |
+    And the bot receives notifications in order:
+      | resourceUrl                      | callbackUri       | resourceData.id | resourceData.state | resourceData.direction |
+      | /communications/calls/${call.id} | "${callback_uri}" | "${call.id}"    | establishing       | outgoing               |
+      | /communications/calls/${call.id} | "${callback_uri}" | "${call.id}"    | established        | outgoing               |
+    And the bot receives no further notifications within 500 ms
+
+  @beta
+  Scenario: Example 1 posted to the beta endpoint /beta/communications/calls
+    The same body works on beta; the call is then addressed under /beta/ and notifications
+    keep the v1.0 shape (resourceUrl, callbackUri).
+
+    Given the app has the permissions "Calls.Initiate.All"
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call on "/beta/communications/calls"
+    Then the response status is 201
+    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response matches "responses/beta/call-establishing.yaml"
+    And the response matches "responses/common/app-source.yaml"
+    And the response has:
+      | path                                 | value                                |
+      | callbackUri                          | https://bot.contoso.com/callback     |
+      | targets[0].identity.user.id          | 112f7296-5fa4-42ca-bae8-6a692b15d4b8 |
+      | targets[0].identity.user.displayName | John                                 |
+    And the bot receives notifications in order:
+      | changeType | resourceUrl                      | resource      | resourceData.id | resourceData.state | resourceData.direction |
+      | updated    | /communications/calls/${call.id} | "#notpresent" | "${call.id}"    | establishing       | outgoing               |
+      | updated    | /communications/calls/${call.id} | "#notpresent" | "${call.id}"    | established        | outgoing               |
+    And the bot receives no further notifications within 500 ms

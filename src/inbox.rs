@@ -1,0 +1,350 @@
+//! The bot side: a callback receiver that records every notification and wakes whoever waits.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use callspec::Inbox;
+//! let inbox = Inbox::start().await;
+//! println!("callbackUri: {}", inbox.callback_uri());
+//! let log = inbox.log();
+//! let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+//! let arrived = log.wait_until(|all| all.len() >= 2, deadline).await;
+//! # }
+//! ```
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use wiremock::{matchers::any, Mock, MockServer, Request, ResponseTemplate};
+
+use crate::standin::release;
+
+/// One commsNotification as the bot received it.
+#[derive(Clone, PartialEq)]
+pub struct Received {
+    /// Arrival order across the whole inbox, from 0.
+    pub seq: usize,
+    /// Index of the POST that carried it (a POST may carry several notifications).
+    pub delivery: usize,
+    /// Request path the notification was POSTed to.
+    pub path: String,
+    /// The POST's headers, lower-case names; `authorization` is kept apart and never shown.
+    pub headers: Vec<(String, String)>,
+    authorization: Option<String>,
+    /// The commsNotification item (an element of the envelope's `value`).
+    pub item: Value,
+    /// The envelope the item came in.
+    pub envelope: Value,
+    /// The call it is about, from `resourceUrl` or `resource`.
+    pub call_id: Option<String>,
+}
+
+impl Received {
+    /// The bearer token the notification carried, if any. Never print it.
+    pub fn bearer_token(&self) -> Option<&str> {
+        self.authorization.as_deref()?.strip_prefix("Bearer ")
+    }
+
+    /// A header's value; `authorization` is shown redacted.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let name = name.to_ascii_lowercase();
+        if name == "authorization" {
+            return self.authorization.as_deref().map(redact_authorization);
+        }
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The unredacted `Authorization` header, for matching only.
+    pub fn authorization(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+
+    /// One line for messages: `updated /communications/calls/x state=established`.
+    pub fn summary(&self) -> String {
+        let change = self.item["changeType"].as_str().unwrap_or("?");
+        let resource = self.item["resourceUrl"]
+            .as_str()
+            .or_else(|| self.item["resource"].as_str())
+            .unwrap_or("?");
+        let data = &self.item["resourceData"];
+        let detail = match data {
+            Value::Array(list) => format!("{} participant(s)", list.len()),
+            _ => match data["state"].as_str() {
+                Some(state) => format!("state={state}"),
+                None => String::new(),
+            },
+        };
+        format!("{change} {resource} {detail}").trim_end().to_owned()
+    }
+}
+
+/// `Bearer eyJ...` becomes `Bearer <redacted>`.
+pub fn redact_authorization(value: &str) -> String {
+    match value.split_once(' ') {
+        Some((scheme, _)) => format!("{scheme} <redacted>"),
+        None => "<redacted>".to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Received")
+            .field("seq", &self.seq)
+            .field("path", &self.path)
+            .field(
+                "authorization",
+                &self.authorization.as_deref().map(redact_authorization),
+            )
+            .field("item", &self.item)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The call id in `/communications/calls/{id}[/...]` or `/app/calls/{id}[/...]`.
+pub fn call_id_of(resource: &str) -> Option<String> {
+    let mut parts = resource.split('/').skip_while(|p| *p != "calls");
+    parts.next()?;
+    parts.next().filter(|id| !id.is_empty()).map(str::to_owned)
+}
+
+/// What an inbox has received, in arrival order; waiters are woken on every arrival.
+#[derive(Debug)]
+pub struct NotificationLog {
+    entries: Mutex<Vec<Received>>,
+    deliveries: Mutex<usize>,
+    rejected: Mutex<Vec<String>>,
+    arrivals: watch::Sender<usize>,
+}
+
+impl Default for NotificationLog {
+    fn default() -> Self {
+        NotificationLog {
+            entries: Mutex::default(),
+            deliveries: Mutex::default(),
+            rejected: Mutex::default(),
+            arrivals: watch::Sender::new(0),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl NotificationLog {
+    /// Records one POST. A body that is not a commsNotifications envelope is refused (and
+    /// remembered, so a spec can say what went wrong).
+    pub fn record(&self, path: &str, headers: Vec<(String, String)>, body: &[u8]) -> Result<usize, String> {
+        let envelope: Value = serde_json::from_slice(body).map_err(|e| {
+            let why = format!("a POST to {path} was not JSON: {e}");
+            lock(&self.rejected).push(why.clone());
+            why
+        })?;
+        let Some(items) = envelope["value"].as_array().cloned() else {
+            let why = format!("a POST to {path} had no `value` array of notifications");
+            lock(&self.rejected).push(why.clone());
+            return Err(why);
+        };
+        let (authorization, headers): (Vec<_>, Vec<_>) =
+            headers.into_iter().partition(|(n, _)| n == "authorization");
+        let authorization = authorization.into_iter().next().map(|(_, v)| v);
+        let delivery = {
+            let mut d = lock(&self.deliveries);
+            *d += 1;
+            *d - 1
+        };
+        let mut entries = lock(&self.entries);
+        for item in items {
+            let resource = item["resourceUrl"]
+                .as_str()
+                .or_else(|| item["resource"].as_str())
+                .unwrap_or_default();
+            let seq = entries.len();
+            entries.push(Received {
+                seq,
+                delivery,
+                path: path.to_owned(),
+                headers: headers.clone(),
+                authorization: authorization.clone(),
+                call_id: call_id_of(resource),
+                item,
+                envelope: envelope.clone(),
+            });
+        }
+        let count = entries.len();
+        drop(entries);
+        self.arrivals.send_replace(count);
+        Ok(count)
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        lock(&self.entries).clone()
+    }
+
+    pub fn for_call(&self, call_id: &str) -> Vec<Received> {
+        lock(&self.entries)
+            .iter()
+            .filter(|r| r.call_id.as_deref() == Some(call_id))
+            .cloned()
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// POSTs the inbox refused, and why.
+    pub fn rejected(&self) -> Vec<String> {
+        lock(&self.rejected).clone()
+    }
+
+    /// Waits until `done` holds for what has arrived, or `deadline` passes; returns whether it
+    /// held. Woken by arrivals, never polls.
+    pub async fn wait_until(&self, done: impl Fn(&[Received]) -> bool, deadline: Instant) -> bool {
+        let mut arrivals = self.arrivals.subscribe();
+        loop {
+            if done(&lock(&self.entries)) {
+                return true;
+            }
+            match tokio::time::timeout_at(deadline, arrivals.changed()).await {
+                Ok(Ok(())) => continue,
+                // Deadline passed, or the log is gone: one last look.
+                _ => return done(&lock(&self.entries)),
+            }
+        }
+    }
+}
+
+/// A running callback receiver.
+#[derive(Debug)]
+pub struct Inbox {
+    server: Option<MockServer>,
+    log: Arc<NotificationLog>,
+    uri: String,
+}
+
+struct Recorder {
+    log: Arc<NotificationLog>,
+}
+
+impl wiremock::Respond for Recorder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        if request.method.as_str() != "POST" {
+            return ResponseTemplate::new(405);
+        }
+        let headers = request
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_ascii_lowercase(), value)
+            })
+            .collect();
+        match self.log.record(request.url.path(), headers, &request.body) {
+            // Graph expects a quick 202 Accepted from a bot.
+            Ok(_) => ResponseTemplate::new(202),
+            Err(_) => ResponseTemplate::new(400),
+        }
+    }
+}
+
+impl Inbox {
+    pub async fn start() -> Inbox {
+        let server = MockServer::builder().start().await;
+        let log = Arc::new(NotificationLog::default());
+        Mock::given(any())
+            .respond_with(Recorder { log: log.clone() })
+            .mount(&server)
+            .await;
+        Inbox {
+            uri: server.uri(),
+            server: Some(server),
+            log,
+        }
+    }
+
+    /// Base URL of the receiver.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// A callback URL on this inbox (the `${callback_uri}` of specs).
+    pub fn callback_uri(&self) -> String {
+        format!("{}/callback", self.uri)
+    }
+
+    pub fn log(&self) -> &Arc<NotificationLog> {
+        &self.log
+    }
+
+    /// Stops the receiver off the runtime's worker threads (see `StandIn::shutdown`).
+    pub fn shutdown(mut self) {
+        release(self.server.take());
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        release(self.server.take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn post(log: &NotificationLog, items: Value) -> Result<usize, String> {
+        let body = json!({ "value": items }).to_string();
+        let headers = vec![("authorization".to_owned(), "Bearer secret-token".to_owned())];
+        log.record("/callback", headers, body.as_bytes())
+    }
+
+    #[test]
+    fn call_ids_come_from_either_resource_form() {
+        assert_eq!(call_id_of("/communications/calls/abc").as_deref(), Some("abc"));
+        assert_eq!(call_id_of("/app/calls/abc/participants").as_deref(), Some("abc"));
+        assert_eq!(call_id_of("/communications/calls/"), None);
+        assert_eq!(call_id_of("/nothing"), None);
+    }
+
+    #[test]
+    fn records_items_per_call_and_hides_the_token() {
+        let log = NotificationLog::default();
+        post(&log, json!([{"resourceUrl": "/communications/calls/a", "changeType": "updated"},
+                          {"resource": "/app/calls/b", "changeType": "deleted"}]))
+        .unwrap();
+        assert_eq!(log.len(), 2);
+        let a = log.for_call("a");
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].bearer_token(), Some("secret-token"));
+        assert_eq!(a[0].header("Authorization").as_deref(), Some("Bearer <redacted>"));
+        assert!(!format!("{:?}", a[0]).contains("secret-token"));
+        assert_eq!(log.for_call("b")[0].delivery, 0);
+        assert!(post(&log, json!({"not": "a list"})).is_err());
+        assert!(log.record("/cb", vec![], b"nope").is_err());
+        assert_eq!(log.rejected().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn waiters_wake_on_arrival_and_give_up_at_the_deadline() {
+        let log = Arc::new(NotificationLog::default());
+        let writer = log.clone();
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            post(&writer, json!([{"resourceUrl": "/communications/calls/a"}])).unwrap();
+        });
+        let far = Instant::now() + std::time::Duration::from_secs(10);
+        assert!(log.wait_until(|all| all.len() == 1, far).await);
+        let soon = Instant::now() + std::time::Duration::from_millis(20);
+        assert!(!log.wait_until(|all| all.len() == 2, soon).await);
+    }
+}

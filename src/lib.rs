@@ -1,0 +1,29 @@
+//! callspec: declarative scenario tests for Microsoft Graph calling bots.
+//!
+//! The engine behind the `callspec` command, one module per concept:
+//! - `template`: YAML request templates, `${...}` interpolation that keeps types, edits by path;
+//! - `matcher`: expected-vs-actual JSON with markers (`#uuid`, `#regex ...`), every mismatch
+//!   with its JSON path;
+//! - `standin`: the Graph double (wiremock) with its call registry, simulated clock and
+//!   notification delivery;
+//! - `inbox`: the bot's callback receiver.
+//!
+//! The first two are pure (no I/O beyond reading template files); the others run servers.
+
+mod inbox;
+mod matcher;
+mod standin;
+mod template;
+
+pub use inbox::{call_id_of, redact_authorization, Inbox, NotificationLog, Received};
+pub use matcher::{check, check_at, describe, MatchMode, Mismatch};
+pub use standin::{
+    authenticate, authorize, verify_notification_token, AccessClaims, ApiVersion, AppIdentity,
+    CallKind, CallState, CallbackPolicy, Delivery, GraphError, NotificationClaims, Profile,
+    ResourceStyle, ResultInfo, SigningKey, StandIn, StandInConfig, DEFAULT_ANSWER_DELAY,
+    GRAPH_AUDIENCE, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
+};
+pub use template::{
+    interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,
+    set_path, Document, Origin, RequestTemplate, TemplateError, TemplateStore, Vars,
+};

@@ -1,0 +1,299 @@
+//! Tokens: the app-only access tokens the stand-in accepts, and the tokens it signs its
+//! notifications with. One RSA key per run, made on first use.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::calls::AppIdentity;
+use super::GraphError;
+
+/// Audience of Graph access tokens.
+pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Issuer of the tokens Graph puts on notifications.
+pub const NOTIFICATION_ISSUER: &str = "https://api.botframework.com";
+/// How long a notification token is used before a fresh one is signed.
+const NOTIFICATION_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The run's signing key and its public half as a JWK.
+pub struct SigningKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    jwk: Value,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// The key of this run, generated on first use (RSA 2048).
+    pub fn for_run() -> &'static SigningKey {
+        static KEY: OnceLock<SigningKey> = OnceLock::new();
+        KEY.get_or_init(|| SigningKey::generate().expect("RSA key generation failed"))
+    }
+
+    pub fn generate() -> Result<SigningKey, rsa::Error> {
+        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
+        let der = private
+            .to_pkcs1_der()
+            .map_err(|_| rsa::Error::Internal)?;
+        let n = private.n().to_bytes_be();
+        let e = private.e().to_bytes_be();
+        let kid = uuid::Uuid::new_v4().simple().to_string();
+        Ok(SigningKey {
+            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+            decoding: DecodingKey::from_rsa_raw_components(&n, &e),
+            jwk: json!({
+                "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+                "n": URL_SAFE_NO_PAD.encode(&n), "e": URL_SAFE_NO_PAD.encode(&e),
+            }),
+            kid,
+        })
+    }
+
+    /// The JWKS document a bot validates notification tokens against.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": [self.jwk] })
+    }
+
+    pub fn sign<T: Serialize>(&self, claims: &T) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        // Signing a serializable struct with a valid RSA key cannot fail.
+        jsonwebtoken::encode(&header, claims, &self.encoding).expect("JWT signing failed")
+    }
+
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Claims of an app-only Graph access token (the ones the stand-in looks at).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    pub aud: String,
+    pub iss: String,
+    pub tid: String,
+    pub appid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_displayname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// Delegated tokens carry scopes instead of roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+}
+
+impl AccessClaims {
+    /// An app-only token for `app` with `roles`, valid for an hour.
+    pub fn app_only(app: &AppIdentity, roles: &[String]) -> Self {
+        let now = now_secs();
+        AccessClaims {
+            aud: GRAPH_AUDIENCE.into(),
+            iss: format!("https://sts.windows.net/{}/", app.tenant_id),
+            tid: app.tenant_id.clone(),
+            appid: app.app_id.clone(),
+            app_displayname: Some(app.display_name.clone()),
+            roles: Some(roles.to_vec()),
+            scp: None,
+            iat: now,
+            nbf: now,
+            exp: now + 3600,
+        }
+    }
+
+    /// The same token, expired a while ago.
+    pub fn expired(mut self) -> Self {
+        let now = now_secs();
+        self.iat = now - 7200;
+        self.nbf = now - 7200;
+        self.exp = now - 3600;
+        self
+    }
+
+    /// A delegated token: scopes, no roles.
+    pub fn delegated(mut self) -> Self {
+        self.scp = self.roles.take().map(|r| r.join(" "));
+        self
+    }
+
+    pub fn app(&self) -> AppIdentity {
+        AppIdentity {
+            app_id: self.appid.clone(),
+            tenant_id: self.tid.clone(),
+            display_name: self
+                .app_displayname
+                .clone()
+                .unwrap_or_else(|| "Calling Bot".into()),
+        }
+    }
+}
+
+fn invalid_token(message: &str) -> GraphError {
+    GraphError::new(401, "InvalidAuthenticationToken", message)
+}
+
+/// Checks an `Authorization` header value the way Graph does and returns the token's claims.
+pub fn authenticate(authorization: Option<&str>, key: &SigningKey) -> Result<AccessClaims, GraphError> {
+    let token = authorization
+        .map(str::trim)
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .unwrap_or_default();
+    if token.is_empty() {
+        return Err(invalid_token("Access token is empty."));
+    }
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[GRAPH_AUDIENCE]);
+    validation.leeway = 0;
+    jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &validation)
+        .map(|data| data.claims)
+        .map_err(|_| invalid_token("Access token validation failure."))
+}
+
+/// Checks that the token grants `required` (and `Calls.AccessMedia.All` for app-hosted media).
+pub fn authorize(claims: &AccessClaims, required: &str, app_hosted_media: bool) -> Result<(), GraphError> {
+    let forbidden = || {
+        GraphError::new(
+            403,
+            "7504",
+            "Insufficient enterprise tenant permissions, cannot access this API.",
+        )
+    };
+    // Graph's calling APIs take application permissions only: a delegated token is refused.
+    let roles = claims.roles.as_deref().ok_or_else(forbidden)?;
+    let has = |role: &str| roles.iter().any(|r| r.eq_ignore_ascii_case(role));
+    if !has(required) || (app_hosted_media && !has("Calls.AccessMedia.All")) {
+        return Err(forbidden());
+    }
+    Ok(())
+}
+
+/// Claims of the token Graph puts on a notification.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotificationClaims {
+    pub iss: String,
+    pub aud: String,
+    pub tid: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+}
+
+/// Signs notification tokens, one per app, reused while valid (signing costs about a millisecond).
+#[derive(Debug, Default)]
+pub struct NotificationSigner {
+    cache: Mutex<HashMap<(String, String), (String, u64)>>,
+}
+
+impl NotificationSigner {
+    pub fn token_for(&self, app: &AppIdentity, key: &SigningKey) -> String {
+        let now = now_secs();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = (app.app_id.clone(), app.tenant_id.clone());
+        if let Some((token, exp)) = cache.get(&slot) {
+            if *exp > now + 60 {
+                return token.clone();
+            }
+        }
+        let exp = now + NOTIFICATION_TOKEN_LIFETIME.as_secs();
+        let token = key.sign(&NotificationClaims {
+            iss: NOTIFICATION_ISSUER.into(),
+            aud: app.app_id.clone(),
+            tid: app.tenant_id.clone(),
+            iat: now,
+            nbf: now,
+            exp,
+        });
+        cache.insert(slot, (token.clone(), exp));
+        token
+    }
+}
+
+/// Validates a notification token for `app_id` against `key`, as a bot does.
+pub fn verify_notification_token(token: &str, app_id: &str, key: &SigningKey) -> Result<NotificationClaims, String> {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[app_id]);
+    validation.set_issuer(&[NOTIFICATION_ISSUER]);
+    jsonwebtoken::decode::<NotificationClaims>(token, key.decoding_key(), &validation)
+        .map(|d| d.claims)
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> AppIdentity {
+        AppIdentity {
+            app_id: "app-1".into(),
+            tenant_id: "tenant-1".into(),
+            display_name: "Bot".into(),
+        }
+    }
+
+    fn roles(r: &[&str]) -> Vec<String> {
+        r.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn accepts_a_valid_token_and_refuses_empty_expired_and_forged_ones() {
+        let key = SigningKey::for_run();
+        let claims = AccessClaims::app_only(&app(), &roles(&["Calls.Initiate.All"]));
+        let good = format!("Bearer {}", key.sign(&claims));
+        assert_eq!(authenticate(Some(&good), key).unwrap(), claims);
+
+        let empty = authenticate(None, key).unwrap_err();
+        assert_eq!((empty.status, empty.message.as_str()), (401, "Access token is empty."));
+        let expired = format!("Bearer {}", key.sign(&claims.clone().expired()));
+        assert_eq!(authenticate(Some(&expired), key).unwrap_err().message, "Access token validation failure.");
+        let other = SigningKey::generate().unwrap();
+        let forged = format!("Bearer {}", other.sign(&claims));
+        assert_eq!(authenticate(Some(&forged), key).unwrap_err().code, "InvalidAuthenticationToken");
+        assert_eq!(authenticate(Some("Bearer not.a.jwt"), key).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn roles_decide_and_delegated_tokens_are_refused() {
+        let p2p = AccessClaims::app_only(&app(), &roles(&["Calls.Initiate.All"]));
+        assert!(authorize(&p2p, "Calls.Initiate.All", false).is_ok());
+        assert_eq!(authorize(&p2p, "Calls.Initiate.All", true).unwrap_err().code, "7504");
+        assert_eq!(authorize(&p2p, "Calls.JoinGroupCall.All", false).unwrap_err().status, 403);
+        let delegated = p2p.delegated();
+        assert!(authorize(&delegated, "Calls.Initiate.All", false).is_err());
+    }
+
+    #[test]
+    fn notification_tokens_are_reused_and_verifiable() {
+        let key = SigningKey::for_run();
+        let signer = NotificationSigner::default();
+        let first = signer.token_for(&app(), key);
+        assert_eq!(first, signer.token_for(&app(), key));
+        let claims = verify_notification_token(&first, "app-1", key).unwrap();
+        assert_eq!(claims.iss, NOTIFICATION_ISSUER);
+        assert_eq!(claims.tid, "tenant-1");
+        assert!(verify_notification_token(&first, "other-app", key).is_err());
+    }
+}

@@ -1,0 +1,377 @@
+//! Calls: the API profiles, the kinds of call, and the registry that creates and tracks them.
+//! Pure: no I/O. The router turns requests into calls to this module.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::GraphError;
+
+/// Graph API version a request used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiVersion {
+    V1,
+    Beta,
+}
+
+impl ApiVersion {
+    pub fn segment(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+/// How a call's resource is named: `/communications/calls/{id}` (notifications carry
+/// `resourceUrl`) or the old beta `/app/calls/{id}` (notifications carry `resource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceStyle {
+    Communications,
+    App,
+}
+
+/// The API profile a call was created on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Profile {
+    pub version: ApiVersion,
+    pub style: ResourceStyle,
+}
+
+impl Profile {
+    /// The resource path of a call on this profile, without the version: `/communications/calls/{id}`.
+    pub fn call_resource(&self, id: &str) -> String {
+        match self.style {
+            ResourceStyle::Communications => format!("/communications/calls/{id}"),
+            ResourceStyle::App => format!("/app/calls/{id}"),
+        }
+    }
+}
+
+/// What a create-call request asks for; decides the permission and the notification sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    PeerToPeer,
+    Group,
+    Meeting,
+    /// A meeting join whose source is a guest identity: waits in the lobby.
+    GuestMeeting,
+}
+
+impl CallKind {
+    pub fn classify(body: &Value) -> CallKind {
+        if body.get("meetingInfo").is_some_and(|m| !m.is_null()) {
+            if is_guest_source(body) {
+                CallKind::GuestMeeting
+            } else {
+                CallKind::Meeting
+            }
+        } else if body["targets"].as_array().is_some_and(|t| t.len() > 1) {
+            CallKind::Group
+        } else {
+            CallKind::PeerToPeer
+        }
+    }
+
+    /// The application permission Graph requires for this kind of call (real, singular names).
+    pub fn required_role(self) -> &'static str {
+        match self {
+            CallKind::PeerToPeer => "Calls.Initiate.All",
+            CallKind::Group => "Calls.InitiateGroupCall.All",
+            CallKind::Meeting => "Calls.JoinGroupCall.All",
+            CallKind::GuestMeeting => "Calls.JoinGroupCallAsGuest.All",
+        }
+    }
+
+    pub fn is_meeting(self) -> bool {
+        matches!(self, CallKind::Meeting | CallKind::GuestMeeting)
+    }
+}
+
+/// A guest join names the bot either as `source.identity.guest` or, in the older form, as a
+/// `source.identity.user` with `identityProvider: None`.
+fn is_guest_source(body: &Value) -> bool {
+    let identity = &body["source"]["identity"];
+    identity.get("guest").is_some_and(|g| g.is_object())
+        || identity["user"]["identityProvider"].as_str() == Some("None")
+}
+
+/// Whether the request asks for app-hosted media (which also needs `Calls.AccessMedia.All`).
+pub fn is_app_hosted_media(body: &Value) -> bool {
+    body["mediaConfig"]["@odata.type"].as_str() == Some("#microsoft.graph.appHostedMediaConfig")
+}
+
+/// The application a token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppIdentity {
+    pub app_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+}
+
+/// Where a call is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    Establishing,
+    Established,
+    Terminating,
+    Terminated,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Establishing => "establishing",
+            CallState::Established => "established",
+            CallState::Terminating => "terminating",
+            CallState::Terminated => "terminated",
+        }
+    }
+}
+
+/// One call the stand-in knows.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub id: String,
+    pub profile: Profile,
+    pub kind: CallKind,
+    pub state: CallState,
+    /// The call resource as Graph returns it (updated as the state changes).
+    pub resource: Value,
+    /// Notification etag counter (the old beta shape carries `@odata.etag`).
+    pub etag: u64,
+    /// The app that created the call: its notifications are signed for it.
+    pub app: AppIdentity,
+    /// The roster the bot is told about (meetings).
+    pub participants: Vec<Participant>,
+}
+
+/// A participant in a call's roster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Participant {
+    pub id: String,
+    pub identity: Value,
+    pub is_in_lobby: bool,
+    pub is_muted: bool,
+}
+
+impl CallRecord {
+    pub fn callback_uri(&self) -> &str {
+        self.resource["callbackUri"].as_str().unwrap_or_default()
+    }
+
+    pub fn chain_id(&self) -> &str {
+        self.resource["callChainId"].as_str().unwrap_or_default()
+    }
+
+    pub fn my_participant_id(&self) -> &str {
+        self.resource["myParticipantId"].as_str().unwrap_or_default()
+    }
+
+    pub fn set_state(&mut self, state: CallState) {
+        self.state = state;
+        self.resource["state"] = json!(state.as_str());
+        self.etag += 1;
+    }
+}
+
+/// Fields Graph generates; values a request sends for them are ignored.
+const SERVER_GENERATED: &[&str] = &[
+    "id",
+    "state",
+    "direction",
+    "callChainId",
+    "myParticipantId",
+    "@odata.context",
+    "resultInfo",
+    "answeredBy",
+    "mediaState",
+    "toneInfo",
+    "transcription",
+];
+
+/// Properties the documented responses show as null when the request did not set them.
+const NULL_EXTRAS: &[&str] = &[
+    "subject",
+    "ringingTimeoutInSeconds",
+    "mediaState",
+    "resultInfo",
+    "answeredBy",
+    "chatInfo",
+    "meetingInfo",
+    "transcription",
+    "toneInfo",
+];
+
+/// Every call one stand-in has created, by id.
+#[derive(Debug, Default)]
+pub struct CallRegistry {
+    calls: HashMap<String, CallRecord>,
+}
+
+impl CallRegistry {
+    /// Creates a call from a (validated) request body and returns its record.
+    ///
+    /// `graph_base` is the stand-in's base URL, used in `@odata.context`.
+    pub fn create(
+        &mut self,
+        request: &Map<String, Value>,
+        profile: Profile,
+        app: &AppIdentity,
+        graph_base: &str,
+    ) -> &CallRecord {
+        let id = Uuid::new_v4().to_string();
+        let mut call = Map::new();
+        call.insert("@odata.type".into(), json!("#microsoft.graph.call"));
+        for (key, value) in request {
+            if !SERVER_GENERATED.contains(&key.as_str()) {
+                call.insert(key.clone(), value.clone());
+            }
+        }
+        call.insert("state".into(), json!(CallState::Establishing.as_str()));
+        call.insert("direction".into(), json!("outgoing"));
+        call.insert("callChainId".into(), json!(Uuid::new_v4().to_string()));
+        if !call.contains_key("source") {
+            call.insert("source".into(), default_source(app));
+        }
+        if let Some(targets) = call.get_mut("targets").and_then(Value::as_array_mut) {
+            for target in targets.iter_mut().filter_map(Value::as_object_mut) {
+                target.entry("endpointType").or_insert(Value::Null);
+                target.entry("replacesCallId").or_insert(Value::Null);
+            }
+        } else {
+            call.insert("targets".into(), json!([]));
+        }
+        call.entry("tenantId").or_insert_with(|| json!(app.tenant_id));
+        call.insert("myParticipantId".into(), json!(Uuid::new_v4().to_string()));
+        call.insert("id".into(), json!(id));
+        call.insert(
+            "@odata.context".into(),
+            json!(format!(
+                "{graph_base}/{}/$metadata#app/calls/$entity",
+                profile.version.segment()
+            )),
+        );
+        for key in NULL_EXTRAS {
+            call.entry(*key).or_insert(Value::Null);
+        }
+        let resource = Value::Object(call);
+        let record = CallRecord {
+            id: id.clone(),
+            profile,
+            kind: CallKind::classify(&resource),
+            state: CallState::Establishing,
+            resource,
+            etag: 1,
+            app: app.clone(),
+            participants: Vec::new(),
+        };
+        self.calls.entry(id).or_insert(record)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&CallRecord> {
+        self.calls.get(id)
+    }
+
+    /// A call that has not ended; ended and unknown calls are both "not found" to Graph.
+    pub fn live_mut(&mut self, id: &str) -> Result<&mut CallRecord, GraphError> {
+        match self.calls.get_mut(id) {
+            Some(call) if call.state != CallState::Terminated => Ok(call),
+            _ => Err(GraphError::call_not_found()),
+        }
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut CallRecord> {
+        self.calls.get_mut(id)
+    }
+
+}
+
+fn default_source(app: &AppIdentity) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.participantInfo",
+        "identity": {
+            "@odata.type": "#microsoft.graph.identitySet",
+            "application": {
+                "@odata.type": "#microsoft.graph.identity",
+                "displayName": app.display_name,
+                "id": app.app_id,
+            }
+        },
+        "countryCode": null,
+        "endpointType": null,
+        "region": null,
+        "languageId": null,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app() -> AppIdentity {
+        AppIdentity {
+            app_id: "app-1".into(),
+            tenant_id: "tenant-1".into(),
+            display_name: "Calling Bot".into(),
+        }
+    }
+
+    const V1: Profile = Profile {
+        version: ApiVersion::V1,
+        style: ResourceStyle::Communications,
+    };
+
+    #[test]
+    fn classifies_the_documented_shapes() {
+        let p2p = json!({"targets": [{"identity": {"user": {"id": "u"}}}]});
+        let group = json!({"targets": [{}, {}], "chatInfo": {"threadId": "t"}});
+        let meeting = json!({"meetingInfo": {"organizer": {}}, "chatInfo": {}});
+        let guest = json!({"meetingInfo": {}, "source": {"identity": {"guest": {"id": "g"}}}});
+        let old_guest = json!({"meetingInfo": {}, "source": {"identity": {"user": {"identityProvider": "None"}}}});
+        assert_eq!(CallKind::classify(&p2p), CallKind::PeerToPeer);
+        assert_eq!(CallKind::classify(&group), CallKind::Group);
+        assert_eq!(CallKind::classify(&meeting), CallKind::Meeting);
+        assert_eq!(CallKind::classify(&guest), CallKind::GuestMeeting);
+        assert_eq!(CallKind::classify(&old_guest), CallKind::GuestMeeting);
+        assert_eq!(CallKind::GuestMeeting.required_role(), "Calls.JoinGroupCallAsGuest.All");
+    }
+
+    #[test]
+    fn create_adds_server_fields_and_ignores_sent_ones() {
+        let mut registry = CallRegistry::default();
+        let request = json!({
+            "callbackUri": "https://bot.contoso.com/callback",
+            "id": "client-chosen",
+            "state": "established",
+            "targets": [{"identity": {"user": {"id": "u"}}}],
+        });
+        let call = registry.create(request.as_object().unwrap(), V1, &app(), "http://g");
+        let body = &call.resource;
+        assert_ne!(body["id"], "client-chosen");
+        assert!(Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
+        assert_eq!(body["state"], "establishing");
+        assert_eq!(body["direction"], "outgoing");
+        assert_eq!(body["@odata.type"], "#microsoft.graph.call");
+        assert_eq!(body["@odata.context"], "http://g/v1.0/$metadata#app/calls/$entity");
+        assert_eq!(body["source"]["identity"]["application"]["id"], "app-1");
+        assert_eq!(body["tenantId"], "tenant-1");
+        assert_eq!(body["targets"][0]["endpointType"], Value::Null);
+        assert!(body.get("toneInfo").unwrap().is_null());
+        let id = body["id"].as_str().unwrap().to_owned();
+        assert_eq!(registry.get(&id).unwrap().kind, CallKind::PeerToPeer);
+    }
+
+    #[test]
+    fn ended_calls_are_not_found() {
+        let mut registry = CallRegistry::default();
+        let id = registry
+            .create(&Map::new(), V1, &app(), "http://g")
+            .id
+            .clone();
+        registry.live_mut(&id).unwrap().set_state(CallState::Terminated);
+        assert_eq!(registry.live_mut(&id).unwrap_err(), GraphError::call_not_found());
+        assert!(registry.live_mut("nope").is_err());
+    }
+}

@@ -1,0 +1,322 @@
+//! The stand-in's HTTP face: routes a request, runs it against the call registry, and answers
+//! with the call or a Graph error envelope. Runs inside wiremock's responder: quick and
+//! synchronous, it only schedules notification work on the timeline.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+use wiremock::{Request, ResponseTemplate};
+
+use super::auth::{authenticate, authorize, AccessClaims};
+use super::calls::{
+    is_app_hosted_media, ApiVersion, CallKind, CallRecord, CallState, Participant, Profile,
+    ResourceStyle,
+};
+use super::notifications::ChangeType;
+use super::timeline::{CallEvent, ResultInfo};
+use super::validation::validate_create;
+use super::{lock, GraphError, Shared};
+
+/// `resultInfo` of a call the bot hung up.
+pub const BOT_HUNG_UP: ResultInfo = ResultInfo {
+    code: 200,
+    subcode: 5001,
+    message: "The conversation has ended.",
+};
+
+/// The stand-in's responder.
+pub(super) struct GraphRouter {
+    shared: Arc<Shared>,
+}
+
+impl GraphRouter {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        GraphRouter { shared }
+    }
+}
+
+/// What a request asks for.
+#[derive(Debug, PartialEq)]
+enum Route {
+    Create(Profile),
+    Get(Profile, String),
+    Delete(Profile, String),
+    OpenIdConfiguration,
+    Jwks,
+    Unknown,
+}
+
+fn route(method: &str, path: &str) -> Route {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let communications = |version| Profile {
+        version,
+        style: ResourceStyle::Communications,
+    };
+    let app = Profile {
+        version: ApiVersion::Beta,
+        style: ResourceStyle::App,
+    };
+    let version = |s: &str| match s {
+        "v1.0" => Some(ApiVersion::V1),
+        "beta" => Some(ApiVersion::Beta),
+        _ => None,
+    };
+    let (profile, id) = match segments.as_slice() {
+        ["v1", ".well-known", "openidconfiguration"] if method == "GET" => {
+            return Route::OpenIdConfiguration
+        }
+        ["v1", ".well-known", "keys"] if method == "GET" => return Route::Jwks,
+        [v, "communications", "calls", rest @ ..] => match version(v) {
+            Some(v) => (communications(v), rest),
+            None => return Route::Unknown,
+        },
+        ["beta", "app", "calls", rest @ ..] => (app, rest),
+        ["beta", "applications", _, "calls", rest @ ..] => (app, rest),
+        _ => return Route::Unknown,
+    };
+    match (method, id) {
+        ("POST", []) => Route::Create(profile),
+        ("GET", [id]) => Route::Get(profile, (*id).to_owned()),
+        ("DELETE", [id]) => Route::Delete(profile, (*id).to_owned()),
+        _ => Route::Unknown,
+    }
+}
+
+/// A successful answer.
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Option<Value>,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+}
+
+fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl wiremock::Respond for GraphRouter {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let request_id = Uuid::new_v4().to_string();
+        let client_request_id = header(request, "client-request-id")
+            .map(str::to_owned)
+            .unwrap_or_else(|| Uuid::new_v4().to_string());
+        let now = SystemTime::now();
+        let mut response = match self.handle(request) {
+            Ok(reply) => {
+                let mut r = ResponseTemplate::new(reply.status);
+                for (name, value) in reply.headers {
+                    r = r.insert_header(name, value);
+                }
+                match reply.body {
+                    Some(body) => r.set_body_json(body),
+                    None => r,
+                }
+            }
+            Err(error) => {
+                let date = humantime::format_rfc3339_seconds(now).to_string();
+                let date = date.trim_end_matches('Z');
+                let mut r = ResponseTemplate::new(error.status)
+                    .set_body_json(error.body(date, &request_id, &client_request_id));
+                for (name, value) in &error.headers {
+                    r = r.insert_header(name.as_str(), value.as_str());
+                }
+                r
+            }
+        };
+        response = response
+            .insert_header("request-id", request_id.as_str())
+            .insert_header("client-request-id", client_request_id.as_str())
+            .insert_header("Date", httpdate::fmt_http_date(now).as_str());
+        response
+    }
+}
+
+impl GraphRouter {
+    fn handle(&self, request: &Request) -> Result<Reply, GraphError> {
+        match route(request.method.as_str(), request.url.path()) {
+            Route::Create(profile) => self.create(request, profile),
+            Route::Get(profile, id) => {
+                self.authenticate(request)?;
+                let registry = lock(&self.shared.registry);
+                match registry.get(&id) {
+                    Some(call) if call.state != CallState::Terminated && call.profile.style == profile.style => {
+                        Ok(Reply::json(200, call.resource.clone()))
+                    }
+                    _ => Err(GraphError::call_not_found()),
+                }
+            }
+            Route::Delete(_, id) => {
+                self.authenticate(request)?;
+                self.hang_up(&id)?;
+                Ok(Reply {
+                    status: 204,
+                    headers: Vec::new(),
+                    body: None,
+                })
+            }
+            Route::OpenIdConfiguration => Ok(Reply::json(
+                200,
+                json!({
+                    "issuer": super::NOTIFICATION_ISSUER,
+                    "jwks_uri": format!("{}/v1/.well-known/keys", self.shared.base_url),
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+                }),
+            )),
+            Route::Jwks => Ok(Reply::json(200, self.shared.key.jwks())),
+            Route::Unknown => Err(GraphError::bad_request(format!(
+                "Resource not found for the segment '{}'.",
+                request.url.path().trim_matches('/')
+            ))),
+        }
+    }
+
+    fn authenticate(&self, request: &Request) -> Result<AccessClaims, GraphError> {
+        authenticate(header(request, "authorization"), self.shared.key)
+    }
+
+    fn create(&self, request: &Request, profile: Profile) -> Result<Reply, GraphError> {
+        let claims = self.authenticate(request)?;
+        let call = validate_create(
+            header(request, "content-type"),
+            &request.body,
+            self.shared.config.callback_policy,
+        )?;
+        let body = Value::Object(call);
+        let kind = CallKind::classify(&body);
+        authorize(&claims, kind.required_role(), is_app_hosted_media(&body))?;
+        let Value::Object(call) = body else {
+            unreachable!("validate_create returns an object")
+        };
+
+        let mut registry = lock(&self.shared.registry);
+        let record = registry.create(&call, profile, &claims.app(), &self.shared.base_url);
+        let id = record.id.clone();
+        let resource = record.resource.clone();
+        let participants = initial_roster(record);
+        if let Some(record) = registry.get_mut(&id) {
+            record.participants = participants;
+        }
+        drop(registry);
+        self.plan_outgoing_call(&id, kind);
+
+        let location = format!(
+            "{}/{}/communications/calls/{id}",
+            self.shared.base_url,
+            profile.version.segment()
+        );
+        let mut reply = Reply::json(201, resource);
+        reply.headers.push(("Location", location));
+        Ok(reply)
+    }
+
+    /// The notifications Graph sends after a create: establishing now, established once the
+    /// callee answers (or the meeting takes the bot), and the roster for meetings.
+    fn plan_outgoing_call(&self, call_id: &str, kind: CallKind) {
+        let answer = self.shared.config.answer_delay;
+        let state = |state| CallEvent::State {
+            call_id: call_id.to_owned(),
+            state,
+            change: ChangeType::Updated,
+            result: None,
+        };
+        let mut timeline = lock(&self.shared.timeline);
+        timeline.schedule(std::time::Duration::ZERO, state(CallState::Establishing));
+        timeline.schedule(answer, state(CallState::Established));
+        if kind.is_meeting() {
+            timeline.schedule(
+                answer,
+                CallEvent::Roster {
+                    call_id: call_id.to_owned(),
+                },
+            );
+        }
+    }
+
+    /// DELETE: the call ends now; pending events of the call are dropped.
+    fn hang_up(&self, call_id: &str) -> Result<(), GraphError> {
+        lock(&self.shared.registry).live_mut(call_id)?;
+        let mut timeline = lock(&self.shared.timeline);
+        timeline.cancel_call(call_id);
+        let now = std::time::Duration::ZERO;
+        timeline.schedule(
+            now,
+            CallEvent::State {
+                call_id: call_id.to_owned(),
+                state: CallState::Terminating,
+                change: ChangeType::Updated,
+                result: None,
+            },
+        );
+        timeline.schedule(
+            now,
+            CallEvent::State {
+                call_id: call_id.to_owned(),
+                state: CallState::Terminated,
+                change: ChangeType::Deleted,
+                result: Some(BOT_HUNG_UP),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// Who is in the roster once a meeting takes the bot: the organizer and the bot; a guest bot
+/// sees only itself, waiting in the lobby.
+fn initial_roster(call: &CallRecord) -> Vec<Participant> {
+    let bot = Participant {
+        id: call.my_participant_id().to_owned(),
+        identity: call.resource["source"]["identity"].clone(),
+        is_in_lobby: call.kind == CallKind::GuestMeeting,
+        is_muted: false,
+    };
+    match call.kind {
+        CallKind::Meeting => {
+            let organizer = Participant {
+                id: Uuid::new_v4().to_string(),
+                identity: call.resource["meetingInfo"]["organizer"].clone(),
+                is_in_lobby: false,
+                is_muted: false,
+            };
+            vec![organizer, bot]
+        }
+        CallKind::GuestMeeting => vec![bot],
+        CallKind::PeerToPeer | CallKind::Group => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_every_documented_path() {
+        let v1 = Profile {
+            version: ApiVersion::V1,
+            style: ResourceStyle::Communications,
+        };
+        let app = Profile {
+            version: ApiVersion::Beta,
+            style: ResourceStyle::App,
+        };
+        assert_eq!(route("POST", "/v1.0/communications/calls"), Route::Create(v1));
+        assert_eq!(route("POST", "/beta/app/calls"), Route::Create(app));
+        assert_eq!(route("POST", "/beta/applications/abc/calls"), Route::Create(app));
+        assert_eq!(route("GET", "/v1.0/communications/calls/x"), Route::Get(v1, "x".into()));
+        assert_eq!(route("DELETE", "/beta/app/calls/x"), Route::Delete(app, "x".into()));
+        assert_eq!(route("POST", "/v2.0/communications/calls"), Route::Unknown);
+        assert_eq!(route("PUT", "/v1.0/communications/calls"), Route::Unknown);
+        assert_eq!(route("GET", "/v1/.well-known/keys"), Route::Jwks);
+    }
+}

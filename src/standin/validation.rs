@@ -1,0 +1,215 @@
+//! Create-call request validation: what Graph refuses, refused the same way. Pure.
+
+use serde_json::{Map, Value};
+
+use super::calls::CallKind;
+use super::GraphError;
+
+/// The most targets a group call takes.
+pub const MAX_GROUP_TARGETS: usize = 5;
+/// Largest request body the stand-in reads (the stand-in's own limit).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const MEDIA_CONFIG_TYPES: &[&str] = &[
+    "#microsoft.graph.serviceHostedMediaConfig",
+    "#microsoft.graph.appHostedMediaConfig",
+];
+const MODALITIES: &[&str] = &["audio", "video", "videoBasedScreenSharing", "data", "unknown"];
+
+/// Whether `callbackUri` may use plain http on loopback (mock mode) or must be https.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackPolicy {
+    HttpsOnly,
+    AllowLoopbackHttp,
+}
+
+/// Parses and checks a create-call body; returns the JSON object on success.
+pub fn validate_create(
+    content_type: Option<&str>,
+    body: &[u8],
+    policy: CallbackPolicy,
+) -> Result<Map<String, Value>, GraphError> {
+    let is_json = content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|ct| ct.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(GraphError::new(
+            415,
+            "UnsupportedMediaType",
+            "Content-Type must be application/json.",
+        ));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(GraphError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        ));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| GraphError::bad_request(format!("Invalid JSON in the request body: {e}.")))?;
+    let Value::Object(call) = value else {
+        return Err(GraphError::bad_request("The request body must be a JSON object."));
+    };
+    check_callback(&call, policy)?;
+    check_media(&call)?;
+    check_modalities(&call)?;
+    check_shape(&call)?;
+    Ok(call)
+}
+
+fn check_callback(call: &Map<String, Value>, policy: CallbackPolicy) -> Result<(), GraphError> {
+    let Some(uri) = call.get("callbackUri").and_then(Value::as_str).filter(|u| !u.is_empty()) else {
+        return Err(GraphError::bad_request("callbackUri is required."));
+    };
+    let url = url::Url::parse(uri)
+        .map_err(|_| GraphError::bad_request(format!("callbackUri '{uri}' is not an absolute URL.")))?;
+    let loopback = super::is_loopback(&url);
+    let allowed = url.scheme() == "https"
+        || (url.scheme() == "http" && loopback && policy == CallbackPolicy::AllowLoopbackHttp);
+    if !allowed {
+        return Err(GraphError::bad_request(format!(
+            "callbackUri '{uri}' must use https."
+        )));
+    }
+    Ok(())
+}
+
+fn check_media(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let Some(media) = call.get("mediaConfig").filter(|m| !m.is_null()) else {
+        return Err(GraphError::missing_media_config());
+    };
+    match media.get("@odata.type").and_then(Value::as_str) {
+        Some(t) if MEDIA_CONFIG_TYPES.contains(&t) => Ok(()),
+        Some(t) => Err(GraphError::bad_request(format!(
+            "Unknown mediaConfig type '{t}'."
+        ))),
+        None => Err(GraphError::bad_request("mediaConfig needs an @odata.type.")),
+    }
+}
+
+fn check_modalities(call: &Map<String, Value>) -> Result<(), GraphError> {
+    // The 2019 beta page's first example omits requestedModalities: absent means audio there.
+    let Some(modalities) = call.get("requestedModalities") else {
+        return Ok(());
+    };
+    let list = modalities.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
+        GraphError::bad_request("requestedModalities must be a non-empty array.")
+    })?;
+    for m in list {
+        match m.as_str() {
+            Some(s) if MODALITIES.contains(&s) => {}
+            _ => {
+                return Err(GraphError::bad_request(format!(
+                    "Unknown modality {m} in requestedModalities."
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_shape(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let body = Value::Object(call.clone());
+    let targets = call.get("targets").and_then(Value::as_array);
+    match CallKind::classify(&body) {
+        CallKind::Meeting | CallKind::GuestMeeting => {
+            if call.get("chatInfo").is_none_or(Value::is_null) {
+                return Err(GraphError::bad_request("Joining a meeting needs chatInfo."));
+            }
+        }
+        CallKind::PeerToPeer | CallKind::Group => {
+            let targets = targets.filter(|t| !t.is_empty()).ok_or_else(|| {
+                GraphError::bad_request("A call needs at least one target, or chatInfo and meetingInfo to join a meeting.")
+            })?;
+            if targets.len() > MAX_GROUP_TARGETS {
+                return Err(GraphError::bad_request(format!(
+                    "A group call takes at most {MAX_GROUP_TARGETS} targets; {} were given.",
+                    targets.len()
+                )));
+            }
+            for (i, target) in targets.iter().enumerate() {
+                let has_identity = target["identity"]
+                    .as_object()
+                    .is_some_and(|id| id.iter().any(|(k, v)| !k.starts_with('@') && v.is_object()));
+                if !has_identity {
+                    return Err(GraphError::bad_request(format!(
+                        "targets[{i}] has no identity."
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const JSON: Option<&str> = Some("application/json; charset=utf-8");
+
+    fn p2p() -> Value {
+        json!({
+            "callbackUri": "https://bot.contoso.com/callback",
+            "targets": [{"identity": {"user": {"id": "u"}}}],
+            "requestedModalities": ["audio"],
+            "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
+        })
+    }
+
+    fn check(body: &Value) -> Result<Map<String, Value>, GraphError> {
+        validate_create(JSON, body.to_string().as_bytes(), CallbackPolicy::AllowLoopbackHttp)
+    }
+
+    fn error_of(mut body: Value, edit: impl FnOnce(&mut Value)) -> GraphError {
+        edit(&mut body);
+        check(&body).unwrap_err()
+    }
+
+    #[test]
+    fn accepts_a_documented_request() {
+        assert!(check(&p2p()).is_ok());
+    }
+
+    #[test]
+    fn refuses_what_graph_refuses() {
+        let e = error_of(p2p(), |b| drop(b.as_object_mut().unwrap().remove("mediaConfig")));
+        assert_eq!((e.status, e.code.as_str()), (400, "8523"));
+        let e = error_of(p2p(), |b| drop(b.as_object_mut().unwrap().remove("callbackUri")));
+        assert_eq!(e.message, "callbackUri is required.");
+        let e = error_of(p2p(), |b| b["callbackUri"] = json!("http://bot.contoso.com/cb"));
+        assert!(e.message.contains("must use https"), "{e}");
+        let e = error_of(p2p(), |b| b["requestedModalities"] = json!([]));
+        assert!(e.message.contains("non-empty"), "{e}");
+        let e = error_of(p2p(), |b| b["requestedModalities"] = json!(["smell"]));
+        assert!(e.message.contains("Unknown modality"), "{e}");
+        let e = error_of(p2p(), |b| b["mediaConfig"]["@odata.type"] = json!("#x"));
+        assert!(e.message.contains("Unknown mediaConfig"), "{e}");
+        let e = error_of(p2p(), |b| b["targets"] = json!([]));
+        assert!(e.message.contains("at least one target"), "{e}");
+        let e = error_of(p2p(), |b| b["targets"] = json!([{"identity": {}}]));
+        assert_eq!(e.message, "targets[0] has no identity.");
+        let six = Value::Array(vec![json!({"identity": {"user": {"id": "u"}}}); 6]);
+        let e = error_of(p2p(), |b| b["targets"] = six);
+        assert!(e.message.contains("at most 5"), "{e}");
+        let e = error_of(p2p(), |b| b["meetingInfo"] = json!({"organizer": {}}));
+        assert!(e.message.contains("chatInfo"), "{e}");
+    }
+
+    #[test]
+    fn loopback_http_only_when_allowed_and_bad_bodies_get_errors() {
+        let mut body = p2p();
+        body["callbackUri"] = json!("http://127.0.0.1:8080/cb");
+        assert!(check(&body).is_ok());
+        let strict = validate_create(JSON, body.to_string().as_bytes(), CallbackPolicy::HttpsOnly);
+        assert!(strict.is_err());
+        let e = validate_create(Some("text/plain"), b"{}", CallbackPolicy::HttpsOnly).unwrap_err();
+        assert_eq!(e.status, 415);
+        let e = validate_create(JSON, b"{not json", CallbackPolicy::HttpsOnly).unwrap_err();
+        assert!(e.message.starts_with("Invalid JSON"), "{e}");
+        let e = validate_create(JSON, b"[1]", CallbackPolicy::HttpsOnly).unwrap_err();
+        assert_eq!(e.status, 400);
+    }
+}

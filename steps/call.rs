@@ -1,0 +1,93 @@
+//! Steps where the bot calls the API: create, get, hang up.
+
+use anyhow::{Context as _, Result};
+use cucumber::when;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::text;
+use crate::world::CallWorld;
+
+/// Where a create goes when neither the template nor the step names a path.
+const DEFAULT_CREATE_PATH: &str = "/v1.0/communications/calls";
+
+/// `When the bot creates the call`: POSTs the request to the template's `path`.
+#[when("the bot creates the call")]
+async fn create(world: &mut CallWorld) -> Result<()> {
+    let path = pending_path(world)?;
+    create_on(world, path).await
+}
+
+/// `When the bot creates the call on "/beta/communications/calls"`.
+#[when(expr = "the bot creates the call on {string}")]
+async fn create_on_path(world: &mut CallWorld, path: String) -> Result<()> {
+    let path = text(world, &path)?;
+    create_on(world, path).await
+}
+
+fn pending_path(world: &CallWorld) -> Result<String> {
+    let request = world.request.as_ref().context(
+        "there is no request to send: start with \"Given a call request from template ...\"",
+    )?;
+    Ok(request
+        .template
+        .path
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CREATE_PATH.to_owned()))
+}
+
+async fn create_on(world: &mut CallWorld, path: String) -> Result<()> {
+    let request = world.request.as_ref().context(
+        "there is no request to send: start with \"Given a call request from template ...\"",
+    )?;
+    let body = request.render(&world.vars)?;
+    world.send(Method::POST, &path, Some(&body)).await?;
+    capture_created_call(world);
+    Ok(())
+}
+
+/// After a 201, the call is captured: `${call.id}`, `${call.location}` and any field by path.
+fn capture_created_call(world: &mut CallWorld) {
+    let Some(answer) = world.response.as_ref().filter(|a| a.status == 201) else {
+        return;
+    };
+    let mut call = answer.body.clone();
+    if let (Value::Object(fields), Some(location)) = (&mut call, answer.header("location")) {
+        fields.insert("location".into(), json!(location));
+    }
+    world.call_id = call["id"].as_str().map(str::to_owned);
+    world.matched = 0;
+    world.vars.insert("call".into(), call);
+}
+
+/// The created call's URL, from its `Location`.
+fn call_url(world: &CallWorld) -> Result<String> {
+    let call = world.vars.get("call").context(
+        "no call has been created yet: \"When the bot creates the call\" must succeed first",
+    )?;
+    call["location"]
+        .as_str()
+        .map(str::to_owned)
+        .context("the create response had no Location header")
+}
+
+/// `When the bot gets the call`: GET on the call's Location.
+#[when("the bot gets the call")]
+async fn get_call(world: &mut CallWorld) -> Result<()> {
+    let url = call_url(world)?;
+    world.send(Method::GET, &url, None).await
+}
+
+/// `When the bot hangs up`: DELETE on the call's Location.
+#[when("the bot hangs up")]
+async fn hang_up(world: &mut CallWorld) -> Result<()> {
+    let url = call_url(world)?;
+    world.send(Method::DELETE, &url, None).await
+}
+
+/// `When the bot gets "/v1.0/communications/calls/${call.id}"`: any GET, for error specs.
+#[when(expr = "the bot gets {string}")]
+async fn get_path(world: &mut CallWorld, path: String) -> Result<()> {
+    let path = text(world, &path)?;
+    world.send(Method::GET, &path, None).await
+}

@@ -1,0 +1,214 @@
+//! Steps that check the notifications the bot receives at its callback.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use callspec::{check, check_at, describe, verify_notification_token, MatchMode, Received};
+use cucumber::{gherkin::Step, then};
+use serde_json::Value;
+
+use crate::support::{docstring, duration, patterns_from_table, text};
+use crate::world::{CallWorld, MockEnv, DEFAULT_NOTIFICATION_WAIT};
+
+/// The notifications of the scenario's call (all of them before any call exists).
+fn received(env: &MockEnv, call: Option<&str>) -> Vec<Received> {
+    match call {
+        Some(id) => env.inbox.log().for_call(id),
+        None => env.inbox.log().all(),
+    }
+}
+
+/// Lets simulated time run until `need` notifications have arrived or `window` has passed.
+async fn collect(env: &MockEnv, call: Option<&str>, need: usize, window: Duration) -> Vec<Received> {
+    let limit = env.standin.now() + window;
+    while received(env, call).len() < need {
+        if env.standin.deliver_next(limit).await.is_none() {
+            break;
+        }
+    }
+    received(env, call)
+}
+
+fn listing(items: &[Received]) -> String {
+    if items.is_empty() {
+        return "  (none)".to_owned();
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("  {}. {}", i + 1, r.summary()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Deliveries the bot did not accept, for failure messages.
+fn failed_deliveries(env: &MockEnv) -> String {
+    let failed: Vec<String> = env
+        .standin
+        .deliveries()
+        .into_iter()
+        .filter(|d| !matches!(d.outcome, Ok(200..=299)))
+        .map(|d| match d.outcome {
+            Ok(status) => format!("  POST {} answered {status}", d.sent_to),
+            Err(e) => format!("  POST {} failed: {e}", d.sent_to),
+        })
+        .collect();
+    if failed.is_empty() {
+        String::new()
+    } else {
+        format!("\ndeliveries the bot did not accept:\n{}", failed.join("\n"))
+    }
+}
+
+fn ms(d: Duration) -> u128 {
+    d.as_millis()
+}
+
+async fn expect_in_order(world: &mut CallWorld, patterns: Vec<Value>, window: Duration) -> Result<()> {
+    let env = world.env()?;
+    let call = world.call_id.clone();
+    let start = world.matched;
+    let need = start + patterns.len();
+    let arrived = collect(env, call.as_deref(), need, window).await;
+    let fresh = &arrived[start.min(arrived.len())..];
+    let whose = call.as_deref().map(|id| format!(" for call {id}")).unwrap_or_default();
+    if fresh.len() < patterns.len() {
+        bail!(
+            "expected {} notification{}{whose}, {} arrived within {} ms (simulated time); arrived:\n{}{}",
+            patterns.len(),
+            if patterns.len() == 1 { "" } else { "s" },
+            fresh.len(),
+            ms(window),
+            listing(fresh),
+            failed_deliveries(env)
+        );
+    }
+    for (i, (pattern, got)) in patterns.iter().zip(fresh).enumerate() {
+        let root = format!("notification {}", start + i + 1);
+        let mismatches = check_at(&root, pattern, &got.item, MatchMode::Subset);
+        if mismatches.is_empty() {
+            continue;
+        }
+        let elsewhere = fresh
+            .iter()
+            .position(|other| check(pattern, &other.item, MatchMode::Subset).is_empty());
+        let hint = match elsewhere {
+            Some(j) => format!(
+                "\nwrong order: expected notification {} arrived as notification {}",
+                start + i + 1,
+                start + j + 1
+            ),
+            None => String::new(),
+        };
+        bail!(
+            "notification {} does not match{hint}:\n{}\narrived in this order:\n{}",
+            start + i + 1,
+            describe(pattern, &got.item, &mismatches),
+            listing(fresh)
+        );
+    }
+    world.matched = need;
+    Ok(())
+}
+
+/// The optional `within N unit` of a step (cucumber passes an unmatched group as "").
+fn wait_of(amount: &str, unit: &str) -> Result<Duration> {
+    if amount.is_empty() {
+        return Ok(DEFAULT_NOTIFICATION_WAIT);
+    }
+    duration(amount.parse()?, unit)
+}
+
+/// `Then the bot receives notifications in order:` with a table whose header row names paths
+/// into each notification, or a docstring with a YAML list of notification patterns.
+/// Optionally `... in order within 2 seconds:`.
+#[then(regex = r"^the bot receives notifications in order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?:$")]
+async fn in_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
+    let window = wait_of(&amount, &unit)?;
+    let patterns = if step.table.is_some() {
+        patterns_from_table(world, step)?
+    } else {
+        match docstring(world, step)? {
+            Value::Array(list) => list,
+            other => vec![other],
+        }
+    };
+    expect_in_order(world, patterns, window).await
+}
+
+/// `Then the bot receives notifications in order from "notifications/v1/meeting-join.yaml"`.
+#[then(regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?$"#)]
+async fn in_order_from_file(
+    world: &mut CallWorld,
+    file: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let window = wait_of(&amount, &unit)?;
+    let patterns = match world.templates.document(&file)?.render(&world.vars)? {
+        Value::Array(list) => list,
+        _ => bail!("{file} must hold a YAML list of notification patterns"),
+    };
+    expect_in_order(world, patterns, window).await
+}
+
+/// `Then the bot receives no further notifications within 500 ms`: simulated time runs on by
+/// that much and nothing beyond what earlier steps matched may arrive.
+#[then(regex = r"^the bot receives no further notifications within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?)$")]
+async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let window = duration(amount.parse()?, &unit)?;
+    let env = world.env()?;
+    env.standin.advance(window).await;
+    let all = received(env, world.call_id.as_deref());
+    if all.len() > world.matched {
+        bail!(
+            "expected no further notifications within {} ms, but {} more arrived:\n{}",
+            ms(window),
+            all.len() - world.matched,
+            listing(&all[world.matched..])
+        );
+    }
+    Ok(())
+}
+
+/// `Then every notification has the header "Authorization" matching "#regex Bearer .+"`.
+#[then(expr = "every notification has the header {string} matching {string}")]
+fn every_header(world: &mut CallWorld, name: String, pattern: String) -> Result<()> {
+    let expected = Value::String(text(world, &pattern)?);
+    let all = received(world.env()?, world.call_id.as_deref());
+    if all.is_empty() {
+        bail!("no notification has arrived to check the {name} header of");
+    }
+    for (i, r) in all.iter().enumerate() {
+        let is_auth = name.eq_ignore_ascii_case("authorization");
+        let actual = if is_auth { r.authorization().map(str::to_owned) } else { r.header(&name) };
+        let Some(actual) = actual else {
+            bail!("notification {} has no {name} header ({})", i + 1, r.summary());
+        };
+        if !check(&expected, &Value::String(actual.clone()), MatchMode::Subset).is_empty() {
+            let shown = if is_auth { callspec::redact_authorization(&actual) } else { actual };
+            bail!("notification {}: header {name} is \"{shown}\", expected {pattern}", i + 1);
+        }
+    }
+    Ok(())
+}
+
+/// `Then every notification carries a token signed for the app`: RS256, issuer
+/// `https://api.botframework.com`, audience the app id, checked against the stand-in's key.
+#[then("every notification carries a token signed for the app")]
+fn signed_for_app(world: &mut CallWorld) -> Result<()> {
+    let env = world.env()?;
+    let all = received(env, world.call_id.as_deref());
+    if all.is_empty() {
+        bail!("no notification has arrived to check the token of");
+    }
+    for (i, r) in all.iter().enumerate() {
+        let Some(token) = r.bearer_token() else {
+            bail!("notification {} carries no bearer token ({})", i + 1, r.summary());
+        };
+        if let Err(e) = verify_notification_token(token, &world.app.app_id, env.standin.signing_key()) {
+            bail!("notification {}: its token is not valid for app {}: {e}", i + 1, world.app.app_id);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Steps that build the request: a template, variables, and edits by path.
+
+use anyhow::{Context as _, Result};
+use callspec::parse_scalar;
+use cucumber::{gherkin::Step, given};
+
+use crate::support::{rows, value};
+use crate::world::{CallWorld, Edit, PendingRequest};
+
+/// `Given a call request from template "v1/p2p-voip-service-hosted"`: loads
+/// `scenarios/requests/v1/p2p-voip-service-hosted.yaml` (the nearest `scenarios/` folder up
+/// from the feature file that has it).
+#[given(expr = "a call request from template {string}")]
+fn from_template(world: &mut CallWorld, name: String) -> Result<()> {
+    let template = world.templates.request(&name)?;
+    world.request = Some(PendingRequest {
+        template,
+        edits: Vec::new(),
+    });
+    Ok(())
+}
+
+/// `Given the variables:` with a `| name | value |` table; values are read as YAML.
+#[given("the variables:")]
+fn variables(world: &mut CallWorld, step: &Step) -> Result<()> {
+    for row in rows(step, 2, "| name | value |")? {
+        let v = value(world, &row[1]).with_context(|| format!("variable \"{}\"", row[0]))?;
+        world.vars.insert(row[0].trim().to_owned(), v);
+    }
+    Ok(())
+}
+
+/// `Given the variable "callee_id" is "abc"`.
+#[given(expr = "the variable {string} is {string}")]
+fn variable(world: &mut CallWorld, name: String, raw: String) -> Result<()> {
+    let v = value(world, &raw)?;
+    world.vars.insert(name, v);
+    Ok(())
+}
+
+fn pending(world: &mut CallWorld) -> Result<&mut PendingRequest> {
+    world.request.as_mut().context(
+        "there is no request to change: start with \"Given a call request from template ...\"",
+    )
+}
+
+/// `Given the request sets:` with a `| path | value |` table; values are read as YAML.
+#[given("the request sets:")]
+fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
+    let edits = rows(step, 2, "| path | value |")?
+        .into_iter()
+        .map(|row| Edit::Set {
+            path: row[0].trim().to_owned(),
+            value: parse_scalar(&row[1]),
+        })
+        .collect::<Vec<_>>();
+    pending(world)?.edits.extend(edits);
+    Ok(())
+}
+
+/// `Given the request sets "source.region" to "emea"`; the value is read as YAML.
+#[given(expr = "the request sets {string} to {string}")]
+fn sets_one(world: &mut CallWorld, path: String, raw: String) -> Result<()> {
+    let value = parse_scalar(&raw);
+    pending(world)?.edits.push(Edit::Set { path, value });
+    Ok(())
+}
+
+/// `Given the request removes "source.region"`.
+#[given(expr = "the request removes {string}")]
+fn removes(world: &mut CallWorld, path: String) -> Result<()> {
+    pending(world)?.edits.push(Edit::Remove { path });
+    Ok(())
+}

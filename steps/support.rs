@@ -1,0 +1,82 @@
+//! Helpers the step files share: reading step arguments, tables and docstrings.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context as _, Result};
+use callspec::{interpolate, interpolate_str, parse_scalar, render_text, set_path, Origin};
+use cucumber::gherkin::Step;
+use serde_json::Value;
+
+use crate::world::CallWorld;
+
+/// A step argument with `${...}` filled in, as text.
+pub fn text(world: &CallWorld, raw: &str) -> Result<String> {
+    Ok(match interpolate_str(raw, &world.vars)? {
+        Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
+
+/// A table cell or argument read as YAML (numbers, null, lists), then interpolated.
+pub fn value(world: &CallWorld, raw: &str) -> Result<Value> {
+    Ok(interpolate(&parse_scalar(raw), &world.vars)?)
+}
+
+/// The step's docstring parsed as YAML and interpolated; errors point into the feature file.
+pub fn docstring(world: &CallWorld, step: &Step) -> Result<Value> {
+    let Some(doc) = step.docstring.as_deref() else {
+        bail!("this step needs a docstring (a \"\"\" block) under it");
+    };
+    let file = world.feature.clone().unwrap_or_default();
+    // The docstring's text starts on the line after the opening quotes.
+    let origin = Origin::new(file, step.position.line + 1);
+    Ok(render_text(doc, &origin, &world.vars)?)
+}
+
+/// Rows of a `| name | value |`-style table, header row skipped (it must have `width` columns).
+pub fn rows(step: &Step, width: usize, header: &str) -> Result<Vec<Vec<String>>> {
+    let Some(table) = step.table.as_ref() else {
+        bail!("this step needs a table: {header}");
+    };
+    let mut rows = table.rows.iter();
+    let head = rows.next().map(|r| r.len()).unwrap_or_default();
+    if head != width {
+        bail!("the table must have {width} columns: {header}");
+    }
+    Ok(rows.cloned().collect())
+}
+
+/// A table whose header row names JSON paths: each row becomes one pattern object with the
+/// row's cells set at those paths (empty cells are left out, so they are not checked).
+pub fn patterns_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Value>> {
+    let Some(table) = step.table.as_ref() else {
+        bail!("this step needs a table or a docstring");
+    };
+    let Some((header, body)) = table.rows.split_first() else {
+        bail!("the table is empty");
+    };
+    let mut patterns = Vec::new();
+    for (r, row) in body.iter().enumerate() {
+        let mut pattern = Value::Object(Default::default());
+        for (path, cell) in header.iter().zip(row) {
+            if cell.trim().is_empty() {
+                continue;
+            }
+            let cell_value = value(world, cell).with_context(|| format!("table row {}, column \"{path}\"", r + 1))?;
+            set_path(&mut pattern, path.trim(), cell_value)
+                .with_context(|| format!("table column \"{path}\""))?;
+        }
+        patterns.push(pattern);
+    }
+    Ok(patterns)
+}
+
+/// `500 ms`, `2 s`, `3 seconds`, `1 minute`.
+pub fn duration(amount: u64, unit: &str) -> Result<Duration> {
+    Ok(match unit {
+        "ms" | "millisecond" | "milliseconds" => Duration::from_millis(amount),
+        "s" | "second" | "seconds" => Duration::from_secs(amount),
+        "minute" | "minutes" => Duration::from_secs(amount * 60),
+        other => bail!("unknown time unit \"{other}\": use ms, seconds or minutes"),
+    })
+}

@@ -1,0 +1,267 @@
+//! The World: everything one scenario owns. Small on purpose: the engine lives in `src/`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use callspec::{
+    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, RequestTemplate,
+    StandIn, StandInConfig, TemplateStore, Vars,
+};
+use serde_json::{json, Value};
+
+/// The app the scenario's bot is, by default the "Calling Bot" of the Graph docs.
+pub const DEFAULT_APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
+pub const DEFAULT_TENANT_ID: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
+/// Every calling permission: a scenario that does not name its permissions has them all.
+pub const ALL_CALLING_ROLES: &[&str] = &[
+    "Calls.Initiate.All",
+    "Calls.InitiateGroupCall.All",
+    "Calls.JoinGroupCall.All",
+    "Calls.JoinGroupCallAsGuest.All",
+    "Calls.AccessMedia.All",
+];
+/// How long a notification step waits by default (simulated time in mock mode).
+pub const DEFAULT_NOTIFICATION_WAIT: Duration = Duration::from_secs(30);
+
+/// Settings of the whole run, set once by `main` before any scenario starts.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Wall-time bound on one HTTP request to the stand-in.
+    pub request_timeout: Duration,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+static SETTINGS: OnceLock<RunSettings> = OnceLock::new();
+
+pub fn settings() -> &'static RunSettings {
+    SETTINGS.get_or_init(RunSettings::default)
+}
+
+pub fn init_settings(settings: RunSettings) {
+    // A second call (tests running main twice) keeps the first settings.
+    let _ = SETTINGS.set(settings);
+}
+
+/// One HTTP client for the whole run.
+pub fn http() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(settings().request_timeout)
+            .build()
+            .expect("an HTTP client with a timeout builds")
+    })
+}
+
+/// The Graph side and the bot side of one scenario.
+#[derive(Debug)]
+pub struct MockEnv {
+    pub standin: StandIn,
+    pub inbox: Inbox,
+}
+
+/// A change a step makes to the templated request, applied when the request is sent.
+#[derive(Debug, Clone)]
+pub enum Edit {
+    /// Set the value (read as YAML, `${...}` filled in at send time) at a path.
+    Set { path: String, value: Value },
+    Remove { path: String },
+}
+
+/// The request being built: a template and the edits steps made to it. Rendered when it is
+/// sent, so variables given after the template step still count.
+#[derive(Debug, Clone)]
+pub struct PendingRequest {
+    pub template: RequestTemplate,
+    pub edits: Vec<Edit>,
+}
+
+impl PendingRequest {
+    /// The request body: the template rendered with `vars`, then the edits in order.
+    pub fn render(&self, vars: &Vars) -> Result<Value> {
+        let mut body = self.template.render(vars)?;
+        for edit in &self.edits {
+            match edit {
+                Edit::Set { path, value } => {
+                    let value = interpolate(value, vars)?;
+                    set_path(&mut body, path, value)?;
+                }
+                Edit::Remove { path } => {
+                    remove_path(&mut body, path)?;
+                }
+            }
+        }
+        Ok(body)
+    }
+}
+
+/// An HTTP answer the bot got.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    pub method: String,
+    pub url: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// The body as JSON (`Null` when empty or not JSON; `text` keeps it as sent).
+    pub body: Value,
+    pub text: String,
+}
+
+impl HttpAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What a token looks like, for specs about authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Valid,
+    Missing,
+    Expired,
+    Delegated,
+}
+
+#[derive(Debug, cucumber::World)]
+#[world(init = Self::new)]
+pub struct CallWorld {
+    /// The feature file the scenario comes from: templates are looked up from there.
+    pub feature: Option<PathBuf>,
+    pub templates: TemplateStore,
+    pub env: Option<MockEnv>,
+    pub vars: Vars,
+    pub app: AppIdentity,
+    pub roles: Vec<String>,
+    pub token: TokenKind,
+    pub request: Option<PendingRequest>,
+    pub response: Option<HttpAnswer>,
+    /// The call the scenario talks about (the last one created).
+    pub call_id: Option<String>,
+    /// How many of the call's notifications earlier steps have already matched.
+    pub matched: usize,
+}
+
+impl CallWorld {
+    fn new() -> Self {
+        CallWorld {
+            feature: None,
+            templates: TemplateStore::new([PathBuf::from("scenarios")]),
+            env: None,
+            vars: Vars::new(),
+            app: AppIdentity {
+                app_id: DEFAULT_APP_ID.into(),
+                tenant_id: DEFAULT_TENANT_ID.into(),
+                display_name: "Calling Bot".into(),
+            },
+            roles: ALL_CALLING_ROLES.iter().map(|r| r.to_string()).collect(),
+            token: TokenKind::Valid,
+            request: None,
+            response: None,
+            call_id: None,
+            matched: 0,
+        }
+    }
+
+    /// Starts the scenario's own stand-in and inbox (before its first step).
+    pub async fn begin(&mut self, feature: Option<PathBuf>) {
+        if let Some(path) = &feature {
+            self.templates = TemplateStore::for_feature(path);
+        }
+        self.feature = feature;
+        let inbox = Inbox::start().await;
+        let standin = StandIn::start(StandInConfig::default().route_callbacks_to(inbox.uri())).await;
+        self.vars.insert("graph".into(), json!(standin.uri()));
+        self.vars.insert("callback_uri".into(), json!(inbox.callback_uri()));
+        self.vars.insert("app_id".into(), json!(self.app.app_id));
+        self.vars.insert("tenant_id".into(), json!(self.app.tenant_id));
+        self.env = Some(MockEnv { standin, inbox });
+    }
+
+    /// Releases the scenario's servers off the runner task (see `StandIn::shutdown`).
+    pub fn finish(&mut self) {
+        if let Some(env) = self.env.take() {
+            env.standin.shutdown();
+            env.inbox.shutdown();
+        }
+    }
+
+    pub fn env(&self) -> Result<&MockEnv> {
+        self.env
+            .as_ref()
+            .ok_or_else(|| anyhow!("the scenario's stand-in is not running"))
+    }
+
+    pub fn response(&self) -> Result<&HttpAnswer> {
+        self.response
+            .as_ref()
+            .ok_or_else(|| anyhow!("no request has been sent yet: a \"When the bot ...\" step must come first"))
+    }
+
+    /// The `Authorization` header the bot sends, per the scenario's token settings.
+    fn authorization(&self) -> Result<Option<String>> {
+        let env = self.env()?;
+        let claims = AccessClaims::app_only(&self.app, &self.roles);
+        let claims = match self.token {
+            TokenKind::Missing => return Ok(None),
+            TokenKind::Valid => claims,
+            TokenKind::Expired => claims.expired(),
+            TokenKind::Delegated => claims.delegated(),
+        };
+        Ok(Some(format!("Bearer {}", env.standin.token(&claims))))
+    }
+
+    /// Sends a request to the stand-in and keeps the answer as "the response".
+    pub async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<()> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            if !path.starts_with('/') {
+                bail!("the API path \"{path}\" must start with /");
+            }
+            format!("{}{path}", self.env()?.standin.uri())
+        };
+        let mut request = http().request(method.clone(), &url);
+        if let Some(auth) = self.authorization()? {
+            request = request.header("Authorization", auth);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("{method} {path} got no answer"))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let text = response
+            .text()
+            .await
+            .with_context(|| format!("reading the answer to {method} {path}"))?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        self.response = Some(HttpAnswer {
+            method: method.to_string(),
+            url,
+            status,
+            headers,
+            body,
+            text,
+        });
+        Ok(())
+    }
+}
