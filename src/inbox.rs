@@ -78,7 +78,9 @@ impl Received {
                 None => String::new(),
             },
         };
-        format!("{change} {resource} {detail}").trim_end().to_owned()
+        format!("{change} {resource} {detail}")
+            .trim_end()
+            .to_owned()
     }
 }
 
@@ -138,7 +140,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl NotificationLog {
     /// Records one POST. A body that is not a commsNotifications envelope is refused (and
     /// remembered, so a spec can say what went wrong).
-    pub fn record(&self, path: &str, headers: Vec<(String, String)>, body: &[u8]) -> Result<usize, String> {
+    pub fn record(
+        &self,
+        path: &str,
+        headers: Vec<(String, String)>,
+        body: &[u8],
+    ) -> Result<usize, String> {
         let envelope: Value = serde_json::from_slice(body).map_err(|e| {
             let why = format!("a POST to {path} was not JSON: {e}");
             lock(&self.rejected).push(why.clone());
@@ -310,8 +317,14 @@ mod tests {
 
     #[test]
     fn call_ids_come_from_either_resource_form() {
-        assert_eq!(call_id_of("/communications/calls/abc").as_deref(), Some("abc"));
-        assert_eq!(call_id_of("/app/calls/abc/participants").as_deref(), Some("abc"));
+        assert_eq!(
+            call_id_of("/communications/calls/abc").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            call_id_of("/app/calls/abc/participants").as_deref(),
+            Some("abc")
+        );
         assert_eq!(call_id_of("/communications/calls/"), None);
         assert_eq!(call_id_of("/nothing"), None);
     }
@@ -319,14 +332,20 @@ mod tests {
     #[test]
     fn records_items_per_call_and_hides_the_token() {
         let log = NotificationLog::default();
-        post(&log, json!([{"resourceUrl": "/communications/calls/a", "changeType": "updated"},
-                          {"resource": "/app/calls/b", "changeType": "deleted"}]))
+        post(
+            &log,
+            json!([{"resourceUrl": "/communications/calls/a", "changeType": "updated"},
+                          {"resource": "/app/calls/b", "changeType": "deleted"}]),
+        )
         .unwrap();
         assert_eq!(log.len(), 2);
         let a = log.for_call("a");
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].bearer_token(), Some("secret-token"));
-        assert_eq!(a[0].header("Authorization").as_deref(), Some("Bearer <redacted>"));
+        assert_eq!(
+            a[0].header("Authorization").as_deref(),
+            Some("Bearer <redacted>")
+        );
         assert!(!format!("{:?}", a[0]).contains("secret-token"));
         assert_eq!(log.for_call("b")[0].delivery, 0);
         assert!(post(&log, json!({"not": "a list"})).is_err());

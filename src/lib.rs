@@ -16,7 +16,7 @@ mod standin;
 mod template;
 
 pub use inbox::{call_id_of, redact_authorization, Inbox, NotificationLog, Received};
-pub use matcher::{check, check_at, describe, MatchMode, Mismatch};
+pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
 pub use standin::{
     authenticate, authorize, verify_notification_token, AccessClaims, ApiVersion, AppIdentity,
     CallKind, CallState, CallbackPolicy, Delivery, GraphError, NotificationClaims, Profile,

@@ -97,6 +97,21 @@ pub fn check_at(root: &str, expected: &Value, actual: &Value, mode: MatchMode) -
     out
 }
 
+/// Checks each `(path, pattern)` pair against the value at that path of `actual` (paths as in
+/// [`crate::lookup`]: `resourceData[0].isInLobby`, `mediaConfig["@odata.type"]`). A path that
+/// leads nowhere is an absent value, so `#notpresent`, `#ignore` and `##<marker>` work. Objects
+/// compare as [`MatchMode::Subset`]. Mismatch paths read `<root>.<path>`.
+#[must_use]
+pub fn check_fields(root: &str, fields: &[(String, Value)], actual: &Value) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    for (path, pattern) in fields {
+        let shown = format!("{root}.{}", path.trim_start_matches("$."));
+        let found = crate::template::lookup(actual, path);
+        check_node(pattern, found, &shown, MatchMode::Subset, &mut out);
+    }
+    out
+}
+
 /// Multi-line failure text: one line per mismatch, then a line diff (`-` expected, `+` actual,
 /// no colours) between a *normalized expected* and the pretty-printed actual value.
 ///

@@ -23,7 +23,11 @@ use futures::{stream, StreamExt as _};
 use world::{init_settings, CallWorld, RunSettings};
 
 #[derive(Debug, Parser)]
-#[command(name = "callspec", version, about = "Gherkin scenario tests for Microsoft Graph calling bots")]
+#[command(
+    name = "callspec",
+    version,
+    about = "Gherkin scenario tests for Microsoft Graph calling bots"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -139,10 +143,12 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Run(args)) => run(args).await,
-        None => run(RunArgs {
-            concurrency: 64,
-            ..Default::default()
-        })
-        .await,
+        None => {
+            run(RunArgs {
+                concurrency: 64,
+                ..Default::default()
+            })
+            .await
+        }
     }
 }

@@ -3,11 +3,14 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use callspec::{check, check_at, describe, verify_notification_token, MatchMode, Received};
+use callspec::{
+    check, check_at, check_fields, describe, verify_notification_token, MatchMode, Mismatch,
+    Received,
+};
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
-use crate::support::{docstring, duration, patterns_from_table, text};
+use crate::support::{docstring, duration, fields_from_table, text};
 use crate::world::{CallWorld, MockEnv, DEFAULT_NOTIFICATION_WAIT};
 
 /// The notifications of the scenario's call (all of them before any call exists).
@@ -19,7 +22,12 @@ fn received(env: &MockEnv, call: Option<&str>) -> Vec<Received> {
 }
 
 /// Lets simulated time run until `need` notifications have arrived or `window` has passed.
-async fn collect(env: &MockEnv, call: Option<&str>, need: usize, window: Duration) -> Vec<Received> {
+async fn collect(
+    env: &MockEnv,
+    call: Option<&str>,
+    need: usize,
+    window: Duration,
+) -> Vec<Received> {
     let limit = env.standin.now() + window;
     while received(env, call).len() < need {
         if env.standin.deliver_next(limit).await.is_none() {
@@ -56,7 +64,10 @@ fn failed_deliveries(env: &MockEnv) -> String {
     if failed.is_empty() {
         String::new()
     } else {
-        format!("\ndeliveries the bot did not accept:\n{}", failed.join("\n"))
+        format!(
+            "\ndeliveries the bot did not accept:\n{}",
+            failed.join("\n")
+        )
     }
 }
 
@@ -64,14 +75,47 @@ fn ms(d: Duration) -> u128 {
     d.as_millis()
 }
 
-async fn expect_in_order(world: &mut CallWorld, patterns: Vec<Value>, window: Duration) -> Result<()> {
+/// What one notification must look like: a full pattern, or a table row of path checks.
+enum Expected {
+    Pattern(Value),
+    Fields(Vec<(String, Value)>),
+}
+
+impl Expected {
+    fn mismatches(&self, root: &str, item: &Value) -> Vec<Mismatch> {
+        match self {
+            Expected::Pattern(p) => check_at(root, p, item, MatchMode::Subset),
+            Expected::Fields(f) => check_fields(root, f, item),
+        }
+    }
+
+    fn describe(&self, item: &Value, mismatches: &[Mismatch]) -> String {
+        match self {
+            Expected::Pattern(p) => describe(p, item, mismatches),
+            Expected::Fields(_) => {
+                let lines: Vec<String> = mismatches.iter().map(|m| format!("  {m}")).collect();
+                let shown = serde_json::to_string_pretty(item).unwrap_or_default();
+                format!("{}\nthe notification:\n{shown}", lines.join("\n"))
+            }
+        }
+    }
+}
+
+async fn expect_in_order(
+    world: &mut CallWorld,
+    patterns: Vec<Expected>,
+    window: Duration,
+) -> Result<()> {
     let env = world.env()?;
     let call = world.call_id.clone();
     let start = world.matched;
     let need = start + patterns.len();
     let arrived = collect(env, call.as_deref(), need, window).await;
     let fresh = &arrived[start.min(arrived.len())..];
-    let whose = call.as_deref().map(|id| format!(" for call {id}")).unwrap_or_default();
+    let whose = call
+        .as_deref()
+        .map(|id| format!(" for call {id}"))
+        .unwrap_or_default();
     if fresh.len() < patterns.len() {
         bail!(
             "expected {} notification{}{whose}, {} arrived within {} ms (simulated time); arrived:\n{}{}",
@@ -85,13 +129,13 @@ async fn expect_in_order(world: &mut CallWorld, patterns: Vec<Value>, window: Du
     }
     for (i, (pattern, got)) in patterns.iter().zip(fresh).enumerate() {
         let root = format!("notification {}", start + i + 1);
-        let mismatches = check_at(&root, pattern, &got.item, MatchMode::Subset);
+        let mismatches = pattern.mismatches(&root, &got.item);
         if mismatches.is_empty() {
             continue;
         }
         let elsewhere = fresh
             .iter()
-            .position(|other| check(pattern, &other.item, MatchMode::Subset).is_empty());
+            .position(|other| pattern.mismatches("", &other.item).is_empty());
         let hint = match elsewhere {
             Some(j) => format!(
                 "\nwrong order: expected notification {} arrived as notification {}",
@@ -103,7 +147,7 @@ async fn expect_in_order(world: &mut CallWorld, patterns: Vec<Value>, window: Du
         bail!(
             "notification {} does not match{hint}:\n{}\narrived in this order:\n{}",
             start + i + 1,
-            describe(pattern, &got.item, &mismatches),
+            pattern.describe(&got.item, &mismatches),
             listing(fresh)
         );
     }
@@ -122,22 +166,29 @@ fn wait_of(amount: &str, unit: &str) -> Result<Duration> {
 /// `Then the bot receives notifications in order:` with a table whose header row names paths
 /// into each notification, or a docstring with a YAML list of notification patterns.
 /// Optionally `... in order within 2 seconds:`.
-#[then(regex = r"^the bot receives notifications in order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?:$")]
+#[then(
+    regex = r"^the bot receives notifications in order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?:$"
+)]
 async fn in_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let patterns = if step.table.is_some() {
-        patterns_from_table(world, step)?
+        fields_from_table(world, step)?
+            .into_iter()
+            .map(Expected::Fields)
+            .collect()
     } else {
         match docstring(world, step)? {
-            Value::Array(list) => list,
-            other => vec![other],
+            Value::Array(list) => list.into_iter().map(Expected::Pattern).collect(),
+            other => vec![Expected::Pattern(other)],
         }
     };
     expect_in_order(world, patterns, window).await
 }
 
 /// `Then the bot receives notifications in order from "notifications/v1/meeting-join.yaml"`.
-#[then(regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?$"#)]
+#[then(
+    regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?$"#
+)]
 async fn in_order_from_file(
     world: &mut CallWorld,
     file: String,
@@ -146,7 +197,7 @@ async fn in_order_from_file(
 ) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let patterns = match world.templates.document(&file)?.render(&world.vars)? {
-        Value::Array(list) => list,
+        Value::Array(list) => list.into_iter().map(Expected::Pattern).collect(),
         _ => bail!("{file} must hold a YAML list of notification patterns"),
     };
     expect_in_order(world, patterns, window).await
@@ -154,7 +205,9 @@ async fn in_order_from_file(
 
 /// `Then the bot receives no further notifications within 500 ms`: simulated time runs on by
 /// that much and nothing beyond what earlier steps matched may arrive.
-#[then(regex = r"^the bot receives no further notifications within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?)$")]
+#[then(
+    regex = r"^the bot receives no further notifications within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?)$"
+)]
 async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let window = duration(amount.parse()?, &unit)?;
     let env = world.env()?;
@@ -181,13 +234,28 @@ fn every_header(world: &mut CallWorld, name: String, pattern: String) -> Result<
     }
     for (i, r) in all.iter().enumerate() {
         let is_auth = name.eq_ignore_ascii_case("authorization");
-        let actual = if is_auth { r.authorization().map(str::to_owned) } else { r.header(&name) };
+        let actual = if is_auth {
+            r.authorization().map(str::to_owned)
+        } else {
+            r.header(&name)
+        };
         let Some(actual) = actual else {
-            bail!("notification {} has no {name} header ({})", i + 1, r.summary());
+            bail!(
+                "notification {} has no {name} header ({})",
+                i + 1,
+                r.summary()
+            );
         };
         if !check(&expected, &Value::String(actual.clone()), MatchMode::Subset).is_empty() {
-            let shown = if is_auth { callspec::redact_authorization(&actual) } else { actual };
-            bail!("notification {}: header {name} is \"{shown}\", expected {pattern}", i + 1);
+            let shown = if is_auth {
+                callspec::redact_authorization(&actual)
+            } else {
+                actual
+            };
+            bail!(
+                "notification {}: header {name} is \"{shown}\", expected {pattern}",
+                i + 1
+            );
         }
     }
     Ok(())
@@ -204,10 +272,20 @@ fn signed_for_app(world: &mut CallWorld) -> Result<()> {
     }
     for (i, r) in all.iter().enumerate() {
         let Some(token) = r.bearer_token() else {
-            bail!("notification {} carries no bearer token ({})", i + 1, r.summary());
+            bail!(
+                "notification {} carries no bearer token ({})",
+                i + 1,
+                r.summary()
+            );
         };
-        if let Err(e) = verify_notification_token(token, &world.app.app_id, env.standin.signing_key()) {
-            bail!("notification {}: its token is not valid for app {}: {e}", i + 1, world.app.app_id);
+        if let Err(e) =
+            verify_notification_token(token, &world.app.app_id, env.standin.signing_key())
+        {
+            bail!(
+                "notification {}: its token is not valid for app {}: {e}",
+                i + 1,
+                world.app.app_id
+            );
         }
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! Steps that check the HTTP response the bot got.
 
 use anyhow::{bail, Result};
-use callspec::{check, describe, set_path, MatchMode};
+use callspec::{check, check_fields, describe, MatchMode};
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
@@ -15,7 +15,10 @@ fn shown(answer: &HttpAnswer) -> String {
     } else {
         serde_json::to_string_pretty(&answer.body).unwrap_or_default()
     };
-    format!("{} {} answered {}:\n{body}", answer.method, answer.url, answer.status)
+    format!(
+        "{} {} answered {}:\n{body}",
+        answer.method, answer.url, answer.status
+    )
 }
 
 /// `Then the response status is 201`.
@@ -23,7 +26,11 @@ fn shown(answer: &HttpAnswer) -> String {
 fn status(world: &mut CallWorld, expected: u16) -> Result<()> {
     let answer = world.response()?;
     if answer.status != expected {
-        bail!("expected status {expected}, got {}\n{}", answer.status, shown(answer));
+        bail!(
+            "expected status {expected}, got {}\n{}",
+            answer.status,
+            shown(answer)
+        );
     }
     Ok(())
 }
@@ -35,7 +42,9 @@ fn header_is(world: &mut CallWorld, name: String, expected: String) -> Result<()
     match world.response()?.header(&name) {
         Some(actual) if actual == expected => Ok(()),
         Some(actual) => bail!("header {name}: expected \"{expected}\", got \"{actual}\""),
-        None => bail!("header {name}: expected \"{expected}\", but the response has no {name} header"),
+        None => {
+            bail!("header {name}: expected \"{expected}\", but the response has no {name} header")
+        }
     }
 }
 
@@ -101,17 +110,18 @@ fn matches_docstring_exactly(world: &mut CallWorld, step: &Step) -> Result<()> {
 #[then("the response has:")]
 fn has_fields(world: &mut CallWorld, step: &Step) -> Result<()> {
     let answer = world.response()?;
-    let mut mismatches = Vec::new();
-    // Each row is its own check, built as an object holding just that path, so that absent
-    // keys meet `#notpresent` and rows may look at a value and inside it.
+    let mut fields = Vec::new();
     for row in rows(step, 2, "| path | value |")? {
-        let mut pattern = serde_json::json!({});
-        set_path(&mut pattern, row[0].trim(), value(world, &row[1])?)?;
-        mismatches.extend(check(&pattern, &answer.body, MatchMode::Subset));
+        fields.push((row[0].trim().to_owned(), value(world, &row[1])?));
     }
+    let mismatches = check_fields("$", &fields, &answer.body);
     if mismatches.is_empty() {
         return Ok(());
     }
     let lines: Vec<String> = mismatches.iter().map(ToString::to_string).collect();
-    bail!("the response does not have:\n  {}\n{}", lines.join("\n  "), shown(answer))
+    bail!(
+        "the response does not have:\n  {}\n{}",
+        lines.join("\n  "),
+        shown(answer)
+    )
 }

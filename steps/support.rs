@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use callspec::{interpolate, interpolate_str, parse_scalar, render_text, set_path, Origin};
+use callspec::{interpolate, interpolate_str, parse_scalar, render_text, Origin};
 use cucumber::gherkin::Step;
 use serde_json::Value;
 
@@ -46,29 +46,29 @@ pub fn rows(step: &Step, width: usize, header: &str) -> Result<Vec<Vec<String>>>
     Ok(rows.cloned().collect())
 }
 
-/// A table whose header row names JSON paths: each row becomes one pattern object with the
-/// row's cells set at those paths (empty cells are left out, so they are not checked).
-pub fn patterns_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Value>> {
+/// A table whose header row names JSON paths: each row becomes the list of `(path, pattern)`
+/// checks of its non-empty cells (an empty cell is not checked).
+pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(String, Value)>>> {
     let Some(table) = step.table.as_ref() else {
         bail!("this step needs a table or a docstring");
     };
     let Some((header, body)) = table.rows.split_first() else {
         bail!("the table is empty");
     };
-    let mut patterns = Vec::new();
+    let mut rows = Vec::new();
     for (r, row) in body.iter().enumerate() {
-        let mut pattern = Value::Object(Default::default());
+        let mut fields = Vec::new();
         for (path, cell) in header.iter().zip(row) {
             if cell.trim().is_empty() {
                 continue;
             }
-            let cell_value = value(world, cell).with_context(|| format!("table row {}, column \"{path}\"", r + 1))?;
-            set_path(&mut pattern, path.trim(), cell_value)
-                .with_context(|| format!("table column \"{path}\""))?;
+            let expected = value(world, cell)
+                .with_context(|| format!("table row {}, column \"{path}\"", r + 1))?;
+            fields.push((path.trim().to_owned(), expected));
         }
-        patterns.push(pattern);
+        rows.push(fields);
     }
-    Ok(patterns)
+    Ok(rows)
 }
 
 /// `500 ms`, `2 s`, `3 seconds`, `1 minute`.

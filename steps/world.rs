@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::{
-    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, RequestTemplate,
-    StandIn, StandInConfig, TemplateStore, Vars,
+    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, RequestTemplate, StandIn,
+    StandInConfig, TemplateStore, Vars,
 };
 use serde_json::{json, Value};
 
@@ -73,8 +73,13 @@ pub struct MockEnv {
 #[derive(Debug, Clone)]
 pub enum Edit {
     /// Set the value (read as YAML, `${...}` filled in at send time) at a path.
-    Set { path: String, value: Value },
-    Remove { path: String },
+    Set {
+        path: String,
+        value: Value,
+    },
+    Remove {
+        path: String,
+    },
 }
 
 /// The request being built: a template and the edits steps made to it. Rendered when it is
@@ -181,11 +186,14 @@ impl CallWorld {
         }
         self.feature = feature;
         let inbox = Inbox::start().await;
-        let standin = StandIn::start(StandInConfig::default().route_callbacks_to(inbox.uri())).await;
+        let standin =
+            StandIn::start(StandInConfig::default().route_callbacks_to(inbox.uri())).await;
         self.vars.insert("graph".into(), json!(standin.uri()));
-        self.vars.insert("callback_uri".into(), json!(inbox.callback_uri()));
+        self.vars
+            .insert("callback_uri".into(), json!(inbox.callback_uri()));
         self.vars.insert("app_id".into(), json!(self.app.app_id));
-        self.vars.insert("tenant_id".into(), json!(self.app.tenant_id));
+        self.vars
+            .insert("tenant_id".into(), json!(self.app.tenant_id));
         self.env = Some(MockEnv { standin, inbox });
     }
 
@@ -204,9 +212,9 @@ impl CallWorld {
     }
 
     pub fn response(&self) -> Result<&HttpAnswer> {
-        self.response
-            .as_ref()
-            .ok_or_else(|| anyhow!("no request has been sent yet: a \"When the bot ...\" step must come first"))
+        self.response.as_ref().ok_or_else(|| {
+            anyhow!("no request has been sent yet: a \"When the bot ...\" step must come first")
+        })
     }
 
     /// The `Authorization` header the bot sends, per the scenario's token settings.
@@ -223,7 +231,12 @@ impl CallWorld {
     }
 
     /// Sends a request to the stand-in and keeps the answer as "the response".
-    pub async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<()> {
+    pub async fn send(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<()> {
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()
         } else {
@@ -247,7 +260,12 @@ impl CallWorld {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let text = response
             .text()

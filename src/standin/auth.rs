@@ -33,7 +33,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -46,9 +48,7 @@ impl SigningKey {
 
     pub fn generate() -> Result<SigningKey, rsa::Error> {
         let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
-        let der = private
-            .to_pkcs1_der()
-            .map_err(|_| rsa::Error::Internal)?;
+        let der = private.to_pkcs1_der().map_err(|_| rsa::Error::Internal)?;
         let n = private.n().to_bytes_be();
         let e = private.e().to_bytes_be();
         let kid = uuid::Uuid::new_v4().simple().to_string();
@@ -156,10 +156,16 @@ fn invalid_token(message: &str) -> GraphError {
 }
 
 /// Checks an `Authorization` header value the way Graph does and returns the token's claims.
-pub fn authenticate(authorization: Option<&str>, key: &SigningKey) -> Result<AccessClaims, GraphError> {
+pub fn authenticate(
+    authorization: Option<&str>,
+    key: &SigningKey,
+) -> Result<AccessClaims, GraphError> {
     let token = authorization
         .map(str::trim)
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .unwrap_or_default();
     if token.is_empty() {
@@ -174,7 +180,11 @@ pub fn authenticate(authorization: Option<&str>, key: &SigningKey) -> Result<Acc
 }
 
 /// Checks that the token grants `required` (and `Calls.AccessMedia.All` for app-hosted media).
-pub fn authorize(claims: &AccessClaims, required: &str, app_hosted_media: bool) -> Result<(), GraphError> {
+pub fn authorize(
+    claims: &AccessClaims,
+    required: &str,
+    app_hosted_media: bool,
+) -> Result<(), GraphError> {
     let forbidden = || {
         GraphError::new(
             403,
@@ -233,7 +243,11 @@ impl NotificationSigner {
 }
 
 /// Validates a notification token for `app_id` against `key`, as a bot does.
-pub fn verify_notification_token(token: &str, app_id: &str, key: &SigningKey) -> Result<NotificationClaims, String> {
+pub fn verify_notification_token(
+    token: &str,
+    app_id: &str,
+    key: &SigningKey,
+) -> Result<NotificationClaims, String> {
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[app_id]);
     validation.set_issuer(&[NOTIFICATION_ISSUER]);
@@ -266,21 +280,45 @@ mod tests {
         assert_eq!(authenticate(Some(&good), key).unwrap(), claims);
 
         let empty = authenticate(None, key).unwrap_err();
-        assert_eq!((empty.status, empty.message.as_str()), (401, "Access token is empty."));
+        assert_eq!(
+            (empty.status, empty.message.as_str()),
+            (401, "Access token is empty.")
+        );
         let expired = format!("Bearer {}", key.sign(&claims.clone().expired()));
-        assert_eq!(authenticate(Some(&expired), key).unwrap_err().message, "Access token validation failure.");
+        assert_eq!(
+            authenticate(Some(&expired), key).unwrap_err().message,
+            "Access token validation failure."
+        );
         let other = SigningKey::generate().unwrap();
         let forged = format!("Bearer {}", other.sign(&claims));
-        assert_eq!(authenticate(Some(&forged), key).unwrap_err().code, "InvalidAuthenticationToken");
-        assert_eq!(authenticate(Some("Bearer not.a.jwt"), key).unwrap_err().status, 401);
+        assert_eq!(
+            authenticate(Some(&forged), key).unwrap_err().code,
+            "InvalidAuthenticationToken"
+        );
+        assert_eq!(
+            authenticate(Some("Bearer not.a.jwt"), key)
+                .unwrap_err()
+                .status,
+            401
+        );
     }
 
     #[test]
     fn roles_decide_and_delegated_tokens_are_refused() {
         let p2p = AccessClaims::app_only(&app(), &roles(&["Calls.Initiate.All"]));
         assert!(authorize(&p2p, "Calls.Initiate.All", false).is_ok());
-        assert_eq!(authorize(&p2p, "Calls.Initiate.All", true).unwrap_err().code, "7504");
-        assert_eq!(authorize(&p2p, "Calls.JoinGroupCall.All", false).unwrap_err().status, 403);
+        assert_eq!(
+            authorize(&p2p, "Calls.Initiate.All", true)
+                .unwrap_err()
+                .code,
+            "7504"
+        );
+        assert_eq!(
+            authorize(&p2p, "Calls.JoinGroupCall.All", false)
+                .unwrap_err()
+                .status,
+            403
+        );
         let delegated = p2p.delegated();
         assert!(authorize(&delegated, "Calls.Initiate.All", false).is_err());
     }

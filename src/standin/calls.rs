@@ -166,7 +166,9 @@ impl CallRecord {
     }
 
     pub fn my_participant_id(&self) -> &str {
-        self.resource["myParticipantId"].as_str().unwrap_or_default()
+        self.resource["myParticipantId"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     pub fn set_state(&mut self, state: CallState) {
@@ -243,7 +245,8 @@ impl CallRegistry {
         } else {
             call.insert("targets".into(), json!([]));
         }
-        call.entry("tenantId").or_insert_with(|| json!(app.tenant_id));
+        call.entry("tenantId")
+            .or_insert_with(|| json!(app.tenant_id));
         call.insert("myParticipantId".into(), json!(Uuid::new_v4().to_string()));
         call.insert("id".into(), json!(id));
         call.insert(
@@ -285,7 +288,6 @@ impl CallRegistry {
     pub fn get_mut(&mut self, id: &str) -> Option<&mut CallRecord> {
         self.calls.get_mut(id)
     }
-
 }
 
 fn default_source(app: &AppIdentity) -> Value {
@@ -335,7 +337,10 @@ mod tests {
         assert_eq!(CallKind::classify(&meeting), CallKind::Meeting);
         assert_eq!(CallKind::classify(&guest), CallKind::GuestMeeting);
         assert_eq!(CallKind::classify(&old_guest), CallKind::GuestMeeting);
-        assert_eq!(CallKind::GuestMeeting.required_role(), "Calls.JoinGroupCallAsGuest.All");
+        assert_eq!(
+            CallKind::GuestMeeting.required_role(),
+            "Calls.JoinGroupCallAsGuest.All"
+        );
     }
 
     #[test]
@@ -354,7 +359,10 @@ mod tests {
         assert_eq!(body["state"], "establishing");
         assert_eq!(body["direction"], "outgoing");
         assert_eq!(body["@odata.type"], "#microsoft.graph.call");
-        assert_eq!(body["@odata.context"], "http://g/v1.0/$metadata#app/calls/$entity");
+        assert_eq!(
+            body["@odata.context"],
+            "http://g/v1.0/$metadata#app/calls/$entity"
+        );
         assert_eq!(body["source"]["identity"]["application"]["id"], "app-1");
         assert_eq!(body["tenantId"], "tenant-1");
         assert_eq!(body["targets"][0]["endpointType"], Value::Null);
@@ -370,8 +378,14 @@ mod tests {
             .create(&Map::new(), V1, &app(), "http://g")
             .id
             .clone();
-        registry.live_mut(&id).unwrap().set_state(CallState::Terminated);
-        assert_eq!(registry.live_mut(&id).unwrap_err(), GraphError::call_not_found());
+        registry
+            .live_mut(&id)
+            .unwrap()
+            .set_state(CallState::Terminated);
+        assert_eq!(
+            registry.live_mut(&id).unwrap_err(),
+            GraphError::call_not_found()
+        );
         assert!(registry.live_mut("nope").is_err());
     }
 }

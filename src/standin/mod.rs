@@ -205,7 +205,10 @@ impl StandIn {
             .bearer_auth(token)
             .header("User-Agent", "callspec-standin/Graph-notifications")
             .header("X-Microsoft-Skype-Chain-ID", &out.chain_id)
-            .header("X-Microsoft-Skype-Message-ID", uuid::Uuid::new_v4().to_string())
+            .header(
+                "X-Microsoft-Skype-Message-ID",
+                uuid::Uuid::new_v4().to_string(),
+            )
             .json(&out.body)
             .send()
             .await;

@@ -138,7 +138,10 @@ mod tests {
         let n = call_state(&c, ChangeType::Updated);
         assert_eq!(n["@odata.type"], "#microsoft.graph.commsNotifications");
         let item = &n["value"][0];
-        assert_eq!(item["resourceUrl"], format!("/communications/calls/{}", c.id));
+        assert_eq!(
+            item["resourceUrl"],
+            format!("/communications/calls/{}", c.id)
+        );
         assert_eq!(item["callbackUri"], "https://bot/cb");
         assert_eq!(item["resourceData"]["state"], "establishing");
         assert_eq!(item["resourceData"]["id"], c.id.as_str());
@@ -150,7 +153,10 @@ mod tests {
         c.set_state(CallState::Established);
         let item = &call_state(&c, ChangeType::Updated)["value"][0];
         assert_eq!(item["resource"], format!("/app/calls/{}", c.id));
-        assert_eq!(item["resourceData"]["@odata.id"], format!("/app/calls/{}", c.id));
+        assert_eq!(
+            item["resourceData"]["@odata.id"],
+            format!("/app/calls/{}", c.id)
+        );
         assert_eq!(item["resourceData"]["@odata.etag"], "W/\"2\"");
         assert!(item.get("resourceUrl").is_none());
     }
@@ -170,8 +176,14 @@ mod tests {
             is_muted: false,
         };
         let r = &roster(&c, &[bot])["value"][0];
-        assert!(r["resourceUrl"].as_str().unwrap().ends_with("/participants"));
+        assert!(r["resourceUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/participants"));
         assert_eq!(r["resourceData"][0]["isInLobby"], true);
-        assert_eq!(r["resourceData"][0]["info"]["identity"]["application"]["id"], "a");
+        assert_eq!(
+            r["resourceData"][0]["info"]["identity"]["application"]["id"],
+            "a"
+        );
     }
 }

@@ -126,8 +126,11 @@ impl wiremock::Respond for GraphRouter {
             Err(error) => {
                 let date = humantime::format_rfc3339_seconds(now).to_string();
                 let date = date.trim_end_matches('Z');
-                let mut r = ResponseTemplate::new(error.status)
-                    .set_body_json(error.body(date, &request_id, &client_request_id));
+                let mut r = ResponseTemplate::new(error.status).set_body_json(error.body(
+                    date,
+                    &request_id,
+                    &client_request_id,
+                ));
                 for (name, value) in &error.headers {
                     r = r.insert_header(name.as_str(), value.as_str());
                 }
@@ -150,7 +153,10 @@ impl GraphRouter {
                 self.authenticate(request)?;
                 let registry = lock(&self.shared.registry);
                 match registry.get(&id) {
-                    Some(call) if call.state != CallState::Terminated && call.profile.style == profile.style => {
+                    Some(call)
+                        if call.state != CallState::Terminated
+                            && call.profile.style == profile.style =>
+                    {
                         Ok(Reply::json(200, call.resource.clone()))
                     }
                     _ => Err(GraphError::call_not_found()),
@@ -310,11 +316,23 @@ mod tests {
             version: ApiVersion::Beta,
             style: ResourceStyle::App,
         };
-        assert_eq!(route("POST", "/v1.0/communications/calls"), Route::Create(v1));
+        assert_eq!(
+            route("POST", "/v1.0/communications/calls"),
+            Route::Create(v1)
+        );
         assert_eq!(route("POST", "/beta/app/calls"), Route::Create(app));
-        assert_eq!(route("POST", "/beta/applications/abc/calls"), Route::Create(app));
-        assert_eq!(route("GET", "/v1.0/communications/calls/x"), Route::Get(v1, "x".into()));
-        assert_eq!(route("DELETE", "/beta/app/calls/x"), Route::Delete(app, "x".into()));
+        assert_eq!(
+            route("POST", "/beta/applications/abc/calls"),
+            Route::Create(app)
+        );
+        assert_eq!(
+            route("GET", "/v1.0/communications/calls/x"),
+            Route::Get(v1, "x".into())
+        );
+        assert_eq!(
+            route("DELETE", "/beta/app/calls/x"),
+            Route::Delete(app, "x".into())
+        );
         assert_eq!(route("POST", "/v2.0/communications/calls"), Route::Unknown);
         assert_eq!(route("PUT", "/v1.0/communications/calls"), Route::Unknown);
         assert_eq!(route("GET", "/v1/.well-known/keys"), Route::Jwks);

@@ -14,7 +14,13 @@ const MEDIA_CONFIG_TYPES: &[&str] = &[
     "#microsoft.graph.serviceHostedMediaConfig",
     "#microsoft.graph.appHostedMediaConfig",
 ];
-const MODALITIES: &[&str] = &["audio", "video", "videoBasedScreenSharing", "data", "unknown"];
+const MODALITIES: &[&str] = &[
+    "audio",
+    "video",
+    "videoBasedScreenSharing",
+    "data",
+    "unknown",
+];
 
 /// Whether `callbackUri` may use plain http on loopback (mock mode) or must be https.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +55,9 @@ pub fn validate_create(
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| GraphError::bad_request(format!("Invalid JSON in the request body: {e}.")))?;
     let Value::Object(call) = value else {
-        return Err(GraphError::bad_request("The request body must be a JSON object."));
+        return Err(GraphError::bad_request(
+            "The request body must be a JSON object.",
+        ));
     };
     check_callback(&call, policy)?;
     check_media(&call)?;
@@ -59,11 +67,16 @@ pub fn validate_create(
 }
 
 fn check_callback(call: &Map<String, Value>, policy: CallbackPolicy) -> Result<(), GraphError> {
-    let Some(uri) = call.get("callbackUri").and_then(Value::as_str).filter(|u| !u.is_empty()) else {
+    let Some(uri) = call
+        .get("callbackUri")
+        .and_then(Value::as_str)
+        .filter(|u| !u.is_empty())
+    else {
         return Err(GraphError::bad_request("callbackUri is required."));
     };
-    let url = url::Url::parse(uri)
-        .map_err(|_| GraphError::bad_request(format!("callbackUri '{uri}' is not an absolute URL.")))?;
+    let url = url::Url::parse(uri).map_err(|_| {
+        GraphError::bad_request(format!("callbackUri '{uri}' is not an absolute URL."))
+    })?;
     let loopback = super::is_loopback(&url);
     let allowed = url.scheme() == "https"
         || (url.scheme() == "http" && loopback && policy == CallbackPolicy::AllowLoopbackHttp);
@@ -93,9 +106,10 @@ fn check_modalities(call: &Map<String, Value>) -> Result<(), GraphError> {
     let Some(modalities) = call.get("requestedModalities") else {
         return Ok(());
     };
-    let list = modalities.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
-        GraphError::bad_request("requestedModalities must be a non-empty array.")
-    })?;
+    let list = modalities
+        .as_array()
+        .filter(|l| !l.is_empty())
+        .ok_or_else(|| GraphError::bad_request("requestedModalities must be a non-empty array."))?;
     for m in list {
         match m.as_str() {
             Some(s) if MODALITIES.contains(&s) => {}
@@ -160,7 +174,11 @@ mod tests {
     }
 
     fn check(body: &Value) -> Result<Map<String, Value>, GraphError> {
-        validate_create(JSON, body.to_string().as_bytes(), CallbackPolicy::AllowLoopbackHttp)
+        validate_create(
+            JSON,
+            body.to_string().as_bytes(),
+            CallbackPolicy::AllowLoopbackHttp,
+        )
     }
 
     fn error_of(mut body: Value, edit: impl FnOnce(&mut Value)) -> GraphError {
@@ -175,11 +193,17 @@ mod tests {
 
     #[test]
     fn refuses_what_graph_refuses() {
-        let e = error_of(p2p(), |b| drop(b.as_object_mut().unwrap().remove("mediaConfig")));
+        let e = error_of(p2p(), |b| {
+            drop(b.as_object_mut().unwrap().remove("mediaConfig"))
+        });
         assert_eq!((e.status, e.code.as_str()), (400, "8523"));
-        let e = error_of(p2p(), |b| drop(b.as_object_mut().unwrap().remove("callbackUri")));
+        let e = error_of(p2p(), |b| {
+            drop(b.as_object_mut().unwrap().remove("callbackUri"))
+        });
         assert_eq!(e.message, "callbackUri is required.");
-        let e = error_of(p2p(), |b| b["callbackUri"] = json!("http://bot.contoso.com/cb"));
+        let e = error_of(p2p(), |b| {
+            b["callbackUri"] = json!("http://bot.contoso.com/cb")
+        });
         assert!(e.message.contains("must use https"), "{e}");
         let e = error_of(p2p(), |b| b["requestedModalities"] = json!([]));
         assert!(e.message.contains("non-empty"), "{e}");
