@@ -68,9 +68,41 @@ impl parser::Parser<Vec<PathBuf>> for FeaturePaths {
         let mut features = Vec::new();
         for path in paths {
             let parsed = parser::Basic::new().parse(path, parser::basic::Cli::default());
-            features.extend(futures::executor::block_on(parsed.collect::<Vec<_>>()));
+            for feature in futures::executor::block_on(parsed.collect::<Vec<_>>()) {
+                if let Err(e) = &feature {
+                    eprintln!("callspec: {}", explain(e));
+                }
+                features.push(feature);
+            }
         }
         stream::iter(features)
+    }
+}
+
+/// A feature-file error with the file, line and column (cucumber's own message names the file only).
+fn explain(error: &parser::Error) -> String {
+    use cucumber::gherkin::ParseFileError;
+    match error {
+        parser::Error::Parsing(e) => match e.as_ref() {
+            ParseFileError::Parsing {
+                path,
+                error,
+                source,
+            } => {
+                let detail = error
+                    .as_ref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default();
+                format!(
+                    "{}: not a valid feature file: {source}{detail}",
+                    path.display()
+                )
+            }
+            ParseFileError::Reading { path, source } => {
+                format!("{}: cannot be read: {source}", path.display())
+            }
+        },
+        other => other.to_string(),
     }
 }
 

@@ -37,14 +37,15 @@ async fn collect(
     received(env, call)
 }
 
-fn listing(items: &[Received]) -> String {
+/// One line per notification, numbered from `first` (the call's notification count so far).
+fn listing(items: &[Received], first: usize) -> String {
     if items.is_empty() {
         return "  (none)".to_owned();
     }
     items
         .iter()
         .enumerate()
-        .map(|(i, r)| format!("  {}. {}", i + 1, r.summary()))
+        .map(|(i, r)| format!("  {}. {}", first + i + 1, r.summary()))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -123,7 +124,7 @@ async fn expect_in_order(
             if patterns.len() == 1 { "" } else { "s" },
             fresh.len(),
             ms(window),
-            listing(fresh),
+            listing(fresh, start),
             failed_deliveries(env)
         );
     }
@@ -148,7 +149,7 @@ async fn expect_in_order(
             "notification {} does not match{hint}:\n{}\narrived in this order:\n{}",
             start + i + 1,
             pattern.describe(&got.item, &mismatches),
-            listing(fresh)
+            listing(fresh, start)
         );
     }
     world.matched = need;
@@ -218,7 +219,7 @@ async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Resu
             "expected no further notifications within {} ms, but {} more arrived:\n{}",
             ms(window),
             all.len() - world.matched,
-            listing(&all[world.matched..])
+            listing(&all[world.matched..], world.matched)
         );
     }
     Ok(())

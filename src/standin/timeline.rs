@@ -120,8 +120,9 @@ mod tests {
         assert_eq!(t.next_due(), Some(Duration::from_secs(5)));
         assert_eq!(t.pop_due(Duration::from_secs(5)).unwrap().1, roster("b"));
         assert_eq!(t.next_due(), None);
-        t.advance_to(Duration::from_secs(2));
-        t.advance_to(Duration::from_secs(1));
-        assert_eq!(t.now(), Duration::from_secs(2));
+        assert_eq!(t.now(), Duration::from_secs(5));
+        t.advance_to(Duration::from_secs(7));
+        t.advance_to(Duration::from_secs(6));
+        assert_eq!(t.now(), Duration::from_secs(7), "the clock never goes back");
     }
 }

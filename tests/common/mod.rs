@@ -1,0 +1,48 @@
+//! Running the `callspec` binary from tests.
+
+use std::path::Path;
+use std::process::Command;
+
+/// What one run printed and how it ended.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `callspec run <args>` from the package root.
+pub fn callspec(args: &[&str]) -> Run {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_callspec"))
+        .arg("run")
+        .args(args)
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the callspec binary runs");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The `N passed, N failed` line's numbers.
+pub fn summary(run: &Run) -> Option<(usize, usize)> {
+    let line = run
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| l.contains(" passed, ") && l.contains(" failed"))?;
+    let mut numbers = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>().ok());
+    Some((numbers.next()??, numbers.next()??))
+}

@@ -1,0 +1,16 @@
+# A notification that never comes: what was expected, what arrived, after how long.
+# expect: expected 3 notifications for call
+# expect: 2 arrived within 2000 ms (simulated time)
+# expect: 1. updated /communications/calls/
+# expect: state=establishing
+# expect: 2. updated /communications/calls/
+# expect: state=established
+Feature: Must fail - missing notification
+  Scenario: A peer-to-peer call is expected to send a roster too
+    Given a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order within 2000 ms:
+      | resourceData.state |
+      | establishing       |
+      | established        |
+      |                    |

@@ -1,0 +1,86 @@
+//! A harness that cannot fail is worthless: every spec in `tests/must-fail/` must fail, and
+//! with the message its `# expect:` lines name (the JSON path, the step, what arrived).
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::{callspec, summary};
+
+fn must_fail_specs() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/must-fail");
+    let mut specs: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("tests/must-fail exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "feature"))
+        .collect();
+    specs.sort();
+    specs
+}
+
+fn expectations(spec: &PathBuf) -> Vec<String> {
+    fs::read_to_string(spec)
+        .expect("readable spec")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# expect:"))
+        .map(|e| e.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_must_fail_spec_fails_for_its_stated_reason() {
+    let specs = must_fail_specs();
+    assert!(specs.len() >= 15, "only {} must-fail specs", specs.len());
+    // One process per spec, so each failure is its own; two at a time (the machine has 2 cores).
+    let runs: Vec<_> = specs
+        .chunks(specs.len().div_ceil(2))
+        .map(<[PathBuf]>::to_vec)
+        .collect::<Vec<_>>();
+    let results: Vec<(String, Vec<String>, common::Run)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|half| {
+                scope.spawn(move || {
+                    half.iter()
+                        .map(|spec| {
+                            let name = spec.file_name().unwrap().to_string_lossy().into_owned();
+                            let run = callspec(&[&format!("tests/must-fail/{name}")]);
+                            (name, expectations(spec), run)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("runner thread"))
+            .collect()
+    });
+    let mut problems = Vec::new();
+    for (name, expected, run) in results {
+        if expected.is_empty() {
+            problems.push(format!("{name}: has no `# expect:` line"));
+            continue;
+        }
+        let output = run.output();
+        if run.code != Some(1) {
+            problems.push(format!("{name}: exit code {:?}, expected 1", run.code));
+        }
+        if summary(&run) != Some((0, 1)) {
+            problems.push(format!(
+                "{name}: summary {:?}, expected 0 passed, 1 failed",
+                summary(&run)
+            ));
+        }
+        for text in expected {
+            if !output.contains(&text) {
+                problems.push(format!("{name}: the output lacks {text:?}"));
+            }
+        }
+        if !problems.is_empty() && problems.last().unwrap().starts_with(&name) {
+            problems.push(format!("--- output of {name} ---\n{output}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
