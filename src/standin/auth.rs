@@ -29,6 +29,9 @@ pub struct SigningKey {
     encoding: EncodingKey,
     decoding: DecodingKey,
     jwk: Value,
+    /// Tokens already signed, by what they stand for, with their expiry: RS256 signing costs
+    /// about a millisecond, so a token is signed once and reused while it stays valid.
+    signed: Mutex<HashMap<String, (String, u64)>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -60,6 +63,7 @@ impl SigningKey {
                 "n": URL_SAFE_NO_PAD.encode(&n), "e": URL_SAFE_NO_PAD.encode(&e),
             }),
             kid,
+            signed: Mutex::default(),
         })
     }
 
@@ -73,6 +77,21 @@ impl SigningKey {
         header.kid = Some(self.kid.clone());
         // Signing a serializable struct with a valid RSA key cannot fail.
         jsonwebtoken::encode(&header, claims, &self.encoding).expect("JWT signing failed")
+    }
+
+    /// Signs `claims` once per `cache_key` and hands out the same token until a minute before
+    /// its `exp`.
+    pub fn sign_cached<T: Serialize>(&self, cache_key: &str, claims: &T, exp: u64) -> String {
+        let now = now_secs();
+        let mut signed = self.signed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((token, until)) = signed.get(cache_key) {
+            if *until > now + 60 {
+                return token.clone();
+            }
+        }
+        let token = self.sign(claims);
+        signed.insert(cache_key.to_owned(), (token.clone(), exp));
+        token
     }
 
     pub fn decoding_key(&self) -> &DecodingKey {
@@ -107,6 +126,23 @@ pub struct AccessClaims {
 }
 
 impl AccessClaims {
+    /// The signed token, reused for the same claims (apart from times) while it is valid.
+    pub fn token(&self, key: &SigningKey) -> String {
+        let cache_key = format!(
+            "access {} {} {:?} {:?} {}",
+            self.appid,
+            self.tid,
+            self.roles,
+            self.scp,
+            self.exp <= now_secs()
+        );
+        if self.exp <= now_secs() {
+            // An expired token is never reused as a valid one, and signing it once is enough.
+            return key.sign_cached(&cache_key, self, u64::MAX);
+        }
+        key.sign_cached(&cache_key, self, self.exp)
+    }
+
     /// An app-only token for `app` with `roles`, valid for an hour.
     pub fn app_only(app: &AppIdentity, roles: &[String]) -> Self {
         let now = now_secs();
@@ -212,34 +248,21 @@ pub struct NotificationClaims {
     pub exp: u64,
 }
 
-/// Signs notification tokens, one per app, reused while valid (signing costs about a millisecond).
-#[derive(Debug, Default)]
-pub struct NotificationSigner {
-    cache: Mutex<HashMap<(String, String), (String, u64)>>,
-}
-
-impl NotificationSigner {
-    pub fn token_for(&self, app: &AppIdentity, key: &SigningKey) -> String {
-        let now = now_secs();
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        let slot = (app.app_id.clone(), app.tenant_id.clone());
-        if let Some((token, exp)) = cache.get(&slot) {
-            if *exp > now + 60 {
-                return token.clone();
-            }
-        }
-        let exp = now + NOTIFICATION_TOKEN_LIFETIME.as_secs();
-        let token = key.sign(&NotificationClaims {
-            iss: NOTIFICATION_ISSUER.into(),
-            aud: app.app_id.clone(),
-            tid: app.tenant_id.clone(),
-            iat: now,
-            nbf: now,
-            exp,
-        });
-        cache.insert(slot, (token.clone(), exp));
-        token
-    }
+/// The token Graph puts on notifications for `app`: signed once per app and run, reused while
+/// valid.
+pub fn notification_token(app: &AppIdentity, key: &SigningKey) -> String {
+    let now = now_secs();
+    let exp = now + NOTIFICATION_TOKEN_LIFETIME.as_secs();
+    let claims = NotificationClaims {
+        iss: NOTIFICATION_ISSUER.into(),
+        aud: app.app_id.clone(),
+        tid: app.tenant_id.clone(),
+        iat: now,
+        nbf: now,
+        exp,
+    };
+    let cache_key = format!("notification {} {}", app.app_id, app.tenant_id);
+    key.sign_cached(&cache_key, &claims, exp)
 }
 
 /// Validates a notification token for `app_id` against `key`, as a bot does.
@@ -326,9 +349,8 @@ mod tests {
     #[test]
     fn notification_tokens_are_reused_and_verifiable() {
         let key = SigningKey::for_run();
-        let signer = NotificationSigner::default();
-        let first = signer.token_for(&app(), key);
-        assert_eq!(first, signer.token_for(&app(), key));
+        let first = notification_token(&app(), key);
+        assert_eq!(first, notification_token(&app(), key));
         let claims = verify_notification_token(&first, "app-1", key).unwrap();
         assert_eq!(claims.iss, NOTIFICATION_ISSUER);
         assert_eq!(claims.tid, "tenant-1");

@@ -32,7 +32,6 @@ pub use graph_error::GraphError;
 pub use timeline::ResultInfo;
 pub use validation::{CallbackPolicy, MAX_BODY_BYTES, MAX_GROUP_TARGETS};
 
-use auth::NotificationSigner;
 use calls::CallRegistry;
 use timeline::{CallEvent, Timeline};
 
@@ -91,7 +90,6 @@ struct Shared {
     key: &'static SigningKey,
     registry: Mutex<CallRegistry>,
     timeline: Mutex<Timeline>,
-    signer: NotificationSigner,
     deliveries: Mutex<Vec<Delivery>>,
 }
 
@@ -118,7 +116,6 @@ impl StandIn {
             key: SigningKey::for_run(),
             registry: Mutex::default(),
             timeline: Mutex::default(),
-            signer: NotificationSigner::default(),
             deliveries: Mutex::default(),
         });
         Mock::given(any())
@@ -141,9 +138,9 @@ impl StandIn {
         &self.shared.base_url
     }
 
-    /// An app-only access token this stand-in accepts.
+    /// An access token this stand-in accepts (if the claims are valid).
     pub fn token(&self, claims: &AccessClaims) -> String {
-        self.shared.key.sign(claims)
+        claims.token(self.shared.key)
     }
 
     /// The key notifications are signed with.
@@ -198,7 +195,7 @@ impl StandIn {
 
     async fn post(&self, out: Outgoing, at: Duration) -> Delivery {
         let sent_to = self.delivery_url(&out.callback_uri);
-        let token = self.shared.signer.token_for(&out.app, self.shared.key);
+        let token = auth::notification_token(&out.app, self.shared.key);
         let result = self
             .client
             .post(&sent_to)
