@@ -1,12 +1,12 @@
 //! Steps where the bot calls the API: create, get, hang up.
 
 use anyhow::{Context as _, Result};
-use cucumber::when;
+use cucumber::{gherkin::Step, given, when};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::text;
-use crate::world::CallWorld;
+use crate::world::{Body, CallWorld};
 
 /// Where a create goes when neither the template nor the step names a path.
 const DEFAULT_CREATE_PATH: &str = "/v1.0/communications/calls";
@@ -41,7 +41,9 @@ async fn create_on(world: &mut CallWorld, path: String) -> Result<()> {
         "there is no request to send: start with \"Given a call request from template ...\"",
     )?;
     let body = request.render(&world.vars)?;
-    world.send(Method::POST, &path, Some(&body)).await?;
+    world
+        .send(Method::POST, &path, Some(Body::Json(body)))
+        .await?;
     capture_created_call(world);
     Ok(())
 }
@@ -90,4 +92,28 @@ async fn hang_up(world: &mut CallWorld) -> Result<()> {
 async fn get_path(world: &mut CallWorld, path: String) -> Result<()> {
     let path = text(world, &path)?;
     world.send(Method::GET, &path, None).await
+}
+
+/// `When the bot posts to "/v1.0/communications/calls" with the body:` + a docstring sent as
+/// written (not read as YAML), for requests a template cannot express, such as broken JSON.
+#[when(expr = "the bot posts to {string} with the body:")]
+async fn post_raw(world: &mut CallWorld, path: String, step: &Step) -> Result<()> {
+    let path = text(world, &path)?;
+    let body = step
+        .docstring
+        .clone()
+        .context("this step needs the body as a docstring (a \"\"\" block) under it")?;
+    let body = text(world, &body)?;
+    world.send(Method::POST, &path, Some(Body::Raw(body))).await
+}
+
+/// `Given the request header "Content-Type" is "text/plain"`: sent on every request after.
+#[given(expr = "the request header {string} is {string}")]
+fn request_header(world: &mut CallWorld, name: String, value: String) -> Result<()> {
+    let value = text(world, &value)?;
+    world
+        .request_headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+    world.request_headers.push((name, value));
+    Ok(())
 }

@@ -15,8 +15,13 @@ fn shown(answer: &HttpAnswer) -> String {
     } else {
         serde_json::to_string_pretty(&answer.body).unwrap_or_default()
     };
+    let sent = match &answer.request_body {
+        Some(text) if text.len() > 2000 => format!(" with a {}-byte body", text.len()),
+        Some(text) => format!(" with {text}"),
+        None => String::new(),
+    };
     format!(
-        "{} {} answered {}:\n{body}",
+        "{} {}{sent}\nanswered {}:\n{body}",
         answer.method, answer.url, answer.status
     )
 }
@@ -124,4 +129,54 @@ fn has_fields(world: &mut CallWorld, step: &Step) -> Result<()> {
         lines.join("\n  "),
         shown(answer)
     )
+}
+
+/// `Then the response is the Graph error 403 "7504"`: the status, `error.code`, and the
+/// envelope Graph uses (`message`, `innerError` with `date`, `request-id`, `client-request-id`).
+#[then(expr = "the response is the Graph error {int} {string}")]
+fn graph_error(world: &mut CallWorld, status: u16, code: String) -> Result<()> {
+    let answer = world.response()?;
+    let envelope = serde_json::json!({
+        "error": {
+            "code": code,
+            "message": "#string",
+            "innerError": {
+                "date": "#regex \\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}",
+                "request-id": "#uuid",
+                "client-request-id": "#string",
+            }
+        }
+    });
+    let mut problems: Vec<String> = Vec::new();
+    if answer.status != status {
+        problems.push(format!("status: expected {status}, got {}", answer.status));
+    }
+    problems.extend(
+        check(&envelope, &answer.body, MatchMode::Subset)
+            .iter()
+            .map(ToString::to_string),
+    );
+    if problems.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "not the Graph error {status} {code}:\n  {}\n{}",
+        problems.join("\n  "),
+        shown(answer)
+    )
+}
+
+/// `Then the response error message is "Missing mediaConfig information."`.
+#[then(expr = "the response error message is {string}")]
+fn error_message(world: &mut CallWorld, expected: String) -> Result<()> {
+    let expected = text(world, &expected)?;
+    let answer = world.response()?;
+    match answer.body["error"]["message"].as_str() {
+        Some(m) if m == expected => Ok(()),
+        Some(m) => bail!("error message: expected \"{expected}\", got \"{m}\""),
+        None => bail!(
+            "the response is not a Graph error envelope\n{}",
+            shown(answer)
+        ),
+    }
 }

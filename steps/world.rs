@@ -114,6 +114,8 @@ impl PendingRequest {
 pub struct HttpAnswer {
     pub method: String,
     pub url: String,
+    /// The request body as sent (never the token: headers are not kept).
+    pub request_body: Option<String>,
     pub status: u16,
     pub headers: Vec<(String, String)>,
     /// The body as JSON (`Null` when empty or not JSON; `text` keeps it as sent).
@@ -156,6 +158,17 @@ pub struct CallWorld {
     pub call_id: Option<String>,
     /// How many of the call's notifications earlier steps have already matched.
     pub matched: usize,
+    /// Extra headers on every request the bot sends (`Given the request header ...`).
+    pub request_headers: Vec<(String, String)>,
+    /// Every request the bot sent and its answer, in order (for reports).
+    pub history: Vec<HttpAnswer>,
+}
+
+/// A request body: JSON (sent as `application/json`) or raw text, sent as written.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Json(Value),
+    Raw(String),
 }
 
 impl CallWorld {
@@ -176,6 +189,8 @@ impl CallWorld {
             response: None,
             call_id: None,
             matched: 0,
+            request_headers: Vec::new(),
+            history: Vec::new(),
         }
     }
 
@@ -235,7 +250,7 @@ impl CallWorld {
         &mut self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<Body>,
     ) -> Result<()> {
         let url = if path.starts_with("http://") || path.starts_with("https://") {
             path.to_owned()
@@ -249,8 +264,23 @@ impl CallWorld {
         if let Some(auth) = self.authorization()? {
             request = request.header("Authorization", auth);
         }
-        if let Some(body) = body {
-            request = request.json(body);
+        let explicit_type = self
+            .request_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        let request_body = match body {
+            Some(Body::Json(value)) => Some(value.to_string()),
+            Some(Body::Raw(text)) => Some(text),
+            None => None,
+        };
+        if let Some(text) = &request_body {
+            if !explicit_type {
+                request = request.header("Content-Type", "application/json");
+            }
+            request = request.body(text.clone());
+        }
+        for (name, value) in &self.request_headers {
+            request = request.header(name, value);
         }
         let response = request
             .send()
@@ -272,14 +302,17 @@ impl CallWorld {
             .await
             .with_context(|| format!("reading the answer to {method} {path}"))?;
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        self.response = Some(HttpAnswer {
+        let answer = HttpAnswer {
             method: method.to_string(),
             url,
+            request_body,
             status,
             headers,
             body,
             text,
-        });
+        };
+        self.history.push(answer.clone());
+        self.response = Some(answer);
         Ok(())
     }
 }
