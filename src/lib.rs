@@ -18,9 +18,9 @@ mod template;
 pub use inbox::{call_id_of, redact_authorization, Inbox, NotificationLog, Received};
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
 pub use standin::{
-    authenticate, authorize, verify_notification_token, AccessClaims, ApiVersion, AppIdentity,
-    CallKind, CallState, CallbackPolicy, Delivery, GraphError, NotificationClaims, Profile,
-    ResourceStyle, ResultInfo, SigningKey, StandIn, StandInConfig, DEFAULT_ANSWER_DELAY,
+    authenticate, authorize, validate_create, verify_notification_token, AccessClaims, ApiVersion,
+    AppIdentity, CallKind, CallState, CallbackPolicy, Delivery, GraphError, NotificationClaims,
+    Profile, ResourceStyle, ResultInfo, SigningKey, StandIn, StandInConfig, DEFAULT_ANSWER_DELAY,
     GRAPH_AUDIENCE, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
 };
 pub use template::{

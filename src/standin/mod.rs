@@ -30,7 +30,7 @@ pub use auth::{
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use graph_error::GraphError;
 pub use timeline::ResultInfo;
-pub use validation::{CallbackPolicy, MAX_BODY_BYTES, MAX_GROUP_TARGETS};
+pub use validation::{validate_create, CallbackPolicy, MAX_BODY_BYTES, MAX_GROUP_TARGETS};
 
 use calls::CallRegistry;
 use timeline::{CallEvent, Timeline};
