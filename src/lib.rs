@@ -18,10 +18,13 @@ mod template;
 pub use inbox::{call_id_of, redact_authorization, Inbox, NotificationLog, Received};
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
 pub use standin::{
-    authenticate, authorize, validate_create, verify_notification_token, AccessClaims, ApiVersion,
-    AppIdentity, CallKind, CallState, CallbackPolicy, Delivery, GraphError, NotificationClaims,
-    Profile, ResourceStyle, ResultInfo, SigningKey, StandIn, StandInConfig, DEFAULT_ANSWER_DELAY,
-    GRAPH_AUDIENCE, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
+    authenticate, authorize, codes, validate_create, verify_notification_token, AccessClaims,
+    Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,
+    DeliveryQuirks, GraphError, Lobby, MeetingChange, NotificationClaims, Profile, RemoteAction,
+    RemoteScript, ResourceStyle, ResultInfo, SigningKey, StandIn, StandInConfig,
+    DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, INCOMING_ANSWER_WINDOW,
+    LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER, OPERATION_DELAY,
+    REFUSAL_DELAY,
 };
 pub use template::{
     interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,

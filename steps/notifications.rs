@@ -30,7 +30,7 @@ async fn collect(
 ) -> Vec<Received> {
     let limit = env.standin.now() + window;
     while received(env, call).len() < need {
-        if env.standin.deliver_next(limit).await.is_none() {
+        if env.standin.deliver_next(limit).await.is_empty() {
             break;
         }
     }

@@ -113,8 +113,12 @@ pub struct AppIdentity {
 /// Where a call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallState {
+    /// An incoming call waiting for the bot to answer, reject or redirect it.
+    Incoming,
     Establishing,
     Established,
+    Transferring,
+    TransferAccepted,
     Terminating,
     Terminated,
 }
@@ -122,8 +126,11 @@ pub enum CallState {
 impl CallState {
     pub fn as_str(self) -> &'static str {
         match self {
+            CallState::Incoming => "incoming",
             CallState::Establishing => "establishing",
             CallState::Established => "established",
+            CallState::Transferring => "transferring",
+            CallState::TransferAccepted => "transferAccepted",
             CallState::Terminating => "terminating",
             CallState::Terminated => "terminated",
         }
@@ -143,8 +150,16 @@ pub struct CallRecord {
     pub etag: u64,
     /// The app that created the call: its notifications are signed for it.
     pub app: AppIdentity,
-    /// The roster the bot is told about (meetings).
+    /// The roster the bot is told about: the bot first, then the others.
     pub participants: Vec<Participant>,
+    /// Set when the call's end is scheduled: from then on operations on it are "not found".
+    pub closing: bool,
+    /// Whether the bot subscribed to tones (`subscribeToTone`).
+    pub tone_subscribed: bool,
+    /// Tones sent so far, for `toneInfo.sequenceId`.
+    pub tones: u32,
+    /// Simulated time the call became established.
+    pub established_at: Option<std::time::Duration>,
 }
 
 /// A participant in a call's roster.
@@ -269,6 +284,10 @@ impl CallRegistry {
             etag: 1,
             app: app.clone(),
             participants: Vec::new(),
+            closing: false,
+            tone_subscribed: false,
+            tones: 0,
+            established_at: None,
         };
         self.calls.entry(id).or_insert(record)
     }
@@ -277,12 +296,57 @@ impl CallRegistry {
         self.calls.get(id)
     }
 
-    /// A call that has not ended; ended and unknown calls are both "not found" to Graph.
+    /// A call that has not ended (nor is about to); ended and unknown calls are both "not
+    /// found" to Graph.
     pub fn live_mut(&mut self, id: &str) -> Result<&mut CallRecord, GraphError> {
         match self.calls.get_mut(id) {
-            Some(call) if call.state != CallState::Terminated => Ok(call),
+            Some(call) if call.state != CallState::Terminated && !call.closing => Ok(call),
             _ => Err(GraphError::call_not_found()),
         }
+    }
+
+    /// Registers a call someone places to the bot: state `incoming`, direction `incoming`.
+    pub fn incoming(
+        &mut self,
+        caller: &Value,
+        callback_uri: &str,
+        profile: Profile,
+        app: &AppIdentity,
+        graph_base: &str,
+    ) -> &CallRecord {
+        let request = json!({
+            "callbackUri": callback_uri,
+            "source": {
+                "@odata.type": "#microsoft.graph.participantInfo",
+                "identity": caller,
+            },
+            "targets": [{
+                "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+                "identity": {
+                    "@odata.type": "#microsoft.graph.identitySet",
+                    "application": {
+                        "@odata.type": "#microsoft.graph.identity",
+                        "displayName": app.display_name,
+                        "id": app.app_id,
+                    }
+                }
+            }],
+            "requestedModalities": ["audio"],
+        });
+        let id = self
+            .create(
+                request.as_object().expect("an object"),
+                profile,
+                app,
+                graph_base,
+            )
+            .id
+            .clone();
+        let call = self.calls.get_mut(&id).expect("just created");
+        call.resource["direction"] = json!("incoming");
+        call.set_state(CallState::Incoming);
+        call.etag = 1;
+        call
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut CallRecord> {

@@ -13,8 +13,11 @@
 mod auth;
 mod calls;
 mod graph_error;
+mod lifecycle;
 mod notifications;
+mod operations;
 mod router;
+mod script;
 mod timeline;
 mod validation;
 
@@ -29,11 +32,15 @@ pub use auth::{
 };
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use graph_error::GraphError;
-pub use timeline::ResultInfo;
+pub use script::{
+    codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
+    INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, OPERATION_DELAY, REFUSAL_DELAY,
+};
 pub use validation::{validate_create, CallbackPolicy, MAX_BODY_BYTES, MAX_GROUP_TARGETS};
 
 use calls::CallRegistry;
-use timeline::{CallEvent, Timeline};
+use lifecycle::CallEvent;
+use timeline::Timeline;
 
 /// How long after the create the callee answers (or the meeting lets the bot in), simulated.
 pub const DEFAULT_ANSWER_DELAY: Duration = Duration::from_secs(1);
@@ -67,6 +74,29 @@ impl StandInConfig {
     }
 }
 
+/// How the stand-in delivers notifications: Graph warns they "may arrive out of order", and a
+/// retried delivery arrives twice. Deterministic: the same spec gives the same order every run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryQuirks {
+    /// Swap each pair of consecutive notifications (2, 1, 4, 3, ...).
+    pub out_of_order: bool,
+    /// Send every notification twice.
+    pub duplicate: bool,
+}
+
+/// Something the other side does to a running call, scripted by a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteAction {
+    /// The remote party presses a key (`"5"`, `"#"`, `"*"`), sent as `tone5`, `pound`, `star`.
+    PressesKey(String),
+    /// The remote party hangs up (200/4097).
+    HangsUp,
+    /// Someone joins the meeting or call.
+    Joins(String),
+    /// Someone leaves it (by display name or id).
+    Leaves(String),
+}
+
 /// One notification POST the stand-in made.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
@@ -90,6 +120,10 @@ struct Shared {
     key: &'static SigningKey,
     registry: Mutex<CallRegistry>,
     timeline: Mutex<Timeline>,
+    script: Mutex<RemoteScript>,
+    quirks: Mutex<DeliveryQuirks>,
+    /// A notification held back to be sent after the next one (out-of-order delivery).
+    held: Mutex<Option<(Outgoing, Duration)>>,
     deliveries: Mutex<Vec<Delivery>>,
 }
 
@@ -111,11 +145,14 @@ impl StandIn {
     pub async fn start(config: StandInConfig) -> StandIn {
         let server = MockServer::builder().start().await;
         let shared = Arc::new(Shared {
+            script: Mutex::new(RemoteScript::new(config.answer_delay)),
             config,
             base_url: server.uri(),
             key: SigningKey::for_run(),
             registry: Mutex::default(),
             timeline: Mutex::default(),
+            quirks: Mutex::default(),
+            held: Mutex::default(),
             deliveries: Mutex::default(),
         });
         Mock::given(any())
@@ -168,17 +205,111 @@ impl StandIn {
         lock(&self.shared.deliveries).clone()
     }
 
-    /// Sends the next notification due at or before simulated time `limit`, moving the clock to
-    /// it. Returns `None` when nothing is due by then.
-    pub async fn deliver_next(&self, limit: Duration) -> Option<Delivery> {
+    /// Changes what the other side does for calls created from now on.
+    pub fn update_script(&self, change: impl FnOnce(&mut RemoteScript)) {
+        change(&mut lock(&self.shared.script));
+    }
+
+    /// Sets how notifications are delivered (out of order, twice).
+    pub fn set_delivery(&self, quirks: DeliveryQuirks) {
+        *lock(&self.shared.quirks) = quirks;
+    }
+
+    /// Someone calls the bot: a `created` notification with state `incoming` goes to
+    /// `callback_uri`; the bot has 15 s (simulated) to answer, reject or redirect. Returns the
+    /// call as Graph describes it.
+    pub fn incoming_call(
+        &self,
+        caller: serde_json::Value,
+        callback_uri: &str,
+        app: &AppIdentity,
+    ) -> serde_json::Value {
+        let profile = Profile {
+            version: ApiVersion::V1,
+            style: ResourceStyle::Communications,
+        };
+        let mut registry = lock(&self.shared.registry);
+        let id = registry
+            .incoming(&caller, callback_uri, profile, app, &self.shared.base_url)
+            .id
+            .clone();
+        let call = registry.get_mut(&id).expect("just created");
+        call.participants = lifecycle::initial_roster(call);
+        lifecycle::plan_incoming(
+            call,
+            INCOMING_ANSWER_WINDOW,
+            &mut lock(&self.shared.timeline),
+        );
+        call.resource.clone()
+    }
+
+    /// Schedules something the other side does to a call, `after` from now (simulated).
+    pub fn remote(
+        &self,
+        call_id: &str,
+        after: Duration,
+        action: RemoteAction,
+    ) -> Result<(), GraphError> {
+        lock(&self.shared.registry).live_mut(call_id)?;
+        let call_id = call_id.to_owned();
+        let event = match action {
+            RemoteAction::PressesKey(key) => CallEvent::Tone {
+                call_id,
+                tone: tone_name(&key).ok_or_else(|| {
+                    GraphError::bad_request(format!(
+                        "'{key}' is not a key on a phone: use 0-9, *, # or A-D"
+                    ))
+                })?,
+            },
+            RemoteAction::HangsUp => lifecycle::ends(&call_id, codes::REMOTE_HUNG_UP),
+            RemoteAction::Joins(name) => CallEvent::Joins {
+                call_id,
+                participant: lifecycle::named_user(&name),
+            },
+            RemoteAction::Leaves(who) => CallEvent::Leaves { call_id, who },
+        };
+        lock(&self.shared.timeline).schedule(after, event);
+        Ok(())
+    }
+
+    /// Sends the next notification(s) due at or before simulated time `limit`, moving the
+    /// clock to them. Returns nothing when nothing is due by then.
+    pub async fn deliver_next(&self, limit: Duration) -> Vec<Delivery> {
+        let quirks = *lock(&self.shared.quirks);
         loop {
-            let (at, event) = lock(&self.shared.timeline).pop_due(limit)?;
-            let Some(outgoing) = self.shared.fire(event) else {
-                continue; // the event no longer applies (its call ended)
+            let Some((at, event)) = lock(&self.shared.timeline).pop_due(limit) else {
+                // Nothing more is due: a held-back notification goes out now.
+                let held = lock(&self.shared.held).take();
+                let mut sent = Vec::new();
+                if let Some((out, at)) = held {
+                    sent.push(self.post(out, at).await);
+                }
+                return sent;
             };
-            let delivery = self.post(outgoing, at).await;
-            lock(&self.shared.deliveries).push(delivery.clone());
-            return Some(delivery);
+            let outgoing = self.shared.fire(event, at);
+            let mut sent = Vec::new();
+            for out in outgoing {
+                let mut batch = vec![(out, at)];
+                if quirks.out_of_order {
+                    let previous = lock(&self.shared.held).take();
+                    match previous {
+                        None => {
+                            *lock(&self.shared.held) = batch.pop();
+                            continue;
+                        }
+                        Some(prev) => batch.push(prev),
+                    }
+                }
+                for (out, at) in batch {
+                    if quirks.duplicate {
+                        sent.push(self.post(out.clone(), at).await);
+                    }
+                    sent.push(self.post(out, at).await);
+                }
+            }
+            if !sent.is_empty() {
+                return sent;
+            }
         }
     }
 
@@ -186,14 +317,24 @@ impl StandIn {
     pub async fn advance(&self, window: Duration) -> Vec<Delivery> {
         let until = self.now() + window;
         let mut sent = Vec::new();
-        while let Some(d) = self.deliver_next(until).await {
-            sent.push(d);
+        loop {
+            let batch = self.deliver_next(until).await;
+            if batch.is_empty() {
+                break;
+            }
+            sent.extend(batch);
         }
         lock(&self.shared.timeline).advance_to(until);
         sent
     }
 
     async fn post(&self, out: Outgoing, at: Duration) -> Delivery {
+        let delivery = self.send(out, at).await;
+        lock(&self.shared.deliveries).push(delivery.clone());
+        delivery
+    }
+
+    async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
         let sent_to = self.delivery_url(&out.callback_uri);
         let token = auth::notification_token(&out.app, self.shared.key);
         let result = self
@@ -267,7 +408,19 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// `5` → `tone5`, `#` → `pound`, `*` → `star`, `A` → `a` (DTMF names Graph uses in `toneInfo`).
+fn tone_name(key: &str) -> Option<String> {
+    Some(match key {
+        "#" => "pound".to_owned(),
+        "*" => "star".to_owned(),
+        k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => format!("tone{k}"),
+        k if k.len() == 1 && "ABCDabcd".contains(k) => k.to_ascii_lowercase(),
+        _ => return None,
+    })
+}
+
 /// A notification ready to send.
+#[derive(Debug, Clone)]
 struct Outgoing {
     call_id: String,
     callback_uri: String,
@@ -277,41 +430,21 @@ struct Outgoing {
 }
 
 impl Shared {
-    /// Applies an event to its call and builds the notification the bot gets for it.
-    fn fire(&self, event: CallEvent) -> Option<Outgoing> {
+    /// Applies an event to its call and builds the notifications the bot gets for it.
+    fn fire(&self, event: CallEvent, at: Duration) -> Vec<Outgoing> {
         let mut registry = lock(&self.registry);
-        let call = registry.get_mut(event.call_id())?;
-        if call.state == CallState::Terminated {
-            return None;
-        }
-        let body = match event {
-            CallEvent::State {
-                state,
-                change,
-                result,
-                ..
-            } => {
-                if call.state != state {
-                    call.set_state(state);
-                }
-                if let Some(r) = result {
-                    call.resource["resultInfo"] = serde_json::json!({
-                        "@odata.type": "#microsoft.graph.resultInfo",
-                        "code": r.code,
-                        "subcode": r.subcode,
-                        "message": r.message,
-                    });
-                }
-                notifications::call_state(call, change)
-            }
-            CallEvent::Roster { .. } => notifications::roster(call, &call.participants),
+        let Some(call) = registry.get_mut(event.call_id()) else {
+            return Vec::new();
         };
-        Some(Outgoing {
-            call_id: call.id.clone(),
-            callback_uri: call.callback_uri().to_owned(),
-            chain_id: call.chain_id().to_owned(),
-            app: call.app.clone(),
-            body,
-        })
+        lifecycle::fire(call, event, at)
+            .into_iter()
+            .map(|body| Outgoing {
+                call_id: call.id.clone(),
+                callback_uri: call.callback_uri().to_owned(),
+                chain_id: call.chain_id().to_owned(),
+                app: call.app.clone(),
+                body,
+            })
+            .collect()
     }
 }

@@ -8,6 +8,7 @@ use super::calls::{CallRecord, CallState, Participant, ResourceStyle};
 /// `changeType` of a commsNotification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeType {
+    Created,
     Updated,
     Deleted,
 }
@@ -15,6 +16,7 @@ pub enum ChangeType {
 impl ChangeType {
     fn as_str(self) -> &'static str {
         match self {
+            ChangeType::Created => "created",
             ChangeType::Updated => "updated",
             ChangeType::Deleted => "deleted",
         }
@@ -73,6 +75,28 @@ fn item(call: &CallRecord, change: ChangeType, resource: String, data: Value) ->
 
 /// A call-state notification: the call's current state (and `resultInfo` once it has one).
 pub fn call_state(call: &CallRecord, change: ChangeType) -> Value {
+    call_notification(call, change, None)
+}
+
+/// A call notification that also carries one extra property (e.g. `toneInfo`).
+pub fn call_with(call: &CallRecord, change: ChangeType, key: &str, value: Value) -> Value {
+    call_notification(call, change, Some((key, value)))
+}
+
+/// An operation's notification (on `.../operations/{id}`), e.g. a prompt that finished.
+pub fn operation(call: &CallRecord, operation: &Value) -> Value {
+    let op_id = operation["id"].as_str().unwrap_or_default();
+    let resource = format!(
+        "{}/operations/{op_id}",
+        call.profile.call_resource(&call.id)
+    );
+    envelope(
+        call.profile.style,
+        item(call, ChangeType::Deleted, resource, operation.clone()),
+    )
+}
+
+fn call_notification(call: &CallRecord, change: ChangeType, extra: Option<(&str, Value)>) -> Value {
     let resource = call.profile.call_resource(&call.id);
     let mut data = json!({
         "@odata.type": "#microsoft.graph.call",
@@ -93,8 +117,23 @@ pub fn call_state(call: &CallRecord, change: ChangeType) -> Value {
             data[key] = call.resource[key].clone();
         }
     }
+    if call.resource["direction"] == "incoming" {
+        // An incoming call's first notification is the whole call: who calls, and whom.
+        for key in [
+            "source",
+            "targets",
+            "callChainId",
+            "callbackUri",
+            "requestedModalities",
+        ] {
+            data[key] = call.resource[key].clone();
+        }
+    }
     if !call.resource["resultInfo"].is_null() {
         data["resultInfo"] = call.resource["resultInfo"].clone();
+    }
+    if let Some((key, value)) = extra {
+        data[key] = value;
     }
     envelope(call.profile.style, item(call, change, resource, data))
 }

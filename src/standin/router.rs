@@ -10,21 +10,13 @@ use uuid::Uuid;
 use wiremock::{Request, ResponseTemplate};
 
 use super::auth::{authenticate, authorize, AccessClaims};
-use super::calls::{
-    is_app_hosted_media, ApiVersion, CallKind, CallRecord, CallState, Participant, Profile,
-    ResourceStyle,
-};
+use super::calls::{is_app_hosted_media, ApiVersion, CallKind, CallState, Profile, ResourceStyle};
+use super::lifecycle::{ends, initial_roster, plan_outgoing, CallEvent};
 use super::notifications::ChangeType;
-use super::timeline::{CallEvent, ResultInfo};
+use super::operations;
+use super::script::codes;
 use super::validation::validate_create;
 use super::{lock, GraphError, Shared};
-
-/// `resultInfo` of a call the bot hung up.
-pub const BOT_HUNG_UP: ResultInfo = ResultInfo {
-    code: 200,
-    subcode: 5001,
-    message: "The conversation has ended.",
-};
 
 /// The stand-in's responder.
 pub(super) struct GraphRouter {
@@ -43,6 +35,8 @@ enum Route {
     Create(Profile),
     Get(Profile, String),
     Delete(Profile, String),
+    /// `POST .../calls/{id}/{action}`, e.g. `playPrompt` or `participants/invite`.
+    Operation(Profile, String, String),
     OpenIdConfiguration,
     Jwks,
     Unknown,
@@ -80,24 +74,40 @@ fn route(method: &str, path: &str) -> Route {
         ("POST", []) => Route::Create(profile),
         ("GET", [id]) => Route::Get(profile, (*id).to_owned()),
         ("DELETE", [id]) => Route::Delete(profile, (*id).to_owned()),
+        ("POST", [id, action @ ..]) if operations::ACTIONS.contains(&action.join("/").as_str()) => {
+            Route::Operation(profile, (*id).to_owned(), action.join("/"))
+        }
         _ => Route::Unknown,
     }
 }
 
 /// A successful answer.
-struct Reply {
+pub(super) struct Reply {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Option<Value>,
 }
 
 impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
+    pub(super) fn json(status: u16, body: Value) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
             body: Some(body),
         }
+    }
+
+    pub(super) fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub(super) fn with_header(mut self, name: &'static str, value: String) -> Reply {
+        self.headers.push((name, value));
+        self
     }
 }
 
@@ -165,11 +175,22 @@ impl GraphRouter {
             Route::Delete(_, id) => {
                 self.authenticate(request)?;
                 self.hang_up(&id)?;
-                Ok(Reply {
-                    status: 204,
-                    headers: Vec::new(),
-                    body: None,
-                })
+                Ok(Reply::empty(204))
+            }
+            Route::Operation(profile, id, action) => {
+                self.authenticate(request)?;
+                let mut registry = lock(&self.shared.registry);
+                let call = registry.live_mut(&id)?;
+                let mut timeline = lock(&self.shared.timeline);
+                let script = lock(&self.shared.script);
+                let cx = operations::Context {
+                    call,
+                    timeline: &mut timeline,
+                    script: &script,
+                    api_base: format!("{}/{}", self.shared.base_url, profile.version.segment()),
+                    answer_delay: self.shared.config.answer_delay,
+                };
+                operations::run(&action, &request.body, cx)
             }
             Route::OpenIdConfiguration => Ok(Reply::json(
                 200,
@@ -207,15 +228,22 @@ impl GraphRouter {
         };
 
         let mut registry = lock(&self.shared.registry);
-        let record = registry.create(&call, profile, &claims.app(), &self.shared.base_url);
-        let id = record.id.clone();
+        let id = registry
+            .create(&call, profile, &claims.app(), &self.shared.base_url)
+            .id
+            .clone();
+        let record = registry.get_mut(&id).expect("just created");
+        record.participants = initial_roster(record);
         let resource = record.resource.clone();
-        let participants = initial_roster(record);
-        if let Some(record) = registry.get_mut(&id) {
-            record.participants = participants;
-        }
+        let script = lock(&self.shared.script).clone();
+        plan_outgoing(
+            record,
+            &script,
+            self.shared.config.answer_delay,
+            &mut lock(&self.shared.timeline),
+        );
         drop(registry);
-        self.plan_outgoing_call(&id, kind);
+        debug_assert_eq!(kind, CallKind::classify(&resource));
 
         let location = format!(
             "{}/{}/communications/calls/{id}",
@@ -227,32 +255,10 @@ impl GraphRouter {
         Ok(reply)
     }
 
-    /// The notifications Graph sends after a create: establishing now, established once the
-    /// callee answers (or the meeting takes the bot), and the roster for meetings.
-    fn plan_outgoing_call(&self, call_id: &str, kind: CallKind) {
-        let answer = self.shared.config.answer_delay;
-        let state = |state| CallEvent::State {
-            call_id: call_id.to_owned(),
-            state,
-            change: ChangeType::Updated,
-            result: None,
-        };
-        let mut timeline = lock(&self.shared.timeline);
-        timeline.schedule(std::time::Duration::ZERO, state(CallState::Establishing));
-        timeline.schedule(answer, state(CallState::Established));
-        if kind.is_meeting() {
-            timeline.schedule(
-                answer,
-                CallEvent::Roster {
-                    call_id: call_id.to_owned(),
-                },
-            );
-        }
-    }
-
-    /// DELETE: the call ends now; pending events of the call are dropped.
+    /// DELETE: the call ends now; its future events are dropped.
     fn hang_up(&self, call_id: &str) -> Result<(), GraphError> {
-        lock(&self.shared.registry).live_mut(call_id)?;
+        let mut registry = lock(&self.shared.registry);
+        registry.live_mut(call_id)?.closing = true;
         let mut timeline = lock(&self.shared.timeline);
         timeline.cancel_call(call_id);
         let now = std::time::Duration::ZERO;
@@ -265,40 +271,8 @@ impl GraphRouter {
                 result: None,
             },
         );
-        timeline.schedule(
-            now,
-            CallEvent::State {
-                call_id: call_id.to_owned(),
-                state: CallState::Terminated,
-                change: ChangeType::Deleted,
-                result: Some(BOT_HUNG_UP),
-            },
-        );
+        timeline.schedule(now, ends(call_id, codes::BOT_HUNG_UP));
         Ok(())
-    }
-}
-
-/// Who is in the roster once a meeting takes the bot: the organizer and the bot; a guest bot
-/// sees only itself, waiting in the lobby.
-fn initial_roster(call: &CallRecord) -> Vec<Participant> {
-    let bot = Participant {
-        id: call.my_participant_id().to_owned(),
-        identity: call.resource["source"]["identity"].clone(),
-        is_in_lobby: call.kind == CallKind::GuestMeeting,
-        is_muted: false,
-    };
-    match call.kind {
-        CallKind::Meeting => {
-            let organizer = Participant {
-                id: Uuid::new_v4().to_string(),
-                identity: call.resource["meetingInfo"]["organizer"].clone(),
-                is_in_lobby: false,
-                is_muted: false,
-            };
-            vec![organizer, bot]
-        }
-        CallKind::GuestMeeting => vec![bot],
-        CallKind::PeerToPeer | CallKind::Group => Vec::new(),
     }
 }
 
@@ -336,5 +310,17 @@ mod tests {
         assert_eq!(route("POST", "/v2.0/communications/calls"), Route::Unknown);
         assert_eq!(route("PUT", "/v1.0/communications/calls"), Route::Unknown);
         assert_eq!(route("GET", "/v1/.well-known/keys"), Route::Jwks);
+        assert_eq!(
+            route("POST", "/v1.0/communications/calls/x/participants/invite"),
+            Route::Operation(v1, "x".into(), "participants/invite".into())
+        );
+        assert_eq!(
+            route("POST", "/beta/app/calls/x/playPrompt"),
+            Route::Operation(app, "x".into(), "playPrompt".into())
+        );
+        assert_eq!(
+            route("POST", "/v1.0/communications/calls/x/dance"),
+            Route::Unknown
+        );
     }
 }

@@ -7,38 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::calls::CallState;
-use super::notifications::ChangeType;
-
-/// `resultInfo` of a call that ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResultInfo {
-    pub code: u16,
-    pub subcode: u32,
-    pub message: &'static str,
-}
-
-/// Something the Graph side does to a call at a simulated time.
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallEvent {
-    /// The call moves to `state` (with `result` once it ends) and the bot is told.
-    State {
-        call_id: String,
-        state: CallState,
-        change: ChangeType,
-        result: Option<ResultInfo>,
-    },
-    /// The roster changed: the bot gets the call's participants.
-    Roster { call_id: String },
-}
-
-impl CallEvent {
-    pub fn call_id(&self) -> &str {
-        match self {
-            CallEvent::State { call_id, .. } | CallEvent::Roster { call_id } => call_id,
-        }
-    }
-}
+use super::lifecycle::CallEvent;
 
 /// The queue of scheduled events and the simulated clock.
 #[derive(Debug, Default)]
@@ -81,9 +50,12 @@ impl Timeline {
         self.now = self.now.max(t);
     }
 
-    /// Drops every pending event of `call_id` (the call ended another way).
+    /// Drops the future events of `call_id` (the call ends another way). Events already due
+    /// have happened as far as the bot's action is concerned: they are still delivered first.
     pub fn cancel_call(&mut self, call_id: &str) {
-        self.queue.retain(|_, event| event.call_id() != call_id);
+        let now = self.now;
+        self.queue
+            .retain(|(due, _), event| event.call_id() != call_id || *due <= now);
     }
 }
 
@@ -116,7 +88,14 @@ mod tests {
         t.schedule(Duration::from_secs(5), roster("b"));
         assert!(t.pop_due(Duration::from_secs(4)).is_none());
         assert_eq!(t.now(), Duration::ZERO);
+        t.schedule(Duration::ZERO, roster("a"));
         t.cancel_call("a");
+        assert_eq!(
+            t.next_due(),
+            Some(Duration::ZERO),
+            "events due now are kept"
+        );
+        assert_eq!(t.pop_due(Duration::ZERO).unwrap().1, roster("a"));
         assert_eq!(t.next_due(), Some(Duration::from_secs(5)));
         assert_eq!(t.pop_due(Duration::from_secs(5)).unwrap().1, roster("b"));
         assert_eq!(t.next_due(), None);

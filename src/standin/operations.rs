@@ -1,0 +1,319 @@
+//! The bot's follow-up operations on a call: answer, reject, redirect, playPrompt, keepAlive,
+//! mute, unmute, subscribeToTone, participants/invite, transfer.
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::calls::{CallRecord, CallState};
+use super::lifecycle::{ends, names_of, participant, result_json, CallEvent};
+use super::notifications::ChangeType;
+use super::router::Reply;
+use super::script::{codes, Answer, RemoteScript, OPERATION_DELAY, REFUSAL_DELAY};
+use super::timeline::Timeline;
+use super::GraphError;
+
+/// The operations a call has, by the last segment of their path.
+pub const ACTIONS: &[&str] = &[
+    "answer",
+    "reject",
+    "redirect",
+    "playPrompt",
+    "keepAlive",
+    "mute",
+    "unmute",
+    "subscribeToTone",
+    "transfer",
+    "participants/invite",
+];
+
+/// Everything an operation works on.
+pub struct Context<'a> {
+    pub call: &'a mut CallRecord,
+    pub timeline: &'a mut Timeline,
+    pub script: &'a RemoteScript,
+    /// `{graph}/{version}` for operation `Location`s.
+    pub api_base: String,
+    pub answer_delay: Duration,
+}
+
+fn body_object(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(GraphError::bad_request(
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(GraphError::bad_request(format!(
+            "Invalid JSON in the request body: {e}."
+        ))),
+    }
+}
+
+fn require_state(call: &CallRecord, wanted: CallState, action: &str) -> Result<(), GraphError> {
+    if call.state == wanted {
+        return Ok(());
+    }
+    Err(GraphError::bad_request(format!(
+        "Cannot {action} a call in state {}.",
+        call.state.as_str()
+    )))
+}
+
+/// Runs `action` on the call. The caller has checked the call exists and is live.
+pub fn run(action: &str, body: &[u8], cx: Context<'_>) -> Result<Reply, GraphError> {
+    let body = body_object(body)?;
+    match action {
+        "answer" => answer(&body, cx),
+        "reject" => reject(&body, cx),
+        "redirect" => redirect(&body, cx),
+        "playPrompt" => play_prompt(&body, cx),
+        "keepAlive" => Ok(Reply::empty(200)),
+        "mute" => mute(&body, cx, true),
+        "unmute" => mute(&body, cx, false),
+        "subscribeToTone" => subscribe_to_tone(&body, cx),
+        "transfer" => transfer(&body, cx),
+        "participants/invite" => invite(&body, cx),
+        other => Err(GraphError::bad_request(format!(
+            "Resource not found for the segment '{other}'."
+        ))),
+    }
+}
+
+fn answer(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    require_state(cx.call, CallState::Incoming, "answer")?;
+    if body.get("mediaConfig").is_none_or(Value::is_null) {
+        return Err(GraphError::missing_media_config());
+    }
+    if let Some(uri) = body.get("callbackUri").and_then(Value::as_str) {
+        cx.call.resource["callbackUri"] = json!(uri);
+    }
+    let id = cx.call.id.clone();
+    cx.timeline.cancel_call(&id);
+    let state = |state| CallEvent::State {
+        call_id: id.clone(),
+        state,
+        change: ChangeType::Updated,
+        result: None,
+    };
+    cx.timeline
+        .schedule(Duration::ZERO, state(CallState::Establishing));
+    cx.timeline
+        .schedule(cx.answer_delay, state(CallState::Established));
+    Ok(Reply::empty(202))
+}
+
+fn end_incoming(cx: Context<'_>, result: super::script::ResultInfo) -> Result<Reply, GraphError> {
+    let id = cx.call.id.clone();
+    cx.call.closing = true;
+    cx.timeline.cancel_call(&id);
+    cx.timeline.schedule(Duration::ZERO, ends(&id, result));
+    Ok(Reply::empty(202))
+}
+
+fn reject(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    require_state(cx.call, CallState::Incoming, "reject")?;
+    match body.get("reason").and_then(Value::as_str).unwrap_or("none") {
+        "none" | "busy" | "forbidden" => end_incoming(cx, codes::REJECTED),
+        other => Err(GraphError::bad_request(format!(
+            "Unknown reject reason '{other}': use none, busy or forbidden."
+        ))),
+    }
+}
+
+fn redirect(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    require_state(cx.call, CallState::Incoming, "redirect")?;
+    let has_targets = body
+        .get("targets")
+        .and_then(Value::as_array)
+        .is_some_and(|t| !t.is_empty());
+    if !has_targets {
+        return Err(GraphError::bad_request(
+            "redirect needs at least one target.",
+        ));
+    }
+    if let Some(timeout) = body.get("timeout") {
+        match timeout.as_u64() {
+            Some(15..=90) => {}
+            _ => {
+                return Err(GraphError::bad_request(
+                    "The redirect timeout must be between 15 and 90 seconds.",
+                ))
+            }
+        }
+    }
+    end_incoming(cx, codes::REDIRECTED)
+}
+
+/// A new operation resource, and the reply that hands it out with its `Location`.
+fn operation(
+    cx: &Context<'_>,
+    kind: &str,
+    body: &Map<String, Value>,
+    status: &str,
+) -> (Value, Reply) {
+    let op_id = Uuid::new_v4().to_string();
+    let op = json!({
+        "@odata.type": format!("#microsoft.graph.{kind}"),
+        "id": op_id,
+        "status": status,
+        "clientContext": body.get("clientContext").cloned().unwrap_or(Value::Null),
+        "resultInfo": null,
+    });
+    let location = format!(
+        "{}/communications/calls/{}/operations/{op_id}",
+        cx.api_base, cx.call.id
+    );
+    let reply = Reply::json(200, op.clone()).with_header("Location", location);
+    (op, reply)
+}
+
+fn finished(mut op: Value, status: &str, result: super::script::ResultInfo) -> Value {
+    op["status"] = json!(status);
+    op["resultInfo"] = result_json(result);
+    op
+}
+
+fn play_prompt(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    let has_prompts = body
+        .get("prompts")
+        .and_then(Value::as_array)
+        .is_some_and(|p| !p.is_empty());
+    if !has_prompts {
+        return Err(GraphError::bad_request(
+            "playPrompt needs at least one prompt.",
+        ));
+    }
+    let (op, reply) = operation(&cx, "playPromptOperation", body, "running");
+    cx.timeline.schedule(
+        OPERATION_DELAY,
+        CallEvent::OperationDone {
+            call_id: cx.call.id.clone(),
+            operation: finished(op, "completed", codes::OPERATION_DONE),
+        },
+    );
+    Ok(reply)
+}
+
+fn mute(body: &Map<String, Value>, cx: Context<'_>, muted: bool) -> Result<Reply, GraphError> {
+    let kind = if muted {
+        "muteParticipantOperation"
+    } else {
+        "unmuteParticipantOperation"
+    };
+    let (op, _) = operation(&cx, kind, body, "completed");
+    let bot = cx.call.my_participant_id().to_owned();
+    for p in cx.call.participants.iter_mut().filter(|p| p.id == bot) {
+        p.is_muted = muted;
+    }
+    cx.timeline.schedule(
+        Duration::ZERO,
+        CallEvent::Roster {
+            call_id: cx.call.id.clone(),
+        },
+    );
+    Ok(Reply::json(200, op))
+}
+
+fn subscribe_to_tone(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    let (op, _) = operation(&cx, "subscribeToToneOperation", body, "completed");
+    cx.call.tone_subscribed = true;
+    Ok(Reply::json(200, op))
+}
+
+fn transfer(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    require_state(cx.call, CallState::Established, "transfer")?;
+    let has_target = body
+        .get("transferTarget")
+        .is_some_and(|t| t["identity"].is_object());
+    if !has_target {
+        return Err(GraphError::bad_request(
+            "transfer needs a transferTarget with an identity.",
+        ));
+    }
+    let id = cx.call.id.clone();
+    let state = |state, result| CallEvent::State {
+        call_id: id.clone(),
+        state,
+        change: ChangeType::Updated,
+        result,
+    };
+    cx.timeline
+        .schedule(Duration::ZERO, state(CallState::Transferring, None));
+    if cx.script.transfer_accepted {
+        cx.timeline.schedule(
+            OPERATION_DELAY / 2,
+            state(CallState::TransferAccepted, None),
+        );
+        cx.timeline
+            .schedule(OPERATION_DELAY, ends(&id, codes::TRANSFERRED));
+    } else {
+        cx.timeline.schedule(
+            OPERATION_DELAY,
+            state(CallState::Established, Some(codes::TRANSFER_DECLINED)),
+        );
+    }
+    Ok(Reply::empty(202))
+}
+
+fn invite(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
+    let invitees = body
+        .get("participants")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .ok_or_else(|| GraphError::bad_request("invite needs at least one participant."))?;
+    for (i, p) in invitees.iter().enumerate() {
+        if !p["identity"].is_object() {
+            return Err(GraphError::bad_request(format!(
+                "participants[{i}] has no identity."
+            )));
+        }
+    }
+    let (mut op, reply) = operation(&cx, "inviteParticipantsOperation", body, "running");
+    op["participants"] = json!(invitees);
+    // The operation ends when the last invitee has answered or refused; it fails if any refused.
+    let mut done_at = Duration::ZERO;
+    let mut refusal = None;
+    for invitee in &invitees {
+        let names = names_of(&invitee["identity"]);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        match cx.script.callee_named(&names).answer {
+            Answer::After(delay) => {
+                done_at = done_at.max(delay);
+                cx.timeline.schedule(
+                    delay,
+                    CallEvent::Joins {
+                        call_id: cx.call.id.clone(),
+                        participant: participant(invitee["identity"].clone()),
+                    },
+                );
+            }
+            refused => {
+                let (after, result) = refused
+                    .refusal(OPERATION_DELAY)
+                    .unwrap_or((REFUSAL_DELAY, codes::INVITE_DECLINED));
+                done_at = done_at.max(after);
+                refusal.get_or_insert(match refused {
+                    Answer::Declines => codes::INVITE_DECLINED,
+                    _ => result,
+                });
+            }
+        }
+    }
+    let outcome = match refusal {
+        None => finished(op, "completed", codes::OPERATION_DONE),
+        Some(result) => finished(op, "failed", result),
+    };
+    cx.timeline.schedule(
+        done_at,
+        CallEvent::OperationDone {
+            call_id: cx.call.id.clone(),
+            operation: outcome,
+        },
+    );
+    Ok(reply)
+}
