@@ -49,41 +49,56 @@ async fn create_on(world: &mut CallWorld, path: String) -> Result<()> {
 }
 
 /// After a 201, the call is captured: `${call.id}`, `${call.location}` and any field by path.
-fn capture_created_call(world: &mut CallWorld) {
-    let Some(answer) = world.response.as_ref().filter(|a| a.status == 201) else {
-        return;
-    };
+/// Returns it, if there is one.
+fn capture_created_call(world: &mut CallWorld) -> Option<Value> {
+    let answer = world.response.as_ref().filter(|a| a.status == 201)?;
     let mut call = answer.body.clone();
     if let (Value::Object(fields), Some(location)) = (&mut call, answer.header("location")) {
         fields.insert("location".into(), json!(location));
     }
-    world.call_id = call["id"].as_str().map(str::to_owned);
-    world.matched = 0;
-    world.vars.insert("call".into(), call);
+    world.make_current(call.clone());
+    Some(call)
 }
 
-/// The created call's URL, from its `Location`.
-fn call_url(world: &CallWorld) -> Result<String> {
-    let call = world.vars.get("call").context(
-        "no call has been created yet: \"When the bot creates the call\" must succeed first",
-    )?;
-    call["location"]
-        .as_str()
-        .map(str::to_owned)
-        .context("the create response had no Location header")
+/// `When the bot creates the call as "first"`: the same, and the call is remembered by that
+/// name for `When the bot switches to the call "first"`.
+#[when(expr = "the bot creates the call as {string}")]
+async fn create_named(world: &mut CallWorld, name: String) -> Result<()> {
+    let path = pending_path(world)?;
+    create_on(world, path).await?;
+    let call = world
+        .vars
+        .get("call")
+        .filter(|c| c["id"].as_str() == world.call_id.as_deref())
+        .cloned()
+        .context("the create did not succeed, so there is no call to name")?;
+    world.named_calls.insert(name, call);
+    Ok(())
+}
+
+/// `When the bot switches to the call "first"`: later steps (and `${call.*}`) refer to it.
+#[when(expr = "the bot switches to the call {string}")]
+fn switch_call(world: &mut CallWorld, name: String) -> Result<()> {
+    let Some(call) = world.named_calls.get(&name).cloned() else {
+        let mut known: Vec<&String> = world.named_calls.keys().collect();
+        known.sort();
+        anyhow::bail!("no call is named \"{name}\" (named calls: {known:?})");
+    };
+    world.make_current(call);
+    Ok(())
 }
 
 /// `When the bot gets the call`: GET on the call's Location.
 #[when("the bot gets the call")]
 async fn get_call(world: &mut CallWorld) -> Result<()> {
-    let url = call_url(world)?;
+    let url = world.call_url()?;
     world.send(Method::GET, &url, None).await
 }
 
 /// `When the bot hangs up`: DELETE on the call's Location.
 #[when("the bot hangs up")]
 async fn hang_up(world: &mut CallWorld) -> Result<()> {
-    let url = call_url(world)?;
+    let url = world.call_url()?;
     world.send(Method::DELETE, &url, None).await
 }
 

@@ -109,7 +109,7 @@ async fn expect_in_order(
 ) -> Result<()> {
     let env = world.env()?;
     let call = world.call_id.clone();
-    let start = world.matched;
+    let start = world.cursor();
     let need = start + patterns.len();
     let arrived = collect(env, call.as_deref(), need, window).await;
     let fresh = &arrived[start.min(arrived.len())..];
@@ -152,7 +152,149 @@ async fn expect_in_order(
             listing(fresh, start)
         );
     }
-    world.matched = need;
+    world.set_cursor(need);
+    Ok(())
+}
+
+/// Expectations from a table (rows of path checks) or a docstring (a YAML list of patterns).
+fn expectations(world: &CallWorld, step: &Step) -> Result<Vec<Expected>> {
+    if step.table.is_some() {
+        return Ok(fields_from_table(world, step)?
+            .into_iter()
+            .map(Expected::Fields)
+            .collect());
+    }
+    Ok(match docstring(world, step)? {
+        Value::Array(list) => list.into_iter().map(Expected::Pattern).collect(),
+        other => vec![Expected::Pattern(other)],
+    })
+}
+
+/// Pairs each expectation with a distinct item it matches (backtracking; lists are short).
+fn assign(expected: &[Expected], items: &[Received], used: &mut Vec<bool>, at: usize) -> bool {
+    let Some(want) = expected.get(at) else {
+        return true;
+    };
+    for (i, item) in items.iter().enumerate() {
+        if !used[i] && want.mismatches("", &item.item).is_empty() {
+            used[i] = true;
+            if assign(expected, items, used, at + 1) {
+                return true;
+            }
+            used[i] = false;
+        }
+    }
+    false
+}
+
+/// The expectations that match no arrived item at all, by number (1-based), with the closest
+/// item's mismatches for the first of them.
+fn unmatched(expected: &[Expected], items: &[Received]) -> String {
+    let mut lines = Vec::new();
+    for (i, want) in expected.iter().enumerate() {
+        let best = items
+            .iter()
+            .map(|r| (r, want.mismatches(&format!("expected {}", i + 1), &r.item)))
+            .min_by_key(|(_, m)| m.len());
+        match best {
+            Some((_, m)) if m.is_empty() => {}
+            Some((r, m)) => lines.push(format!(
+                "expected {} matches no notification; closest is \"{}\":\n    {}",
+                i + 1,
+                r.summary(),
+                m.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n    ")
+            )),
+            None => lines.push(format!("expected {} matches no notification", i + 1)),
+        }
+    }
+    if lines.is_empty() {
+        "each expectation matches some notification, but not each a different one".to_owned()
+    } else {
+        lines.join("\n")
+    }
+}
+
+/// `Then the bot receives notifications in any order:` with a table or a docstring list: the
+/// next notifications of the call match these, one each, in whatever order they arrived.
+#[then(
+    regex = r"^the bot receives notifications in any order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?:$"
+)]
+async fn any_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
+    let window = wait_of(&amount, &unit)?;
+    let expected = expectations(world, step)?;
+    let env = world.env()?;
+    let call = world.call_id.clone();
+    let start = world.cursor();
+    let need = start + expected.len();
+    let arrived = collect(env, call.as_deref(), need, window).await;
+    let fresh = &arrived[start.min(arrived.len())..];
+    if fresh.len() < expected.len() {
+        bail!(
+            "expected {} notifications (in any order), {} arrived within {} ms (simulated time); arrived:\n{}{}",
+            expected.len(),
+            fresh.len(),
+            ms(window),
+            listing(fresh, start),
+            failed_deliveries(env)
+        );
+    }
+    let batch = &fresh[..expected.len()];
+    if !assign(&expected, batch, &mut vec![false; batch.len()], 0) {
+        bail!(
+            "the next {} notifications do not match in any order:\n{}\narrived:\n{}",
+            expected.len(),
+            unmatched(&expected, batch),
+            listing(batch, start)
+        );
+    }
+    world.set_cursor(need);
+    Ok(())
+}
+
+/// `Then the bot's notifications eventually include:` with a table or a docstring list: each
+/// expectation matches some notification of the call, at any position (duplicates and
+/// reordering allowed), waiting for them if needed. Everything that arrived counts as seen.
+#[then(
+    regex = r"^the bot's notifications eventually include(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?:$"
+)]
+async fn eventually(
+    world: &mut CallWorld,
+    step: &Step,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let window = wait_of(&amount, &unit)?;
+    let expected = expectations(world, step)?;
+    let env = world.env()?;
+    let call = world.call_id.clone();
+    let all_found = |items: &[Received]| {
+        expected.iter().all(|want| {
+            items
+                .iter()
+                .any(|r| want.mismatches("", &r.item).is_empty())
+        })
+    };
+    let limit = env.standin.now() + window;
+    let mut arrived = received(env, call.as_deref());
+    while !all_found(&arrived) {
+        if env.standin.deliver_next(limit).await.is_empty() {
+            break;
+        }
+        arrived = received(env, call.as_deref());
+    }
+    if !all_found(&arrived) {
+        bail!(
+            "within {} ms (simulated time) the notifications never included:\n{}\narrived:\n{}{}",
+            ms(window),
+            unmatched(&expected, &arrived),
+            listing(&arrived, 0),
+            failed_deliveries(env)
+        );
+    }
+    world.set_cursor(arrived.len());
     Ok(())
 }
 
@@ -168,27 +310,17 @@ fn wait_of(amount: &str, unit: &str) -> Result<Duration> {
 /// into each notification, or a docstring with a YAML list of notification patterns.
 /// Optionally `... in order within 2 seconds:`.
 #[then(
-    regex = r"^the bot receives notifications in order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?:$"
+    regex = r"^the bot receives notifications in order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?:$"
 )]
 async fn in_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
-    let patterns = if step.table.is_some() {
-        fields_from_table(world, step)?
-            .into_iter()
-            .map(Expected::Fields)
-            .collect()
-    } else {
-        match docstring(world, step)? {
-            Value::Array(list) => list.into_iter().map(Expected::Pattern).collect(),
-            other => vec![Expected::Pattern(other)],
-        }
-    };
+    let patterns = expectations(world, step)?;
     expect_in_order(world, patterns, window).await
 }
 
 /// `Then the bot receives notifications in order from "notifications/v1/meeting-join.yaml"`.
 #[then(
-    regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?))?$"#
+    regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"#
 )]
 async fn in_order_from_file(
     world: &mut CallWorld,
@@ -207,19 +339,20 @@ async fn in_order_from_file(
 /// `Then the bot receives no further notifications within 500 ms`: simulated time runs on by
 /// that much and nothing beyond what earlier steps matched may arrive.
 #[then(
-    regex = r"^the bot receives no further notifications within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?)$"
+    regex = r"^the bot receives no further notifications within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
 )]
 async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let window = duration(amount.parse()?, &unit)?;
     let env = world.env()?;
     env.standin.advance(window).await;
     let all = received(env, world.call_id.as_deref());
-    if all.len() > world.matched {
+    let seen = world.cursor();
+    if all.len() > seen {
         bail!(
             "expected no further notifications within {} ms, but {} more arrived:\n{}",
             ms(window),
-            all.len() - world.matched,
-            listing(&all[world.matched..], world.matched)
+            all.len() - seen,
+            listing(&all[seen..], seen)
         );
     }
     Ok(())

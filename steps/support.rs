@@ -71,12 +71,13 @@ pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(Stri
     Ok(rows)
 }
 
-/// `500 ms`, `2 s`, `3 seconds`, `1 minute`.
+/// `500 ms`, `2 s`, `3 seconds`, `1 minute`, `2 hours`.
 pub fn duration(amount: u64, unit: &str) -> Result<Duration> {
     Ok(match unit {
         "ms" | "millisecond" | "milliseconds" => Duration::from_millis(amount),
         "s" | "second" | "seconds" => Duration::from_secs(amount),
         "minute" | "minutes" => Duration::from_secs(amount * 60),
-        other => bail!("unknown time unit \"{other}\": use ms, seconds or minutes"),
+        "hour" | "hours" => Duration::from_secs(amount * 3600),
+        other => bail!("unknown time unit \"{other}\": use ms, seconds, minutes or hours"),
     })
 }

@@ -1,5 +1,6 @@
 //! The World: everything one scenario owns. Small on purpose: the engine lives in `src/`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -156,8 +157,11 @@ pub struct CallWorld {
     pub response: Option<HttpAnswer>,
     /// The call the scenario talks about (the last one created).
     pub call_id: Option<String>,
-    /// How many of the call's notifications earlier steps have already matched.
-    pub matched: usize,
+    /// How many of each call's notifications earlier steps have already matched, by call id
+    /// ("" before any call exists).
+    pub matched: HashMap<String, usize>,
+    /// Calls the scenario named (`When the bot creates the call as "first"`), name → call.
+    pub named_calls: HashMap<String, Value>,
     /// Extra headers on every request the bot sends (`Given the request header ...`).
     pub request_headers: Vec<(String, String)>,
     /// Every request the bot sent and its answer, in order (for reports).
@@ -188,7 +192,8 @@ impl CallWorld {
             request: None,
             response: None,
             call_id: None,
-            matched: 0,
+            matched: HashMap::new(),
+            named_calls: HashMap::new(),
             request_headers: Vec::new(),
             history: Vec::new(),
         }
@@ -230,6 +235,45 @@ impl CallWorld {
         self.response.as_ref().ok_or_else(|| {
             anyhow!("no request has been sent yet: a \"When the bot ...\" step must come first")
         })
+    }
+
+    /// How many of the current call's notifications earlier steps matched.
+    pub fn cursor(&self) -> usize {
+        let key = self.call_id.as_deref().unwrap_or_default();
+        self.matched.get(key).copied().unwrap_or_default()
+    }
+
+    pub fn set_cursor(&mut self, n: usize) {
+        let key = self.call_id.clone().unwrap_or_default();
+        self.matched.insert(key, n);
+    }
+
+    /// Makes `call` (a call resource, with `location` when known) the scenario's current call:
+    /// `${call.*}` and the notification steps refer to it from now on.
+    pub fn make_current(&mut self, mut call: Value) {
+        if let Some(id) = call["id"].as_str().map(str::to_owned) {
+            if call.get("location").is_none() {
+                // An incoming call has no Location: its URL is the v1.0 resource.
+                let location = format!(
+                    "{}/v1.0/communications/calls/{id}",
+                    self.vars["graph"].as_str().unwrap_or_default()
+                );
+                call["location"] = json!(location);
+            }
+            self.call_id = Some(id);
+        }
+        self.vars.insert("call".into(), call);
+    }
+
+    /// The current call's URL, from its `Location`.
+    pub fn call_url(&self) -> Result<String> {
+        let call = self.vars.get("call").ok_or_else(|| {
+            anyhow!("no call has been created yet: \"When the bot creates the call\" must succeed first")
+        })?;
+        call["location"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("the current call has no Location to send requests to"))
     }
 
     /// The `Authorization` header the bot sends, per the scenario's token settings.

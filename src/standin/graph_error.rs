@@ -65,6 +65,8 @@ impl std::fmt::Display for GraphError {
     }
 }
 
+impl std::error::Error for GraphError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

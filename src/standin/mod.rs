@@ -210,6 +210,11 @@ impl StandIn {
         change(&mut lock(&self.shared.script));
     }
 
+    /// How notifications are delivered now.
+    pub fn delivery(&self) -> DeliveryQuirks {
+        *lock(&self.shared.quirks)
+    }
+
     /// Sets how notifications are delivered (out of order, twice).
     pub fn set_delivery(&self, quirks: DeliveryQuirks) {
         *lock(&self.shared.quirks) = quirks;

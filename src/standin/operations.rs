@@ -148,27 +148,27 @@ fn redirect(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphEr
     end_incoming(cx, codes::REDIRECTED)
 }
 
-/// A new operation resource, and the reply that hands it out with its `Location`.
-fn operation(
-    cx: &Context<'_>,
-    kind: &str,
-    body: &Map<String, Value>,
-    status: &str,
-) -> (Value, Reply) {
+/// A new operation resource.
+fn operation(kind: &str, body: &Map<String, Value>, status: &str) -> Value {
     let op_id = Uuid::new_v4().to_string();
-    let op = json!({
+    json!({
         "@odata.type": format!("#microsoft.graph.{kind}"),
         "id": op_id,
         "status": status,
         "clientContext": body.get("clientContext").cloned().unwrap_or(Value::Null),
         "resultInfo": null,
-    });
+    })
+}
+
+/// The 200 that hands out a running operation with its `Location`.
+fn running(cx: &Context<'_>, op: &Value) -> Reply {
     let location = format!(
-        "{}/communications/calls/{}/operations/{op_id}",
-        cx.api_base, cx.call.id
+        "{}/communications/calls/{}/operations/{}",
+        cx.api_base,
+        cx.call.id,
+        op["id"].as_str().unwrap_or_default()
     );
-    let reply = Reply::json(200, op.clone()).with_header("Location", location);
-    (op, reply)
+    Reply::json(200, op.clone()).with_header("Location", location)
 }
 
 fn finished(mut op: Value, status: &str, result: super::script::ResultInfo) -> Value {
@@ -187,7 +187,8 @@ fn play_prompt(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, Grap
             "playPrompt needs at least one prompt.",
         ));
     }
-    let (op, reply) = operation(&cx, "playPromptOperation", body, "running");
+    let op = operation("playPromptOperation", body, "running");
+    let reply = running(&cx, &op);
     cx.timeline.schedule(
         OPERATION_DELAY,
         CallEvent::OperationDone {
@@ -204,7 +205,7 @@ fn mute(body: &Map<String, Value>, cx: Context<'_>, muted: bool) -> Result<Reply
     } else {
         "unmuteParticipantOperation"
     };
-    let (op, _) = operation(&cx, kind, body, "completed");
+    let op = operation(kind, body, "completed");
     let bot = cx.call.my_participant_id().to_owned();
     for p in cx.call.participants.iter_mut().filter(|p| p.id == bot) {
         p.is_muted = muted;
@@ -219,7 +220,7 @@ fn mute(body: &Map<String, Value>, cx: Context<'_>, muted: bool) -> Result<Reply
 }
 
 fn subscribe_to_tone(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
-    let (op, _) = operation(&cx, "subscribeToToneOperation", body, "completed");
+    let op = operation("subscribeToToneOperation", body, "completed");
     cx.call.tone_subscribed = true;
     Ok(Reply::json(200, op))
 }
@@ -273,8 +274,9 @@ fn invite(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
             )));
         }
     }
-    let (mut op, reply) = operation(&cx, "inviteParticipantsOperation", body, "running");
+    let mut op = operation("inviteParticipantsOperation", body, "running");
     op["participants"] = json!(invitees);
+    let reply = running(&cx, &op);
     // The operation ends when the last invitee has answered or refused; it fails if any refused.
     let mut done_at = Duration::ZERO;
     let mut refusal = None;

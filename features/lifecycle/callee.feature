@@ -1,0 +1,76 @@
+@lifecycle @p2p
+Feature: What the callee does
+  The other side of a peer-to-peer call is scripted in plain language. Every duration is
+  simulated: a callee that rings for a minute costs no wall time, and the order of events is the
+  order their simulated times give.
+
+  Background:
+    Given a call request from template "v1/p2p-voip-service-hosted"
+
+  Scenario: The callee answers after 30 seconds
+    Given the callee answers after 30 seconds
+    When the bot creates the call
+    Then the response status is 201
+    And the bot receives notifications in order:
+      | changeType | resourceData.state |
+      | updated    | establishing       |
+    And the bot receives no further notifications within 29 seconds
+    And the bot receives notifications in order within 2 seconds:
+      | changeType | resourceData.state |
+      | updated    | established        |
+
+  Scenario Outline: The callee does not take the call: <behaviour>
+    Given the callee <behaviour>
+    When the bot creates the call
+    Then the response status is 201
+    And the bot receives notifications in order within 5 minutes:
+      | changeType | resourceUrl                      | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
+      | updated    | /communications/calls/${call.id} | establishing       |                              |                                 |
+      | deleted    | /communications/calls/${call.id} | terminated         | <code>                       | <subcode>                       |
+    And the bot receives no further notifications within 1 minute
+    When the bot gets the call
+    Then the response is the Graph error 404 "8522"
+
+    Examples:
+      | behaviour         | code | subcode |
+      | does not answer   | 408  | 10057   |
+      | cannot be found   | 480  | 10037   |
+      | cannot be reached | 480  | 10076   |
+      | declines          | 603  | 0       |
+      | is busy           | 486  | 0       |
+
+  Scenario: Nobody answers before the call's own ringing timeout
+    Given the callee does not answer
+    And the request sets "ringingTimeoutInSeconds" to "45"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | establishing       |
+    And the bot receives no further notifications within 44 seconds
+    And the bot receives notifications in order within 1 second:
+      | changeType | resourceData.state | resourceData.resultInfo.subcode |
+      | deleted    | terminated         | 10057                           |
+
+  Scenario: The callee answers and hangs up ten seconds later
+    Given the callee answers after 2 seconds
+    And the callee hangs up after 10 seconds
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | changeType | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode | resourceData.resultInfo.message        |
+      | updated    | establishing       | "#notpresent"                |                                 |                                        |
+      | updated    | established        | "#notpresent"                |                                 |                                        |
+      | deleted    | terminated         | 200                          | 4097                            | The call was ended by the other party. |
+    And the bot receives no further notifications within 1 minute
+
+  Scenario: The callee hangs up while the bot is in the call
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | establishing       |
+      | established        |
+    When the callee hangs up after 5 seconds
+    Then the bot receives notifications in order:
+      | changeType | resourceData.state | resourceData.resultInfo.subcode |
+      | deleted    | terminated         | 4097                            |
+    When the bot hangs up
+    Then the response is the Graph error 404 "8522"

@@ -1,0 +1,44 @@
+@lifecycle @delivery
+Feature: Notifications out of order, or twice
+  Graph warns that notifications "may arrive out of order"; a retried delivery arrives twice.
+  Bots must cope: these specs use the assertion forms made for that.
+
+  Scenario: Out of order: "in any order" still holds
+    Given the stand-in delivers notifications out of order
+    And a call request from template "v1/join-meeting-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in any order:
+      | resourceUrl                                   | resourceData.state |
+      | /communications/calls/${call.id}              | establishing       |
+      | /communications/calls/${call.id}              | established        |
+      | /communications/calls/${call.id}/participants |                    |
+
+  Scenario: Out of order, the same way every run
+    Given the stand-in delivers notifications out of order
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | established        |
+      | establishing       |
+
+  Scenario: Every notification twice: "eventually include" still holds
+    Given the stand-in delivers every notification twice
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot's notifications eventually include:
+      | resourceData.state |
+      | established        |
+      | establishing       |
+    And the bot receives no further notifications within 1 minute
+
+  Scenario: Twice, visibly
+    Given the stand-in delivers every notification twice
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | establishing       |
+      | establishing       |
+      | established        |
+      | established        |

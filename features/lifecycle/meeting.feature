@@ -1,0 +1,34 @@
+@lifecycle @meeting
+Feature: Others join and leave the meeting the bot is in
+  Each change reaches the bot as a roster update: the participants array as it is now.
+
+  Scenario: Alice joins after 3 seconds and leaves after 10
+    Given a call request from template "v1/join-meeting-service-hosted"
+    And "Alice" joins the meeting after 3 seconds
+    And "Alice" leaves the meeting after 10 seconds
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.state | resourceData       | resourceData[2].info.identity.user.displayName |
+      | /communications/calls/${call.id}              | establishing       |                    |                                                |
+      | /communications/calls/${call.id}              | established        |                    |                                                |
+      | /communications/calls/${call.id}/participants |                    | "#array"           |                                                |
+      | /communications/calls/${call.id}/participants |                    |                    | Alice                                          |
+      | /communications/calls/${call.id}/participants |                    |                    | "#notpresent"                                  |
+    And the bot receives no further notifications within 1 minute
+
+  Scenario: Bob joins while the bot is in the meeting
+    Given a call request from template "v1/join-meeting-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | establishing       |
+      | established        |
+      |                    |
+    When "Carol" joins the meeting after 2 seconds
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData[2].info.identity.user.displayName | resourceData[2].isInLobby |
+      | /communications/calls/${call.id}/participants | Carol                                          | false                     |
+    When "Carol" leaves the meeting
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData[2] |
+      | /communications/calls/${call.id}/participants | "#notpresent"   |

@@ -1,0 +1,273 @@
+//! Steps that script the other side of the call (mock mode): callees, meetings, the lobby,
+//! incoming calls. Every duration is simulated time.
+
+use anyhow::{bail, Result};
+use callspec::{Answer, DeliveryQuirks, Lobby, MeetingChange, RemoteAction};
+use cucumber::{given, when};
+use serde_json::json;
+
+use crate::support::duration;
+use crate::world::CallWorld;
+
+/// Reads "answers after 2 seconds", "declines", "is busy", "does not answer", "cannot be
+/// found", "cannot be reached".
+fn answer(behaviour: &str, amount: &str, unit: &str) -> Result<Answer> {
+    Ok(match behaviour {
+        "declines" => Answer::Declines,
+        "is busy" => Answer::IsBusy,
+        "does not answer" => Answer::DoesNotAnswer,
+        "cannot be found" => Answer::CannotBeFound,
+        "cannot be reached" => Answer::CannotBeReached,
+        _ if behaviour.starts_with("answers") => Answer::After(duration(amount.parse()?, unit)?),
+        other => bail!("unknown callee behaviour \"{other}\""),
+    })
+}
+
+/// `Given the callee answers after 2 seconds` / `declines` / `is busy` / `does not answer` /
+/// `cannot be found` / `cannot be reached`: applies to everyone the bot calls next (each
+/// target of a group call, invitees) unless named otherwise.
+#[given(
+    regex = r"^the callee (answers after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)|declines|is busy|does not answer|cannot be found|cannot be reached)$"
+)]
+fn callee_answers(
+    world: &mut CallWorld,
+    behaviour: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let answer = answer(&behaviour, &amount, &unit)?;
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.set_answer(None, answer));
+    Ok(())
+}
+
+/// `Given "user2" does not answer`: one party (by display name or id) of a group call, an
+/// invitee or a transfer target; the same forms as for "the callee".
+#[given(
+    regex = r#"^"([^"]+)" (answers after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)|declines|is busy|does not answer|cannot be found|cannot be reached)$"#
+)]
+fn party_answers(
+    world: &mut CallWorld,
+    who: String,
+    behaviour: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let answer = answer(&behaviour, &amount, &unit)?;
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.set_answer(Some(&who), answer));
+    Ok(())
+}
+
+/// `Given the callee hangs up after 10 seconds`: counted from when the callee answers.
+#[given(
+    regex = r"^the callee hangs up after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
+)]
+fn callee_hangs_up(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let after = duration(amount.parse()?, &unit)?;
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.set_hang_up(None, after));
+    Ok(())
+}
+
+/// `Given "user1" hangs up after 10 seconds`: one party of a group call leaves, counted from
+/// its answer.
+#[given(
+    regex = r#"^"([^"]+)" hangs up after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"#
+)]
+fn party_hangs_up(world: &mut CallWorld, who: String, amount: String, unit: String) -> Result<()> {
+    let after = duration(amount.parse()?, &unit)?;
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.set_hang_up(Some(&who), after));
+    Ok(())
+}
+
+/// `Given "Alice" joins the meeting after 3 seconds` / `Given "Alice" leaves the meeting after
+/// 10 seconds`: counted from the bot's create; the bot gets a roster update (unless it waits in
+/// the lobby).
+#[given(
+    regex = r#"^"([^"]+)" (joins|leaves) the meeting after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"#
+)]
+fn meeting_change(
+    world: &mut CallWorld,
+    who: String,
+    change: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let at = duration(amount.parse()?, &unit)?;
+    let joins = change == "joins";
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.meeting.push(MeetingChange { at, who, joins }));
+    Ok(())
+}
+
+/// `Given the meeting admits the bot from the lobby after 5 seconds` (a guest join).
+#[given(
+    regex = r"^the meeting admits the bot from the lobby after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
+)]
+fn lobby_admits(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let after = duration(amount.parse()?, &unit)?;
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.lobby = Lobby::AdmitsAfter(after));
+    Ok(())
+}
+
+/// `Given the meeting denies the bot entry after 5 seconds`: the call ends (403/0).
+#[given(
+    regex = r"^the meeting denies the bot entry after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
+)]
+fn lobby_denies(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let after = duration(amount.parse()?, &unit)?;
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.lobby = Lobby::DeniesAfter(after));
+    Ok(())
+}
+
+/// `Given nobody admits the bot from the lobby`: the call ends at the lobby timeout (200/5855).
+#[given("nobody admits the bot from the lobby")]
+fn lobby_waits(world: &mut CallWorld) -> Result<()> {
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.lobby = Lobby::Waits);
+    Ok(())
+}
+
+/// `Given the transfer target declines`: a transfer leaves the call established (500/0).
+#[given("the transfer target declines")]
+fn transfer_declined(world: &mut CallWorld) -> Result<()> {
+    world
+        .env()?
+        .standin
+        .update_script(|s| s.transfer_accepted = false);
+    Ok(())
+}
+
+/// `Given the stand-in delivers notifications out of order`: each pair swapped (2, 1, 4, 3...).
+#[given("the stand-in delivers notifications out of order")]
+fn out_of_order(world: &mut CallWorld) -> Result<()> {
+    let standin = &world.env()?.standin;
+    standin.set_delivery(DeliveryQuirks {
+        out_of_order: true,
+        ..quirks(world)?
+    });
+    Ok(())
+}
+
+/// `Given the stand-in delivers every notification twice`.
+#[given("the stand-in delivers every notification twice")]
+fn twice(world: &mut CallWorld) -> Result<()> {
+    let standin = &world.env()?.standin;
+    standin.set_delivery(DeliveryQuirks {
+        duplicate: true,
+        ..quirks(world)?
+    });
+    Ok(())
+}
+
+fn quirks(world: &CallWorld) -> Result<DeliveryQuirks> {
+    Ok(world.env()?.standin.delivery())
+}
+
+/// `When "John" calls the bot`: an incoming call; the bot gets a `created` notification with
+/// state `incoming` and must answer, reject or redirect within 15 seconds. The call becomes the
+/// scenario's current call.
+#[when(expr = "{string} calls the bot")]
+fn incoming(world: &mut CallWorld, caller: String) -> Result<()> {
+    let identity = if caller.starts_with('+') {
+        json!({
+            "@odata.type": "#microsoft.graph.identitySet",
+            "phone": { "@odata.type": "#microsoft.graph.identity", "id": caller },
+        })
+    } else {
+        json!({
+            "@odata.type": "#microsoft.graph.identitySet",
+            "user": {
+                "@odata.type": "#microsoft.graph.identity",
+                "displayName": caller,
+                "id": uuid::Uuid::new_v4().to_string(),
+            },
+        })
+    };
+    let env = world.env()?;
+    let call = env
+        .standin
+        .incoming_call(identity, &env.inbox.callback_uri(), &world.app);
+    world.make_current(call);
+    Ok(())
+}
+
+fn remote_action(
+    world: &CallWorld,
+    after: std::time::Duration,
+    action: RemoteAction,
+) -> Result<()> {
+    let call_id = world
+        .call_id
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("there is no call yet for the other side to act on"))?;
+    world.env()?.standin.remote(&call_id, after, action)?;
+    Ok(())
+}
+
+fn optional_after(amount: &str, unit: &str) -> Result<std::time::Duration> {
+    if amount.is_empty() {
+        return Ok(std::time::Duration::ZERO);
+    }
+    duration(amount.parse()?, unit)
+}
+
+/// `When the callee presses 5` (or `"#"`, `"*"`; optionally `after 2 seconds`): a DTMF tone,
+/// notified as `toneInfo` if the bot subscribed to tones.
+#[when(
+    regex = r#"^the callee presses "?([0-9*#A-Da-d])"?(?: after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"#
+)]
+fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> Result<()> {
+    let after = optional_after(&amount, &unit)?;
+    remote_action(world, after, RemoteAction::PressesKey(key))
+}
+
+/// `When the callee hangs up` (optionally `after 5 seconds`): the call ends (200/4097).
+#[when(
+    regex = r"^the callee hangs up(?: after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"
+)]
+fn hangs_up_now(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let after = optional_after(&amount, &unit)?;
+    remote_action(world, after, RemoteAction::HangsUp)
+}
+
+/// `When "Alice" joins the call` / `When "Alice" leaves the call` (optionally `after 3
+/// seconds`): a roster update follows.
+#[when(
+    regex = r#"^"([^"]+)" (joins|leaves) the (?:call|meeting)(?: after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"#
+)]
+fn joins_now(
+    world: &mut CallWorld,
+    who: String,
+    change: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let after = optional_after(&amount, &unit)?;
+    let action = if change == "joins" {
+        RemoteAction::Joins(who)
+    } else {
+        RemoteAction::Leaves(who)
+    };
+    remote_action(world, after, action)
+}
