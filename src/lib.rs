@@ -12,17 +12,11 @@
 
 mod inbox;
 mod matcher;
-mod report;
 mod standin;
 mod template;
 
 pub use inbox::{call_id_of, redact_authorization, Inbox, NotificationLog, Received};
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
-pub use report::{
-    escape_html, format_at, notification_label, parties_of, path_of, redact_tokens, render_html,
-    sequence_of, sequence_svg, ArrowStyle, ExchangeReport, HtmlReport, NotificationEvent,
-    ReportStatus, ScenarioReport, SequenceArrow, StepReport,
-};
 pub use standin::{
     authenticate, authorize, codes, validate_create, verify_notification_token, AccessClaims,
     Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,

@@ -5,7 +5,9 @@
 
 mod call;
 mod notifications;
+mod operations;
 mod permissions;
+mod remote;
 mod request;
 mod response;
 mod support;
