@@ -18,7 +18,23 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use wiremock::{matchers::any, Mock, MockServer, Request, ResponseTemplate};
 
-use crate::standin::release;
+use crate::standin::{release, verify_notification_token, SigningKey};
+
+/// How an inbox checks notification tokens: issued by Graph for this app, signed by `key`.
+#[derive(Debug, Clone)]
+pub struct TokenVerifier {
+    pub app_id: String,
+    pub key: &'static SigningKey,
+}
+
+impl TokenVerifier {
+    fn check(&self, authorization: Option<&str>) -> Result<String, String> {
+        let token = authorization
+            .and_then(|a| a.strip_prefix("Bearer "))
+            .ok_or("no bearer token")?;
+        verify_notification_token(token, &self.app_id, self.key).map(|claims| claims.iss)
+    }
+}
 
 /// One commsNotification as the bot received it.
 #[derive(Clone, PartialEq)]
@@ -38,6 +54,9 @@ pub struct Received {
     pub envelope: Value,
     /// The call it is about, from `resourceUrl` or `resource`.
     pub call_id: Option<String>,
+    /// The inbox's check of the bearer token, when it verifies tokens: the claims' issuer, or
+    /// why the token is not valid.
+    pub token_check: Option<Result<String, String>>,
 }
 
 impl Received {
@@ -117,6 +136,9 @@ pub fn call_id_of(resource: &str) -> Option<String> {
 #[derive(Debug)]
 pub struct NotificationLog {
     entries: Mutex<Vec<Received>>,
+    verifier: Mutex<Option<TokenVerifier>>,
+    /// When set, the bot "fails": POSTs are answered with this status and not recorded.
+    failing: Mutex<Option<u16>>,
     deliveries: Mutex<usize>,
     rejected: Mutex<Vec<String>>,
     arrivals: watch::Sender<usize>,
@@ -126,6 +148,8 @@ impl Default for NotificationLog {
     fn default() -> Self {
         NotificationLog {
             entries: Mutex::default(),
+            verifier: Mutex::default(),
+            failing: Mutex::default(),
             deliveries: Mutex::default(),
             rejected: Mutex::default(),
             arrivals: watch::Sender::new(0),
@@ -159,6 +183,9 @@ impl NotificationLog {
         let (authorization, headers): (Vec<_>, Vec<_>) =
             headers.into_iter().partition(|(n, _)| n == "authorization");
         let authorization = authorization.into_iter().next().map(|(_, v)| v);
+        let token_check = lock(&self.verifier)
+            .as_ref()
+            .map(|v| v.check(authorization.as_deref()));
         let delivery = {
             let mut d = lock(&self.deliveries);
             *d += 1;
@@ -178,6 +205,7 @@ impl NotificationLog {
                 headers: headers.clone(),
                 authorization: authorization.clone(),
                 call_id: call_id_of(resource),
+                token_check: token_check.clone(),
                 item,
                 envelope: envelope.clone(),
             });
@@ -186,6 +214,16 @@ impl NotificationLog {
         drop(entries);
         self.arrivals.send_replace(count);
         Ok(count)
+    }
+
+    /// Checks every notification's token from now on.
+    pub fn verify_tokens(&self, verifier: TokenVerifier) {
+        *lock(&self.verifier) = Some(verifier);
+    }
+
+    /// Makes the bot answer every notification with `status` (and drop it); `None` heals it.
+    pub fn fail_with(&self, status: Option<u16>) {
+        *lock(&self.failing) = status;
     }
 
     pub fn all(&self) -> Vec<Received> {
@@ -246,6 +284,9 @@ impl wiremock::Respond for Recorder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         if request.method.as_str() != "POST" {
             return ResponseTemplate::new(405);
+        }
+        if let Some(status) = *lock(&self.log.failing) {
+            return ResponseTemplate::new(status);
         }
         let headers = request
             .headers

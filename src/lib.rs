@@ -15,16 +15,18 @@ mod matcher;
 mod standin;
 mod template;
 
-pub use inbox::{call_id_of, redact_authorization, Inbox, NotificationLog, Received};
+pub use inbox::{
+    call_id_of, redact_authorization, Inbox, NotificationLog, Received, TokenVerifier,
+};
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
 pub use standin::{
     authenticate, authorize, codes, validate_create, verify_notification_token, AccessClaims,
     Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,
-    DeliveryQuirks, GraphError, Lobby, MeetingChange, NotificationClaims, Profile, RemoteAction,
-    RemoteScript, ResourceStyle, ResultInfo, SigningKey, StandIn, StandInConfig,
-    DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, INCOMING_ANSWER_WINDOW,
-    LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER, OPERATION_DELAY,
-    REFUSAL_DELAY,
+    DeliveryQuirks, Fault, GraphError, Lobby, MeetingChange, NotificationClaims, NotificationToken,
+    Profile, RateLimit, RemoteAction, RemoteScript, ResourceStyle, ResultInfo, SigningKey, StandIn,
+    StandInConfig, DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, GRAPH_RATE_LIMIT,
+    INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
+    OPERATION_DELAY, REFUSAL_DELAY,
 };
 pub use template::{
     interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,

@@ -132,3 +132,12 @@ fn request_header(world: &mut CallWorld, name: String, value: String) -> Result<
     world.request_headers.push((name, value));
     Ok(())
 }
+
+/// `When the bot sends a DELETE request to "/v1.0/communications/calls/${call.id}"`: any method
+/// to any path, without a body (for error specs).
+#[when(regex = r#"^the bot sends an? (GET|POST|PUT|PATCH|DELETE) request to "([^"]*)"$"#)]
+async fn any_request(world: &mut CallWorld, method: String, path: String) -> Result<()> {
+    let path = text(world, &path)?;
+    let method = Method::from_bytes(method.as_bytes())?;
+    world.send(method, &path, None).await
+}

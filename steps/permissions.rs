@@ -38,3 +38,17 @@ fn expired_token(world: &mut CallWorld) {
 fn delegated_token(world: &mut CallWorld) {
     world.token = TokenKind::Delegated;
 }
+
+/// `Given the bot's token is for the audience "https://management.azure.com"`: a token for
+/// another API (Graph answers 401).
+#[given(expr = "the bot's token is for the audience {string}")]
+fn token_audience(world: &mut CallWorld, aud: String) {
+    world.token_audience = Some(aud);
+}
+
+/// `Given the bot sends a valid token`: back to a good app-only token for Graph.
+#[given("the bot sends a valid token")]
+fn valid_token(world: &mut CallWorld) {
+    world.token = TokenKind::Valid;
+    world.token_audience = None;
+}

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::{
-    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, RequestTemplate, StandIn,
-    StandInConfig, TemplateStore, Vars,
+    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, RequestTemplate,
+    SigningKey, StandIn, StandInConfig, TemplateStore, TokenVerifier, Vars,
 };
 use serde_json::{json, Value};
 
@@ -31,12 +31,15 @@ pub const DEFAULT_NOTIFICATION_WAIT: Duration = Duration::from_secs(30);
 pub struct RunSettings {
     /// Wall-time bound on one HTTP request to the stand-in.
     pub request_timeout: Duration,
+    /// Wall-time bound on a whole scenario.
+    pub scenario_time_limit: Duration,
 }
 
 impl Default for RunSettings {
     fn default() -> Self {
         RunSettings {
             request_timeout: Duration::from_secs(10),
+            scenario_time_limit: Duration::from_secs(120),
         }
     }
 }
@@ -122,6 +125,8 @@ pub struct HttpAnswer {
     /// The body as JSON (`Null` when empty or not JSON; `text` keeps it as sent).
     pub body: Value,
     pub text: String,
+    /// Wall time from sending the request to reading the whole answer.
+    pub elapsed: Duration,
 }
 
 impl HttpAnswer {
@@ -153,6 +158,8 @@ pub struct CallWorld {
     pub app: AppIdentity,
     pub roles: Vec<String>,
     pub token: TokenKind,
+    /// An audience other than Graph's for the bot's token (a token for another API).
+    pub token_audience: Option<String>,
     pub request: Option<PendingRequest>,
     pub response: Option<HttpAnswer>,
     /// The call the scenario talks about (the last one created).
@@ -166,6 +173,8 @@ pub struct CallWorld {
     pub request_headers: Vec<(String, String)>,
     /// Every request the bot sent and its answer, in order (for reports).
     pub history: Vec<HttpAnswer>,
+    /// Wall-time limit of the whole scenario: every wait ends by then.
+    pub deadline: tokio::time::Instant,
 }
 
 /// A request body: JSON (sent as `application/json`) or raw text, sent as written.
@@ -189,6 +198,7 @@ impl CallWorld {
             },
             roles: ALL_CALLING_ROLES.iter().map(|r| r.to_string()).collect(),
             token: TokenKind::Valid,
+            token_audience: None,
             request: None,
             response: None,
             call_id: None,
@@ -196,6 +206,7 @@ impl CallWorld {
             named_calls: HashMap::new(),
             request_headers: Vec::new(),
             history: Vec::new(),
+            deadline: tokio::time::Instant::now() + settings().scenario_time_limit,
         }
     }
 
@@ -205,7 +216,12 @@ impl CallWorld {
             self.templates = TemplateStore::for_feature(path);
         }
         self.feature = feature;
+        self.deadline = tokio::time::Instant::now() + settings().scenario_time_limit;
         let inbox = Inbox::start().await;
+        inbox.log().verify_tokens(TokenVerifier {
+            app_id: self.app.app_id.clone(),
+            key: SigningKey::for_run(),
+        });
         let standin =
             StandIn::start(StandInConfig::default().route_callbacks_to(inbox.uri())).await;
         self.vars.insert("graph".into(), json!(standin.uri()));
@@ -279,7 +295,10 @@ impl CallWorld {
     /// The `Authorization` header the bot sends, per the scenario's token settings.
     fn authorization(&self) -> Result<Option<String>> {
         let env = self.env()?;
-        let claims = AccessClaims::app_only(&self.app, &self.roles);
+        let mut claims = AccessClaims::app_only(&self.app, &self.roles);
+        if let Some(aud) = &self.token_audience {
+            claims.aud = aud.clone();
+        }
         let claims = match self.token {
             TokenKind::Missing => return Ok(None),
             TokenKind::Valid => claims,
@@ -305,8 +324,14 @@ impl CallWorld {
             format!("{}{path}", self.env()?.standin.uri())
         };
         let mut request = http().request(method.clone(), &url);
-        if let Some(auth) = self.authorization()? {
-            request = request.header("Authorization", auth);
+        let explicit_auth = self
+            .request_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+        if !explicit_auth {
+            if let Some(auth) = self.authorization()? {
+                request = request.header("Authorization", auth);
+            }
         }
         let explicit_type = self
             .request_headers
@@ -326,9 +351,10 @@ impl CallWorld {
         for (name, value) in &self.request_headers {
             request = request.header(name, value);
         }
-        let response = request
-            .send()
+        let started = std::time::Instant::now();
+        let response = tokio::time::timeout_at(self.deadline, request.send())
             .await
+            .map_err(|_| anyhow!("{method} {path}: the scenario ran out of its time limit"))?
             .with_context(|| format!("{method} {path} got no answer"))?;
         let status = response.status().as_u16();
         let headers = response
@@ -350,6 +376,7 @@ impl CallWorld {
             method: method.to_string(),
             url,
             request_body,
+            elapsed: started.elapsed(),
             status,
             headers,
             body,

@@ -43,6 +43,12 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
+    /// A second key, for notifications a bot must refuse as forged.
+    pub fn forger() -> &'static SigningKey {
+        static KEY: OnceLock<SigningKey> = OnceLock::new();
+        KEY.get_or_init(|| SigningKey::generate().expect("RSA key generation failed"))
+    }
+
     /// The key of this run, generated on first use (RSA 2048).
     pub fn for_run() -> &'static SigningKey {
         static KEY: OnceLock<SigningKey> = OnceLock::new();
@@ -230,7 +236,8 @@ pub fn authorize(
     };
     // Graph's calling APIs take application permissions only: a delegated token is refused.
     let roles = claims.roles.as_deref().ok_or_else(forbidden)?;
-    let has = |role: &str| roles.iter().any(|r| r.eq_ignore_ascii_case(role));
+    // Role values are exact strings in Entra ID tokens.
+    let has = |role: &str| roles.iter().any(|r| r == role);
     if !has(required) || (app_hosted_media && !has("Calls.AccessMedia.All")) {
         return Err(forbidden());
     }
@@ -246,6 +253,43 @@ pub struct NotificationClaims {
     pub iat: u64,
     pub nbf: u64,
     pub exp: u64,
+}
+
+/// Which token a notification carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NotificationToken {
+    /// Signed by the stand-in for the app, as Graph does.
+    #[default]
+    Valid,
+    /// Signed by another key: a bot must refuse it.
+    Forged,
+    /// Expired an hour ago: a bot must refuse it.
+    Expired,
+}
+
+/// The token for a notification to `app`, of the given kind.
+pub fn notification_token_of(
+    kind: NotificationToken,
+    app: &AppIdentity,
+    key: &SigningKey,
+) -> String {
+    match kind {
+        NotificationToken::Valid => notification_token(app, key),
+        NotificationToken::Forged => notification_token(app, SigningKey::forger()),
+        NotificationToken::Expired => {
+            let past = now_secs() - 7200;
+            let claims = NotificationClaims {
+                iss: NOTIFICATION_ISSUER.into(),
+                aud: app.app_id.clone(),
+                tid: app.tenant_id.clone(),
+                iat: past,
+                nbf: past,
+                exp: past + 3600,
+            };
+            let cache_key = format!("expired notification {} {}", app.app_id, app.tenant_id);
+            key.sign_cached(&cache_key, &claims, u64::MAX)
+        }
+    }
 }
 
 /// The token Graph puts on notifications for `app`: signed once per app and run, reused while

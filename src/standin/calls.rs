@@ -305,6 +305,22 @@ impl CallRegistry {
         }
     }
 
+    /// A live call addressed through `style`'s paths: every call is under
+    /// `/communications/calls` (the `Location` of an `/app/calls` create points there too), but
+    /// only calls created on the old beta paths are under `/app/calls`.
+    pub fn live_on(
+        &mut self,
+        id: &str,
+        style: ResourceStyle,
+    ) -> Result<&mut CallRecord, GraphError> {
+        match self.live_mut(id)? {
+            call if style == ResourceStyle::Communications || call.profile.style == style => {
+                Ok(call)
+            }
+            _ => Err(GraphError::call_not_found()),
+        }
+    }
+
     /// Registers a call someone places to the bot: state `incoming`, direction `incoming`.
     pub fn incoming(
         &mut self,

@@ -12,6 +12,7 @@
 
 mod auth;
 mod calls;
+mod faults;
 mod graph_error;
 mod lifecycle;
 mod notifications;
@@ -28,9 +29,10 @@ use wiremock::{matchers::any, Mock, MockServer};
 
 pub use auth::{
     authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
-    SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
+    NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
 };
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
+pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use script::{
     codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
@@ -82,6 +84,10 @@ pub struct DeliveryQuirks {
     pub out_of_order: bool,
     /// Send every notification twice.
     pub duplicate: bool,
+    /// The token notifications carry (a forged or expired one, for bots that must refuse it).
+    pub token: NotificationToken,
+    /// Send notifications to an address where nothing listens (the delivery fails).
+    pub callback_unreachable: bool,
 }
 
 /// Something the other side does to a running call, scripted by a step.
@@ -122,8 +128,11 @@ struct Shared {
     timeline: Mutex<Timeline>,
     script: Mutex<RemoteScript>,
     quirks: Mutex<DeliveryQuirks>,
+    faults: Mutex<faults::Faults>,
     /// A notification held back to be sent after the next one (out-of-order delivery).
     held: Mutex<Option<(Outgoing, Duration)>>,
+    /// A loopback port nothing listens on, for unreachable callbacks.
+    closed_port: u16,
     deliveries: Mutex<Vec<Delivery>>,
 }
 
@@ -152,7 +161,9 @@ impl StandIn {
             registry: Mutex::default(),
             timeline: Mutex::default(),
             quirks: Mutex::default(),
+            faults: Mutex::default(),
             held: Mutex::default(),
+            closed_port: closed_port(),
             deliveries: Mutex::default(),
         });
         Mock::given(any())
@@ -208,6 +219,16 @@ impl StandIn {
     /// Changes what the other side does for calls created from now on.
     pub fn update_script(&self, change: impl FnOnce(&mut RemoteScript)) {
         change(&mut lock(&self.shared.script));
+    }
+
+    /// The next `times` API requests get `fault`.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        lock(&self.shared.faults).push(fault, times);
+    }
+
+    /// Throttles API requests beyond `limit` (e.g. [`GRAPH_RATE_LIMIT`]); `None` lifts it.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        lock(&self.shared.faults).set_rate_limit(limit);
     }
 
     /// How notifications are delivered now.
@@ -340,8 +361,13 @@ impl StandIn {
     }
 
     async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
-        let sent_to = self.delivery_url(&out.callback_uri);
-        let token = auth::notification_token(&out.app, self.shared.key);
+        let quirks = self.delivery();
+        let sent_to = if quirks.callback_unreachable {
+            format!("http://127.0.0.1:{}/callback", self.shared.closed_port)
+        } else {
+            self.delivery_url(&out.callback_uri)
+        };
+        let token = auth::notification_token_of(quirks.token, &out.app, self.shared.key);
         let result = self
             .client
             .post(&sent_to)
@@ -393,6 +419,14 @@ impl Drop for StandIn {
     fn drop(&mut self) {
         release(self.server.take());
     }
+}
+
+/// A loopback port that was free a moment ago: connecting to it is refused.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(9)
 }
 
 /// Drops a wiremock server off the async runtime's worker threads.

@@ -81,6 +81,37 @@ fn route(method: &str, path: &str) -> Route {
     }
 }
 
+/// The first segment of `path` the stand-in has no resource for (Graph names it in its error).
+fn unknown_segment(path: &str) -> &str {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let expected: &[&[&str]] = match segments.first() {
+        Some(&"v1.0") => &[&["v1.0"], &["communications"], &["calls"]],
+        Some(&"beta") => match segments.get(1) {
+            Some(&"app") => &[&["beta"], &["app"], &["calls"]],
+            Some(&"applications") => &[&["beta"], &["applications"], &[], &["calls"]],
+            _ => &[
+                &["beta"],
+                &["communications", "app", "applications"],
+                &["calls"],
+            ],
+        },
+        _ => &[&["v1.0", "beta"]],
+    };
+    for (i, segment) in segments.iter().enumerate() {
+        match expected.get(i) {
+            Some(allowed) if allowed.is_empty() || allowed.contains(segment) => continue,
+            Some(_) => return segment,
+            // Past the collection: the call id, then an operation that does not exist.
+            None => {
+                if i > expected.len() {
+                    return segment;
+                }
+            }
+        }
+    }
+    segments.last().copied().unwrap_or_default()
+}
+
 /// A successful answer.
 pub(super) struct Reply {
     status: u16,
@@ -122,7 +153,17 @@ impl wiremock::Respond for GraphRouter {
             .map(str::to_owned)
             .unwrap_or_else(|| Uuid::new_v4().to_string());
         let now = SystemTime::now();
-        let mut response = match self.handle(request) {
+        let is_api = !request.url.path().starts_with("/v1/.well-known/");
+        let fault = if is_api {
+            lock(&self.shared.faults).for_request(std::time::Instant::now())
+        } else {
+            None
+        };
+        let outcome = match fault.and_then(super::Fault::error) {
+            Some(error) => Err(error),
+            None => self.handle(request),
+        };
+        let mut response = match outcome {
             Ok(reply) => {
                 let mut r = ResponseTemplate::new(reply.status);
                 for (name, value) in reply.headers {
@@ -151,6 +192,9 @@ impl wiremock::Respond for GraphRouter {
             .insert_header("request-id", request_id.as_str())
             .insert_header("client-request-id", client_request_id.as_str())
             .insert_header("Date", httpdate::fmt_http_date(now).as_str());
+        if let Some(super::Fault::Late(delay)) = fault {
+            response = response.set_delay(delay);
+        }
         response
     }
 }
@@ -161,26 +205,19 @@ impl GraphRouter {
             Route::Create(profile) => self.create(request, profile),
             Route::Get(profile, id) => {
                 self.authenticate(request)?;
-                let registry = lock(&self.shared.registry);
-                match registry.get(&id) {
-                    Some(call)
-                        if call.state != CallState::Terminated
-                            && call.profile.style == profile.style =>
-                    {
-                        Ok(Reply::json(200, call.resource.clone()))
-                    }
-                    _ => Err(GraphError::call_not_found()),
-                }
+                let mut registry = lock(&self.shared.registry);
+                let call = registry.live_on(&id, profile.style)?;
+                Ok(Reply::json(200, call.resource.clone()))
             }
-            Route::Delete(_, id) => {
+            Route::Delete(profile, id) => {
                 self.authenticate(request)?;
-                self.hang_up(&id)?;
+                self.hang_up(&id, profile.style)?;
                 Ok(Reply::empty(204))
             }
             Route::Operation(profile, id, action) => {
                 self.authenticate(request)?;
                 let mut registry = lock(&self.shared.registry);
-                let call = registry.live_mut(&id)?;
+                let call = registry.live_on(&id, profile.style)?;
                 let mut timeline = lock(&self.shared.timeline);
                 let script = lock(&self.shared.script);
                 let cx = operations::Context {
@@ -204,7 +241,7 @@ impl GraphRouter {
             Route::Jwks => Ok(Reply::json(200, self.shared.key.jwks())),
             Route::Unknown => Err(GraphError::bad_request(format!(
                 "Resource not found for the segment '{}'.",
-                request.url.path().trim_matches('/')
+                unknown_segment(request.url.path())
             ))),
         }
     }
@@ -256,9 +293,9 @@ impl GraphRouter {
     }
 
     /// DELETE: the call ends now; its future events are dropped.
-    fn hang_up(&self, call_id: &str) -> Result<(), GraphError> {
+    fn hang_up(&self, call_id: &str, style: ResourceStyle) -> Result<(), GraphError> {
         let mut registry = lock(&self.shared.registry);
-        registry.live_mut(call_id)?.closing = true;
+        registry.live_on(call_id, style)?.closing = true;
         let mut timeline = lock(&self.shared.timeline);
         timeline.cancel_call(call_id);
         let now = std::time::Duration::ZERO;

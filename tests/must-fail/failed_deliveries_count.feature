@@ -1,0 +1,9 @@
+# expect: expected 0 failed deliveries, the stand-in recorded 2 (of 2 deliveries)
+# expect: answered 503
+Feature: Must fail - failed deliveries
+  Scenario: The callback fails but the spec expects clean deliveries
+    Given the bot's callback answers 503
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives no further notifications within 1 minute
+    And the stand-in recorded 0 failed deliveries
