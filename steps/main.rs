@@ -4,6 +4,7 @@
 //! cucumber-rs collects steps at link time and drops those only a library defines.
 
 mod call;
+mod faults;
 mod notifications;
 mod operations;
 mod permissions;
