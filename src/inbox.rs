@@ -19,12 +19,22 @@ use tokio::time::Instant;
 use wiremock::{matchers::any, Mock, MockServer, Request, ResponseTemplate};
 
 use crate::standin::{release, verify_notification_token, SigningKey};
+use crate::target::Jwks;
 
-/// How an inbox checks notification tokens: issued by Graph for this app, signed by `key`.
+/// The keys notification tokens must be signed with.
+#[derive(Debug, Clone)]
+pub enum TokenKeys {
+    /// The embedded stand-in's key (mock mode).
+    StandIn(&'static SigningKey),
+    /// Keys published by an OpenID configuration: Microsoft's for live Graph.
+    Published(Arc<Jwks>),
+}
+
+/// How an inbox checks notification tokens: issued for this app, signed by one of `keys`.
 #[derive(Debug, Clone)]
 pub struct TokenVerifier {
     pub app_id: String,
-    pub key: &'static SigningKey,
+    pub keys: TokenKeys,
 }
 
 impl TokenVerifier {
@@ -32,7 +42,11 @@ impl TokenVerifier {
         let token = authorization
             .and_then(|a| a.strip_prefix("Bearer "))
             .ok_or("no bearer token")?;
-        verify_notification_token(token, &self.app_id, self.key).map(|claims| claims.iss)
+        let claims = match &self.keys {
+            TokenKeys::StandIn(key) => verify_notification_token(token, &self.app_id, key),
+            TokenKeys::Published(jwks) => jwks.verify(token, &self.app_id),
+        };
+        claims.map(|c| c.iss)
     }
 }
 
@@ -306,7 +320,17 @@ impl wiremock::Respond for Recorder {
 
 impl Inbox {
     pub async fn start() -> Inbox {
-        let server = MockServer::builder().start().await;
+        Inbox::start_with(MockServer::builder()).await
+    }
+
+    /// An inbox on a given local port (live mode: a tunnel's public URL reaches it).
+    pub async fn start_on(port: u16) -> std::io::Result<Inbox> {
+        let listener = std::net::TcpListener::bind(("0.0.0.0", port))?;
+        Ok(Inbox::start_with(MockServer::builder().listener(listener)).await)
+    }
+
+    async fn start_with(builder: wiremock::MockServerBuilder) -> Inbox {
+        let server = builder.start().await;
         let log = Arc::new(NotificationLog::default());
         Mock::given(any())
             .respond_with(Recorder { log: log.clone() })

@@ -12,13 +12,22 @@
 
 mod inbox;
 mod matcher;
+mod report;
+mod serve;
 mod standin;
+mod target;
 mod template;
 
 pub use inbox::{
-    call_id_of, redact_authorization, Inbox, NotificationLog, Received, TokenVerifier,
+    call_id_of, redact_authorization, Inbox, NotificationLog, Received, TokenKeys, TokenVerifier,
 };
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
+pub use report::{
+    escape_html, format_at, notification_label, parties_of, path_of, redact_tokens, render_html,
+    sequence_of, sequence_svg, ArrowStyle, ExchangeReport, HtmlReport, NotificationEvent,
+    ReportStatus, ScenarioReport, SequenceArrow, StepReport,
+};
+pub use serve::{request_token, ServeError, ServeOptions, Server};
 pub use standin::{
     authenticate, authorize, codes, validate_create, verify_notification_token, AccessClaims,
     Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,
@@ -27,6 +36,9 @@ pub use standin::{
     StandInConfig, DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, GRAPH_RATE_LIMIT,
     INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
     OPERATION_DELAY, REFUSAL_DELAY,
+};
+pub use target::{
+    Jwks, LiveConfig, Secret, TargetError, TokenSource, GRAPH_URL, MICROSOFT_OPENID_URL,
 };
 pub use template::{
     interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,

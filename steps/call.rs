@@ -40,7 +40,8 @@ async fn create_on(world: &mut CallWorld, path: String) -> Result<()> {
     let request = world.request.as_ref().context(
         "there is no request to send: start with \"Given a call request from template ...\"",
     )?;
-    let body = request.render(&world.vars)?;
+    let mut body = request.render(&world.vars)?;
+    world.route_callback(&mut body);
     world
         .send(Method::POST, &path, Some(Body::Json(body)))
         .await?;

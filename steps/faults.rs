@@ -22,7 +22,7 @@ fn throttles(world: &mut CallWorld, count: String, retry_after: String) -> Resul
     let fault = Fault::Throttle {
         retry_after: retry_after.parse()?,
     };
-    world.env()?.standin.inject(fault, times(&count)?);
+    world.standin()?.inject(fault, times(&count)?);
     Ok(())
 }
 
@@ -32,7 +32,7 @@ fn server_error(world: &mut CallWorld, count: String, status: String) -> Result<
     let fault = Fault::ServerError {
         status: status.parse()?,
     };
-    world.env()?.standin.inject(fault, times(&count)?);
+    world.standin()?.inject(fault, times(&count)?);
     Ok(())
 }
 
@@ -46,10 +46,7 @@ fn late(world: &mut CallWorld, count: String, amount: String, unit: String) -> R
     if delay > Duration::from_secs(10) {
         bail!("a late answer is real wall time: keep it under 10 seconds");
     }
-    world
-        .env()?
-        .standin
-        .inject(Fault::Late(delay), times(&count)?);
+    world.standin()?.inject(Fault::Late(delay), times(&count)?);
     Ok(())
 }
 
@@ -63,7 +60,7 @@ fn rate_limit(world: &mut CallWorld, requests: String, amount: String, unit: Str
         requests: requests.parse()?,
         window: duration(amount.parse()?, &unit)?,
     };
-    world.env()?.standin.set_rate_limit(Some(limit));
+    world.standin()?.set_rate_limit(Some(limit));
     Ok(())
 }
 
@@ -71,12 +68,12 @@ fn rate_limit(world: &mut CallWorld, requests: String, amount: String, unit: Str
 /// received); the stand-in records the failed deliveries.
 #[given(regex = r"^the bot's callback answers (\d{3})$")]
 fn callback_fails(world: &mut CallWorld, status: String) -> Result<()> {
-    world.env()?.inbox.log().fail_with(Some(status.parse()?));
+    world.inbox_log()?.fail_with(Some(status.parse()?));
     Ok(())
 }
 
 fn set_quirks(world: &CallWorld, change: impl FnOnce(&mut DeliveryQuirks)) -> Result<()> {
-    let standin = &world.env()?.standin;
+    let standin = world.standin()?;
     let mut quirks = standin.delivery();
     change(&mut quirks);
     standin.set_delivery(quirks);
@@ -106,7 +103,7 @@ fn bad_tokens(world: &mut CallWorld, which: String) -> Result<()> {
 /// (a non-2xx answer, or no answer at all).
 #[then(regex = r"^the stand-in recorded (\d+) failed deliver(?:y|ies)$")]
 fn failed_deliveries(world: &mut CallWorld, expected: usize) -> Result<()> {
-    let deliveries = world.env()?.standin.deliveries();
+    let deliveries = world.standin()?.deliveries();
     let failed: Vec<String> = deliveries
         .iter()
         .filter(|d| !matches!(d.outcome, Ok(200..=299)))

@@ -4,25 +4,37 @@
 //! cucumber-rs collects steps at link time and drops those only a library defines.
 
 mod call;
+mod catalog;
 mod faults;
 mod notifications;
 mod operations;
 mod permissions;
 mod remote;
+mod report_hook;
 mod request;
 mod response;
 mod support;
 mod world;
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use cucumber::gherkin::Feature;
-use cucumber::writer::Stats as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cucumber::gherkin::{tagexpr::TagOperation, Feature, Scenario};
+use cucumber::tag::Ext as _;
+use cucumber::writer::{Coloring, Stats as _, Verbosity};
 use cucumber::{cli, parser, writer, World as _, WriterExt as _};
-use futures::{stream, StreamExt as _};
+use futures::stream;
 
+use anyhow::Context as _;
+use callspec::{
+    request_token, Inbox, Jwks, LiveConfig, ServeOptions, Server, TokenKeys, TokenSource,
+    TokenVerifier,
+};
+use report_hook::{display_path, HtmlWriter, Optional};
 use world::{init_settings, CallWorld, RunSettings};
 
 #[derive(Debug, Parser)]
@@ -40,6 +52,38 @@ struct Cli {
 enum Command {
     /// Run feature files (or folders of them) against the embedded Graph stand-in.
     Run(RunArgs),
+    /// Print the step catalog: every step with an example, generated from the step definitions.
+    Steps(StepsArgs),
+    /// Serve the Graph stand-in on 127.0.0.1 for a bot written in any language.
+    Serve(ServeArgs),
+    /// Print an app-only access token that a running `callspec serve` accepts.
+    Token(TokenArgs),
+}
+
+/// The port `callspec serve` and `callspec token` use unless told otherwise.
+const DEFAULT_SERVE_PORT: u16 = 4040;
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = DEFAULT_SERVE_PORT)]
+    port: u16,
+    /// Simulated seconds per real second, inverted: 0.1 plays a 60 s ringing timeout in 6 s.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+#[derive(Debug, Args)]
+struct TokenArgs {
+    /// The app the token is for (default: the server's app).
+    #[arg(long)]
+    app_id: Option<String>,
+    /// Comma-separated roles (default: every calling permission).
+    #[arg(long, value_delimiter = ',')]
+    roles: Vec<String>,
+    /// The running `callspec serve`.
+    #[arg(long, default_value_t = format!("http://127.0.0.1:{DEFAULT_SERVE_PORT}"))]
+    server: String,
 }
 
 #[derive(Debug, Args, Default)]
@@ -47,43 +91,223 @@ struct RunArgs {
     /// Feature files or folders; default `features/`.
     paths: Vec<PathBuf>,
     /// Run only scenarios whose name matches this regex.
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', value_name = "REGEX")]
     name: Option<regex::Regex>,
     /// Run only scenarios whose tags match this expression, e.g. `@p2p and not @beta`.
-    #[arg(long, short = 't')]
-    tags: Option<cucumber::gherkin::tagexpr::TagOperation>,
+    #[arg(long, short = 't', value_name = "EXPR")]
+    tags: Option<TagOperation>,
     /// How many scenarios run at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     concurrency: usize,
+    /// Run only shard K of N (e.g. `2/4`): each scenario belongs to exactly one shard.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<Shard>,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write a Cucumber JSON report to FILE.
+    #[arg(long = "cucumber-json", value_name = "FILE")]
+    cucumber_json: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (steps, requests, sequence diagrams).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// More output for failed steps (-v: the World, -vv: docstrings too).
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Where requests go: the embedded stand-in (mock), or real Graph (live, a contract run).
+    #[arg(long, value_enum, default_value_t = Target::Mock)]
+    target: Target,
+    /// Live mode's settings file (CALLSPEC_* lines; the environment wins over it).
+    #[arg(long = "env", value_name = "FILE")]
+    env_file: Option<PathBuf>,
+    /// Let a live run go to a tenant the settings do not name as staging.
+    #[arg(long)]
+    allow_production: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+enum Target {
+    #[default]
+    Mock,
+    Live,
+}
+
+#[derive(Debug, Args)]
+struct StepsArgs {
+    /// Output format: text, or a Markdown table per domain (for the README).
+    #[arg(long, value_enum, default_value_t = StepsFormat::Text)]
+    format: StepsFormat,
+    /// Check the catalog instead of printing it: every step has a doc example, and each
+    /// example runs its own step. Exits 1 listing the problems.
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StepsFormat {
+    Text,
+    Markdown,
+}
+
+/// `--shard K/N`: the K-th (from 1) of N shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shard {
+    index: usize,
+    count: usize,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let usage = "expected K/N with 1 <= K <= N, e.g. 2/4";
+    let (k, n) = text.split_once('/').ok_or_else(|| usage.to_owned())?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("K is not a number: {usage}"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("N is not a number: {usage}"))?;
+    if n == 0 {
+        return Err(format!("N must be at least 1: {usage}"));
+    }
+    if k == 0 || k > n {
+        return Err(format!("K must be between 1 and {n}: {usage}"));
+    }
+    Ok(Shard { index: k, count: n })
 }
 
 /// Reads every feature under each path; a file that does not parse is reported and the rest run.
-struct FeaturePaths;
+fn read_features(paths: &[PathBuf]) -> Vec<parser::Result<Feature>> {
+    use cucumber::Parser as _;
+    use futures::StreamExt as _;
+    let mut features = Vec::new();
+    for path in paths {
+        let parsed = parser::Basic::new().parse(path, parser::basic::Cli::default());
+        for feature in futures::executor::block_on(parsed.collect::<Vec<_>>()) {
+            if let Err(e) = &feature {
+                eprintln!("callspec: {}", explain(e));
+            }
+            features.push(feature);
+        }
+    }
+    features
+}
 
-impl parser::Parser<Vec<PathBuf>> for FeaturePaths {
+/// Hands cucumber the features read up front (the shards need them all before the run).
+struct ReadFeatures;
+
+impl parser::Parser<Vec<parser::Result<Feature>>> for ReadFeatures {
     type Cli = cli::Empty;
     type Output = stream::Iter<std::vec::IntoIter<parser::Result<Feature>>>;
 
-    fn parse(self, paths: Vec<PathBuf>, _: cli::Empty) -> Self::Output {
-        let mut features = Vec::new();
-        for path in paths {
-            let parsed = parser::Basic::new().parse(path, parser::basic::Cli::default());
-            for feature in futures::executor::block_on(parsed.collect::<Vec<_>>()) {
-                if let Err(e) = &feature {
-                    eprintln!("callspec: {}", explain(e));
-                }
-                features.push(feature);
-            }
-        }
+    fn parse(self, features: Vec<parser::Result<Feature>>, _: cli::Empty) -> Self::Output {
         stream::iter(features)
     }
 }
 
+/// A scenario as the run knows it: its feature file (as cucumber names it) and line.
+type ScenarioKey = (PathBuf, usize);
+
+/// The scenarios to run: those matching `--name` and `--tags` (both, when both are given),
+/// then, with `--shard K/N`, every N-th of them from the K-th on, in the order of their
+/// identity (feature path relative to the working directory, scenario name, example row):
+/// the same split on every machine, each scenario in exactly one shard.
+fn select(features: &[parser::Result<Feature>], args: &RunArgs) -> HashSet<ScenarioKey> {
+    let mut chosen = Vec::new();
+    for feature in features.iter().flatten() {
+        let path = feature.path.clone().unwrap_or_default();
+        let shown = display_path(&path);
+        let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
+            feature
+                .rules
+                .iter()
+                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+        );
+        for (rule, scenario) in scenarios {
+            if args
+                .name
+                .as_ref()
+                .is_some_and(|re| !re.is_match(&scenario.name))
+            {
+                continue;
+            }
+            let all_tags = || {
+                feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(&scenario.tags)
+            };
+            if let Some(tags) = &args.tags {
+                if !tags.eval(all_tags()) {
+                    continue;
+                }
+            }
+            // Scenarios that script the stand-in cannot run against real Graph.
+            if args.target == Target::Live && all_tags().any(|t| t == "mock-only") {
+                continue;
+            }
+            let identity = (
+                shown.clone(),
+                scenario.name.clone(),
+                example_row(scenario),
+                scenario.position.line,
+            );
+            chosen.push((identity, (path.clone(), scenario.position.line)));
+        }
+    }
+    if let Some(shard) = args.shard {
+        chosen.sort();
+        let total = chosen.len();
+        chosen = chosen
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % shard.count == shard.index - 1)
+            .map(|(_, c)| c)
+            .collect();
+        eprintln!(
+            "callspec: shard {}/{}: {} of {total} scenario(s)",
+            shard.index,
+            shard.count,
+            chosen.len()
+        );
+    }
+    chosen.into_iter().map(|(_, key)| key).collect()
+}
+
+/// An outline's example row (cucumber expands each row into a scenario of its own).
+fn example_row(scenario: &Scenario) -> String {
+    scenario
+        .examples
+        .first()
+        .and_then(|e| e.table.as_ref())
+        .and_then(|t| t.rows.get(1))
+        .map(|row| row.join("|"))
+        .unwrap_or_default()
+}
+
+/// A report file (and its folder), created before the run: one that cannot be is bad input.
+fn create_report(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, ExitCode> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    parent
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| File::create(path))
+        .map(Some)
+        .map_err(|e| {
+            eprintln!(
+                "callspec: cannot create the {what} report {}: {e}",
+                path.display()
+            );
+            ExitCode::from(2)
+        })
+}
+
 /// A feature-file error with the file, line and column (cucumber's own message names the file only).
-fn explain(error: &parser::Error) -> String {
+pub(crate) fn explain(error: &parser::Error) -> String {
     use cucumber::gherkin::ParseFileError;
     match error {
         parser::Error::Parsing(e) => match e.as_ref() {
@@ -114,7 +338,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("features")]
     } else {
-        args.paths
+        args.paths.clone()
     };
     for path in &paths {
         if !path.exists() {
@@ -122,34 +346,90 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    let (junit, json, html) = match (
+        create_report(&args.junit, "JUnit"),
+        create_report(&args.cucumber_json, "Cucumber JSON"),
+        create_report(&args.html, "HTML"),
+    ) {
+        (Ok(junit), Ok(json), Ok(html)) => (junit, json, html),
+        _ => return ExitCode::from(2),
+    };
+    if html.is_some() {
+        report_hook::enable();
+    }
+    if args.target == Target::Live {
+        if let Err(e) = start_live(&args).await {
+            eprintln!("callspec: {e}");
+            return ExitCode::from(2);
+        }
+    }
+
+    let features = read_features(&paths);
+    let selected = select(&features, &args);
+
     let opts = cli::Opts {
-        re_filter: args.name,
-        tags_filter: args.tags,
+        // Filtering is done by `select` (cucumber's own filters would not combine).
+        re_filter: None,
+        tags_filter: None,
         parser: cli::Empty,
         runner: cucumber::runner::basic::Cli {
-            concurrency: Some(args.concurrency.max(1)),
+            concurrency: Some(args.concurrency),
             ..Default::default()
         },
-        writer: writer::basic::Cli {
-            verbose: args.verbose,
-            ..Default::default()
+        writer: cli::Compose {
+            left: cli::Compose {
+                left: cli::Compose {
+                    left: writer::basic::Cli {
+                        verbose: args.verbose,
+                        ..Default::default()
+                    },
+                    right: cli::Empty,
+                },
+                right: cli::Empty,
+            },
+            right: cli::Empty,
         },
         custom: cli::Empty,
     };
+    // The console, and each report asked for, see the same normalized events.
+    let writers = writer::Basic::raw(io::stdout(), Coloring::Auto, Verbosity::Default)
+        .tee::<CallWorld, _>(
+            Optional::new(junit.map(|file| writer::JUnit::raw(file, Verbosity::Default)))
+                .discard_stats_writes()
+                .discard_arbitrary_writes(),
+        )
+        .tee::<CallWorld, _>(
+            Optional::new(json.map(writer::Json::raw))
+                .discard_stats_writes()
+                .discard_arbitrary_writes(),
+        )
+        .tee::<CallWorld, _>(
+            Optional::new(
+                html.map(|file| HtmlWriter::new(args.html.clone().unwrap_or_default(), file)),
+            )
+            .discard_stats_writes()
+            .discard_arbitrary_writes(),
+        )
+        .normalized::<CallWorld>()
+        .summarized();
     // The type parameter is the default parser's input; `with_parser` replaces it.
     let summary = CallWorld::cucumber::<&str>()
-        .with_parser(FeaturePaths)
-        .with_writer(writer::Basic::stdout().summarized())
+        .with_parser(ReadFeatures)
+        .with_writer(writers)
         .fail_on_skipped()
         .with_cli(opts)
         .before(|feature, _, _, world| Box::pin(world.begin(feature.path.clone())))
-        .after(|_, _, _, _, world| {
+        .after(|feature, _, scenario, _, world| {
             if let Some(world) = world {
+                report_hook::record(feature, scenario, world);
                 world.finish();
             }
             Box::pin(async {})
         })
-        .run(paths)
+        .filter_run(features, move |feature, _, scenario| {
+            let path = feature.path.as_deref().unwrap_or(Path::new(""));
+            selected.contains(&(path.to_path_buf(), scenario.position.line))
+        })
         .await;
 
     let scenarios = summary.scenarios_stats();
@@ -173,11 +453,98 @@ async fn run(args: RunArgs) -> ExitCode {
     }
 }
 
+/// Live mode: reads the settings, applies the production guard, checks that a token can be had
+/// and the notification keys loaded, and opens the callback inbox, before any scenario runs.
+async fn start_live(args: &RunArgs) -> anyhow::Result<()> {
+    let config = LiveConfig::load(args.env_file.as_deref())?;
+    config.guard(args.allow_production)?;
+    let client = world::http().clone();
+    let tokens = TokenSource::new(config.clone(), client.clone());
+    tokens.token().await?;
+    let keys = Jwks::fetch(&config.openid_url, &client).await?;
+    let inbox = Inbox::start_on(config.callback_port)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen for callbacks on port {}",
+                config.callback_port
+            )
+        })?;
+    inbox.log().verify_tokens(TokenVerifier {
+        app_id: config.client_id.clone(),
+        keys: TokenKeys::Published(keys),
+    });
+    world::init_live(world::LiveRun {
+        config,
+        tokens,
+        inbox,
+    });
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let options = ServeOptions {
+        port: args.port,
+        time_scale: args.time_scale,
+        ..Default::default()
+    };
+    match Server::start(options).await {
+        Ok(server) => {
+            println!("{}", server.banner());
+            server.wait().await;
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("callspec: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn token(args: TokenArgs) -> ExitCode {
+    let roles: Vec<String> = args.roles.iter().map(|r| r.trim().to_owned()).collect();
+    match request_token(&args.server, args.app_id.as_deref(), &roles).await {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("callspec: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn steps(args: StepsArgs) -> ExitCode {
+    let entries = catalog::entries();
+    if args.check {
+        let problems = catalog::check(&entries);
+        if problems.is_empty() {
+            println!("{} steps, each with an example that runs it", entries.len());
+            return ExitCode::SUCCESS;
+        }
+        for problem in &problems {
+            println!("{problem}");
+        }
+        println!("{} problem(s) in the step catalog", problems.len());
+        return ExitCode::from(1);
+    }
+    let text = match args.format {
+        StepsFormat::Text => catalog::render_text(&entries),
+        StepsFormat::Markdown => catalog::render_markdown(&entries),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Run(args)) => run(args).await,
+        Some(Command::Steps(args)) => steps(args),
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Token(args)) => token(args).await,
         None => {
             run(RunArgs {
                 concurrency: 64,
@@ -185,5 +552,51 @@ async fn main() -> ExitCode {
             })
             .await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_k_of_n() {
+        assert_eq!(parse_shard("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(parse_shard("1/1"), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/3", "4/3", "1/0", "2", "a/3", "1/b", "-1/3", ""] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn catalog_parses_attributes_and_docs() {
+        let source = r##"//! Steps about things.
+
+/// `Given a thing "x"`: makes a thing.
+/// More words.
+#[given(expr = "a thing {string}")]
+fn thing(world: &mut CallWorld, name: String) {}
+
+#[then(
+    regex = r#"^it is "([^"]+)"$"#
+)]
+async fn is(world: &mut CallWorld, what: String) {}
+
+/// Not an example: `code`, then `When it runs`.
+#[when("it runs")]
+fn runs(world: &mut CallWorld) {}
+"##;
+        let entries = catalog::parse_source("steps/things.rs", source);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].line, 5);
+        assert_eq!(entries[0].pattern, "a thing {string}");
+        assert_eq!(entries[0].example.as_deref(), Some("Given a thing \"x\""));
+        assert_eq!(entries[0].prose, "makes a thing. More words.");
+        assert_eq!(entries[0].function, "thing");
+        assert_eq!(entries[1].pattern, r#"^it is "([^"]+)"$"#);
+        assert_eq!(entries[1].example, None);
+        assert_eq!(entries[1].function, "is");
+        assert_eq!(entries[2].example.as_deref(), Some("When it runs"));
+        assert_eq!(entries[2].pattern, "it runs");
     }
 }

@@ -7,34 +7,8 @@ use callspec::{check, check_at, check_fields, describe, MatchMode, Mismatch, Rec
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
-use crate::support::{docstring, duration, fields_from_table, text};
-use crate::world::{CallWorld, MockEnv, DEFAULT_NOTIFICATION_WAIT};
-
-/// The notifications of the scenario's call (all of them before any call exists).
-fn received(env: &MockEnv, call: Option<&str>) -> Vec<Received> {
-    match call {
-        Some(id) => env.inbox.log().for_call(id),
-        None => env.inbox.log().all(),
-    }
-}
-
-/// Lets simulated time run until `need` notifications have arrived or `window` has passed (or
-/// the scenario's wall-time limit).
-async fn collect(
-    env: &MockEnv,
-    call: Option<&str>,
-    need: usize,
-    window: Duration,
-    deadline: tokio::time::Instant,
-) -> Vec<Received> {
-    let limit = env.standin.now() + window;
-    while received(env, call).len() < need && tokio::time::Instant::now() < deadline {
-        if env.standin.deliver_next(limit).await.is_empty() {
-            break;
-        }
-    }
-    received(env, call)
-}
+use crate::support::{docstring, document, duration, fields_from_table, text};
+use crate::world::{CallWorld, DEFAULT_NOTIFICATION_WAIT};
 
 /// One line per notification, numbered from `first` (the call's notification count so far).
 fn listing(items: &[Received], first: usize) -> String {
@@ -49,10 +23,12 @@ fn listing(items: &[Received], first: usize) -> String {
         .join("\n")
 }
 
-/// Deliveries the bot did not accept, for failure messages.
-fn failed_deliveries(env: &MockEnv) -> String {
-    let failed: Vec<String> = env
-        .standin
+/// Deliveries the bot did not accept, for failure messages (known in mock mode).
+fn failed_deliveries(world: &CallWorld) -> String {
+    let Ok(standin) = world.standin() else {
+        return String::new();
+    };
+    let failed: Vec<String> = standin
         .deliveries()
         .into_iter()
         .filter(|d| !matches!(d.outcome, Ok(200..=299)))
@@ -106,11 +82,10 @@ async fn expect_in_order(
     patterns: Vec<Expected>,
     window: Duration,
 ) -> Result<()> {
-    let env = world.env()?;
     let call = world.call_id.clone();
     let start = world.cursor();
     let need = start + patterns.len();
-    let arrived = collect(env, call.as_deref(), need, window, world.deadline).await;
+    let arrived = world.wait_for(|a| a.len() >= need, window).await?;
     let fresh = &arrived[start.min(arrived.len())..];
     let whose = call
         .as_deref()
@@ -118,13 +93,14 @@ async fn expect_in_order(
         .unwrap_or_default();
     if fresh.len() < patterns.len() {
         bail!(
-            "expected {} notification{}{whose}, {} arrived within {} ms (simulated time); arrived:\n{}{}",
+            "expected {} notification{}{whose}, {} arrived within {} ms ({}); arrived:\n{}{}",
             patterns.len(),
             if patterns.len() == 1 { "" } else { "s" },
             fresh.len(),
             ms(window),
+            world.clock(),
             listing(fresh, start),
-            failed_deliveries(env)
+            failed_deliveries(world)
         );
     }
     for (i, (pattern, got)) in patterns.iter().zip(fresh).enumerate() {
@@ -224,20 +200,19 @@ fn unmatched(expected: &[Expected], items: &[Received]) -> String {
 async fn any_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let expected = expectations(world, step)?;
-    let env = world.env()?;
-    let call = world.call_id.clone();
     let start = world.cursor();
     let need = start + expected.len();
-    let arrived = collect(env, call.as_deref(), need, window, world.deadline).await;
+    let arrived = world.wait_for(|a| a.len() >= need, window).await?;
     let fresh = &arrived[start.min(arrived.len())..];
     if fresh.len() < expected.len() {
         bail!(
-            "expected {} notifications (in any order), {} arrived within {} ms (simulated time); arrived:\n{}{}",
+            "expected {} notifications (in any order), {} arrived within {} ms ({}); arrived:\n{}{}",
             expected.len(),
             fresh.len(),
             ms(window),
+            world.clock(),
             listing(fresh, start),
-            failed_deliveries(env)
+            failed_deliveries(world)
         );
     }
     let batch = &fresh[..expected.len()];
@@ -267,8 +242,6 @@ async fn eventually(
 ) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let expected = expectations(world, step)?;
-    let env = world.env()?;
-    let call = world.call_id.clone();
     let all_found = |items: &[Received]| {
         expected.iter().all(|want| {
             items
@@ -276,21 +249,15 @@ async fn eventually(
                 .any(|r| want.mismatches("", &r.item).is_empty())
         })
     };
-    let limit = env.standin.now() + window;
-    let mut arrived = received(env, call.as_deref());
-    while !all_found(&arrived) && tokio::time::Instant::now() < world.deadline {
-        if env.standin.deliver_next(limit).await.is_empty() {
-            break;
-        }
-        arrived = received(env, call.as_deref());
-    }
+    let arrived = world.wait_for(all_found, window).await?;
     if !all_found(&arrived) {
         bail!(
-            "within {} ms (simulated time) the notifications never included:\n{}\narrived:\n{}{}",
+            "within {} ms ({}) the notifications never included:\n{}\narrived:\n{}{}",
             ms(window),
+            world.clock(),
             unmatched(&expected, &arrived),
             listing(&arrived, 0),
-            failed_deliveries(env)
+            failed_deliveries(world)
         );
     }
     world.set_cursor(arrived.len());
@@ -328,7 +295,7 @@ async fn in_order_from_file(
     unit: String,
 ) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
-    let patterns = match world.templates.document(&file)?.render(&world.vars)? {
+    let patterns = match document(world, &file)? {
         Value::Array(list) => list.into_iter().map(Expected::Pattern).collect(),
         _ => bail!("{file} must hold a YAML list of notification patterns"),
     };
@@ -342,10 +309,8 @@ async fn in_order_from_file(
 )]
 async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let window = duration(amount.parse()?, &unit)?;
-    let env = world.env()?;
-    env.standin.advance(window).await;
-    let all = received(env, world.call_id.as_deref());
     let seen = world.cursor();
+    let all = world.let_time_pass(window, |a| a.len() > seen).await?;
     if all.len() > seen {
         bail!(
             "expected no further notifications within {} ms, but {} more arrived:\n{}",
@@ -361,7 +326,7 @@ async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Resu
 #[then(expr = "every notification has the header {string} matching {string}")]
 fn every_header(world: &mut CallWorld, name: String, pattern: String) -> Result<()> {
     let expected = Value::String(text(world, &pattern)?);
-    let all = received(world.env()?, world.call_id.as_deref());
+    let all = world.received()?;
     if all.is_empty() {
         bail!("no notification has arrived to check the {name} header of");
     }
@@ -399,7 +364,7 @@ fn every_header(world: &mut CallWorld, name: String, pattern: String) -> Result<
 /// the stand-in's key, not expired.
 #[then("every notification carries a token signed for the app")]
 fn signed_for_app(world: &mut CallWorld) -> Result<()> {
-    let all = received(world.env()?, world.call_id.as_deref());
+    let all = world.received()?;
     if all.is_empty() {
         bail!("no notification has arrived to check the token of");
     }
@@ -422,7 +387,7 @@ fn signed_for_app(world: &mut CallWorld) -> Result<()> {
 /// expired tokens).
 #[then("no notification carries a valid token for the app")]
 fn none_valid(world: &mut CallWorld) -> Result<()> {
-    let all = received(world.env()?, world.call_id.as_deref());
+    let all = world.received()?;
     if all.is_empty() {
         bail!("no notification has arrived to check the token of");
     }

@@ -49,7 +49,7 @@ async fn operate(world: &mut CallWorld, action: &str, body: Value) -> Result<()>
 /// scenario's inbox as callback.
 #[when("the bot answers the call")]
 async fn answer(world: &mut CallWorld) -> Result<()> {
-    let callback = world.env()?.inbox.callback_uri();
+    let callback = world.callback_uri()?;
     let body = json!({
         "callbackUri": callback,
         "acceptedModalities": ["audio"],

@@ -37,8 +37,7 @@ fn callee_answers(
 ) -> Result<()> {
     let answer = answer(&behaviour, &amount, &unit)?;
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.set_answer(None, answer));
     Ok(())
 }
@@ -57,8 +56,7 @@ fn party_answers(
 ) -> Result<()> {
     let answer = answer(&behaviour, &amount, &unit)?;
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.set_answer(Some(&who), answer));
     Ok(())
 }
@@ -70,8 +68,7 @@ fn party_answers(
 fn callee_hangs_up(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let after = duration(amount.parse()?, &unit)?;
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.set_hang_up(None, after));
     Ok(())
 }
@@ -84,8 +81,7 @@ fn callee_hangs_up(world: &mut CallWorld, amount: String, unit: String) -> Resul
 fn party_hangs_up(world: &mut CallWorld, who: String, amount: String, unit: String) -> Result<()> {
     let after = duration(amount.parse()?, &unit)?;
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.set_hang_up(Some(&who), after));
     Ok(())
 }
@@ -106,8 +102,7 @@ fn meeting_change(
     let at = duration(amount.parse()?, &unit)?;
     let joins = change == "joins";
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.meeting.push(MeetingChange { at, who, joins }));
     Ok(())
 }
@@ -119,8 +114,7 @@ fn meeting_change(
 fn lobby_admits(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let after = duration(amount.parse()?, &unit)?;
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.lobby = Lobby::AdmitsAfter(after));
     Ok(())
 }
@@ -132,8 +126,7 @@ fn lobby_admits(world: &mut CallWorld, amount: String, unit: String) -> Result<(
 fn lobby_denies(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let after = duration(amount.parse()?, &unit)?;
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.lobby = Lobby::DeniesAfter(after));
     Ok(())
 }
@@ -141,10 +134,7 @@ fn lobby_denies(world: &mut CallWorld, amount: String, unit: String) -> Result<(
 /// `Given nobody admits the bot from the lobby`: the call ends at the lobby timeout (200/5855).
 #[given("nobody admits the bot from the lobby")]
 fn lobby_waits(world: &mut CallWorld) -> Result<()> {
-    world
-        .env()?
-        .standin
-        .update_script(|s| s.lobby = Lobby::Waits);
+    world.standin()?.update_script(|s| s.lobby = Lobby::Waits);
     Ok(())
 }
 
@@ -152,8 +142,7 @@ fn lobby_waits(world: &mut CallWorld) -> Result<()> {
 #[given("the transfer target declines")]
 fn transfer_declined(world: &mut CallWorld) -> Result<()> {
     world
-        .env()?
-        .standin
+        .standin()?
         .update_script(|s| s.transfer_accepted = false);
     Ok(())
 }
@@ -161,7 +150,7 @@ fn transfer_declined(world: &mut CallWorld) -> Result<()> {
 /// `Given the stand-in delivers notifications out of order`: each pair swapped (2, 1, 4, 3...).
 #[given("the stand-in delivers notifications out of order")]
 fn out_of_order(world: &mut CallWorld) -> Result<()> {
-    let standin = &world.env()?.standin;
+    let standin = world.standin()?;
     standin.set_delivery(DeliveryQuirks {
         out_of_order: true,
         ..quirks(world)?
@@ -172,7 +161,7 @@ fn out_of_order(world: &mut CallWorld) -> Result<()> {
 /// `Given the stand-in delivers every notification twice`.
 #[given("the stand-in delivers every notification twice")]
 fn twice(world: &mut CallWorld) -> Result<()> {
-    let standin = &world.env()?.standin;
+    let standin = world.standin()?;
     standin.set_delivery(DeliveryQuirks {
         duplicate: true,
         ..quirks(world)?
@@ -181,7 +170,7 @@ fn twice(world: &mut CallWorld) -> Result<()> {
 }
 
 fn quirks(world: &CallWorld) -> Result<DeliveryQuirks> {
-    Ok(world.env()?.standin.delivery())
+    Ok(world.standin()?.delivery())
 }
 
 /// `When "John" calls the bot`: an incoming call; the bot gets a `created` notification with
@@ -204,10 +193,10 @@ fn incoming(world: &mut CallWorld, caller: String) -> Result<()> {
             },
         })
     };
-    let env = world.env()?;
-    let call = env
-        .standin
-        .incoming_call(identity, &env.inbox.callback_uri(), &world.app);
+    let callback = world.callback_uri()?;
+    let call = world
+        .standin()?
+        .incoming_call(identity, &callback, &world.app);
     world.make_current(call);
     Ok(())
 }
@@ -221,7 +210,7 @@ fn remote_action(
         .call_id
         .clone()
         .ok_or_else(|| anyhow::anyhow!("there is no call yet for the other side to act on"))?;
-    world.env()?.standin.remote(&call_id, after, action)?;
+    world.standin()?.remote(&call_id, after, action)?;
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use callspec::{check, check_fields, describe, MatchMode};
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
-use crate::support::{docstring, rows, text, value};
+use crate::support::{docstring, document, rows, text, value};
 use crate::world::{CallWorld, HttpAnswer};
 
 /// `METHOD url` and the body, for failure messages.
@@ -86,14 +86,14 @@ fn body_matches(world: &CallWorld, expected: &Value, mode: MatchMode, source: &s
 /// matches (extra keys in the response are fine).
 #[then(expr = "the response matches {string}")]
 fn matches_file(world: &mut CallWorld, file: String) -> Result<()> {
-    let expected = world.templates.document(&file)?.render(&world.vars)?;
+    let expected = document(world, &file)?;
     body_matches(world, &expected, MatchMode::Subset, &file)
 }
 
 /// `Then the response matches exactly "file"`: no extra keys allowed.
 #[then(expr = "the response matches exactly {string}")]
 fn matches_file_exactly(world: &mut CallWorld, file: String) -> Result<()> {
-    let expected = world.templates.document(&file)?.render(&world.vars)?;
+    let expected = document(world, &file)?;
     body_matches(world, &expected, MatchMode::Exact, &file)
 }
 

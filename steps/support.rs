@@ -19,7 +19,13 @@ pub fn text(world: &CallWorld, raw: &str) -> Result<String> {
 
 /// A table cell or argument read as YAML (numbers, null, lists), then interpolated.
 pub fn value(world: &CallWorld, raw: &str) -> Result<Value> {
-    Ok(interpolate(&parse_scalar(raw), &world.vars)?)
+    Ok(world.in_live_terms(interpolate(&parse_scalar(raw), &world.vars)?))
+}
+
+/// A pattern file under `scenarios/`, rendered with the scenario's variables.
+pub fn document(world: &CallWorld, file: &str) -> Result<Value> {
+    let rendered = world.templates.document(file)?.render(&world.vars)?;
+    Ok(world.in_live_terms(rendered))
 }
 
 /// The step's docstring parsed as YAML and interpolated; errors point into the feature file.
@@ -30,7 +36,7 @@ pub fn docstring(world: &CallWorld, step: &Step) -> Result<Value> {
     let file = world.feature.clone().unwrap_or_default();
     // The docstring's text starts on the line after the opening quotes.
     let origin = Origin::new(file, step.position.line + 1);
-    Ok(render_text(doc, &origin, &world.vars)?)
+    Ok(world.in_live_terms(render_text(doc, &origin, &world.vars)?))
 }
 
 /// Rows of a `| name | value |`-style table, header row skipped (it must have `width` columns).

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::{
-    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, RequestTemplate,
-    SigningKey, StandIn, StandInConfig, TemplateStore, TokenVerifier, Vars,
+    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, LiveConfig,
+    NotificationLog, Received, RequestTemplate, SigningKey, StandIn, StandInConfig, TemplateStore,
+    TokenKeys, TokenSource, TokenVerifier, Vars,
 };
 use serde_json::{json, Value};
 
@@ -72,6 +73,26 @@ pub struct MockEnv {
     pub standin: StandIn,
     pub inbox: Inbox,
 }
+
+/// What a live run (`--target live`) shares between its scenarios: real Graph, the app's
+/// token, and one inbox on the callback port (scenarios tell their calls apart by call id).
+#[derive(Debug)]
+pub struct LiveRun {
+    pub config: LiveConfig,
+    pub tokens: TokenSource,
+    pub inbox: Inbox,
+}
+
+static LIVE: OnceLock<LiveRun> = OnceLock::new();
+
+/// Switches the run to live mode (before any scenario starts).
+pub fn init_live(run: LiveRun) {
+    let _ = LIVE.set(run);
+}
+
+/// Steps that script the stand-in cannot run against real Graph.
+const MOCK_ONLY: &str = "this step scripts the embedded stand-in, so it runs in mock mode only: \
+                         tag the scenario @mock-only to skip it in live runs";
 
 /// A change a step makes to the templated request, applied when the request is sent.
 #[derive(Debug, Clone)]
@@ -154,6 +175,8 @@ pub struct CallWorld {
     pub feature: Option<PathBuf>,
     pub templates: TemplateStore,
     pub env: Option<MockEnv>,
+    /// Set in live mode instead of `env`.
+    pub live: Option<&'static LiveRun>,
     pub vars: Vars,
     pub app: AppIdentity,
     pub roles: Vec<String>,
@@ -173,6 +196,9 @@ pub struct CallWorld {
     pub request_headers: Vec<(String, String)>,
     /// Every request the bot sent and its answer, in order (for reports).
     pub history: Vec<HttpAnswer>,
+    /// In live mode, the callback URL a request named and the public one it was sent with
+    /// instead (real Graph can only reach the bot there).
+    pub callback_alias: Option<(String, String)>,
     /// Wall-time limit of the whole scenario: every wait ends by then.
     pub deadline: tokio::time::Instant,
 }
@@ -190,6 +216,7 @@ impl CallWorld {
             feature: None,
             templates: TemplateStore::new([PathBuf::from("scenarios")]),
             env: None,
+            live: None,
             vars: Vars::new(),
             app: AppIdentity {
                 app_id: DEFAULT_APP_ID.into(),
@@ -206,6 +233,7 @@ impl CallWorld {
             named_calls: HashMap::new(),
             request_headers: Vec::new(),
             history: Vec::new(),
+            callback_alias: None,
             deadline: tokio::time::Instant::now() + settings().scenario_time_limit,
         }
     }
@@ -217,10 +245,27 @@ impl CallWorld {
         }
         self.feature = feature;
         self.deadline = tokio::time::Instant::now() + settings().scenario_time_limit;
+        if let Some(live) = LIVE.get() {
+            self.app.app_id = live.config.client_id.clone();
+            self.app.tenant_id = live.config.tenant_id.clone();
+            self.vars
+                .insert("graph".into(), json!(live.config.graph_url));
+            self.vars
+                .insert("callback_uri".into(), json!(live.config.callback_url));
+            self.vars.insert("app_id".into(), json!(self.app.app_id));
+            self.vars
+                .insert("tenant_id".into(), json!(self.app.tenant_id));
+            for (name, value) in &live.config.vars {
+                self.vars
+                    .insert(name.clone(), callspec::parse_scalar(value));
+            }
+            self.live = Some(live);
+            return;
+        }
         let inbox = Inbox::start().await;
         inbox.log().verify_tokens(TokenVerifier {
             app_id: self.app.app_id.clone(),
-            key: SigningKey::for_run(),
+            keys: TokenKeys::StandIn(SigningKey::for_run()),
         });
         let standin =
             StandIn::start(StandInConfig::default().route_callbacks_to(inbox.uri())).await;
@@ -241,10 +286,126 @@ impl CallWorld {
         }
     }
 
-    pub fn env(&self) -> Result<&MockEnv> {
-        self.env
-            .as_ref()
-            .ok_or_else(|| anyhow!("the scenario's stand-in is not running"))
+    /// The scenario's stand-in (mock mode).
+    pub fn standin(&self) -> Result<&StandIn> {
+        match (&self.env, self.live) {
+            (Some(env), _) => Ok(&env.standin),
+            (None, Some(_)) => bail!(MOCK_ONLY),
+            (None, None) => bail!("the scenario's stand-in is not running"),
+        }
+    }
+
+    /// What the bot's callback has received (this scenario's inbox, or the live run's).
+    pub fn inbox_log(&self) -> Result<&std::sync::Arc<NotificationLog>> {
+        match (&self.env, self.live) {
+            (Some(env), _) => Ok(env.inbox.log()),
+            (None, Some(live)) => Ok(live.inbox.log()),
+            (None, None) => bail!("the scenario's inbox is not running"),
+        }
+    }
+
+    /// The bot's callback URL (the `${callback_uri}` of specs).
+    pub fn callback_uri(&self) -> Result<String> {
+        match (&self.env, self.live) {
+            (Some(env), _) => Ok(env.inbox.callback_uri()),
+            (None, Some(live)) => Ok(live.config.callback_url.clone()),
+            (None, None) => bail!("the scenario's inbox is not running"),
+        }
+    }
+
+    /// Live mode sends requests with the public callback URL in place of the one the template
+    /// names; an expectation naming the template's URL means the public one.
+    pub fn in_live_terms(&self, value: Value) -> Value {
+        let Some((named, public)) = &self.callback_alias else {
+            return value;
+        };
+        match value {
+            Value::String(s) if &s == named => Value::String(public.clone()),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.in_live_terms(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, self.in_live_terms(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// In live mode, points the request's `callbackUri` at the public callback URL.
+    pub fn route_callback(&mut self, body: &mut Value) {
+        let Some(live) = self.live else { return };
+        let public = live.config.callback_url.clone();
+        if let Some(named) = body["callbackUri"].as_str() {
+            if named != public {
+                self.callback_alias = Some((named.to_owned(), public.clone()));
+                body["callbackUri"] = json!(public);
+            }
+        }
+    }
+
+    /// What the durations of notification steps are measured in.
+    pub fn clock(&self) -> &'static str {
+        if self.live.is_some() {
+            "wall time"
+        } else {
+            "simulated time"
+        }
+    }
+
+    /// Notifications of the current call (all of them before any call exists).
+    pub fn received(&self) -> Result<Vec<Received>> {
+        let log = self.inbox_log()?;
+        Ok(match &self.call_id {
+            Some(id) => log.for_call(id),
+            None => log.all(),
+        })
+    }
+
+    /// Waits until `done` holds for the current call's notifications, for at most `window`
+    /// (simulated time in mock mode, where the stand-in's clock moves; wall time in live mode,
+    /// woken by each arrival). Returns what arrived.
+    pub async fn wait_for(
+        &self,
+        done: impl Fn(&[Received]) -> bool,
+        window: Duration,
+    ) -> Result<Vec<Received>> {
+        if let Some(env) = &self.env {
+            let limit = env.standin.now() + window;
+            let mut arrived = self.received()?;
+            while !done(&arrived) && tokio::time::Instant::now() < self.deadline {
+                if env.standin.deliver_next(limit).await.is_empty() {
+                    break;
+                }
+                arrived = self.received()?;
+            }
+            return Ok(arrived);
+        }
+        let log = self.inbox_log()?;
+        let until = (tokio::time::Instant::now() + window).min(self.deadline);
+        let call = self.call_id.clone();
+        let mine = |all: &[Received]| -> Vec<Received> {
+            all.iter()
+                .filter(|r| call.is_none() || r.call_id == call)
+                .cloned()
+                .collect()
+        };
+        log.wait_until(|all| done(&mine(all)), until).await;
+        self.received()
+    }
+
+    /// Lets `window` pass (moving the stand-in's clock in mock mode), or until `stop` holds.
+    pub async fn let_time_pass(
+        &self,
+        window: Duration,
+        stop: impl Fn(&[Received]) -> bool,
+    ) -> Result<Vec<Received>> {
+        if let Some(env) = &self.env {
+            env.standin.advance(window).await;
+            return self.received();
+        }
+        self.wait_for(stop, window).await
     }
 
     pub fn response(&self) -> Result<&HttpAnswer> {
@@ -293,8 +454,18 @@ impl CallWorld {
     }
 
     /// The `Authorization` header the bot sends, per the scenario's token settings.
-    fn authorization(&self) -> Result<Option<String>> {
-        let env = self.env()?;
+    async fn authorization(&self) -> Result<Option<String>> {
+        if let Some(live) = self.live {
+            return match self.token {
+                TokenKind::Missing => Ok(None),
+                TokenKind::Valid if self.token_audience.is_none() => Ok(Some(format!(
+                    "Bearer {}",
+                    live.tokens.token().await?.expose()
+                ))),
+                _ => bail!("only the embedded stand-in accepts made-up tokens: {MOCK_ONLY}"),
+            };
+        }
+        let standin = self.standin()?;
         let mut claims = AccessClaims::app_only(&self.app, &self.roles);
         if let Some(aud) = &self.token_audience {
             claims.aud = aud.clone();
@@ -305,7 +476,7 @@ impl CallWorld {
             TokenKind::Expired => claims.expired(),
             TokenKind::Delegated => claims.delegated(),
         };
-        Ok(Some(format!("Bearer {}", env.standin.token(&claims))))
+        Ok(Some(format!("Bearer {}", standin.token(&claims))))
     }
 
     /// Sends a request to the stand-in and keeps the answer as "the response".
@@ -321,7 +492,8 @@ impl CallWorld {
             if !path.starts_with('/') {
                 bail!("the API path \"{path}\" must start with /");
             }
-            format!("{}{path}", self.env()?.standin.uri())
+            let base = self.vars["graph"].as_str().unwrap_or_default().to_owned();
+            format!("{base}{path}")
         };
         let mut request = http().request(method.clone(), &url);
         let explicit_auth = self
@@ -329,7 +501,7 @@ impl CallWorld {
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
         if !explicit_auth {
-            if let Some(auth) = self.authorization()? {
+            if let Some(auth) = self.authorization().await? {
                 request = request.header("Authorization", auth);
             }
         }

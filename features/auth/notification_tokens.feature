@@ -1,4 +1,4 @@
-@auth
+@auth @mock-only
 Feature: Notifications are signed the way Graph signs them
   Every notification carries "Authorization: Bearer <jwt>" signed RS256 by the stand-in: issuer
   https://api.botframework.com, audience the bot's app id, a tid claim, a short expiry. The inbox

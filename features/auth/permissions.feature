@@ -1,4 +1,4 @@
-@auth @permissions
+@auth @permissions @mock-only
 Feature: Application permissions for each kind of call
   Graph decides the permission a create needs from the request: one target and no meetingInfo
   is a peer-to-peer call (Calls.Initiate.All), more than one target a group call

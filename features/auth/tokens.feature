@@ -1,4 +1,4 @@
-@auth
+@auth @mock-only
 Feature: Access tokens Graph refuses
   Graph authenticates a calling request before it reads the body: a request without a bearer
   token, or with one that does not validate (malformed, expired, forged), gets 401

@@ -1,4 +1,4 @@
-@errors
+@errors @mock-only
 Feature: Create-call requests Graph refuses
   A create whose body is JSON can still be refused for what it asks: Graph answers 400 with code
   8523 "Missing mediaConfig information." when mediaConfig is absent; the stand-in answers 400

@@ -1,4 +1,4 @@
-@errors @delivery
+@errors @delivery @mock-only
 Feature: The bot's callback fails
   When the bot's callback answers with an error, or cannot be reached, the stand-in records the
   failed delivery; a spec can assert it. (The stand-in does not retry.)

@@ -1,4 +1,4 @@
-@errors @faults
+@errors @faults @mock-only
 Feature: Graph throttles, fails, or answers late
   Steps make the stand-in answer the next requests with 429 and a Retry-After, with 500 or 503,
   or late; and an optional rate limit throttles an app that sends too much.

@@ -1,4 +1,4 @@
-@errors
+@errors @mock-only
 Feature: Calls and resources that are not there
   GET and DELETE of a call Graph does not know, or of one that has ended, answer 404 with code
   8522 "Call not found.". A path outside the calling API answers 400 BadRequest "Resource not

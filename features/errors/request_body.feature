@@ -1,4 +1,4 @@
-@errors
+@errors @mock-only
 Feature: Create-call bodies the stand-in cannot read
   Before it looks at what a create asks for, the stand-in reads the body: it must be sent as
   application/json (else 415 UnsupportedMediaType), be at most 64 KiB (else 413

@@ -1,4 +1,4 @@
-@lifecycle @p2p
+@lifecycle @p2p @mock-only
 Feature: What the callee does
   The other side of a peer-to-peer call is scripted in plain language. Every duration is
   simulated: a callee that rings for a minute costs no wall time, and the order of events is the

@@ -1,4 +1,4 @@
-@lifecycle @delivery
+@lifecycle @delivery @mock-only
 Feature: Notifications out of order, or twice
   Graph warns that notifications "may arrive out of order"; a retried delivery arrives twice.
   Bots must cope: these specs use the assertion forms made for that.

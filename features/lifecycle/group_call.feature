@@ -1,4 +1,4 @@
-@lifecycle @group
+@lifecycle @group @mock-only
 Feature: Each target of a group call answers on its own
   The call is established by the first answer; everyone who joins later, or leaves, reaches the
   bot as a roster update (the participants list, the bot included).

@@ -1,4 +1,4 @@
-@lifecycle
+@lifecycle @mock-only
 Feature: The bot hangs up
   DELETE on the call answers 204; the bot then gets "terminating" and a "deleted" notification
   with the call terminated and resultInfo 200/5001. The ended call is gone: any operation on it

@@ -1,4 +1,4 @@
-@lifecycle @incoming
+@lifecycle @incoming @mock-only
 Feature: Someone calls the bot
   The stand-in sends a "created" notification with state incoming; the bot must answer, reject
   or redirect within 15 seconds, else the call ends (408/0, the stand-in's code).

@@ -1,4 +1,4 @@
-@lifecycle @guest
+@lifecycle @guest @mock-only
 Feature: A bot joining as a guest waits in the lobby
   The bot sees only itself, isInLobby true, until the meeting lets it in; then it gets the
   meeting's roster. Denied, it is dropped (403/0, the stand-in's code); left waiting, it is

@@ -1,4 +1,4 @@
-@lifecycle @meeting
+@lifecycle @meeting @mock-only
 Feature: Others join and leave the meeting the bot is in
   Each change reaches the bot as a roster update: the participants array as it is now.
 

@@ -1,4 +1,4 @@
-@lifecycle @operations
+@lifecycle @operations @mock-only
 Feature: The bot's operations on an established call
 
   Background:

@@ -1,4 +1,4 @@
-@lifecycle
+@lifecycle @mock-only
 Feature: Two calls in one scenario
   The inbox keeps notifications per call: each call's sequence is asserted on its own.
 

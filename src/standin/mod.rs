@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod auth;
 mod calls;
 mod faults;
@@ -17,6 +18,7 @@ mod graph_error;
 mod lifecycle;
 mod notifications;
 mod operations;
+mod realtime;
 mod router;
 mod script;
 mod timeline;
@@ -25,7 +27,7 @@ mod validation;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use wiremock::{matchers::any, Mock, MockServer};
+use wiremock::{matchers::any, Mock, MockServer, MockServerBuilder};
 
 pub use auth::{
     authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
@@ -57,6 +59,12 @@ pub struct StandInConfig {
     pub route_callbacks_to: Option<String>,
     pub callback_policy: CallbackPolicy,
     pub answer_delay: Duration,
+    /// Serves the admin API under `/_callspec/` (the `callspec serve` server); specs' stand-ins
+    /// do not expose it.
+    pub admin: bool,
+    /// The app the admin API's tokens and incoming calls are for, by default the "Calling Bot"
+    /// of the Graph docs.
+    pub app: AppIdentity,
 }
 
 impl Default for StandInConfig {
@@ -65,6 +73,12 @@ impl Default for StandInConfig {
             route_callbacks_to: None,
             callback_policy: CallbackPolicy::AllowLoopbackHttp,
             answer_delay: DEFAULT_ANSWER_DELAY,
+            admin: false,
+            app: AppIdentity {
+                app_id: "2891555a-92ff-42e6-80fa-6e1300c6b5c6".into(),
+                tenant_id: "aa67bd4c-8475-432d-bd41-39f255720e0a".into(),
+                display_name: "Calling Bot".into(),
+            },
         }
     }
 }
@@ -134,6 +148,12 @@ struct Shared {
     /// A loopback port nothing listens on, for unreachable callbacks.
     closed_port: u16,
     deliveries: Mutex<Vec<Delivery>>,
+    /// The API requests answered, for the admin API's journal (never a token).
+    journal: Mutex<admin::Journal>,
+    /// Signalled whenever events are scheduled, to wake the real-time driver.
+    wake: tokio::sync::Notify,
+    /// Set when a real-time driver runs: simulated time follows the wall clock.
+    clock: Mutex<Option<realtime::RealClock>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -152,7 +172,20 @@ pub struct StandIn {
 
 impl StandIn {
     pub async fn start(config: StandInConfig) -> StandIn {
-        let server = MockServer::builder().start().await;
+        Self::start_with(config, MockServer::builder()).await
+    }
+
+    /// Starts on `listener` (a fixed port), without wiremock's own request recording (a served
+    /// stand-in runs for long).
+    pub async fn start_on(config: StandInConfig, listener: std::net::TcpListener) -> StandIn {
+        let builder = MockServer::builder()
+            .listener(listener)
+            .disable_request_recording();
+        Self::start_with(config, builder).await
+    }
+
+    async fn start_with(config: StandInConfig, builder: MockServerBuilder) -> StandIn {
+        let server = builder.start().await;
         let shared = Arc::new(Shared {
             script: Mutex::new(RemoteScript::new(config.answer_delay)),
             config,
@@ -165,6 +198,9 @@ impl StandIn {
             held: Mutex::default(),
             closed_port: closed_port(),
             deliveries: Mutex::default(),
+            journal: Mutex::default(),
+            wake: tokio::sync::Notify::new(),
+            clock: Mutex::default(),
         });
         Mock::given(any())
             .respond_with(router::GraphRouter::new(shared.clone()))
@@ -250,23 +286,7 @@ impl StandIn {
         callback_uri: &str,
         app: &AppIdentity,
     ) -> serde_json::Value {
-        let profile = Profile {
-            version: ApiVersion::V1,
-            style: ResourceStyle::Communications,
-        };
-        let mut registry = lock(&self.shared.registry);
-        let id = registry
-            .incoming(&caller, callback_uri, profile, app, &self.shared.base_url)
-            .id
-            .clone();
-        let call = registry.get_mut(&id).expect("just created");
-        call.participants = lifecycle::initial_roster(call);
-        lifecycle::plan_incoming(
-            call,
-            INCOMING_ANSWER_WINDOW,
-            &mut lock(&self.shared.timeline),
-        );
-        call.resource.clone()
+        self.shared.incoming_call(caller, callback_uri, app)
     }
 
     /// Schedules something the other side does to a call, `after` from now (simulated).
@@ -276,26 +296,7 @@ impl StandIn {
         after: Duration,
         action: RemoteAction,
     ) -> Result<(), GraphError> {
-        lock(&self.shared.registry).live_mut(call_id)?;
-        let call_id = call_id.to_owned();
-        let event = match action {
-            RemoteAction::PressesKey(key) => CallEvent::Tone {
-                call_id,
-                tone: tone_name(&key).ok_or_else(|| {
-                    GraphError::bad_request(format!(
-                        "'{key}' is not a key on a phone: use 0-9, *, # or A-D"
-                    ))
-                })?,
-            },
-            RemoteAction::HangsUp => lifecycle::ends(&call_id, codes::REMOTE_HUNG_UP),
-            RemoteAction::Joins(name) => CallEvent::Joins {
-                call_id,
-                participant: lifecycle::named_user(&name),
-            },
-            RemoteAction::Leaves(who) => CallEvent::Leaves { call_id, who },
-        };
-        lock(&self.shared.timeline).schedule(after, event);
-        Ok(())
+        self.shared.remote(call_id, after, action)
     }
 
     /// Sends the next notification(s) due at or before simulated time `limit`, moving the
@@ -469,6 +470,61 @@ struct Outgoing {
 }
 
 impl Shared {
+    fn incoming_call(
+        &self,
+        caller: serde_json::Value,
+        callback_uri: &str,
+        app: &AppIdentity,
+    ) -> serde_json::Value {
+        self.sync_clock();
+        let profile = Profile {
+            version: ApiVersion::V1,
+            style: ResourceStyle::Communications,
+        };
+        let mut registry = lock(&self.registry);
+        let id = registry
+            .incoming(&caller, callback_uri, profile, app, &self.base_url)
+            .id
+            .clone();
+        let call = registry.get_mut(&id).expect("just created");
+        call.participants = lifecycle::initial_roster(call);
+        lifecycle::plan_incoming(call, INCOMING_ANSWER_WINDOW, &mut lock(&self.timeline));
+        let resource = call.resource.clone();
+        drop(registry);
+        self.wake.notify_one();
+        resource
+    }
+
+    fn remote(
+        &self,
+        call_id: &str,
+        after: Duration,
+        action: RemoteAction,
+    ) -> Result<(), GraphError> {
+        lock(&self.registry).live_mut(call_id)?;
+        let call_id = call_id.to_owned();
+        let event = match action {
+            RemoteAction::PressesKey(key) => CallEvent::Tone {
+                call_id,
+                tone: tone_name(&key).ok_or_else(|| {
+                    GraphError::bad_request(format!(
+                        "'{key}' is not a key on a phone: use 0-9, *, # or A-D"
+                    ))
+                })?,
+            },
+            RemoteAction::HangsUp => lifecycle::ends(&call_id, codes::REMOTE_HUNG_UP),
+            RemoteAction::Joins(name) => CallEvent::Joins {
+                call_id,
+                participant: lifecycle::named_user(&name),
+            },
+            RemoteAction::Leaves(who) => CallEvent::Leaves { call_id, who },
+        };
+        self.sync_clock();
+        lock(&self.timeline).schedule(after, event);
+        self.wake.notify_one();
+        Ok(())
+    }
+
     /// Applies an event to its call and builds the notifications the bot gets for it.
     fn fire(&self, event: CallEvent, at: Duration) -> Vec<Outgoing> {
         let mut registry = lock(&self.registry);

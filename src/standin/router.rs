@@ -153,7 +153,9 @@ impl wiremock::Respond for GraphRouter {
             .map(str::to_owned)
             .unwrap_or_else(|| Uuid::new_v4().to_string());
         let now = SystemTime::now();
-        let is_api = !request.url.path().starts_with("/v1/.well-known/");
+        let is_admin = super::admin::is_admin_path(&self.shared, request.url.path());
+        let is_api = !request.url.path().starts_with("/v1/.well-known/") && !is_admin;
+        self.shared.sync_clock();
         let fault = if is_api {
             lock(&self.shared.faults).for_request(std::time::Instant::now())
         } else {
@@ -161,10 +163,15 @@ impl wiremock::Respond for GraphRouter {
         };
         let outcome = match fault.and_then(super::Fault::error) {
             Some(error) => Err(error),
+            None if is_admin => super::admin::handle(&self.shared, request),
             None => self.handle(request),
         };
+        let mut journal = is_api.then(|| super::admin::JournalEntry::begin(&self.shared, request));
         let mut response = match outcome {
             Ok(reply) => {
+                if let Some(entry) = &mut journal {
+                    entry.answered(reply.status, reply.body.as_ref());
+                }
                 let mut r = ResponseTemplate::new(reply.status);
                 for (name, value) in reply.headers {
                     r = r.insert_header(name, value);
@@ -177,11 +184,11 @@ impl wiremock::Respond for GraphRouter {
             Err(error) => {
                 let date = humantime::format_rfc3339_seconds(now).to_string();
                 let date = date.trim_end_matches('Z');
-                let mut r = ResponseTemplate::new(error.status).set_body_json(error.body(
-                    date,
-                    &request_id,
-                    &client_request_id,
-                ));
+                let body = error.body(date, &request_id, &client_request_id);
+                if let Some(entry) = &mut journal {
+                    entry.answered(error.status, Some(&body));
+                }
+                let mut r = ResponseTemplate::new(error.status).set_body_json(body);
                 for (name, value) in &error.headers {
                     r = r.insert_header(name.as_str(), value.as_str());
                 }
@@ -195,6 +202,11 @@ impl wiremock::Respond for GraphRouter {
         if let Some(super::Fault::Late(delay)) = fault {
             response = response.set_delay(delay);
         }
+        if let Some(entry) = journal {
+            entry.record(&self.shared);
+        }
+        // Whatever the request scheduled, a real-time driver delivers it.
+        self.shared.wake.notify_one();
         response
     }
 }

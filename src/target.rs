@@ -1,0 +1,442 @@
+//! Where the bot's requests go: the embedded stand-in (mock mode, the default) or live Graph in
+//! a staging tenant (contract mode). This module holds the live side: its configuration, the
+//! production guard, app-only tokens by the OAuth2 client-credentials flow, and the keys that
+//! inbound notification tokens are checked against.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::standin::{NotificationClaims, NOTIFICATION_ISSUER};
+
+/// Microsoft's published OpenID configuration for the tokens on Graph's notifications.
+pub const MICROSOFT_OPENID_URL: &str =
+    "https://login.botframework.com/v1/.well-known/openidconfiguration";
+pub const GRAPH_URL: &str = "https://graph.microsoft.com";
+
+/// What can go wrong setting up or using the live target.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{file}:{line}: {message}")]
+    EnvFile {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("cannot read {file}: {message}")]
+    EnvFileUnreadable { file: PathBuf, message: String },
+    #[error("live mode needs {name} (in the environment or the --env file)")]
+    Missing { name: &'static str },
+    #[error("{name} is not valid: {message}")]
+    Invalid { name: &'static str, message: String },
+    #[error(
+        "refusing to run against tenant {tenant}: the env file does not name it a staging tenant \
+         (set CALLSPEC_TENANT_KIND=staging), and --allow-production was not given"
+    )]
+    NotStaging { tenant: String },
+    #[error("the token endpoint {url} refused the client credentials: {message}")]
+    Token { url: String, message: String },
+    #[error("cannot load the notification signing keys from {url}: {message}")]
+    Keys { url: String, message: String },
+}
+
+/// A secret read from configuration: never shown, not even in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The live target's settings, from `CALLSPEC_*` variables (the environment wins over the file).
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// `staging` for a tenant the specs may run against.
+    pub tenant_kind: Option<String>,
+    pub graph_url: String,
+    pub token_url: String,
+    /// Local port the bot's callback inbox listens on.
+    pub callback_port: u16,
+    /// The public URL that reaches that port (e.g. a tunnel): the `${callback_uri}` of specs.
+    pub callback_url: String,
+    pub openid_url: String,
+    /// Template variables for the staging tenant (`CALLSPEC_VAR_callee_id=...` is
+    /// `${callee_id}`): real users and meetings in place of the docs' sample ids.
+    pub vars: HashMap<String, String>,
+}
+
+impl LiveConfig {
+    /// Reads the settings from `env_file` (if given) and the process environment.
+    pub fn load(env_file: Option<&Path>) -> Result<LiveConfig, TargetError> {
+        let mut values = match env_file {
+            Some(file) => read_env_file(file)?,
+            None => HashMap::new(),
+        };
+        for (key, value) in std::env::vars() {
+            if key.starts_with("CALLSPEC_") {
+                values.insert(key, value);
+            }
+        }
+        LiveConfig::from_values(&values)
+    }
+
+    pub fn from_values(values: &HashMap<String, String>) -> Result<LiveConfig, TargetError> {
+        let get = |name: &'static str| values.get(name).filter(|v| !v.is_empty()).cloned();
+        let need = |name: &'static str| get(name).ok_or(TargetError::Missing { name });
+        let tenant_id = need("CALLSPEC_TENANT_ID")?;
+        let callback_port =
+            need("CALLSPEC_CALLBACK_PORT")?
+                .parse()
+                .map_err(|e: std::num::ParseIntError| TargetError::Invalid {
+                    name: "CALLSPEC_CALLBACK_PORT",
+                    message: e.to_string(),
+                })?;
+        let callback_url = need("CALLSPEC_CALLBACK_URL")?;
+        url::Url::parse(&callback_url).map_err(|e| TargetError::Invalid {
+            name: "CALLSPEC_CALLBACK_URL",
+            message: e.to_string(),
+        })?;
+        Ok(LiveConfig {
+            token_url: get("CALLSPEC_TOKEN_URL").unwrap_or_else(|| {
+                format!("https://login.microsoftonline.com/{tenant_id}/oauth2/v2.0/token")
+            }),
+            client_id: need("CALLSPEC_CLIENT_ID")?,
+            client_secret: Secret::new(need("CALLSPEC_CLIENT_SECRET")?),
+            tenant_kind: get("CALLSPEC_TENANT_KIND"),
+            graph_url: get("CALLSPEC_GRAPH_URL")
+                .unwrap_or_else(|| GRAPH_URL.to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            callback_port,
+            callback_url,
+            openid_url: get("CALLSPEC_OPENID_URL")
+                .unwrap_or_else(|| MICROSOFT_OPENID_URL.to_owned()),
+            vars: values
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("CALLSPEC_VAR_")?.to_owned(), v.clone())))
+                .collect(),
+            tenant_id,
+        })
+    }
+
+    /// The production guard: live runs only against a tenant named staging, unless allowed.
+    pub fn guard(&self, allow_production: bool) -> Result<(), TargetError> {
+        let staging = self
+            .tenant_kind
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("staging"));
+        if staging || allow_production {
+            Ok(())
+        } else {
+            Err(TargetError::NotStaging {
+                tenant: self.tenant_id.clone(),
+            })
+        }
+    }
+}
+
+fn read_env_file(file: &Path) -> Result<HashMap<String, String>, TargetError> {
+    let entries = dotenvy::from_path_iter(file).map_err(|e| TargetError::EnvFileUnreadable {
+        file: file.to_owned(),
+        message: e.to_string(),
+    })?;
+    let mut values = HashMap::new();
+    for entry in entries {
+        match entry {
+            Ok((key, value)) => {
+                values.insert(key, value);
+            }
+            Err(dotenvy::Error::LineParse(line, _)) => {
+                let number = std::fs::read_to_string(file)
+                    .ok()
+                    .and_then(|text| text.lines().position(|l| l == line))
+                    .map_or(0, |i| i + 1);
+                return Err(TargetError::EnvFile {
+                    file: file.to_owned(),
+                    line: number,
+                    message: format!("cannot read this line as KEY=VALUE: {line}"),
+                });
+            }
+            Err(e) => {
+                return Err(TargetError::EnvFileUnreadable {
+                    file: file.to_owned(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+    Ok(values)
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// App-only Graph tokens by the client-credentials flow, fetched once and reused while valid.
+#[derive(Debug)]
+pub struct TokenSource {
+    config: LiveConfig,
+    client: reqwest::Client,
+    cached: tokio::sync::Mutex<Option<(Secret, Instant)>>,
+}
+
+impl TokenSource {
+    pub fn new(config: LiveConfig, client: reqwest::Client) -> Self {
+        TokenSource {
+            config,
+            client,
+            cached: tokio::sync::Mutex::default(),
+        }
+    }
+
+    /// The `roles` claim of an access token, read without checking it (the token is the
+    /// identity platform's; the caller only wants to know what the app was granted).
+    pub fn roles_of(token: &str) -> Vec<String> {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+            .and_then(|claims| serde_json::from_value(claims["roles"].clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// A valid access token (refreshed a minute before it expires).
+    pub async fn token(&self) -> Result<Secret, TargetError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((token, until)) = cached.as_ref() {
+            if Instant::now() < *until {
+                return Ok(token.clone());
+            }
+        }
+        let url = self.config.token_url.clone();
+        let fail = |message: String| TargetError::Token {
+            url: url.clone(),
+            message,
+        };
+        let response = self
+            .client
+            .post(&url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.config.client_id.as_str()),
+                ("client_secret", self.config.client_secret.expose()),
+                ("scope", &format!("{}/.default", self.config.graph_url)),
+            ])
+            .send()
+            .await
+            .map_err(|e| fail(e.without_url().to_string()))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| fail(e.to_string()))?;
+        if !status.is_success() {
+            // The identity platform's error body names the problem (and holds no secret).
+            let reason: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+            let detail = reason["error_description"]
+                .as_str()
+                .or_else(|| reason["error"].as_str())
+                .unwrap_or("no reason given");
+            return Err(fail(format!("{status}: {detail}")));
+        }
+        let answer: TokenAnswer =
+            serde_json::from_str(&body).map_err(|e| fail(format!("unexpected answer: {e}")))?;
+        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600).saturating_sub(60));
+        let token = Secret::new(answer.access_token);
+        *cached = Some((token.clone(), Instant::now() + lifetime));
+        Ok(token)
+    }
+}
+
+/// Keys published by an OpenID configuration (Microsoft's, or the stand-in's), to check the
+/// tokens on inbound notifications the way a bot does.
+pub struct Jwks {
+    issuer: String,
+    keys: Vec<(Option<String>, DecodingKey)>,
+}
+
+impl std::fmt::Debug for Jwks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwks")
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys.len())
+            .finish()
+    }
+}
+
+impl Jwks {
+    /// Fetches the OpenID configuration at `openid_url`, then its `jwks_uri`.
+    pub async fn fetch(
+        openid_url: &str,
+        client: &reqwest::Client,
+    ) -> Result<Arc<Jwks>, TargetError> {
+        let fail = |message: String| TargetError::Keys {
+            url: openid_url.to_owned(),
+            message,
+        };
+        let get = |url: String| async move {
+            let response = client
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| e.without_url().to_string())?;
+            if !response.status().is_success() {
+                return Err(format!("{url} answered {}", response.status()));
+            }
+            response.json::<Value>().await.map_err(|e| e.to_string())
+        };
+        let config = get(openid_url.to_owned()).await.map_err(fail)?;
+        let jwks_uri = config["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| fail("the configuration has no jwks_uri".into()))?
+            .to_owned();
+        let issuer = config["issuer"]
+            .as_str()
+            .unwrap_or(NOTIFICATION_ISSUER)
+            .to_owned();
+        let set = get(jwks_uri).await.map_err(fail)?;
+        let mut keys = Vec::new();
+        for key in set["keys"].as_array().into_iter().flatten() {
+            if let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) {
+                if let Ok(decoding) = DecodingKey::from_rsa_components(n, e) {
+                    keys.push((key["kid"].as_str().map(str::to_owned), decoding));
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(fail("the key set holds no RSA key".into()));
+        }
+        Ok(Arc::new(Jwks { issuer, keys }))
+    }
+
+    /// Checks a notification token: RS256, signed by one of the keys (by `kid`), this issuer,
+    /// audience `app_id`, not expired.
+    pub fn verify(&self, token: &str, app_id: &str) -> Result<NotificationClaims, String> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[app_id]);
+        validation.set_issuer(&[&self.issuer]);
+        let candidates = self
+            .keys
+            .iter()
+            .filter(|(kid, _)| header.kid.is_none() || kid.is_none() || *kid == header.kid);
+        let mut last = "no key matches the token's kid".to_owned();
+        for (_, key) in candidates {
+            match jsonwebtoken::decode::<NotificationClaims>(token, key, &validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn complete() -> HashMap<String, String> {
+        values(&[
+            ("CALLSPEC_TENANT_ID", "t-1"),
+            ("CALLSPEC_CLIENT_ID", "c-1"),
+            ("CALLSPEC_CLIENT_SECRET", "s3cret-value"),
+            ("CALLSPEC_CALLBACK_PORT", "8443"),
+            ("CALLSPEC_CALLBACK_URL", "https://tunnel.example/callback"),
+        ])
+    }
+
+    #[test]
+    fn defaults_name_microsoft_and_the_secret_is_never_shown() {
+        let config = LiveConfig::from_values(&complete()).unwrap();
+        assert_eq!(config.graph_url, GRAPH_URL);
+        assert_eq!(
+            config.token_url,
+            "https://login.microsoftonline.com/t-1/oauth2/v2.0/token"
+        );
+        assert_eq!(config.openid_url, MICROSOFT_OPENID_URL);
+        assert!(!format!("{config:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn variables_come_from_callspec_var_settings() {
+        let mut v = complete();
+        v.insert("CALLSPEC_VAR_callee_id".into(), "real-user".into());
+        let config = LiveConfig::from_values(&v).unwrap();
+        assert_eq!(config.vars["callee_id"], "real-user");
+    }
+
+    #[test]
+    fn missing_and_invalid_settings_are_named() {
+        let mut v = complete();
+        v.remove("CALLSPEC_CLIENT_SECRET");
+        let e = LiveConfig::from_values(&v).unwrap_err().to_string();
+        assert!(e.contains("CALLSPEC_CLIENT_SECRET"), "{e}");
+        let mut v = complete();
+        v.insert("CALLSPEC_CALLBACK_PORT".into(), "eighty".into());
+        let e = LiveConfig::from_values(&v).unwrap_err().to_string();
+        assert!(e.starts_with("CALLSPEC_CALLBACK_PORT is not valid"), "{e}");
+    }
+
+    #[test]
+    fn the_guard_wants_a_staging_tenant_or_an_explicit_permission() {
+        let config = LiveConfig::from_values(&complete()).unwrap();
+        assert!(matches!(
+            config.guard(false),
+            Err(TargetError::NotStaging { .. })
+        ));
+        assert!(config.guard(true).is_ok());
+        let mut v = complete();
+        v.insert("CALLSPEC_TENANT_KIND".into(), "Staging".into());
+        assert!(LiveConfig::from_values(&v).unwrap().guard(false).is_ok());
+    }
+
+    #[test]
+    fn env_files_are_read_and_bad_lines_are_named() {
+        let dir = std::env::temp_dir().join(format!("callspec-env-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.env");
+        std::fs::write(
+            &good,
+            "# staging\nCALLSPEC_TENANT_ID=t-9\nCALLSPEC_TENANT_KIND=\"staging\"\n",
+        )
+        .unwrap();
+        let read = read_env_file(&good).unwrap();
+        assert_eq!(read["CALLSPEC_TENANT_ID"], "t-9");
+        assert_eq!(read["CALLSPEC_TENANT_KIND"], "staging");
+        let bad = dir.join("bad.env");
+        std::fs::write(&bad, "CALLSPEC_TENANT_ID=t\nthis is not a setting\n").unwrap();
+        let e = read_env_file(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad.env:2:"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

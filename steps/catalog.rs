@@ -1,0 +1,474 @@
+//! `callspec steps`: the step catalog, generated from the step definitions so it cannot drift.
+//!
+//! build.rs embeds every step file's source; each `#[given(...)]`/`#[when(...)]`/`#[then(...)]`
+//! is paired with the doc comment above it: its first backticked Gherkin example and its prose.
+//! `--check` proves the catalog against the real step collection: every step function has an
+//! example, and cucumber matches each example to that very function (not another, not several).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use cucumber::codegen::{StepConstructor as _, WorldInventory};
+use cucumber::gherkin::{Step, StepType};
+use cucumber::World as _;
+
+use crate::world::CallWorld;
+
+include!(concat!(env!("OUT_DIR"), "/step_sources.rs"));
+
+/// The order domains are printed in (how a spec reads); other files follow alphabetically.
+const DOMAIN_ORDER: &[&str] = &[
+    "permissions",
+    "request",
+    "call",
+    "response",
+    "notifications",
+];
+
+/// Which keyword a step definition answers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Given,
+    When,
+    Then,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Given => "Given",
+            Kind::When => "When",
+            Kind::Then => "Then",
+        }
+    }
+
+    fn step_type(self) -> StepType {
+        match self {
+            Kind::Given => StepType::Given,
+            Kind::When => StepType::When,
+            Kind::Then => StepType::Then,
+        }
+    }
+}
+
+/// How the step's text is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternKind {
+    /// `#[given("text")]`: the whole step text, exactly.
+    Literal,
+    /// `#[given(expr = "... {string} ...")]`: a Cucumber Expression.
+    Expr,
+    /// `#[given(regex = r"^...$")]`.
+    Regex,
+}
+
+/// One step definition as its source declares it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The file as `file!()` names it, e.g. `steps/call.rs`.
+    pub file: &'static str,
+    /// The attribute's line (1-based).
+    pub line: usize,
+    pub kind: Kind,
+    pub pattern_kind: PatternKind,
+    pub pattern: String,
+    pub function: String,
+    /// The first backticked Gherkin example of the doc comment, keyword included.
+    pub example: Option<String>,
+    /// The rest of the doc comment.
+    pub prose: String,
+}
+
+impl Entry {
+    /// The example, or for an undocumented step its pattern (and `true`).
+    fn shown(&self) -> (String, bool) {
+        match (&self.example, self.pattern_kind) {
+            (Some(example), _) => (example.clone(), false),
+            (None, PatternKind::Regex) => {
+                (format!("{} /{}/", self.kind.name(), self.pattern), true)
+            }
+            (None, _) => (format!("{} {}", self.kind.name(), self.pattern), true),
+        }
+    }
+
+    /// `steps/call.rs` → `call`.
+    pub fn domain(&self) -> &str {
+        domain_of(self.file)
+    }
+}
+
+fn domain_of(file: &str) -> &str {
+    file.rsplit('/')
+        .next()
+        .unwrap_or(file)
+        .trim_end_matches(".rs")
+}
+
+/// Every step definition of every embedded step file, in source order.
+pub fn entries() -> Vec<Entry> {
+    STEP_SOURCES
+        .iter()
+        .flat_map(|(file, source)| parse_source(file, source))
+        .collect()
+}
+
+/// The first line of a file's `//!` module doc.
+fn module_summary(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim_start)
+        .take_while(|l| l.starts_with("//!") || l.is_empty())
+        .find_map(|l| {
+            l.strip_prefix("//!")
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+        })
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn attribute_kind(line: &str) -> Option<Kind> {
+    let line = line.trim_start();
+    [
+        ("#[given(", Kind::Given),
+        ("#[when(", Kind::When),
+        ("#[then(", Kind::Then),
+    ]
+    .into_iter()
+    .find_map(|(prefix, kind)| line.starts_with(prefix).then_some(kind))
+}
+
+/// The step definitions of one source file.
+pub fn parse_source(file: &'static str, source: &str) -> Vec<Entry> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut entries = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let Some(kind) = attribute_kind(lines[i]) else {
+            i += 1;
+            continue;
+        };
+        let start = i;
+        // The attribute may span lines: up to the line that closes it.
+        let mut attribute = String::new();
+        while i < lines.len() {
+            attribute.push_str(lines[i].trim());
+            attribute.push('\n');
+            if lines[i].trim_end().ends_with(")]") {
+                break;
+            }
+            i += 1;
+        }
+        let function = lines[i + 1..]
+            .iter()
+            .find_map(|l| function_name(l))
+            .unwrap_or_default();
+        let (pattern_kind, pattern) = parse_attribute(&attribute).unwrap_or((
+            PatternKind::Literal,
+            format!("(unreadable attribute: {})", attribute.trim()),
+        ));
+        let doc = doc_above(&lines, start);
+        let (example, prose) = split_doc(&doc);
+        entries.push(Entry {
+            file,
+            line: start + 1,
+            kind,
+            pattern_kind,
+            pattern,
+            function,
+            example,
+            prose,
+        });
+        i += 1;
+    }
+    entries
+}
+
+fn function_name(line: &str) -> Option<String> {
+    let rest = line.split_once("fn ")?.1;
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The `///` lines right above line `at` (other attributes in between are skipped).
+fn doc_above(lines: &[&str], at: usize) -> Vec<String> {
+    let mut doc = Vec::new();
+    for line in lines[..at].iter().rev() {
+        let line = line.trim_start();
+        if let Some(text) = line.strip_prefix("///") {
+            doc.push(text.strip_prefix(' ').unwrap_or(text).trim_end().to_owned());
+        } else if line.starts_with("#[") {
+            continue;
+        } else {
+            break;
+        }
+    }
+    doc.reverse();
+    doc
+}
+
+/// The attribute's pattern: `"..."`, `expr = "..."` or `regex = r"..."`.
+fn parse_attribute(attribute: &str) -> Option<(PatternKind, String)> {
+    let inner = attribute.trim();
+    let inner = inner.split_once('(')?.1;
+    let inner = inner.trim_end().strip_suffix(")]")?.trim();
+    let (kind, literal) = if let Some(rest) = inner.strip_prefix("expr") {
+        (PatternKind::Expr, rest.trim_start().strip_prefix('=')?)
+    } else if let Some(rest) = inner.strip_prefix("regex") {
+        (PatternKind::Regex, rest.trim_start().strip_prefix('=')?)
+    } else {
+        (PatternKind::Literal, inner)
+    };
+    Some((kind, parse_string_literal(literal.trim())?))
+}
+
+/// A Rust string literal's value: `"a\"b"`, `r"..."`, `r#"..."#`.
+fn parse_string_literal(text: &str) -> Option<String> {
+    if let Some(raw) = text.strip_prefix('r') {
+        let hashes = raw.chars().take_while(|c| *c == '#').count();
+        let body = raw[hashes..].strip_prefix('"')?;
+        let close = format!("\"{}", "#".repeat(hashes));
+        return body.find(&close).map(|end| body[..end].to_owned());
+    }
+    let mut chars = text.strip_prefix('"')?.chars();
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next()? {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                '0' => out.push('\0'),
+                '\n' => {
+                    // A line continuation: the next line's leading whitespace is dropped.
+                    let rest: String = chars.clone().collect();
+                    let trimmed = rest.trim_start();
+                    let skip = rest.chars().count() - trimmed.chars().count();
+                    for _ in 0..skip {
+                        chars.next();
+                    }
+                }
+                'u' => {
+                    let rest: String = chars.clone().collect();
+                    let hex = rest.strip_prefix('{')?.split_once('}')?.0.to_owned();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    for _ in 0..hex.len() + 2 {
+                        chars.next();
+                    }
+                }
+                other => out.push(other),
+            },
+            other => out.push(other),
+        }
+    }
+    None
+}
+
+const KEYWORDS: &[&str] = &["Given ", "When ", "Then ", "And ", "But "];
+
+/// The doc's first backticked Gherkin example and the prose around it.
+fn split_doc(doc: &[String]) -> (Option<String>, String) {
+    let text = doc
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut search = 0;
+    while let Some(open) = text[search..].find('`').map(|o| o + search) {
+        let Some(close) = text[open + 1..].find('`').map(|c| c + open + 1) else {
+            break;
+        };
+        let span = &text[open + 1..close];
+        if KEYWORDS.iter().any(|k| span.starts_with(k)) {
+            let before = text[..open].trim();
+            let after = text[close + 1..]
+                .trim_start_matches([':', ',', ';', '.'])
+                .trim();
+            let prose = match (before.is_empty(), after.is_empty()) {
+                (true, _) => after.to_owned(),
+                (false, true) => before.to_owned(),
+                (false, false) => format!("{before} {after}"),
+            };
+            return (Some(span.to_owned()), prose);
+        }
+        search = close + 1;
+    }
+    (None, text)
+}
+
+/// The example's keyword and the text cucumber matches (`Given a b` → `("Given", "a b")`).
+fn split_keyword(example: &str) -> Option<(&str, &str)> {
+    KEYWORDS.iter().find_map(|k| {
+        example
+            .strip_prefix(k)
+            .map(|rest| (k.trim_end(), rest.trim()))
+    })
+}
+
+/// Entries grouped by domain, in reading order.
+fn grouped(entries: &[Entry]) -> Vec<(&'static str, Vec<&Entry>)> {
+    let mut groups: BTreeMap<(usize, &'static str), Vec<&Entry>> = BTreeMap::new();
+    for entry in entries {
+        let rank = DOMAIN_ORDER
+            .iter()
+            .position(|d| *d == entry.domain())
+            .unwrap_or(DOMAIN_ORDER.len());
+        groups.entry((rank, entry.file)).or_default().push(entry);
+    }
+    groups
+        .into_iter()
+        .map(|((_, file), list)| (file, list))
+        .collect()
+}
+
+fn summary_of(file: &str) -> String {
+    STEP_SOURCES
+        .iter()
+        .find(|(f, _)| *f == file)
+        .map(|(_, source)| module_summary(source))
+        .unwrap_or_default()
+}
+
+/// The catalog as plain text: per file, each step's example and what it does.
+pub fn render_text(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for (file, list) in grouped(entries) {
+        let summary = summary_of(file);
+        let _ = writeln!(out, "{} ({file})", domain_of(file));
+        if !summary.is_empty() {
+            let _ = writeln!(out, "  {summary}");
+        }
+        out.push('\n');
+        for entry in list {
+            let (shown, undocumented) = entry.shown();
+            let note = if undocumented { " (undocumented)" } else { "" };
+            let _ = writeln!(out, "  {shown}{note}");
+            if !entry.prose.is_empty() {
+                let _ = writeln!(out, "      {}", entry.prose);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A Markdown cell: pipes escaped (also inside code spans, as GitHub tables need).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The catalog as Markdown tables, one per file.
+pub fn render_markdown(entries: &[Entry]) -> String {
+    let mut out = String::new();
+    for (file, list) in grouped(entries) {
+        let summary = summary_of(file);
+        let _ = write!(out, "### {}", domain_of(file));
+        if !summary.is_empty() {
+            let _ = write!(out, ": {}", summary.trim_end_matches('.'));
+        }
+        let _ = writeln!(out, "\n\n| step | what it does |\n| --- | --- |");
+        for entry in list {
+            let (shown, undocumented) = entry.shown();
+            let prose = if undocumented {
+                "(undocumented)"
+            } else {
+                &entry.prose
+            };
+            let _ = writeln!(out, "| `{}` | {} |", cell(&shown), cell(prose));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every problem with the catalog: undocumented steps, examples that do not match their own
+/// step, and step functions the source scan missed. Empty when the catalog is proven.
+pub fn check(entries: &[Entry]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let collection = CallWorld::collection();
+
+    // Every real step definition (as cucumber registered it) has an entry.
+    let mut defined = Vec::new();
+    for given in cucumber::codegen::inventory::iter::<<CallWorld as WorldInventory>::Given> {
+        defined.push((Kind::Given, given.inner().0));
+    }
+    for when in cucumber::codegen::inventory::iter::<<CallWorld as WorldInventory>::When> {
+        defined.push((Kind::When, when.inner().0));
+    }
+    for then in cucumber::codegen::inventory::iter::<<CallWorld as WorldInventory>::Then> {
+        defined.push((Kind::Then, then.inner().0));
+    }
+    for (kind, loc) in &defined {
+        let found = entries
+            .iter()
+            .any(|e| e.file == loc.path && e.line == loc.line as usize && e.kind == *kind);
+        if !found {
+            problems.push(format!(
+                "{}:{}: a {} step the catalog does not list (is its file under steps/?)",
+                loc.path,
+                loc.line,
+                kind.name()
+            ));
+        }
+    }
+    if defined.len() != entries.len() {
+        problems.push(format!(
+            "the catalog lists {} steps, cucumber has {}",
+            entries.len(),
+            defined.len()
+        ));
+    }
+
+    for entry in entries {
+        let at = format!("{}:{} ({})", entry.file, entry.line, entry.function);
+        let Some(example) = &entry.example else {
+            problems.push(format!(
+                "{at}: no doc example: add a `/// `{} ...`: what it does` line above the attribute",
+                entry.kind.name()
+            ));
+            continue;
+        };
+        let Some((keyword, text)) = split_keyword(example) else {
+            problems.push(format!(
+                "{at}: the example `{example}` has no Gherkin keyword"
+            ));
+            continue;
+        };
+        if !matches!(keyword, "And" | "But") && keyword != entry.kind.name() {
+            problems.push(format!(
+                "{at}: the example `{example}` starts with {keyword}, the step is a {}",
+                entry.kind.name()
+            ));
+            continue;
+        }
+        let step = Step {
+            keyword: format!("{} ", entry.kind.name()),
+            ty: entry.kind.step_type(),
+            value: text.to_owned(),
+            docstring: None,
+            table: None,
+            span: Default::default(),
+            position: Default::default(),
+        };
+        match collection.find(&step) {
+            Ok(Some((_, _, Some(loc), _)))
+                if loc.path == entry.file && loc.line as usize == entry.line => {}
+            Ok(Some((_, _, loc, _))) => problems.push(format!(
+                "{at}: the example `{example}` runs another step ({})",
+                loc.map(|l| l.to_string())
+                    .unwrap_or_else(|| "unknown".into())
+            )),
+            Ok(None) => problems.push(format!(
+                "{at}: the example `{example}` does not match the step's pattern /{}/",
+                entry.pattern
+            )),
+            Err(e) => problems.push(format!("{at}: the example `{example}` is ambiguous: {e}")),
+        }
+    }
+    problems
+}

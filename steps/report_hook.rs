@@ -1,0 +1,426 @@
+//! Collecting the HTML report (`callspec run --html FILE`) and the optional report writers.
+//!
+//! Two sources are joined by (feature file, scenario line):
+//! - the `after` hook ([`record`]) keeps what the World saw: the exchanges, and the
+//!   notifications the stand-in sent (with their simulated time and delivery outcome);
+//! - [`HtmlWriter`], a cucumber `Writer` placed after `Normalize`, keeps each scenario's steps,
+//!   their outcome and failure message, and its duration.
+//!
+//! Only what the report shows is kept, bodies capped at [`MAX_BODY`].
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
+
+use callspec::{
+    render_html, ExchangeReport, HtmlReport, NotificationEvent, ReportStatus, ScenarioReport,
+    StepReport,
+};
+use cucumber::event::{self, Cucumber, HookType, StepError};
+use cucumber::gherkin::{Feature, Rule, Scenario, Step};
+use cucumber::{cli, parser, writer, Event, Writer};
+
+use crate::world::CallWorld;
+
+/// The longest body the report keeps (request, response or notification).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A scenario: its feature file (as cucumber names it) and its line.
+type Key = (PathBuf, usize);
+
+/// What the `after` hook kept of one scenario.
+struct Collected {
+    exchanges: Vec<ExchangeReport>,
+    notifications: Vec<NotificationEvent>,
+}
+
+static SINK: OnceLock<Mutex<HashMap<Key, Collected>>> = OnceLock::new();
+
+fn sink() -> Option<std::sync::MutexGuard<'static, HashMap<Key, Collected>>> {
+    SINK.get()
+        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Turns collection on (only when an HTML report is asked for).
+pub fn enable() {
+    SINK.get_or_init(Mutex::default);
+}
+
+/// A path as the report and the shards name it: relative to the working directory when
+/// under it, with `/` separators.
+pub fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.canonicalize().ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn capped(text: &str) -> String {
+    if text.len() <= MAX_BODY {
+        return text.to_owned();
+    }
+    let mut end = MAX_BODY;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}\n… ({} more bytes not shown)",
+        &text[..end],
+        text.len() - end
+    )
+}
+
+/// Keeps what the report shows of a finished scenario (call it before `world.finish()`).
+pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
+    let Some(mut sink) = sink() else {
+        return;
+    };
+    let exchanges = world
+        .history
+        .iter()
+        .map(|answer| ExchangeReport {
+            method: answer.method.clone(),
+            url: answer.url.clone(),
+            request_body: answer.request_body.as_deref().map(capped),
+            status: answer.status,
+            response_body: capped(&answer.text),
+            after_notifications: None,
+        })
+        .collect();
+    let mut notifications = Vec::new();
+    if let Some(env) = &world.env {
+        let deliveries = env.standin.deliveries();
+        for delivery in &deliveries {
+            let failure = match &delivery.outcome {
+                Ok(status) if (200..300).contains(status) => None,
+                Ok(status) => Some(format!("the bot answered {status}")),
+                Err(why) => Some(why.clone()),
+            };
+            let items = match delivery.body["value"].as_array() {
+                Some(items) => items.clone(),
+                None => vec![delivery.body.clone()],
+            };
+            for item in &items {
+                let mut event =
+                    NotificationEvent::from_item(item, Some(delivery.at), failure.clone());
+                event.body = capped(&event.body);
+                notifications.push(event);
+            }
+        }
+        if deliveries.is_empty() {
+            // Notifications that reached the inbox some other way (no simulated time).
+            for received in env.inbox.log().all() {
+                let mut event = NotificationEvent::from_item(&received.item, None, None);
+                event.body = capped(&event.body);
+                notifications.push(event);
+            }
+        }
+    }
+    let key = (
+        feature.path.clone().unwrap_or_default(),
+        scenario.position.line,
+    );
+    sink.insert(
+        key,
+        Collected {
+            exchanges,
+            notifications,
+        },
+    );
+}
+
+fn take(key: &Key) -> Option<Collected> {
+    sink()?.remove(key)
+}
+
+/// A writer that may be absent (no `--junit`, say); its own CLI options are left at their
+/// defaults so the composed options stay cucumber's console ones.
+pub struct Optional<Wr: Writer<CallWorld>> {
+    inner: Option<Wr>,
+    cli: Wr::Cli,
+}
+
+impl<Wr: Writer<CallWorld>> Optional<Wr>
+where
+    Wr::Cli: Default,
+{
+    pub fn new(inner: Option<Wr>) -> Self {
+        Optional {
+            inner,
+            cli: Wr::Cli::default(),
+        }
+    }
+}
+
+impl<Wr: Writer<CallWorld>> Writer<CallWorld> for Optional<Wr> {
+    type Cli = cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<Cucumber<CallWorld>>>,
+        _: &cli::Empty,
+    ) {
+        if let Some(inner) = &mut self.inner {
+            inner.handle_event(event, &self.cli).await;
+        }
+    }
+}
+
+impl<Wr: Writer<CallWorld> + writer::NonTransforming> writer::NonTransforming for Optional<Wr> {}
+
+/// A scenario being reported: the steps as cucumber announced them.
+struct Running {
+    report: ScenarioReport,
+    /// Each step's line, to find it when its events come.
+    lines: Vec<usize>,
+    started: SystemTime,
+}
+
+/// Records per-scenario step events; at the end joins them with what the `after` hook kept
+/// and writes the HTML report. Must see normalized events.
+pub struct HtmlWriter {
+    path: PathBuf,
+    file: Option<File>,
+    running: HashMap<Key, Running>,
+    done: Vec<(Key, ScenarioReport)>,
+    problems: Vec<String>,
+}
+
+impl HtmlWriter {
+    pub fn new(path: PathBuf, file: File) -> Self {
+        HtmlWriter {
+            path,
+            file: Some(file),
+            running: HashMap::new(),
+            done: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn scenario(
+        &mut self,
+        feature: &Feature,
+        rule: Option<&Rule>,
+        scenario: &Scenario,
+        event: event::Scenario<CallWorld>,
+        at: SystemTime,
+    ) {
+        let key = (
+            feature.path.clone().unwrap_or_default(),
+            scenario.position.line,
+        );
+        match event {
+            event::Scenario::Started => {
+                let steps: Vec<&Step> = feature
+                    .background
+                    .iter()
+                    .flat_map(|b| &b.steps)
+                    .chain(
+                        rule.iter()
+                            .flat_map(|r| r.background.iter().flat_map(|b| &b.steps)),
+                    )
+                    .chain(&scenario.steps)
+                    .collect();
+                let report = ScenarioReport {
+                    feature_path: feature
+                        .path
+                        .as_deref()
+                        .map(display_path)
+                        .unwrap_or_default(),
+                    feature_name: feature.name.clone(),
+                    rule: rule.map(|r| r.name.clone()),
+                    name: scenario.name.clone(),
+                    line: scenario.position.line,
+                    steps: steps.iter().map(|s| step_report(s)).collect(),
+                    ..Default::default()
+                };
+                let lines = steps.iter().map(|s| s.position.line).collect();
+                self.running.insert(
+                    key,
+                    Running {
+                        report,
+                        lines,
+                        started: at,
+                    },
+                );
+            }
+            event::Scenario::Step(step, ev) | event::Scenario::Background(step, ev) => {
+                let Some(running) = self.running.get_mut(&key) else {
+                    return;
+                };
+                let Some(i) = running.lines.iter().position(|l| *l == step.position.line) else {
+                    return;
+                };
+                let report = &mut running.report.steps[i];
+                match ev {
+                    event::Step::Started => {}
+                    event::Step::Passed(..) => report.status = ReportStatus::Passed,
+                    event::Step::Skipped => report.status = ReportStatus::Skipped,
+                    event::Step::Failed(_, _, _, error) => {
+                        report.status = ReportStatus::Failed;
+                        report.failure = Some(step_error(&error));
+                    }
+                }
+            }
+            event::Scenario::Hook(kind, event::Hook::Failed(_, info)) => {
+                if let Some(running) = self.running.get_mut(&key) {
+                    let when = match kind {
+                        HookType::Before => "before",
+                        HookType::After => "after",
+                    };
+                    running
+                        .report
+                        .errors
+                        .push(format!("the {when} hook failed: {}", panic_text(&info)));
+                }
+            }
+            event::Scenario::Hook(..) | event::Scenario::Log(_) => {}
+            event::Scenario::Finished => {
+                let Some(mut running) = self.running.remove(&key) else {
+                    return;
+                };
+                let report = &mut running.report;
+                report.duration = at.duration_since(running.started).ok();
+                let steps = &report.steps;
+                report.status = if !report.errors.is_empty()
+                    || steps.iter().any(|s| s.status == ReportStatus::Failed)
+                {
+                    ReportStatus::Failed
+                } else if steps.iter().any(|s| s.status != ReportStatus::Passed) {
+                    ReportStatus::Skipped
+                } else {
+                    ReportStatus::Passed
+                };
+                self.done.push((key, running.report));
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        let Some(mut file) = self.file.take() else {
+            return;
+        };
+        let scenarios = std::mem::take(&mut self.done)
+            .into_iter()
+            .map(|(key, mut report)| {
+                if let Some(collected) = take(&key) {
+                    report.exchanges = collected.exchanges;
+                    report.notifications = collected.notifications;
+                }
+                report
+            })
+            .collect();
+        let html = render_html(&HtmlReport {
+            title: "callspec report".into(),
+            scenarios,
+            problems: std::mem::take(&mut self.problems),
+        });
+        if let Err(e) = file.write_all(html.as_bytes()).and_then(|()| file.flush()) {
+            eprintln!(
+                "callspec: cannot write the HTML report {}: {e}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+impl Writer<CallWorld> for HtmlWriter {
+    type Cli = cli::Empty;
+
+    async fn handle_event(
+        &mut self,
+        event: parser::Result<Event<Cucumber<CallWorld>>>,
+        _: &cli::Empty,
+    ) {
+        let (event, meta) = match event {
+            Ok(event) => event.split(),
+            Err(error) => {
+                self.problems.push(crate::explain(&error));
+                return;
+            }
+        };
+        match event {
+            Cucumber::Feature(feature, event::Feature::Scenario(scenario, ev)) => {
+                self.scenario(&feature, None, &scenario, ev.event, meta.at);
+            }
+            Cucumber::Feature(
+                feature,
+                event::Feature::Rule(rule, event::Rule::Scenario(scenario, ev)),
+            ) => {
+                self.scenario(&feature, Some(&rule), &scenario, ev.event, meta.at);
+            }
+            Cucumber::Finished => self.finish(),
+            _ => {}
+        }
+    }
+}
+
+impl writer::NonTransforming for HtmlWriter {}
+
+/// A step with its table or docstring as text.
+fn step_report(step: &Step) -> StepReport {
+    let attachment = match (&step.table, &step.docstring) {
+        (Some(table), _) => {
+            let widths: Vec<usize> = (0..table.row_width())
+                .map(|c| {
+                    table
+                        .rows
+                        .iter()
+                        .map(|r| r.get(c).map_or(0, |v| v.chars().count()))
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            Some(
+                table
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let cells: Vec<String> = row
+                            .iter()
+                            .zip(&widths)
+                            .map(|(v, w)| format!("{v:<w$}"))
+                            .collect();
+                        format!("| {} |", cells.join(" | "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        }
+        (None, Some(doc)) => Some(doc.clone()),
+        (None, None) => None,
+    };
+    StepReport {
+        keyword: step.keyword.trim().to_owned(),
+        text: step.value.clone(),
+        status: ReportStatus::NotRun,
+        attachment,
+        failure: None,
+    }
+}
+
+fn panic_text(info: &event::Info) -> String {
+    if let Some(text) = info.downcast_ref::<String>() {
+        text.clone()
+    } else if let Some(text) = info.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else {
+        "(a panic without a message)".to_owned()
+    }
+}
+
+fn step_error(error: &StepError) -> String {
+    match error {
+        StepError::Panic(info) => panic_text(info),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,173 @@
+//! `callspec run --html FILE` in a real browser: headless Chromium loads the report from disk,
+//! and the DOM it builds must hold the sequence diagram and the failure message. The
+//! screenshot stays in `target/test-output/report.png` for a look.
+//!
+//! Chromium is required: `.ci/run` installs it (`apt-get install chromium`); without it this
+//! test fails and says so rather than passing unchecked.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const FIXTURES: &str = "tests/report-fixtures";
+
+/// `target/test-output/`, next to the build's `tmp/`.
+fn output_dir() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.parent().unwrap_or(tmp).join("test-output");
+    fs::create_dir_all(&dir).expect("target/test-output can be created");
+    dir
+}
+
+/// Runs Chromium headless on `page` with `args`, killing it after two minutes.
+fn chromium(page: &Path, args: &[String]) -> Output {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "Chromium is missing ({CHROMIUM}): install it with `apt-get install -y chromium` \
+         (.ci/run does) to test the HTML report in a browser"
+    );
+    let profile = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "chromium-profile-{}-{}",
+        std::process::id(),
+        args.len()
+    ));
+    let _ = fs::remove_dir_all(&profile);
+    fs::create_dir_all(&profile).expect("a fresh Chromium profile folder");
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("Chromium starts");
+    // Read the output on threads so a full pipe cannot stall Chromium.
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut buf).ok();
+        buf
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stderr, &mut buf).ok();
+        buf
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for Chromium") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("Chromium did not finish within 2 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = fs::remove_dir_all(&profile);
+    Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    }
+}
+
+#[test]
+fn the_html_report_shows_steps_failures_and_the_sequence_in_a_browser() {
+    let dir = output_dir();
+    let report = dir.join("report.html");
+    let _ = fs::remove_file(&report);
+    let run = Command::new(env!("CARGO_BIN_EXE_callspec"))
+        .args(["run", FIXTURES, "--html"])
+        .arg(&report)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the callspec binary runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "one scenario fails:\n{stdout}");
+    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+
+    let html = fs::read_to_string(&report).expect("the report was written");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    // Self-contained: no script, no external stylesheet, image or font.
+    for needle in ["<script", "<link", "src=", "@import", "url("] {
+        assert!(!html.contains(needle), "the report refers to {needle}");
+    }
+    assert!(!html.contains("eyJ"), "a token leaked into the report");
+
+    // The DOM Chromium builds from the file.
+    let dumped = chromium(&report, &["--dump-dom".to_owned()]);
+    let dom = String::from_utf8_lossy(&dumped.stdout);
+    assert!(
+        dumped.status.success() && dom.contains("</html>"),
+        "Chromium could not load the report: {}\n{}",
+        dumped.status,
+        String::from_utf8_lossy(&dumped.stderr)
+    );
+    // A row per scenario, with its status.
+    assert!(
+        dom.contains("A call that is answered, then hung up"),
+        "{dom}"
+    );
+    assert!(dom.contains("The new call is expected to be established already"));
+    assert_eq!(dom.matches("<tr class=\"passed\">").count(), 1);
+    assert_eq!(dom.matches("<tr class=\"failed\">").count(), 1);
+    // The sequence diagram: an inline SVG with the lifelines and labelled arrows.
+    assert!(
+        dom.contains("<svg class=\"sequence\""),
+        "no diagram:\n{dom}"
+    );
+    for lifeline in [">Bot</text>", ">Graph</text>", ">John</text>"] {
+        assert!(dom.contains(lifeline), "no lifeline {lifeline}");
+    }
+    assert!(dom.contains("POST /v1.0/communications/calls → 201"));
+    assert!(dom.contains(">updated state=established</text>"));
+    assert!(dom.contains(">+1.000 s</text>"));
+    assert!(dom.contains(">deleted state=terminated</text>"));
+    // The failure message and its diff, escaped into text.
+    assert!(
+        dom.contains("$.state: expected \"established\", got \"establishing\"")
+            || dom.contains(
+                "$.state: expected &quot;established&quot;, got &quot;establishing&quot;"
+            ),
+        "no failure message:\n{dom}"
+    );
+    assert!(dom.contains("class=\"diff-del\""));
+    assert!(!dom.contains("eyJ"));
+
+    // A screenshot to look at.
+    let png = dir.join("report.png");
+    let _ = fs::remove_file(&png);
+    let shot = chromium(
+        &report,
+        &[
+            format!("--screenshot={}", png.display()),
+            "--window-size=1280,2000".to_owned(),
+        ],
+    );
+    let image = fs::read(&png).unwrap_or_else(|e| {
+        panic!(
+            "no screenshot ({e}): {}\n{}",
+            shot.status,
+            String::from_utf8_lossy(&shot.stderr)
+        )
+    });
+    assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert!(image.len() > 20_000, "a suspiciously small screenshot");
+}
