@@ -1,4 +1,4 @@
-@auth @mock-only
+@auth
 Feature: Notifications are signed the way Graph signs them
   Every notification carries "Authorization: Bearer <jwt>" signed RS256 by the stand-in: issuer
   https://api.botframework.com, audience the bot's app id, a tid claim, a short expiry. The inbox
@@ -17,6 +17,7 @@ Feature: Notifications are signed the way Graph signs them
     And every notification has the header "Authorization" matching "#regex Bearer [A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]+"
     And every notification carries a token signed for the app
 
+  @mock-only
   Scenario Outline: Tokens a bot must refuse: <kind>
     Given the stand-in signs notifications with <kind>
     When the bot creates the call
@@ -31,6 +32,7 @@ Feature: Notifications are signed the way Graph signs them
       | a forged key     |
       | an expired token |
 
+  @mock-only
   Scenario: The stand-in publishes its OpenID configuration and keys
     When the bot gets "/v1/.well-known/openidconfiguration"
     Then the response status is 200

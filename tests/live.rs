@@ -1,0 +1,210 @@
+//! Live contract mode, tested against local servers: `callspec serve` plays Graph (and
+//! publishes the notification keys), a wiremock server plays the identity platform's token
+//! endpoint, and the `callspec` binary runs the example specs with `--target live`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use callspec::{request_token, ServeOptions, Server};
+use common::{callspec, summary, Run};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "test-client-secret-do-not-print";
+const APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
+const TENANT: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
+
+/// Graph (a served stand-in, a hundred times faster than real time) and a token
+/// endpoint that hands out a token the stand-in accepts, for the client credentials only.
+struct LocalCloud {
+    graph: Server,
+    identity: MockServer,
+}
+
+impl LocalCloud {
+    async fn start() -> LocalCloud {
+        let graph = Server::start(ServeOptions {
+            port: 0,
+            time_scale: 0.01,
+            ..Default::default()
+        })
+        .await
+        .expect("the stand-in serves");
+        let token = request_token(graph.uri(), Some(APP_ID), &[])
+            .await
+            .expect("the stand-in mints a token");
+        let identity = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .and(body_string_contains("grant_type=client_credentials"))
+            .and(body_string_contains(format!("client_id={APP_ID}")))
+            .and(body_string_contains(format!("client_secret={SECRET}")))
+            .and(body_string_contains("scope="))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "token_type": "Bearer", "expires_in": 3599, "access_token": token,
+            })))
+            .mount(&identity)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.",
+            })))
+            .mount(&identity)
+            .await;
+        LocalCloud { graph, identity }
+    }
+
+    /// An env file for this cloud; `extra` lines override.
+    fn env_file(&self, name: &str, extra: &[&str]) -> PathBuf {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let file = dir.join(format!("live-{name}.env"));
+        let mut lines = vec![
+            format!("CALLSPEC_TENANT_ID={TENANT}"),
+            "CALLSPEC_TENANT_KIND=staging".to_owned(),
+            format!("CALLSPEC_CLIENT_ID={APP_ID}"),
+            format!("CALLSPEC_CLIENT_SECRET={SECRET}"),
+            format!("CALLSPEC_GRAPH_URL={}", self.graph.uri()),
+            format!("CALLSPEC_TOKEN_URL={}/token", self.identity.uri()),
+            format!("CALLSPEC_CALLBACK_PORT={port}"),
+            format!("CALLSPEC_CALLBACK_URL=http://127.0.0.1:{port}/callback"),
+            format!(
+                "CALLSPEC_OPENID_URL={}/v1/.well-known/openidconfiguration",
+                self.graph.uri()
+            ),
+        ];
+        for line in extra {
+            let key = line.split('=').next().unwrap_or_default();
+            lines.retain(|l| !l.starts_with(&format!("{key}=")));
+            lines.push((*line).to_owned());
+        }
+        std::fs::write(&file, lines.join("\n")).expect("a writable temp dir");
+        file
+    }
+}
+
+/// Runs the binary off the async runtime, which keeps serving Graph meanwhile.
+async fn run(args: Vec<String>) -> Run {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        callspec(&args)
+    })
+    .await
+    .expect("the run finishes")
+}
+
+fn live_args(env: &PathBuf, paths: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+    args.extend(["--target".into(), "live".into(), "--env".into(), env.display().to_string()]);
+    args
+}
+
+fn assert_no_secrets(run: &Run) {
+    let output = run.output();
+    assert!(!output.contains(SECRET), "the client secret leaked:\n{output}");
+    assert!(!output.contains("eyJ"), "a token leaked:\n{output}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_specs_pass_against_live_graph() {
+    let cloud = LocalCloud::start().await;
+    let env = cloud.env_file("examples", &[]);
+    let run = run(live_args(
+        &env,
+        &[
+            "features/create_call/p2p_voip.feature",
+            "features/create_call/join_meeting.feature",
+            "features/beta",
+            // Checks each notification's token against the published keys.
+            "features/auth/notification_tokens.feature",
+        ],
+    ))
+    .await;
+    assert_no_secrets(&run);
+    let (passed, failed) = summary(&run).unwrap_or_else(|| panic!("no summary:\n{}", run.output()));
+    assert_eq!(failed, 0, "{}", run.output());
+    assert!(passed >= 10, "{passed} passed:\n{}", run.output());
+    assert_eq!(run.code, Some(0));
+    // The requests reached the served stand-in with the public callback in place of the docs'.
+    let journal = cloud.graph.standin().journal();
+    let creates: Vec<&serde_json::Value> = journal["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == 201)
+        .collect();
+    assert!(creates.len() >= 10, "{journal}");
+    assert!(creates.iter().all(|r| r["requestBody"]["callbackUri"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("http://127.0.0.1:"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_only_scenarios_are_skipped() {
+    let cloud = LocalCloud::start().await;
+    let env = cloud.env_file("mock-only", &[]);
+    let run = run(live_args(&env, &["features/lifecycle"])).await;
+    assert_eq!(summary(&run), Some((0, 0)), "{}", run.output());
+    assert_eq!(run.code, Some(0), "{}", run.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_refuses_a_tenant_not_named_staging() {
+    let cloud = LocalCloud::start().await;
+    let env = cloud.env_file("production", &["CALLSPEC_TENANT_KIND=production"]);
+    let refused = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
+    assert_eq!(refused.code, Some(2), "{}", refused.output());
+    assert!(refused.stderr.contains("refusing to run against tenant"), "{}", refused.output());
+    let mut allowed = live_args(&env, &["features/create_call/p2p_voip.feature"]);
+    allowed.push("--allow-production".into());
+    let allowed = run(allowed).await;
+    assert_eq!(allowed.code, Some(0), "{}", allowed.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_and_missing_settings_are_bad_input_and_never_printed() {
+    let cloud = LocalCloud::start().await;
+    let env = cloud.env_file("bad-secret", &["CALLSPEC_CLIENT_SECRET=wrong-secret"]);
+    let run_bad = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
+    assert_eq!(run_bad.code, Some(2), "{}", run_bad.output());
+    assert!(run_bad.stderr.contains("Invalid client secret provided"), "{}", run_bad.output());
+    assert!(!run_bad.output().contains("wrong-secret"), "{}", run_bad.output());
+
+    let env = cloud.env_file("no-port", &["CALLSPEC_CALLBACK_PORT="]);
+    let missing = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
+    assert_eq!(missing.code, Some(2), "{}", missing.output());
+    assert!(missing.stderr.contains("CALLSPEC_CALLBACK_PORT"), "{}", missing.output());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_tokens_are_checked_against_the_published_keys() {
+    // Keys published somewhere else than where the notifications were signed: the inbox must
+    // refuse every token, so the "signed for the app" step fails.
+    let cloud = LocalCloud::start().await;
+    let other_keys = callspec::SigningKey::forger().jwks();
+    Mock::given(method("GET"))
+        .and(path("/openid"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": callspec::NOTIFICATION_ISSUER,
+            "jwks_uri": format!("{}/keys", cloud.identity.uri()),
+        })))
+        .mount(&cloud.identity)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(other_keys))
+        .mount(&cloud.identity)
+        .await;
+    let openid = format!("CALLSPEC_OPENID_URL={}/openid", cloud.identity.uri());
+    let env = cloud.env_file("other-keys", &[&openid]);
+    let run = run(live_args(&env, &["features/auth/notification_tokens.feature"])).await;
+    assert_eq!(summary(&run), Some((0, 1)), "{}", run.output());
+    assert!(run.output().contains("its token is not valid for app"), "{}", run.output());
+    assert_no_secrets(&run);
+}
