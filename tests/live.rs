@@ -99,15 +99,23 @@ async fn run(args: Vec<String>) -> Run {
     .expect("the run finishes")
 }
 
-fn live_args(env: &PathBuf, paths: &[&str]) -> Vec<String> {
+fn live_args(env: &std::path::Path, paths: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    args.extend(["--target".into(), "live".into(), "--env".into(), env.display().to_string()]);
+    args.extend([
+        "--target".into(),
+        "live".into(),
+        "--env".into(),
+        env.display().to_string(),
+    ]);
     args
 }
 
 fn assert_no_secrets(run: &Run) {
     let output = run.output();
-    assert!(!output.contains(SECRET), "the client secret leaked:\n{output}");
+    assert!(
+        !output.contains(SECRET),
+        "the client secret leaked:\n{output}"
+    );
     assert!(!output.contains("eyJ"), "a token leaked:\n{output}");
 }
 
@@ -160,7 +168,11 @@ async fn the_guard_refuses_a_tenant_not_named_staging() {
     let env = cloud.env_file("production", &["CALLSPEC_TENANT_KIND=production"]);
     let refused = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
     assert_eq!(refused.code, Some(2), "{}", refused.output());
-    assert!(refused.stderr.contains("refusing to run against tenant"), "{}", refused.output());
+    assert!(
+        refused.stderr.contains("refusing to run against tenant"),
+        "{}",
+        refused.output()
+    );
     let mut allowed = live_args(&env, &["features/create_call/p2p_voip.feature"]);
     allowed.push("--allow-production".into());
     let allowed = run(allowed).await;
@@ -173,13 +185,25 @@ async fn bad_credentials_and_missing_settings_are_bad_input_and_never_printed() 
     let env = cloud.env_file("bad-secret", &["CALLSPEC_CLIENT_SECRET=wrong-secret"]);
     let run_bad = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
     assert_eq!(run_bad.code, Some(2), "{}", run_bad.output());
-    assert!(run_bad.stderr.contains("Invalid client secret provided"), "{}", run_bad.output());
-    assert!(!run_bad.output().contains("wrong-secret"), "{}", run_bad.output());
+    assert!(
+        run_bad.stderr.contains("Invalid client secret provided"),
+        "{}",
+        run_bad.output()
+    );
+    assert!(
+        !run_bad.output().contains("wrong-secret"),
+        "{}",
+        run_bad.output()
+    );
 
     let env = cloud.env_file("no-port", &["CALLSPEC_CALLBACK_PORT="]);
     let missing = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
     assert_eq!(missing.code, Some(2), "{}", missing.output());
-    assert!(missing.stderr.contains("CALLSPEC_CALLBACK_PORT"), "{}", missing.output());
+    assert!(
+        missing.stderr.contains("CALLSPEC_CALLBACK_PORT"),
+        "{}",
+        missing.output()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,8 +227,16 @@ async fn notification_tokens_are_checked_against_the_published_keys() {
         .await;
     let openid = format!("CALLSPEC_OPENID_URL={}/openid", cloud.identity.uri());
     let env = cloud.env_file("other-keys", &[&openid]);
-    let run = run(live_args(&env, &["features/auth/notification_tokens.feature"])).await;
+    let run = run(live_args(
+        &env,
+        &["features/auth/notification_tokens.feature"],
+    ))
+    .await;
     assert_eq!(summary(&run), Some((0, 1)), "{}", run.output());
-    assert!(run.output().contains("its token is not valid for app"), "{}", run.output());
+    assert!(
+        run.output().contains("its token is not valid for app"),
+        "{}",
+        run.output()
+    );
     assert_no_secrets(&run);
 }
