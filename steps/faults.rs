@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use callspec::{DeliveryQuirks, Fault, NotificationToken, RateLimit};
+use callspec::{Fault, NotificationToken, RateLimit};
 use cucumber::{given, then};
 
 use crate::support::duration;
@@ -72,19 +72,14 @@ fn callback_fails(world: &mut CallWorld, status: String) -> Result<()> {
     Ok(())
 }
 
-fn set_quirks(world: &CallWorld, change: impl FnOnce(&mut DeliveryQuirks)) -> Result<()> {
-    let standin = world.standin()?;
-    let mut quirks = standin.delivery();
-    change(&mut quirks);
-    standin.set_delivery(quirks);
-    Ok(())
-}
-
 /// `Given the bot's callback cannot be reached`: notifications go nowhere; the stand-in
 /// records the failed deliveries.
 #[given("the bot's callback cannot be reached")]
 fn callback_unreachable(world: &mut CallWorld) -> Result<()> {
-    set_quirks(world, |q| q.callback_unreachable = true)
+    world
+        .standin()?
+        .update_delivery(|q| q.callback_unreachable = true);
+    Ok(())
 }
 
 /// `Given the stand-in signs notifications with a forged key` / `with an expired token`: for
@@ -96,7 +91,8 @@ fn bad_tokens(world: &mut CallWorld, which: String) -> Result<()> {
     } else {
         NotificationToken::Expired
     };
-    set_quirks(world, |q| q.token = token)
+    world.standin()?.update_delivery(|q| q.token = token);
+    Ok(())
 }
 
 /// `Then the stand-in recorded 2 failed deliveries`: notification POSTs the bot did not accept

@@ -2,7 +2,7 @@
 //! incoming calls. Every duration is simulated time.
 
 use anyhow::{bail, Result};
-use callspec::{Answer, DeliveryQuirks, Lobby, MeetingChange, RemoteAction};
+use callspec::{Answer, Lobby, MeetingChange, RemoteAction};
 use cucumber::{given, when};
 use serde_json::json;
 
@@ -150,27 +150,15 @@ fn transfer_declined(world: &mut CallWorld) -> Result<()> {
 /// `Given the stand-in delivers notifications out of order`: each pair swapped (2, 1, 4, 3...).
 #[given("the stand-in delivers notifications out of order")]
 fn out_of_order(world: &mut CallWorld) -> Result<()> {
-    let standin = world.standin()?;
-    standin.set_delivery(DeliveryQuirks {
-        out_of_order: true,
-        ..quirks(world)?
-    });
+    world.standin()?.update_delivery(|q| q.out_of_order = true);
     Ok(())
 }
 
 /// `Given the stand-in delivers every notification twice`.
 #[given("the stand-in delivers every notification twice")]
 fn twice(world: &mut CallWorld) -> Result<()> {
-    let standin = world.standin()?;
-    standin.set_delivery(DeliveryQuirks {
-        duplicate: true,
-        ..quirks(world)?
-    });
+    world.standin()?.update_delivery(|q| q.duplicate = true);
     Ok(())
-}
-
-fn quirks(world: &CallWorld) -> Result<DeliveryQuirks> {
-    Ok(world.standin()?.delivery())
 }
 
 /// `When "John" calls the bot`: an incoming call; the bot gets a `created` notification with

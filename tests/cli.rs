@@ -5,55 +5,14 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+
+use common::exec as callspec;
+
 const FIXTURES: &str = "tests/report-fixtures";
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn output(&self) -> String {
-        format!(
-            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    /// The closing `N passed, N failed` line's numbers.
-    fn summary(&self) -> Option<(usize, usize)> {
-        let line = self
-            .stdout
-            .lines()
-            .rev()
-            .find(|l| l.contains(" passed, ") && l.contains(" failed"))?;
-        let mut numbers = line
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse::<usize>().ok());
-        Some((numbers.next()??, numbers.next()??))
-    }
-}
-
-/// Runs `callspec <args>` from the package root.
-fn callspec(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callspec"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the callspec binary runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 /// A fresh folder for one test's report files.
 fn scratch(name: &str) -> PathBuf {

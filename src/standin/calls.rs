@@ -338,14 +338,7 @@ impl CallRegistry {
             },
             "targets": [{
                 "@odata.type": "#microsoft.graph.invitationParticipantInfo",
-                "identity": {
-                    "@odata.type": "#microsoft.graph.identitySet",
-                    "application": {
-                        "@odata.type": "#microsoft.graph.identity",
-                        "displayName": app.display_name,
-                        "id": app.app_id,
-                    }
-                }
+                "identity": app_identity(app),
             }],
             "requestedModalities": ["audio"],
         });
@@ -370,17 +363,22 @@ impl CallRegistry {
     }
 }
 
+/// The identity set that names the bot's app.
+fn app_identity(app: &AppIdentity) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.identitySet",
+        "application": {
+            "@odata.type": "#microsoft.graph.identity",
+            "displayName": app.display_name,
+            "id": app.app_id,
+        }
+    })
+}
+
 fn default_source(app: &AppIdentity) -> Value {
     json!({
         "@odata.type": "#microsoft.graph.participantInfo",
-        "identity": {
-            "@odata.type": "#microsoft.graph.identitySet",
-            "application": {
-                "@odata.type": "#microsoft.graph.identity",
-                "displayName": app.display_name,
-                "id": app.app_id,
-            }
-        },
+        "identity": app_identity(app),
         "countryCode": null,
         "endpointType": null,
         "region": null,

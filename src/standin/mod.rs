@@ -277,6 +277,11 @@ impl StandIn {
         *lock(&self.shared.quirks) = quirks;
     }
 
+    /// Changes one aspect of how notifications are delivered, keeping the others.
+    pub fn update_delivery(&self, change: impl FnOnce(&mut DeliveryQuirks)) {
+        change(&mut lock(&self.shared.quirks));
+    }
+
     /// Someone calls the bot: a `created` notification with state `incoming` goes to
     /// `callback_uri`; the bot has 15 s (simulated) to answer, reject or redirect. Returns the
     /// call as Graph describes it.

@@ -1,5 +1,8 @@
 //! Running the `callspec` binary from tests.
 
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
 use std::path::Path;
 use std::process::Command;
 
@@ -11,16 +14,31 @@ pub struct Run {
 }
 
 impl Run {
+    /// Everything the run said, for assertion messages.
     pub fn output(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
+        format!(
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// The closing `N passed, N failed` line's numbers.
+    pub fn summary(&self) -> Option<(usize, usize)> {
+        summary(self)
     }
 }
 
 /// Runs `callspec run <args>` from the package root.
 pub fn callspec(args: &[&str]) -> Run {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    exec(&all)
+}
+
+/// Runs `callspec <args>` (any subcommand) from the package root.
+pub fn exec(args: &[&str]) -> Run {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_callspec"))
-        .arg("run")
         .args(args)
         .current_dir(root)
         .env("NO_COLOR", "1")
