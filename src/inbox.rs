@@ -323,9 +323,9 @@ impl Inbox {
         Inbox::start_with(MockServer::builder()).await
     }
 
-    /// An inbox on a given local port (live mode: a tunnel's public URL reaches it).
+    /// An inbox on a given loopback port (live mode: a tunnel forwards its public URL there).
     pub async fn start_on(port: u16) -> std::io::Result<Inbox> {
-        let listener = std::net::TcpListener::bind(("0.0.0.0", port))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         Ok(Inbox::start_with(MockServer::builder().listener(listener)).await)
     }
 

@@ -362,6 +362,12 @@ async fn run(args: RunArgs) -> ExitCode {
             eprintln!("callspec: {e}");
             return ExitCode::from(2);
         }
+    } else {
+        // The run's RSA key, made once up front: made by the first scenario, it would stall
+        // every scenario running beside it.
+        tokio::task::spawn_blocking(callspec::SigningKey::for_run)
+            .await
+            .expect("RSA key generation does not panic");
     }
 
     let features = read_features(&paths);

@@ -12,6 +12,10 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "test-client-secret-do-not-print";
+
+/// One live test at a time: each picks a free port for the callback inbox that the `callspec`
+/// process binds a moment later, and a parallel test's server must not take it meanwhile.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 const APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
 const TENANT: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
 
@@ -121,6 +125,7 @@ fn assert_no_secrets(run: &Run) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_specs_pass_against_live_graph() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cloud = LocalCloud::start().await;
     let env = cloud.env_file("examples", &[]);
     let run = run(live_args(
@@ -155,6 +160,7 @@ async fn the_example_specs_pass_against_live_graph() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mock_only_scenarios_are_skipped() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cloud = LocalCloud::start().await;
     let env = cloud.env_file("mock-only", &[]);
     let run = run(live_args(&env, &["features/lifecycle"])).await;
@@ -164,6 +170,7 @@ async fn mock_only_scenarios_are_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guard_refuses_a_tenant_not_named_staging() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cloud = LocalCloud::start().await;
     let env = cloud.env_file("production", &["CALLSPEC_TENANT_KIND=production"]);
     let refused = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
@@ -181,6 +188,7 @@ async fn the_guard_refuses_a_tenant_not_named_staging() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_credentials_and_missing_settings_are_bad_input_and_never_printed() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cloud = LocalCloud::start().await;
     let env = cloud.env_file("bad-secret", &["CALLSPEC_CLIENT_SECRET=wrong-secret"]);
     let run_bad = run(live_args(&env, &["features/create_call/p2p_voip.feature"])).await;
@@ -208,6 +216,7 @@ async fn bad_credentials_and_missing_settings_are_bad_input_and_never_printed() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notification_tokens_are_checked_against_the_published_keys() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     // Keys published somewhere else than where the notifications were signed: the inbox must
     // refuse every token, so the "signed for the app" step fails.
     let cloud = LocalCloud::start().await;

@@ -697,7 +697,13 @@ fn reset(shared: &Shared) {
     *lock(&shared.script) = RemoteScript::new(shared.config.answer_delay);
     *lock(&shared.quirks) = DeliveryQuirks::default();
     *lock(&shared.faults) = Default::default();
-    lock(&shared.deliveries).clear();
+    {
+        let mut deliveries = lock(&shared.deliveries);
+        shared
+            .epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        deliveries.clear();
+    }
     lock(&shared.journal).entries.clear();
 }
 

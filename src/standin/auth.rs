@@ -10,6 +10,7 @@ use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -32,6 +33,9 @@ pub struct SigningKey {
     /// Tokens already signed, by what they stand for, with their expiry: RS256 signing costs
     /// about a millisecond, so a token is signed once and reused while it stays valid.
     signed: Mutex<HashMap<String, (String, u64)>>,
+    /// Tokens whose signature checked out (they come back on every request), with what they
+    /// were checked for and their expiry; only the expiry is checked again.
+    verified: Mutex<HashMap<(String, String), (u64, Value)>>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -70,6 +74,7 @@ impl SigningKey {
             }),
             kid,
             signed: Mutex::default(),
+            verified: Mutex::default(),
         })
     }
 
@@ -98,6 +103,38 @@ impl SigningKey {
         let token = self.sign(claims);
         signed.insert(cache_key.to_owned(), (token.clone(), exp));
         token
+    }
+
+    /// Checks `token` against this key with `validation`, which `purpose` names (one RS256
+    /// verification per token and purpose; later calls only check that it has not expired).
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        purpose: &str,
+        validation: &Validation,
+    ) -> Result<T, jsonwebtoken::errors::Error> {
+        let slot = (purpose.to_owned(), token.to_owned());
+        let known = self
+            .verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&slot)
+            .cloned();
+        let claims = match known {
+            Some((exp, claims)) if exp > now_secs() => claims,
+            Some(_) => return Err(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into()),
+            None => {
+                let claims =
+                    jsonwebtoken::decode::<Value>(token, &self.decoding, validation)?.claims;
+                if let Some(exp) = claims["exp"].as_u64() {
+                    let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+                    verified.insert(slot, (exp, claims.clone()));
+                }
+                claims
+            }
+        };
+        serde_json::from_value(claims)
+            .map_err(|e| jsonwebtoken::errors::ErrorKind::Json(e.into()).into())
     }
 
     pub fn decoding_key(&self) -> &DecodingKey {
@@ -216,8 +253,7 @@ pub fn authenticate(
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[GRAPH_AUDIENCE]);
     validation.leeway = 0;
-    jsonwebtoken::decode::<AccessClaims>(token, key.decoding_key(), &validation)
-        .map(|data| data.claims)
+    key.verify::<AccessClaims>(token, GRAPH_AUDIENCE, &validation)
         .map_err(|_| invalid_token("Access token validation failure."))
 }
 
@@ -318,8 +354,7 @@ pub fn verify_notification_token(
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[app_id]);
     validation.set_issuer(&[NOTIFICATION_ISSUER]);
-    jsonwebtoken::decode::<NotificationClaims>(token, key.decoding_key(), &validation)
-        .map(|d| d.claims)
+    key.verify::<NotificationClaims>(token, &format!("notification for {app_id}"), &validation)
         .map_err(|e| e.to_string())
 }
 

@@ -24,6 +24,7 @@ mod script;
 mod timeline;
 mod validation;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -145,9 +146,10 @@ struct Shared {
     faults: Mutex<faults::Faults>,
     /// A notification held back to be sent after the next one (out-of-order delivery).
     held: Mutex<Option<(Outgoing, Duration)>>,
-    /// A loopback port nothing listens on, for unreachable callbacks.
-    closed_port: u16,
     deliveries: Mutex<Vec<Delivery>>,
+    /// Bumped by a reset (under the `deliveries` lock): deliveries begun before it are not
+    /// recorded after it.
+    epoch: AtomicU64,
     /// The API requests answered, for the admin API's journal (never a token).
     journal: Mutex<admin::Journal>,
     /// Signalled whenever events are scheduled, to wake the real-time driver.
@@ -196,8 +198,8 @@ impl StandIn {
             quirks: Mutex::default(),
             faults: Mutex::default(),
             held: Mutex::default(),
-            closed_port: closed_port(),
             deliveries: Mutex::default(),
+            epoch: AtomicU64::new(0),
             journal: Mutex::default(),
             wake: tokio::sync::Notify::new(),
             clock: Mutex::default(),
@@ -361,15 +363,22 @@ impl StandIn {
     }
 
     async fn post(&self, out: Outgoing, at: Duration) -> Delivery {
+        let epoch = self.shared.epoch.load(Ordering::SeqCst);
         let delivery = self.send(out, at).await;
-        lock(&self.shared.deliveries).push(delivery.clone());
+        let mut deliveries = lock(&self.shared.deliveries);
+        // A delivery that was under way when the stand-in was reset belongs to the old record.
+        if self.shared.epoch.load(Ordering::SeqCst) == epoch {
+            deliveries.push(delivery.clone());
+        }
         delivery
     }
 
     async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
         let quirks = self.delivery();
         let sent_to = if quirks.callback_unreachable {
-            format!("http://127.0.0.1:{}/callback", self.shared.closed_port)
+            // Port 0 can never be connected to; a port that was free a moment ago could be
+            // taken by another scenario's server by now.
+            "http://127.0.0.1:0/callback".to_owned()
         } else {
             self.delivery_url(&out.callback_uri)
         };
@@ -425,14 +434,6 @@ impl Drop for StandIn {
     fn drop(&mut self) {
         release(self.server.take());
     }
-}
-
-/// A loopback port that was free a moment ago: connecting to it is refused.
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(9)
 }
 
 /// Drops a wiremock server off the async runtime's worker threads.
