@@ -124,6 +124,10 @@ struct RunArgs {
     /// Let a live run go to a tenant the settings do not name as staging.
     #[arg(long)]
     allow_production: bool,
+    /// Wall-time limit of one scenario, in seconds: every wait in it ends by then.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    scenario_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -334,7 +338,10 @@ pub(crate) fn explain(error: &parser::Error) -> String {
 }
 
 async fn run(args: RunArgs) -> ExitCode {
-    init_settings(RunSettings::default());
+    init_settings(RunSettings {
+        scenario_time_limit: std::time::Duration::from_secs(args.scenario_timeout),
+        ..RunSettings::default()
+    });
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("features")]
     } else {
@@ -554,6 +561,7 @@ async fn main() -> ExitCode {
         None => {
             run(RunArgs {
                 concurrency: 64,
+                scenario_timeout: 120,
                 ..Default::default()
             })
             .await

@@ -441,3 +441,17 @@ fn the_readme_shows_every_step_of_the_catalog() {
         "steps missing from the README: {missing:#?}"
     );
 }
+
+#[test]
+fn a_scenario_ends_at_its_time_limit() {
+    let run = callspec(&["run", "tests/timeouts", "--scenario-timeout", "1"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stdout
+            .contains("the scenario ran out of its time limit"),
+        "{}",
+        run.output()
+    );
+    let run = callspec(&["run", "tests/timeouts", "--scenario-timeout", "0"]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+}
