@@ -85,8 +85,11 @@ fn callback_unreachable(world: &mut CallWorld) -> Result<()> {
 /// `Given the stand-in signs notifications with a forged key` / `with an expired token`: for
 /// bots that must refuse such notifications.
 #[given(regex = r"^the stand-in signs notifications with (a forged key|an expired token)$")]
-fn bad_tokens(world: &mut CallWorld, which: String) -> Result<()> {
+async fn bad_tokens(world: &mut CallWorld, which: String) -> Result<()> {
     let token = if which.contains("forged") {
+        // The forger's RSA key is made on a blocking thread, not on the task running every
+        // scenario.
+        tokio::task::spawn_blocking(callspec::SigningKey::forger).await?;
         NotificationToken::Forged
     } else {
         NotificationToken::Expired
