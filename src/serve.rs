@@ -136,11 +136,17 @@ impl Server {
         )
     }
 
-    /// Runs until the process is stopped (returns only if the delivery driver dies).
+    /// Runs until Ctrl-C (or until the delivery driver dies), then stops the server.
     pub async fn wait(mut self) {
-        if let Err(e) = (&mut self.driver).await {
-            eprintln!("callspec serve: the notification driver stopped: {e}");
+        tokio::select! {
+            outcome = &mut self.driver => {
+                if let Err(e) = outcome {
+                    eprintln!("callspec serve: the notification driver stopped: {e}");
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {}
         }
+        self.shutdown();
     }
 
     /// Stops the server.
