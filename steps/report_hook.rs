@@ -84,6 +84,18 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
     let Some(mut sink) = sink() else {
         return;
     };
+    let deliveries = world
+        .env
+        .as_ref()
+        .map(|env| env.standin.deliveries())
+        .unwrap_or_default();
+    // Notification items in the first `n` deliveries: where a request sent after them goes.
+    let items_in = |n: usize| -> usize {
+        deliveries[..n.min(deliveries.len())]
+            .iter()
+            .map(|d| d.body["value"].as_array().map_or(1, Vec::len))
+            .sum()
+    };
     let exchanges = world
         .history
         .iter()
@@ -93,12 +105,11 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
             request_body: answer.request_body.as_deref().map(capped),
             status: answer.status,
             response_body: capped(&answer.text),
-            after_notifications: None,
+            after_notifications: answer.deliveries_before.map(items_in),
         })
         .collect();
     let mut notifications = Vec::new();
     if let Some(env) = &world.env {
-        let deliveries = env.standin.deliveries();
         for delivery in &deliveries {
             let failure = match &delivery.outcome {
                 Ok(status) if (200..300).contains(status) => None,

@@ -148,6 +148,9 @@ pub struct HttpAnswer {
     pub text: String,
     /// Wall time from sending the request to reading the whole answer.
     pub elapsed: Duration,
+    /// How many notification POSTs the stand-in had made when the request went out (mock
+    /// mode): places the request among the notifications in reports.
+    pub deliveries_before: Option<usize>,
 }
 
 impl HttpAnswer {
@@ -523,6 +526,7 @@ impl CallWorld {
         for (name, value) in &self.request_headers {
             request = request.header(name, value);
         }
+        let deliveries_before = self.env.as_ref().map(|e| e.standin.delivery_count());
         let started = std::time::Instant::now();
         let response = tokio::time::timeout_at(self.deadline, request.send())
             .await
@@ -549,6 +553,7 @@ impl CallWorld {
             url,
             request_body,
             elapsed: started.elapsed(),
+            deliveries_before,
             status,
             headers,
             body,

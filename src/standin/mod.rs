@@ -249,6 +249,11 @@ impl StandIn {
         lock(&self.shared.registry).get(id).map(|c| c.state)
     }
 
+    /// How many notification POSTs the stand-in has made so far.
+    pub fn delivery_count(&self) -> usize {
+        lock(&self.shared.deliveries).len()
+    }
+
     /// Every notification POST so far.
     pub fn deliveries(&self) -> Vec<Delivery> {
         lock(&self.shared.deliveries).clone()
