@@ -279,11 +279,6 @@ impl StandIn {
         *lock(&self.shared.quirks)
     }
 
-    /// Sets how notifications are delivered (out of order, twice).
-    pub fn set_delivery(&self, quirks: DeliveryQuirks) {
-        *lock(&self.shared.quirks) = quirks;
-    }
-
     /// Changes one aspect of how notifications are delivered, keeping the others.
     pub fn update_delivery(&self, change: impl FnOnce(&mut DeliveryQuirks)) {
         change(&mut lock(&self.shared.quirks));

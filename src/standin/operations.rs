@@ -53,6 +53,18 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
     }
 }
 
+/// The non-empty array at `key`, or a 400 saying `missing`.
+fn non_empty<'b>(
+    body: &'b Map<String, Value>,
+    key: &str,
+    missing: &str,
+) -> Result<&'b Vec<Value>, GraphError> {
+    body.get(key)
+        .and_then(Value::as_array)
+        .filter(|list| !list.is_empty())
+        .ok_or_else(|| GraphError::bad_request(missing))
+}
+
 fn require_state(call: &CallRecord, wanted: CallState, action: &str) -> Result<(), GraphError> {
     if call.state == wanted {
         return Ok(());
@@ -126,15 +138,7 @@ fn reject(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
 
 fn redirect(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
     require_state(cx.call, CallState::Incoming, "redirect")?;
-    let has_targets = body
-        .get("targets")
-        .and_then(Value::as_array)
-        .is_some_and(|t| !t.is_empty());
-    if !has_targets {
-        return Err(GraphError::bad_request(
-            "redirect needs at least one target.",
-        ));
-    }
+    non_empty(body, "targets", "redirect needs at least one target.")?;
     if let Some(timeout) = body.get("timeout") {
         match timeout.as_u64() {
             Some(15..=90) => {}
@@ -178,15 +182,7 @@ fn finished(mut op: Value, status: &str, result: super::script::ResultInfo) -> V
 }
 
 fn play_prompt(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
-    let has_prompts = body
-        .get("prompts")
-        .and_then(Value::as_array)
-        .is_some_and(|p| !p.is_empty());
-    if !has_prompts {
-        return Err(GraphError::bad_request(
-            "playPrompt needs at least one prompt.",
-        ));
-    }
+    non_empty(body, "prompts", "playPrompt needs at least one prompt.")?;
     let op = operation("playPromptOperation", body, "running");
     let reply = running(&cx, &op);
     cx.timeline.schedule(
@@ -261,12 +257,12 @@ fn transfer(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphEr
 }
 
 fn invite(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
-    let invitees = body
-        .get("participants")
-        .and_then(Value::as_array)
-        .filter(|p| !p.is_empty())
-        .cloned()
-        .ok_or_else(|| GraphError::bad_request("invite needs at least one participant."))?;
+    let invitees = non_empty(
+        body,
+        "participants",
+        "invite needs at least one participant.",
+    )?
+    .clone();
     for (i, p) in invitees.iter().enumerate() {
         if !p["identity"].is_object() {
             return Err(GraphError::bad_request(format!(
