@@ -38,7 +38,8 @@ pub use standin::{
     OPERATION_DELAY, REFUSAL_DELAY,
 };
 pub use target::{
-    Jwks, LiveConfig, Secret, TargetError, TokenSource, GRAPH_URL, MICROSOFT_OPENID_URL,
+    Jwks, LiveConfig, Secret, TargetError, TokenSource, CALLING_ISSUERS, GRAPH_URL,
+    MICROSOFT_OPENID_URL,
 };
 pub use template::{
     interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,

@@ -12,11 +12,20 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::standin::{NotificationClaims, NOTIFICATION_ISSUER};
+use crate::standin::NotificationClaims;
 
-/// Microsoft's published OpenID configuration for the tokens on Graph's notifications.
+/// Where the calling platform publishes the keys Graph's calling notifications are signed with
+/// (microsoft-graph-comms-samples, `Samples/Common/Sample.Common/Authentication/
+/// AuthenticationProvider.cs`).
 pub const MICROSOFT_OPENID_URL: &str =
-    "https://login.botframework.com/v1/.well-known/openidconfiguration";
+    "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration";
+/// The issuers of calling notification tokens, as that sample validates them. The OpenID
+/// configuration's own `issuer` is not among the trusted ones: real tokens carry either of
+/// these whatever the document says.
+pub const CALLING_ISSUERS: [&str; 2] = [
+    "https://graph.microsoft.com",
+    "https://api.botframework.com",
+];
 pub const GRAPH_URL: &str = "https://graph.microsoft.com";
 
 /// What can go wrong setting up or using the live target.
@@ -271,24 +280,60 @@ impl TokenSource {
     }
 }
 
-/// Keys published by an OpenID configuration (Microsoft's, or the stand-in's), to check the
-/// tokens on inbound notifications the way a bot does.
+/// The claims of a real notification token: only `iss`, `aud` and `exp` are sure to be there.
+#[derive(Deserialize)]
+struct LiveClaims {
+    iss: String,
+    #[serde(default)]
+    tid: Option<String>,
+    #[serde(default)]
+    iat: Option<u64>,
+    #[serde(default)]
+    nbf: Option<u64>,
+    exp: u64,
+}
+
+impl LiveClaims {
+    fn into_notification(self, app_id: &str) -> NotificationClaims {
+        NotificationClaims {
+            iss: self.iss,
+            // Validated to be (or include) the app.
+            aud: app_id.to_owned(),
+            tid: self.tid.unwrap_or_default(),
+            iat: self.iat.unwrap_or_default(),
+            nbf: self.nbf.unwrap_or_default(),
+            exp: self.exp,
+        }
+    }
+}
+
+/// One published signing key: its ids (`kid`, and `x5t` which Microsoft's tokens may name
+/// instead) and the RSA public key.
+struct PublishedKey {
+    kid: Option<String>,
+    x5t: Option<String>,
+    key: DecodingKey,
+}
+
+/// Keys published by an OpenID configuration (the calling platform's, or the stand-in's), to
+/// check the tokens on inbound notifications the way a bot does.
 pub struct Jwks {
-    issuer: String,
-    keys: Vec<(Option<String>, DecodingKey)>,
+    issuers: Vec<String>,
+    keys: Vec<PublishedKey>,
 }
 
 impl std::fmt::Debug for Jwks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jwks")
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.issuers)
             .field("keys", &self.keys.len())
             .finish()
     }
 }
 
 impl Jwks {
-    /// Fetches the OpenID configuration at `openid_url`, then its `jwks_uri`.
+    /// Fetches the OpenID configuration at `openid_url`, then its `jwks_uri`. Tokens must come
+    /// from one of [`CALLING_ISSUERS`].
     pub async fn fetch(
         openid_url: &str,
         client: &reqwest::Client,
@@ -313,40 +358,70 @@ impl Jwks {
             .as_str()
             .ok_or_else(|| fail("the configuration has no jwks_uri".into()))?
             .to_owned();
-        let issuer = config["issuer"]
-            .as_str()
-            .unwrap_or(NOTIFICATION_ISSUER)
-            .to_owned();
         let set = get(jwks_uri).await.map_err(fail)?;
+        Jwks::from_set(
+            &set,
+            CALLING_ISSUERS.iter().map(|i| i.to_string()).collect(),
+        )
+        .map_err(fail)
+        .map(Arc::new)
+    }
+
+    /// The RSA keys of a JWK set (`{"keys": [...]}`); other key types are skipped.
+    pub fn from_set(set: &Value, issuers: Vec<String>) -> Result<Jwks, String> {
         let mut keys = Vec::new();
         for key in set["keys"].as_array().into_iter().flatten() {
+            if key["kty"].as_str().is_some_and(|kty| kty != "RSA") {
+                continue;
+            }
             if let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) {
                 if let Ok(decoding) = DecodingKey::from_rsa_components(n, e) {
-                    keys.push((key["kid"].as_str().map(str::to_owned), decoding));
+                    keys.push(PublishedKey {
+                        kid: key["kid"].as_str().map(str::to_owned),
+                        x5t: key["x5t"].as_str().map(str::to_owned),
+                        key: decoding,
+                    });
                 }
             }
         }
         if keys.is_empty() {
-            return Err(fail("the key set holds no RSA key".into()));
+            return Err("the key set holds no RSA key (with `n` and `e`)".into());
         }
-        Ok(Arc::new(Jwks { issuer, keys }))
+        Ok(Jwks { issuers, keys })
     }
 
-    /// Checks a notification token: RS256, signed by one of the keys (by `kid`), this issuer,
-    /// audience `app_id`, not expired.
+    /// Checks a notification token: RSA-signed (RS256/384/512) by one of the keys (chosen by
+    /// the header's `kid` or `x5t`), from a trusted issuer, audience `app_id`, within its
+    /// lifetime. A `cty: JWT` header (which some calling tokens carry) changes nothing: the
+    /// payload is the claims.
     pub fn verify(&self, token: &str, app_id: &str) -> Result<NotificationClaims, String> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
-        let mut validation = Validation::new(Algorithm::RS256);
+        if !matches!(
+            header.alg,
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
+        ) {
+            return Err(format!(
+                "the token is signed with {:?}; calling notifications are RSA-signed",
+                header.alg
+            ));
+        }
+        let mut validation = Validation::new(header.alg);
         validation.set_audience(&[app_id]);
-        validation.set_issuer(&[&self.issuer]);
-        let candidates = self
-            .keys
-            .iter()
-            .filter(|(kid, _)| header.kid.is_none() || kid.is_none() || *kid == header.kid);
-        let mut last = "no key matches the token's kid".to_owned();
-        for (_, key) in candidates {
-            match jsonwebtoken::decode::<NotificationClaims>(token, key, &validation) {
-                Ok(data) => return Ok(data.claims),
+        validation.set_issuer(&self.issuers);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.validate_nbf = true;
+        let named = header.kid.as_ref().or(header.x5t.as_ref());
+        let candidates = self.keys.iter().filter(|k| match named {
+            None => true,
+            Some(id) => k.kid.as_ref() == Some(id) || k.x5t.as_ref() == Some(id),
+        });
+        let mut last = format!(
+            "no published key has the token's key id {}",
+            named.map_or("(none)", String::as_str)
+        );
+        for published in candidates {
+            match jsonwebtoken::decode::<LiveClaims>(token, &published.key, &validation) {
+                Ok(data) => return Ok(data.claims.into_notification(app_id)),
                 Err(e) => last = e.to_string(),
             }
         }
