@@ -71,6 +71,8 @@ pub struct Received {
     /// The inbox's check of the bearer token, when it verifies tokens: the claims' issuer, or
     /// why the token is not valid.
     pub token_check: Option<Result<String, String>>,
+    /// When the POST arrived (wall clock), for recordings.
+    pub arrived: std::time::SystemTime,
 }
 
 impl Received {
@@ -200,6 +202,7 @@ impl NotificationLog {
         let token_check = lock(&self.verifier)
             .as_ref()
             .map(|v| v.check(authorization.as_deref()));
+        let arrived = std::time::SystemTime::now();
         let delivery = {
             let mut d = lock(&self.deliveries);
             *d += 1;
@@ -220,6 +223,7 @@ impl NotificationLog {
                 authorization: authorization.clone(),
                 call_id: call_id_of(resource),
                 token_check: token_check.clone(),
+                arrived,
                 item,
                 envelope: envelope.clone(),
             });

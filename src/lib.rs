@@ -10,18 +10,25 @@
 //!
 //! The first two are pure (no I/O beyond reading template files); the others run servers.
 
+mod drift;
 mod inbox;
 mod matcher;
+mod record;
 mod report;
 mod serve;
 mod standin;
 mod target;
 mod template;
 
+pub use drift::{
+    compare, drift, recordings_in, replay, DriftError, DriftReport, FileDrift, Finding, Replay,
+    DEFAULT_SETTLE,
+};
 pub use inbox::{
     call_id_of, redact_authorization, Inbox, NotificationLog, Received, TokenKeys, TokenVerifier,
 };
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
+pub use record::{EntryKind, RecordError, RecordedExchange, Recording, RecordingInfo};
 pub use report::{
     escape_html, format_at, notification_label, parties_of, path_of, redact_tokens, render_html,
     sequence_of, sequence_svg, ArrowStyle, ExchangeReport, HtmlReport, NotificationEvent,

@@ -9,6 +9,7 @@ mod faults;
 mod notifications;
 mod operations;
 mod permissions;
+mod record_hook;
 mod remote;
 mod report_hook;
 mod request;
@@ -58,6 +59,18 @@ enum Command {
     Serve(ServeArgs),
     /// Print an app-only access token that a running `callspec serve` accepts.
     Token(TokenArgs),
+    /// Replay recorded scenarios (`run --record DIR`) against the embedded stand-in and report
+    /// where it differs from what Graph sent. Exits 1 when anything drifted.
+    Drift(DriftArgs),
+}
+
+#[derive(Debug, Args)]
+struct DriftArgs {
+    /// A folder of `.har` recordings (searched recursively), or one recording.
+    path: PathBuf,
+    /// Simulated seconds the stand-in's clock runs past the recording's last entry.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    settle: u64,
 }
 
 /// The port `callspec serve` and `callspec token` use unless told otherwise.
@@ -128,6 +141,10 @@ struct RunArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120,
           value_parser = clap::value_parser!(u64).range(1..))]
     scenario_timeout: u64,
+    /// Write each scenario's requests, responses and notifications to DIR, one HAR 1.2 file
+    /// per scenario (tokens and secrets redacted); `callspec drift DIR` replays them.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -364,6 +381,16 @@ async fn run(args: RunArgs) -> ExitCode {
     if html.is_some() {
         report_hook::enable();
     }
+    if let Some(dir) = &args.record {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!(
+                "callspec: cannot create the recording folder {}: {e}",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+        record_hook::enable(dir.clone());
+    }
     if args.target == Target::Live {
         if let Err(e) = start_live(&args).await {
             eprintln!("callspec: {e}");
@@ -435,6 +462,7 @@ async fn run(args: RunArgs) -> ExitCode {
         .after(|feature, _, scenario, _, world| {
             if let Some(world) = world {
                 report_hook::record(feature, scenario, world);
+                record_hook::record(feature, scenario, world);
                 world.finish();
             }
             Box::pin(async {})
@@ -528,6 +556,27 @@ async fn token(args: TokenArgs) -> ExitCode {
     }
 }
 
+async fn drift(args: DriftArgs) -> ExitCode {
+    let settle = std::time::Duration::from_secs(args.settle);
+    match callspec::drift(&args.path, settle).await {
+        Ok(report) => {
+            for file in &report.files {
+                print!("{}", file.render());
+            }
+            println!("{}", report.summary());
+            if report.drifted() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("callspec: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn steps(args: StepsArgs) -> ExitCode {
     let entries = catalog::entries();
     if args.check {
@@ -558,6 +607,7 @@ async fn main() -> ExitCode {
         Some(Command::Steps(args)) => steps(args),
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Token(args)) => token(args).await,
+        Some(Command::Drift(args)) => drift(args).await,
         None => {
             run(RunArgs {
                 concurrency: 64,

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::{
-    interpolate, remove_path, set_path, AccessClaims, AppIdentity, Inbox, LiveConfig,
-    NotificationLog, Received, RequestTemplate, SigningKey, StandIn, StandInConfig, TemplateStore,
-    TokenKeys, TokenSource, TokenVerifier, Vars,
+    interpolate, redact_authorization, remove_path, set_path, AccessClaims, AppIdentity, Inbox,
+    LiveConfig, NotificationLog, Received, RequestTemplate, SigningKey, StandIn, StandInConfig,
+    TemplateStore, TokenKeys, TokenSource, TokenVerifier, Vars,
 };
 use serde_json::{json, Value};
 
@@ -151,6 +151,11 @@ pub struct HttpAnswer {
     /// How many notification POSTs the stand-in had made when the request went out (mock
     /// mode): places the request among the notifications in reports.
     pub deliveries_before: Option<usize>,
+    /// When the request went out: wall clock, and the stand-in's simulated time (mock mode).
+    pub sent_at: std::time::SystemTime,
+    pub simulated_at: Option<Duration>,
+    /// The headers the bot set (`Authorization` redacted), for recordings.
+    pub request_headers: Vec<(String, String)>,
 }
 
 impl HttpAnswer {
@@ -503,8 +508,10 @@ impl CallWorld {
             .request_headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+        let mut sent_headers = Vec::new();
         if !explicit_auth {
             if let Some(auth) = self.authorization().await? {
+                sent_headers.push(("Authorization".to_owned(), redact_authorization(&auth)));
                 request = request.header("Authorization", auth);
             }
         }
@@ -519,14 +526,18 @@ impl CallWorld {
         };
         if let Some(text) = &request_body {
             if !explicit_type {
+                sent_headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
                 request = request.header("Content-Type", "application/json");
             }
             request = request.body(text.clone());
         }
         for (name, value) in &self.request_headers {
+            sent_headers.push((name.clone(), redact_authorization_of(name, value)));
             request = request.header(name, value);
         }
         let deliveries_before = self.env.as_ref().map(|e| e.standin.delivery_count());
+        let simulated_at = self.env.as_ref().map(|e| e.standin.now());
+        let sent_at = std::time::SystemTime::now();
         let started = std::time::Instant::now();
         let response = tokio::time::timeout_at(self.deadline, request.send())
             .await
@@ -554,6 +565,9 @@ impl CallWorld {
             request_body,
             elapsed: started.elapsed(),
             deliveries_before,
+            sent_at,
+            simulated_at,
+            request_headers: sent_headers,
             status,
             headers,
             body,
@@ -562,5 +576,14 @@ impl CallWorld {
         self.history.push(answer.clone());
         self.response = Some(answer);
         Ok(())
+    }
+}
+
+/// A header's value as recordings keep it: `Authorization` redacted.
+fn redact_authorization_of(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization") {
+        redact_authorization(value)
+    } else {
+        value.to_owned()
     }
 }

@@ -188,6 +188,14 @@ impl StandIn {
     pub fn journal(&self) -> Value {
         journal_json(&self.shared)
     }
+
+    /// What `GET /_callspec/script` answers: the other side of the next calls and the delivery
+    /// quirks, every field present (what `callspec run --record` keeps of a mock scenario).
+    pub fn script_json(&self) -> Value {
+        let script = lock(&self.shared.script).clone();
+        let quirks = *lock(&self.shared.quirks);
+        script_to_json(&script, &quirks)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
