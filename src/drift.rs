@@ -5,10 +5,16 @@
 //! order and at their recorded times (simulated, so a minute-long call replays at once), with
 //! the stand-in's URL, the replay's callback inbox and the stand-in's ids in place of the
 //! recorded ones; plus the recording's `log._callspec.script` (the other side: who answers,
-//! who hangs up), the stand-in's default when there is none. The feature steps are not
+//! who hangs up), the stand-in's default when there is none; the token's roles when recorded
+//! (`log._callspec.roles`), every calling role otherwise. The feature steps are not
 //! re-run: they can script things real Graph cannot be told, and the requests are what Graph
-//! really saw. After the last request the clock runs to the recording's end plus a settle
-//! window, so notifications the stand-in sends later than Graph did still count.
+//! really saw. After the last request the clock runs to the recording's end
+//! (`log._callspec.durationSeconds`, else its last entry) plus an optional settle window:
+//! what Graph would have sent after the scenario ended was never recorded.
+//!
+//! Not replayed (a mock recording of such a scenario drifts): what a mock scenario made the
+//! other side do mid-scenario (`When the callee hangs up`, `When "John" calls the bot`),
+//! injected faults and made-up tokens.
 //!
 //! Compared per response (paired in order) and per notification item (paired by change type,
 //! resource and state, then by resource alone): key paths, the values of `@odata.type`,
@@ -25,8 +31,9 @@ use crate::inbox::Inbox;
 use crate::record::{EntryKind, RecordError, RecordedExchange, Recording};
 use crate::standin::{AccessClaims, AppIdentity, StandIn, StandInConfig};
 
-/// How long the clock runs past the recording's last entry, by default.
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(5);
+/// How long the clock runs past the recording's end, by default: none (the stand-in is not
+/// slower than Graph; `--settle` allows for it where it is).
+pub const DEFAULT_SETTLE: Duration = Duration::ZERO;
 
 /// Every calling permission: the replay's token may make any request the recording made.
 const REPLAY_ROLES: [&str; 5] = [
@@ -251,12 +258,17 @@ impl IdMap {
         out
     }
 
-    fn apply_json(&self, value: &mut Value, callback: &str) {
+    /// Maps ids in every string; a `callbackUri` on `callback.0`'s origin becomes `callback.1`.
+    fn apply_json(&self, value: &mut Value, callback: &(Option<String>, String)) {
         match value {
             Value::Object(map) => {
                 for (k, v) in map.iter_mut() {
-                    if k == "callbackUri" && v.is_string() {
-                        *v = Value::String(callback.to_owned());
+                    let recorded_inbox = match (&callback.0, v.as_str()) {
+                        (Some(origin), Some(uri)) => origin_of(uri).as_ref() == Some(origin),
+                        _ => false,
+                    };
+                    if k == "callbackUri" && recorded_inbox {
+                        *v = Value::String(callback.1.clone());
                     } else {
                         self.apply_json(v, callback);
                     }
@@ -267,6 +279,12 @@ impl IdMap {
             _ => {}
         }
     }
+}
+
+fn origin_of(uri: &str) -> Option<String> {
+    url::Url::parse(uri)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
 }
 
 /// The path and query of a recorded URL (the recorded host is Graph's, or a recorded stand-in's).
@@ -334,9 +352,15 @@ async fn drive(
             ));
         }
     }
-    let roles: Vec<String> = REPLAY_ROLES.iter().map(|r| r.to_string()).collect();
+    let roles: Vec<String> = match &recording.info.roles {
+        Some(roles) => roles.clone(),
+        None => REPLAY_ROLES.iter().map(|r| r.to_string()).collect(),
+    };
     let token = standin.token(&AccessClaims::app_only(app, &roles));
-    let callback = inbox.callback_uri();
+    let callback = (
+        recording.info.callback.as_deref().and_then(origin_of),
+        inbox.callback_uri(),
+    );
     let mut ids = IdMap::default();
     let mut replay = Replay::default();
     let offset = |e: &RecordedExchange| e.at.duration_since(recording.started).unwrap_or_default();
@@ -357,9 +381,11 @@ async fn drive(
                 message: "not an HTTP method".into(),
             }
         })?;
-        let mut request = client
-            .request(method, format!("{}{path}", standin.uri()))
-            .bearer_auth(&token);
+        let mut request = client.request(method, format!("{}{path}", standin.uri()));
+        // A request recorded without a token goes without one.
+        if entry.request_header("authorization").is_some() {
+            request = request.bearer_auth(&token);
+        }
         for (name, value) in &entry.request_headers {
             let skipped = ["authorization", "host", "content-length", "cookie"];
             if !skipped.iter().any(|s| name.eq_ignore_ascii_case(s)) {
@@ -404,15 +430,31 @@ async fn drive(
         }
         replay.responses.push((status, text));
     }
-    let end = recording
+    let last = recording
         .entries
         .iter()
         .map(offset)
         .max()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let end = recording
+        .info
+        .duration_seconds
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(last, Duration::from_secs_f64)
+        .max(last)
         + settle;
-    if end > standin.now() {
-        standin.advance(end - standin.now()).await;
+    // What falls due exactly at the end was sent within the recording only if the recording
+    // holds a notification from that moment (a scenario that stopped right after its last
+    // request never saw what it made due).
+    let inclusive = recording
+        .entries
+        .iter()
+        .any(|e| e.kind == EntryKind::Notification && offset(e) >= end);
+    let now = standin.now();
+    if inclusive && end >= now {
+        standin.advance(end - now).await;
+    } else if !inclusive && end > now + Duration::from_millis(1) {
+        standin.advance(end - now - Duration::from_millis(1)).await;
     }
     replay.notifications = inbox.log().all().into_iter().map(|r| r.item).collect();
     Ok(replay)
@@ -781,10 +823,18 @@ mod tests {
             "/v1.0/communications/calls/replayed-call/playPrompt"
         );
         let mut body = json!({"callbackUri": "https://tunnel/cb", "participantId": "p-1"});
-        ids.apply_json(&mut body, "http://127.0.0.1:1/callback");
+        let callback = (
+            Some("https://tunnel".to_owned()),
+            "http://127.0.0.1:1/callback".to_owned(),
+        );
+        ids.apply_json(&mut body, &callback);
         assert_eq!(
             body,
             json!({"callbackUri": "http://127.0.0.1:1/callback", "participantId": "p-2"})
         );
+        // A callback elsewhere (the subject of the request) is sent as recorded.
+        let mut other = json!({"callbackUri": "http://localhost:8080/callback"});
+        ids.apply_json(&mut other, &callback);
+        assert_eq!(other["callbackUri"], "http://localhost:8080/callback");
     }
 }

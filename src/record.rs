@@ -103,6 +103,16 @@ pub struct RecordingInfo {
     /// callee answers) unless someone adds what the real other side did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<Value>,
+    /// The bot's callback URL in the recorded run: requests naming it get the replay's inbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<String>,
+    /// The roles of the bot's token (`Calls.Initiate.All`, ...); absent: every calling role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// How long the scenario ran, in seconds from the page's start (simulated time in mock
+    /// mode): what Graph would have sent later was never recorded. Absent: until the last entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
 }
 
 /// One recorded scenario.
@@ -621,6 +631,9 @@ mod tests {
                 scenario: "Bot calls a user (VoIP)".into(),
                 target: "live".into(),
                 script: None,
+                callback: Some("https://bot/cb".into()),
+                roles: Some(vec!["Calls.Initiate.All".into()]),
+                duration_seconds: Some(2.5),
             },
             started: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000),
             entries: vec![

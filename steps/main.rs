@@ -68,8 +68,9 @@ enum Command {
 struct DriftArgs {
     /// A folder of `.har` recordings (searched recursively), or one recording.
     path: PathBuf,
-    /// Simulated seconds the stand-in's clock runs past the recording's last entry.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    /// Simulated seconds the stand-in's clock runs past the recording's end (for a stand-in
+    /// slower than Graph).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     settle: u64,
 }
 

@@ -48,6 +48,10 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
         scenario: scenario.name.clone(),
         target: if world.live.is_some() { "live" } else { "mock" }.to_owned(),
         script: world.env.as_ref().map(|env| env.standin.script_json()),
+        callback: world.callback_uri().ok(),
+        // Live mode: the app's real grants, which the World does not know.
+        roles: world.env.as_ref().map(|_| world.roles.clone()),
+        duration_seconds: None,
     };
     // Mock mode: the scenario began at simulated time 0.
     let started = world
@@ -85,9 +89,19 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
     } else {
         entries.sort_by_key(|(time, rank, _)| (*rank, *time));
     }
+    let started = started.min(entries.first().map_or(started, |e| e.0));
+    let mut info = info;
+    let ended = match &world.env {
+        Some(env) => started + env.standin.now(),
+        None => SystemTime::now(),
+    };
+    info.duration_seconds = ended
+        .duration_since(started)
+        .ok()
+        .map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0);
     Recording {
         info,
-        started: started.min(entries.first().map_or(started, |e| e.0)),
+        started,
         entries: entries.into_iter().map(|(_, _, e)| e).collect(),
     }
 }
