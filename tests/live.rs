@@ -249,3 +249,52 @@ async fn notification_tokens_are_checked_against_the_published_keys() {
     );
     assert_no_secrets(&run);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_recording_holds_no_secret_and_replays_against_the_embedded_stand_in() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let cloud = LocalCloud::start().await;
+    let env = cloud.env_file("record", &[]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("live-record-{}", uuid::Uuid::new_v4().simple()));
+    let mut args = live_args(
+        &env,
+        &[
+            "features/create_call/p2p_voip.feature",
+            "features/create_call/join_meeting.feature",
+        ],
+    );
+    args.extend(["--record".into(), dir.display().to_string()]);
+    let recorded = run(args).await;
+    assert_eq!(recorded.code, Some(0), "{}", recorded.output());
+    let mut notifications = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains(SECRET), "the client secret was recorded");
+        assert!(!text.contains("eyJ"), "a token was recorded:\n{text}");
+        let har: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(har["log"]["_callspec"]["target"], "live");
+        notifications += har["log"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["_callspec"]["kind"] == "notification")
+            .count();
+    }
+    assert!(notifications >= 10, "{notifications} notifications recorded");
+    // The served stand-in played Graph: the embedded one replays it without drift (the
+    // recorded ids, callback and wall times are mapped onto the replay's). That "Graph" ran a
+    // hundred times faster than real time, so the replay's clock runs on past the recording's
+    // end, as it must for any stand-in slower than Graph.
+    let replayed = tokio::task::spawn_blocking(move || {
+        common::exec(&["drift", &dir.display().to_string(), "--settle", "5"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(replayed.code, Some(0), "{}", replayed.output());
+    assert!(
+        replayed.stdout.lines().last().unwrap_or_default().starts_with("drift: none in "),
+        "{}",
+        replayed.output()
+    );
+}
