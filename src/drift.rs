@@ -224,15 +224,21 @@ pub struct Replay {
 struct IdMap(Vec<(String, String)>);
 
 impl IdMap {
+    fn add(&mut self, recorded: String, replayed: String) {
+        if recorded != replayed && !self.0.iter().any(|(r, _)| *r == recorded) {
+            self.0.push((recorded, replayed));
+            // Longest first: an id that contains another is replaced whole.
+            self.0.sort_by_key(|(r, _)| std::cmp::Reverse(r.len()));
+        }
+    }
+
     fn learn(&mut self, recorded: &Value, replayed: &Value, key: &str) {
         match (recorded, replayed) {
+            // Short values named ...Id are codes, not ids worth replacing in paths.
             (Value::String(a), Value::String(b))
-                if a != b && a.len() >= 4 && (key == "id" || key.ends_with("Id")) =>
+                if a.len() >= 4 && (key == "id" || key.ends_with("Id")) =>
             {
-                if !self.0.iter().any(|(r, _)| r == a) {
-                    self.0.push((a.clone(), b.clone()));
-                    self.0.sort_by_key(|(r, _)| std::cmp::Reverse(r.len()));
-                }
+                self.add(a.clone(), b.clone());
             }
             (Value::Object(a), Value::Object(b)) => {
                 for (k, v) in a {
@@ -423,10 +429,7 @@ async fn drive(
         if let (Some(recorded), Some(replayed)) =
             (entry.response_header("location").map(path_of), location)
         {
-            if recorded != replayed {
-                ids.0.push((recorded, replayed));
-                ids.0.sort_by_key(|(r, _)| std::cmp::Reverse(r.len()));
-            }
+            ids.add(recorded, replayed);
         }
         replay.responses.push((status, text));
     }

@@ -6,7 +6,9 @@
 //!   with its JSON path;
 //! - `standin`: the Graph double (wiremock) with its call registry, simulated clock and
 //!   notification delivery;
-//! - `inbox`: the bot's callback receiver.
+//! - `inbox`: the bot's callback receiver;
+//! - `target`: live mode (settings, tokens, notification keys);
+//! - `record`, `drift`: scenarios recorded as HAR files, and replaying them against the stand-in.
 //!
 //! The first two are pure (no I/O beyond reading template files); the others run servers.
 

@@ -281,7 +281,10 @@ async fn a_live_recording_holds_no_secret_and_replays_against_the_embedded_stand
             .filter(|e| e["_callspec"]["kind"] == "notification")
             .count();
     }
-    assert!(notifications >= 10, "{notifications} notifications recorded");
+    assert!(
+        notifications >= 10,
+        "{notifications} notifications recorded"
+    );
     // The served stand-in played Graph: the embedded one replays it without drift (the
     // recorded ids, callback and wall times are mapped onto the replay's). That "Graph" ran a
     // hundred times faster than real time, so the replay's clock runs on past the recording's
@@ -293,7 +296,12 @@ async fn a_live_recording_holds_no_secret_and_replays_against_the_embedded_stand
     .unwrap();
     assert_eq!(replayed.code, Some(0), "{}", replayed.output());
     assert!(
-        replayed.stdout.lines().last().unwrap_or_default().starts_with("drift: none in "),
+        replayed
+            .stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("drift: none in "),
         "{}",
         replayed.output()
     );
