@@ -817,15 +817,16 @@ mod tests {
     fn ids_map_from_responses_into_later_requests() {
         let mut ids = IdMap::default();
         ids.learn(
-            &json!({"id": "recorded-call", "myParticipantId": "p-1", "state": "establishing"}),
-            &json!({"id": "replayed-call", "myParticipantId": "p-2", "state": "establishing"}),
+            &json!({"id": "recorded-call", "myParticipantId": "participant-1", "state": "establishing"}),
+            &json!({"id": "replayed-call", "myParticipantId": "participant-2", "state": "establishing"}),
             "",
         );
         assert_eq!(
             ids.apply("/v1.0/communications/calls/recorded-call/playPrompt"),
             "/v1.0/communications/calls/replayed-call/playPrompt"
         );
-        let mut body = json!({"callbackUri": "https://tunnel/cb", "participantId": "p-1"});
+        let mut body =
+            json!({"callbackUri": "https://tunnel/cb", "participantId": "participant-1"});
         let callback = (
             Some("https://tunnel".to_owned()),
             "http://127.0.0.1:1/callback".to_owned(),
@@ -833,7 +834,7 @@ mod tests {
         ids.apply_json(&mut body, &callback);
         assert_eq!(
             body,
-            json!({"callbackUri": "http://127.0.0.1:1/callback", "participantId": "p-2"})
+            json!({"callbackUri": "http://127.0.0.1:1/callback", "participantId": "participant-2"})
         );
         // A callback elsewhere (the subject of the request) is sent as recorded.
         let mut other = json!({"callbackUri": "http://localhost:8080/callback"});
