@@ -280,6 +280,23 @@ impl TokenSource {
     }
 }
 
+/// The RSA public key of a base64 DER X.509 certificate (an `x5c` entry), if it has one.
+fn rsa_key_of_certificate(x5c: &str) -> Option<DecodingKey> {
+    use base64::Engine as _;
+    use x509_cert::der::Decode as _;
+    const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+    let der = base64::engine::general_purpose::STANDARD.decode(x5c).ok()?;
+    let certificate = x509_cert::Certificate::from_der(&der).ok()?;
+    let spki = certificate.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid.to_string() != RSA_ENCRYPTION {
+        return None;
+    }
+    // For RSA, the subject public key is the PKCS#1 RSAPublicKey.
+    Some(DecodingKey::from_rsa_der(
+        spki.subject_public_key.raw_bytes(),
+    ))
+}
+
 /// The claims of a real notification token: only `iss`, `aud` and `exp` are sure to be there.
 #[derive(Deserialize)]
 struct LiveClaims {
@@ -374,18 +391,21 @@ impl Jwks {
             if key["kty"].as_str().is_some_and(|kty| kty != "RSA") {
                 continue;
             }
-            if let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) {
-                if let Ok(decoding) = DecodingKey::from_rsa_components(n, e) {
-                    keys.push(PublishedKey {
-                        kid: key["kid"].as_str().map(str::to_owned),
-                        x5t: key["x5t"].as_str().map(str::to_owned),
-                        key: decoding,
-                    });
-                }
+            let decoding = match (key["n"].as_str(), key["e"].as_str()) {
+                (Some(n), Some(e)) => DecodingKey::from_rsa_components(n, e).ok(),
+                // A key published only as its certificate chain: the first certificate's key.
+                _ => key["x5c"][0].as_str().and_then(rsa_key_of_certificate),
+            };
+            if let Some(decoding) = decoding {
+                keys.push(PublishedKey {
+                    kid: key["kid"].as_str().map(str::to_owned),
+                    x5t: key["x5t"].as_str().map(str::to_owned),
+                    key: decoding,
+                });
             }
         }
         if keys.is_empty() {
-            return Err("the key set holds no RSA key (with `n` and `e`)".into());
+            return Err("the key set holds no RSA key (with `n` and `e`, or `x5c`)".into());
         }
         Ok(Jwks { issuers, keys })
     }

@@ -1,6 +1,7 @@
 //! Live mode's check of notification tokens, against a local server playing the calling
 //! platform's OpenID configuration (`https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration`):
-//! two published keys (one named by `kid`, one by `x5t`, as key rotation leaves them), tokens
+//! two published keys (one named by `kid` with its modulus and exponent, one by `x5t` with only
+//! its certificate, `x5c`), tokens
 //! from either calling issuer, with and without `cty: JWT`, and the tokens a bot must refuse.
 
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use callspec::{Inbox, Jwks, TargetError, TokenKeys, TokenVerifier, CALLING_ISSUERS};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::pkcs1::EncodeRsaPrivateKey as _;
+use rsa::pkcs1::{EncodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
 use rsa::traits::PublicKeyParts as _;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -22,16 +23,61 @@ struct Key {
     encoding: EncodingKey,
     n: String,
     e: String,
+    /// A (self-made, unsigned) X.509 certificate holding the public key, base64 DER.
+    x5c: String,
 }
 
 fn key() -> Key {
     let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("an RSA key");
     let der = private.to_pkcs1_der().expect("DER");
+    let public = private.to_public_key().to_pkcs1_der().expect("DER");
     Key {
         encoding: EncodingKey::from_rsa_der(der.as_bytes()),
         n: URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
         e: URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+        x5c: certificate(public.as_bytes()),
     }
+}
+
+/// A certificate for a PKCS#1 public key; only its subject public key info matters here.
+fn certificate(public_pkcs1: &[u8]) -> String {
+    use x509_cert::der::asn1::{BitString, UtcTime};
+    use x509_cert::der::Encode as _;
+    use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned};
+    use x509_cert::time::{Time, Validity};
+    let algorithm = |oid: &str, parameters| AlgorithmIdentifierOwned {
+        oid: ObjectIdentifier::new_unwrap(oid),
+        parameters,
+    };
+    let null = Some(x509_cert::der::asn1::Null.into());
+    let at = |secs: u64| {
+        Time::UtcTime(UtcTime::from_unix_duration(std::time::Duration::from_secs(secs)).unwrap())
+    };
+    let sha256_with_rsa = algorithm("1.2.840.113549.1.1.11", null.clone());
+    let tbs = x509_cert::TbsCertificate {
+        version: x509_cert::Version::V3,
+        serial_number: x509_cert::serial_number::SerialNumber::new(&[1]).unwrap(),
+        signature: sha256_with_rsa.clone(),
+        issuer: Default::default(),
+        validity: Validity {
+            not_before: at(now() - 60),
+            not_after: at(now() + 3600),
+        },
+        subject: Default::default(),
+        subject_public_key_info: SubjectPublicKeyInfoOwned {
+            algorithm: algorithm("1.2.840.113549.1.1.1", null),
+            subject_public_key: BitString::from_bytes(public_pkcs1).unwrap(),
+        },
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: None,
+    };
+    let certificate = x509_cert::Certificate {
+        tbs_certificate: tbs,
+        signature_algorithm: sha256_with_rsa,
+        signature: BitString::from_bytes(&[0; 16]).unwrap(),
+    };
+    base64::engine::general_purpose::STANDARD.encode(certificate.to_der().unwrap())
 }
 
 fn now() -> u64 {
@@ -78,8 +124,7 @@ async fn platform(first: &Key, second: &Key) -> MockServer {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [
             {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "AA", "y": "AA"},
             {"kty": "RSA", "use": "sig", "kid": "first", "n": first.n, "e": first.e},
-            {"kty": "RSA", "use": "sig", "x5t": "second-thumb", "n": second.n, "e": second.e,
-             "x5c": ["MIIB"]},
+            {"kty": "RSA", "use": "sig", "x5t": "second-thumb", "x5c": [second.x5c]},
         ]})))
         .mount(&server)
         .await;
