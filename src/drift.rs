@@ -18,7 +18,7 @@
 //!
 //! Compared per response (paired in order) and per notification item (paired by change type,
 //! resource and state, then by resource alone): key paths, the values of `@odata.type`,
-//! `state`, `status`, `code`, `subcode` and `changeType` keys, HTTP status, and the order of
+//! `state`, `status`, `code`, `subcode` and `changeType` keys, HTTP status, roster sizes, and the order of
 //! the notifications.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -706,7 +706,19 @@ pub fn compare(file: PathBuf, recording: Recording, replay: Replay) -> FileDrift
                 lines: vec!["Graph sent it; the stand-in sends nothing like it".into()],
             }),
             Some(j) => {
-                let lines = body_differences(graph, &standin_items[*j]);
+                let mut lines = body_differences(graph, &standin_items[*j]);
+                // A roster's size is part of what Graph said.
+                if let (Value::Array(ours), Value::Array(theirs)) =
+                    (&graph["resourceData"], &standin_items[*j]["resourceData"])
+                {
+                    if ours.len() != theirs.len() {
+                        lines.push(format!(
+                            "resourceData: Graph {} participant(s), the stand-in {}",
+                            ours.len(),
+                            theirs.len()
+                        ));
+                    }
+                }
                 if !lines.is_empty() {
                     findings.push(Finding { subject, lines });
                 }

@@ -171,6 +171,32 @@ fn edited_recordings_drift_and_the_report_names_what_changed() {
         format!("the stand-in adds, Graph does not send: resourceData.{dropped}"),
     ));
 
+    // A meeting join's roster, with a participant the stand-in does not have.
+    let dir = record(
+        "roster",
+        &[
+            "features/create_call/join_meeting.feature",
+            "--name",
+            "^Example 5 ",
+        ],
+    );
+    let mut har = read(&only_file(&dir));
+    let roster = *notification_indexes(&har).last().unwrap();
+    let mut count = 0;
+    edit_notification(&mut har, roster, |item| {
+        let list = item["resourceData"].as_array_mut().expect("a roster");
+        list.push(list[0].clone());
+        count = list.len();
+    });
+    edits.push((
+        "a larger roster",
+        har,
+        format!(
+            "resourceData: Graph {count} participant(s), the stand-in {}",
+            count - 1
+        ),
+    ));
+
     let mut har = original.clone();
     har["log"]["entries"][0]["response"]["status"] = json!(202);
     edits.push((
