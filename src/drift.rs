@@ -18,8 +18,8 @@
 //!
 //! Compared per response (paired in order) and per notification item (paired by change type,
 //! resource and state, then by resource alone): key paths, the values of `@odata.type`,
-//! `state`, `status`, `code`, `subcode` and `changeType` keys, HTTP status, roster sizes, and the order of
-//! the notifications.
+//! `state`, `status`, `code`, `subcode` and `changeType` keys, HTTP status, roster sizes, and
+//! the order of the notifications.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
