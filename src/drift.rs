@@ -79,7 +79,8 @@ pub enum DriftError {
 /// One difference, about one response or notification (or the order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// `response 1 POST /v1.0/communications/calls`, `notification 3 updated calls/{id} state=established`, `order`.
+    /// `response 1 POST /v1.0/communications/calls`,
+    /// `notification 3 updated calls/{id} state=established`, `order`.
     pub subject: String,
     pub lines: Vec<String>,
 }

@@ -1,5 +1,6 @@
 //! Live mode's check of notification tokens, against a local server playing the calling
-//! platform's OpenID configuration (`https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration`):
+//! platform's OpenID configuration
+//! (`https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration`):
 //! two published keys (one named by `kid` with its modulus and exponent, one by `x5t` with only
 //! its certificate, `x5c`), tokens
 //! from either calling issuer, with and without `cty: JWT`, and the tokens a bot must refuse.
