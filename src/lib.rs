@@ -48,7 +48,7 @@ pub use standin::{
 };
 pub use target::{
     Jwks, LiveConfig, Secret, TargetError, TokenSource, CALLING_ISSUERS, GRAPH_URL,
-    MICROSOFT_OPENID_URL,
+    KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP, MICROSOFT_OPENID_URL,
 };
 pub use template::{
     interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,

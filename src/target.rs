@@ -332,18 +332,31 @@ struct PublishedKey {
     key: DecodingKey,
 }
 
+/// How often published keys are fetched again during a live run (the comms samples refresh
+/// theirs every two hours); a token naming an unknown key brings the next fetch forward.
+pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(3600);
+/// The least time between two fetches brought forward by unknown keys.
+pub const KEY_REFRESH_MIN_GAP: Duration = Duration::from_secs(60);
+
 /// Keys published by an OpenID configuration (the calling platform's, or the stand-in's), to
 /// check the tokens on inbound notifications the way a bot does.
 pub struct Jwks {
     issuers: Vec<String>,
-    keys: Vec<PublishedKey>,
+    /// Where the keys came from (the OpenID configuration), to fetch them again.
+    source: Option<String>,
+    keys: std::sync::RwLock<Vec<PublishedKey>>,
+    /// Woken when a token names a key not (yet) published: keys rotate.
+    unknown_key: tokio::sync::Notify,
+    /// How many times the keys were fetched again.
+    refreshes: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Jwks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Jwks")
             .field("issuers", &self.issuers)
-            .field("keys", &self.keys.len())
+            .field("source", &self.source)
+            .field("keys", &self.keys().len())
             .finish()
     }
 }
@@ -376,12 +389,64 @@ impl Jwks {
             .ok_or_else(|| fail("the configuration has no jwks_uri".into()))?
             .to_owned();
         let set = get(jwks_uri).await.map_err(fail)?;
-        Jwks::from_set(
+        let mut jwks = Jwks::from_set(
             &set,
             CALLING_ISSUERS.iter().map(|i| i.to_string()).collect(),
         )
-        .map_err(fail)
-        .map(Arc::new)
+        .map_err(fail)?;
+        jwks.source = Some(openid_url.to_owned());
+        Ok(Arc::new(jwks))
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, Vec<PublishedKey>> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fetches the keys again from where they came from (nothing to do for a set made with
+    /// [`Jwks::from_set`]). On failure the keys in hand stay.
+    pub async fn refresh(&self, client: &reqwest::Client) -> Result<(), TargetError> {
+        let Some(source) = &self.source else {
+            return Ok(());
+        };
+        let fresh = Jwks::fetch(source, client).await?;
+        let keys = std::mem::take(&mut *fresh.keys.write().unwrap_or_else(|e| e.into_inner()));
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        self.refreshes.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    /// Counts the refreshes: a receiver sees each one (for whoever waits for rotated keys).
+    pub fn refreshes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.refreshes.subscribe()
+    }
+
+    /// Keeps the keys fresh for as long as the task runs: fetched again every `every`, and
+    /// soon after a token names an unknown key (at most once per [`KEY_REFRESH_MIN_GAP`]).
+    /// A failed fetch is handed to `on_error` and the keys in hand stay.
+    pub fn keep_fresh(
+        self: &Arc<Self>,
+        client: reqwest::Client,
+        every: Duration,
+        on_error: impl Fn(TargetError) + Send + 'static,
+    ) -> tokio::task::JoinHandle<()> {
+        let jwks = self.clone();
+        tokio::spawn(async move {
+            let mut last: Option<tokio::time::Instant> = None;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = jwks.unknown_key.notified() => {
+                        if let Some(at) = last {
+                            tokio::time::sleep_until(at + KEY_REFRESH_MIN_GAP).await;
+                        }
+                    }
+                }
+                last = Some(tokio::time::Instant::now());
+                if let Err(e) = jwks.refresh(&client).await {
+                    on_error(e);
+                }
+            }
+        })
     }
 
     /// The RSA keys of a JWK set (`{"keys": [...]}`); other key types are skipped.
@@ -407,7 +472,13 @@ impl Jwks {
         if keys.is_empty() {
             return Err("the key set holds no RSA key (with `n` and `e`, or `x5c`)".into());
         }
-        Ok(Jwks { issuers, keys })
+        Ok(Jwks {
+            issuers,
+            source: None,
+            keys: std::sync::RwLock::new(keys),
+            unknown_key: tokio::sync::Notify::new(),
+            refreshes: tokio::sync::watch::Sender::new(0),
+        })
     }
 
     /// Checks a notification token: RSA-signed (RS256/384/512) by one of the keys (chosen by
@@ -431,10 +502,18 @@ impl Jwks {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.validate_nbf = true;
         let named = header.kid.as_ref().or(header.x5t.as_ref());
-        let candidates = self.keys.iter().filter(|k| match named {
-            None => true,
-            Some(id) => k.kid.as_ref() == Some(id) || k.x5t.as_ref() == Some(id),
-        });
+        let keys = self.keys();
+        let candidates: Vec<&PublishedKey> = keys
+            .iter()
+            .filter(|k| match named {
+                None => true,
+                Some(id) => k.kid.as_ref() == Some(id) || k.x5t.as_ref() == Some(id),
+            })
+            .collect();
+        if candidates.is_empty() {
+            // Perhaps a key published since the last fetch: fetch again soon.
+            self.unknown_key.notify_one();
+        }
         let mut last = format!(
             "no published key has the token's key id {}",
             named.map_or("(none)", String::as_str)

@@ -504,6 +504,10 @@ async fn start_live(args: &RunArgs) -> anyhow::Result<()> {
     let tokens = TokenSource::new(config.clone(), client.clone());
     tokens.token().await?;
     let keys = Jwks::fetch(&config.openid_url, &client).await?;
+    // Keys rotate: fetched again hourly, and soon after a token names an unknown one.
+    keys.keep_fresh(client.clone(), callspec::KEY_REFRESH_INTERVAL, |e| {
+        eprintln!("callspec: {e} (the keys in hand stay)")
+    });
     let inbox = Inbox::start_on(config.callback_port)
         .await
         .with_context(|| {

@@ -331,3 +331,67 @@ async fn unusable_key_documents_are_named() {
         }
     }
 }
+
+#[tokio::test]
+async fn rotated_keys_are_fetched_again_when_a_token_names_one() {
+    let (first, second, rotated) = (key(), key(), key());
+    let server = platform(&first, &second).await;
+    let jwks = published(&server).await;
+    let new_token = token(
+        &rotated,
+        ("kid", "rotated"),
+        true,
+        claims(CALLING_ISSUERS[0]),
+    );
+    let refused = jwks.verify(&new_token, APP_ID).expect_err("an unknown key");
+    assert!(refused.contains("no published key"), "{refused}");
+    // The platform publishes the new key.
+    server.reset().await;
+    let rotated_server = platform(&first, &second).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/.well-known/OpenIdConfiguration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "jwks_uri": format!("{}/v1/.well-known/rotated-keys", rotated_server.uri()),
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/.well-known/rotated-keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [
+            {"kty": "RSA", "kid": "first", "n": first.n, "e": first.e},
+            {"kty": "RSA", "kid": "rotated", "n": rotated.n, "e": rotated.e},
+        ]})))
+        .mount(&rotated_server)
+        .await;
+    // A refresher that would wait an hour fetches at once, woken by the unknown key.
+    let mut refreshes = jwks.refreshes();
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = errors.clone();
+    let task = jwks.keep_fresh(
+        reqwest::Client::new(),
+        std::time::Duration::from_secs(3600),
+        move |e| seen.lock().unwrap().push(e.to_string()),
+    );
+    tokio::time::timeout(std::time::Duration::from_secs(10), refreshes.changed())
+        .await
+        .expect("the keys are fetched again within 10 s")
+        .unwrap();
+    task.abort();
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
+    assert_eq!(
+        jwks.verify(&new_token, APP_ID).map(|c| c.iss),
+        Ok(CALLING_ISSUERS[0].to_owned())
+    );
+    // The retired key is gone.
+    let retired = token(
+        &second,
+        ("x5t", "second-thumb"),
+        false,
+        claims(CALLING_ISSUERS[0]),
+    );
+    assert!(jwks.verify(&retired, APP_ID).is_err());
+}
