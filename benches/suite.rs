@@ -1,78 +1,351 @@
-//! How fast a large suite runs: `cargo bench --bench suite`.
+//! The performance benchmark: `cargo bench --bench suite`.
 //!
-//! Copies the example features N times into a temporary folder (each copy a distinct feature
-//! file, so every scenario gets its own stand-in and inbox), runs the `callspec` binary on it
-//! with concurrency 64, and prints wall time and scenarios per second. Speed goals live here,
-//! not in timed tests.
+//! Generates N peer-to-peer scenarios (create, response checks with markers, establishing and
+//! established in order), runs them with the release `callspec` binary, each run in a fresh
+//! network namespace where the machine allows it (`unshare -n`), runs the bare floor
+//! (`benches/floor.rs`: the same exchanges with cucumber + wiremock + reqwest only) side by
+//! side, and prints every goal of the performance issue with its figure:
+//! throughput and the ratio to the floor at 1,000 scenarios, time per scenario up to 100,000,
+//! peak RSS, one-scenario start-up with 60 s of simulated ringing, ten back-to-back runs in one
+//! namespace, and the time to verdict at concurrency 16.
+//!
+//! `CALLSPEC_BENCH_SIZES=1000,10000` changes the sizes (default 1000,10000,100000).
+//! Speed goals live here, never in timed tests.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+mod floor;
 
-fn copy_features(from: &Path, to: &Path, copy: usize, count: &mut usize) {
-    for entry in std::fs::read_dir(from).expect("features/ is readable") {
-        let path = entry.expect("an entry").path();
-        if path.is_dir() {
-            copy_features(&path, to, copy, count);
-        } else if path.extension().is_some_and(|e| e == "feature") {
-            let text = std::fs::read_to_string(&path).expect("a readable feature");
-            // Distinct scenario names per copy keep reports readable.
-            let text = text.replace("Scenario: ", &format!("Scenario: [{copy}] "));
-            let name = format!("{copy}-{}", path.file_name().unwrap().to_string_lossy());
-            std::fs::write(to.join(name), text).expect("a writable temp dir");
-            *count += text_scenarios(&std::fs::read_to_string(&path).unwrap());
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CALLSPEC: &str = env!("CARGO_BIN_EXE_callspec");
+/// Scenarios per generated feature file (a usual feature file holds a few dozen; the Gherkin
+/// parser is slower than linear in a file's size).
+const PER_FEATURE: usize = 20;
+
+const SCENARIO: &str = r##"
+  Scenario: p2p call {n}
+    Given a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the response status is 201
+    And the response has:
+      | path                        | value                                |
+      | id                          | "#uuid"                              |
+      | state                       | establishing                         |
+      | targets[0].identity.user.id | 112f7296-5fa4-42ca-bae8-6a692b15d4b8 |
+    And the bot receives notifications in order:
+      | changeType | resourceUrl                      | resourceData.state |
+      | updated    | /communications/calls/${call.id} | establishing       |
+      | updated    | /communications/calls/${call.id} | established        |
+"##;
+
+const RINGING: &str = r#"Feature: Start-up
+  Scenario: Nobody answers for 60 seconds
+    Given the callee does not answer
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order within 2 minutes:
+      | changeType | resourceData.state | resourceData.resultInfo.subcode |
+      | updated    | establishing       |                                 |
+      | deleted    | terminated         | 10057                           |
+"#;
+
+/// Writes `count` scenarios as feature files under `dir`.
+fn generate(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).expect("a writable temp dir");
+    let mut n = 0;
+    let mut file = 0;
+    while n < count {
+        let mut text = format!("Feature: Generated {file}\n");
+        for _ in 0..PER_FEATURE.min(count - n) {
+            text.push_str(&SCENARIO.replace("{n}", &n.to_string()));
+            n += 1;
         }
+        std::fs::write(dir.join(format!("f{file:05}.feature")), text).expect("writable");
+        file += 1;
     }
 }
 
-fn text_scenarios(text: &str) -> usize {
-    text.lines()
-        .filter(|l| l.trim_start().starts_with("Scenario:"))
-        .count()
+/// What one measured process did.
+struct Measured {
+    wall: Duration,
+    /// Peak resident set size, MB.
+    rss_mb: f64,
+    ok: bool,
+    stdout: String,
 }
 
-fn main() {
-    let copies: usize = std::env::var("CALLSPEC_BENCH_COPIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("callspec-bench-{}", std::process::id()));
-    let features = dir.join("features");
-    std::fs::create_dir_all(&features).unwrap();
-    let mut scenarios = 0;
-    for copy in 0..copies {
-        copy_features(
-            &root.join("features/create_call"),
-            &features,
-            copy,
-            &mut scenarios,
-        );
-        copy_features(
-            &root.join("features/lifecycle"),
-            &features,
-            copy,
-            &mut scenarios,
-        );
-    }
+fn can_unshare() -> bool {
+    Command::new("unshare")
+        .args(["-n", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `program args` (in a fresh network namespace when `isolate`), measuring wall time and
+/// the peak RSS of the process (`wait4`'s rusage).
+fn measure(program: &str, args: &[&str], isolate: bool) -> Measured {
+    let mut command = if isolate {
+        let mut c = Command::new("unshare");
+        c.args([
+            "-n",
+            "sh",
+            "-c",
+            r#"ip link set lo up && exec "$0" "$@""#,
+            program,
+        ]);
+        c
+    } else {
+        Command::new(program)
+    };
+    command
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_callspec"))
-        .args(["run", features.to_str().unwrap(), "--concurrency", "64"])
-        .current_dir(&root)
-        .output()
-        .expect("the callspec binary runs");
-    let elapsed = started.elapsed();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary = stdout
+    // Reaped by wait4 below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
+    let mut child = command.spawn().expect("the benchmark's command starts");
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        use std::io::Read as _;
+        let mut text = Vec::new();
+        let _ = stdout.read_to_end(&mut text);
+        // Only the last lines matter (the summary); the rest is step output.
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let tail: Vec<&str> = text.lines().rev().take(5).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    });
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    let stdout = reader.join().unwrap_or_default();
+    Measured {
+        wall,
+        rss_mb: usage.ru_maxrss as f64 / 1024.0,
+        ok: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        stdout,
+    }
+}
+
+fn callspec_run(dir: &Path, concurrency: usize, isolate: bool, extra: &[&str]) -> Measured {
+    let concurrency = concurrency.to_string();
+    let mut args = vec!["run", dir.to_str().unwrap(), "--concurrency", &concurrency];
+    args.extend_from_slice(extra);
+    measure(CALLSPEC, &args, isolate)
+}
+
+fn floor_run(dir: &Path, concurrency: usize, isolate: bool) -> Measured {
+    let me = std::env::current_exe().expect("the benchmark's own path");
+    let concurrency = concurrency.to_string();
+    measure(
+        me.to_str().unwrap(),
+        &["floor", dir.to_str().unwrap(), &concurrency],
+        isolate,
+    )
+}
+
+fn summary_line(m: &Measured) -> &str {
+    m.stdout
         .lines()
         .rev()
         .find(|l| l.contains(" passed, "))
-        .unwrap_or("?");
+        .unwrap_or("no summary")
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    format!("{cores} cores, {cpu}, load average {load}")
+}
+
+/// `timewait` mode (inside one namespace): ten back-to-back runs of the suite under `dir`.
+fn time_wait(dir: &str) {
+    let _ = Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .status();
+    let mut walls = Vec::new();
+    for _ in 0..10 {
+        let m = callspec_run(Path::new(dir), 64, false, &[]);
+        assert!(m.ok, "a back-to-back run failed: {}", summary_line(&m));
+        walls.push(m.wall.as_secs_f64());
+    }
+    let waiting = std::fs::read_to_string("/proc/net/tcp")
+        .map(|t| {
+            t.lines()
+                .filter(|l| l.split_whitespace().nth(3) == Some("06"))
+                .count()
+        })
+        .unwrap_or_default();
+    let shown: Vec<String> = walls.iter().map(|w| format!("{w:.3}")).collect();
     println!(
-        "{copies} copies of the create_call and lifecycle specs ({scenarios} scenario headings): \
-         {summary}; {:.2} s wall, {:.0} scenarios/s",
-        elapsed.as_secs_f64(),
-        scenarios as f64 / elapsed.as_secs_f64(),
+        "{} s; last/first {:.2}; {waiting} sockets in TIME_WAIT after the ten runs",
+        shown.join(" "),
+        walls[9] / walls[0]
     );
-    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("floor") => {
+            let concurrency = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(64);
+            return floor::run(&args[2], concurrency);
+        }
+        Some("timewait") => return time_wait(&args[2]),
+        _ => {}
+    }
+    let sizes: Vec<usize> = std::env::var("CALLSPEC_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<usize>| !v.is_empty())
+        .unwrap_or_else(|| vec![1000, 10_000, 100_000]);
+    let isolate = can_unshare();
+    let root = std::env::temp_dir().join(format!("callspec-bench-{}", std::process::id()));
+    println!("machine: {}", machine());
+    println!(
+        "each run {}",
+        if isolate {
+            "in a fresh network namespace (unshare -n)"
+        } else {
+            "in this network namespace (unshare -n is not allowed here)"
+        }
+    );
+
+    // 1. Throughput at the first size, side by side with the floor (three pairs, medians).
+    let base = sizes[0];
+    let base_dir = root.join(format!("n{base}"));
+    generate(&base_dir, base);
+    let (mut ours, mut floors, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let m = callspec_run(&base_dir, 64, isolate, &[]);
+        assert!(m.ok, "callspec failed: {}", summary_line(&m));
+        ours.push(m.wall.as_secs_f64());
+        rss.push(m.rss_mb);
+        let f = floor_run(&base_dir, 64, isolate);
+        assert!(f.ok, "the floor failed: {}", summary_line(&f));
+        floors.push(f.wall.as_secs_f64());
+        if floors.len() == 1 {
+            println!(
+                "floor:    {}, peak RSS {:.1} MB",
+                summary_line(&f),
+                f.rss_mb
+            );
+        }
+    }
+    let (ours_s, floor_s) = (median(ours), median(floors));
+    let base_per = ours_s / base as f64;
+    println!(
+        "throughput @{base}: callspec {:.3} s = {:.0} scenarios/s ({:.3} ms/scenario), peak RSS \
+         {:.1} MB | floor {:.3} s = {:.0} scenarios/s | ratio {:.2}x  \
+         [goals: >= 5000/s, ratio <= 1.5, RSS <= 64 MB]",
+        ours_s,
+        base as f64 / ours_s,
+        base_per * 1000.0,
+        median(rss),
+        floor_s,
+        base as f64 / floor_s,
+        ours_s / floor_s,
+    );
+
+    // 2. Linear to the largest size, with flat memory.
+    for &n in &sizes[1..] {
+        let dir = root.join(format!("n{n}"));
+        generate(&dir, n);
+        let m = callspec_run(&dir, 64, isolate, &[]);
+        let per = m.wall.as_secs_f64() / n as f64;
+        println!(
+            "scale @{n}: {} in {:.2} s = {:.0} scenarios/s ({:.3} ms/scenario, {:.2}x the time \
+             per scenario @{base}), peak RSS {:.1} MB  [goals @100000: < 30 s, <= 1.2x, RSS <= \
+             128 MB]",
+            summary_line(&m),
+            m.wall.as_secs_f64(),
+            n as f64 / m.wall.as_secs_f64(),
+            per * 1000.0,
+            per / base_per,
+            m.rss_mb,
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    // 3. Start-up: one scenario, 60 s of simulated ringing, the whole process (median of 5).
+    let ringing = root.join("ringing");
+    std::fs::create_dir_all(&ringing).unwrap();
+    std::fs::write(ringing.join("ringing.feature"), RINGING).unwrap();
+    let mut walls = Vec::new();
+    let mut rings = Vec::new();
+    for _ in 0..5 {
+        let m = callspec_run(&ringing, 64, false, &[]);
+        assert!(m.ok, "the ringing scenario failed: {}", summary_line(&m));
+        walls.push(m.wall.as_secs_f64() * 1000.0);
+        let i = measure("true", &[], false);
+        rings.push(i.wall.as_secs_f64() * 1000.0);
+    }
+    println!(
+        "start-up: one scenario with 60 s of simulated ringing: {:.1} ms as a whole process \
+         (median of 5; spawning /bin/true takes {:.1} ms)  [goal: <= 30 ms]",
+        median(walls),
+        median(rings),
+    );
+
+    // 4. Ten back-to-back runs in one namespace.
+    if isolate {
+        let me = std::env::current_exe().unwrap();
+        let m = measure(
+            "unshare",
+            &[
+                "-n",
+                me.to_str().unwrap(),
+                "timewait",
+                base_dir.to_str().unwrap(),
+            ],
+            false,
+        );
+        println!(
+            "back-to-back: ten runs of {base} in one namespace: {}  [goal: the same time within \
+             noise]",
+            m.stdout.trim()
+        );
+    }
+
+    // 5. Time to verdict at concurrency 16.
+    let figures = root.join("timings.json");
+    let m = callspec_run(
+        &base_dir,
+        16,
+        isolate,
+        &["--timings", figures.to_str().unwrap()],
+    );
+    assert!(m.ok, "callspec failed: {}", summary_line(&m));
+    let timings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&figures).unwrap_or_default())
+            .unwrap_or_default();
+    let t = &timings["timeToVerdictMicros"];
+    println!(
+        "time to verdict @c=16: p50 {} us, p99 {} us, max {} us over {} waits  [goal: p99 <= \
+         1000 us]",
+        t["p50"], t["p99"], t["max"], t["count"]
+    );
+    std::fs::remove_dir_all(&root).ok();
 }

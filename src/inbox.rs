@@ -11,14 +11,16 @@
 //! # }
 //! ```
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
-use wiremock::{matchers::any, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::Request;
 
-use crate::standin::{release, verify_notification_token, SigningKey};
+use crate::hosting::{plain_refusal, Handler, Host, Limits, Space, WireReply};
+use crate::standin::{verify_notification_token, SigningKey};
 use crate::target::Jwks;
 
 /// The keys notification tokens must be signed with.
@@ -73,6 +75,9 @@ pub struct Received {
     pub token_check: Option<Result<String, String>>,
     /// When the POST arrived (wall clock), for recordings.
     pub arrived: std::time::SystemTime,
+    /// When the POST that carried it was recorded (monotonic clock), for time-to-verdict
+    /// figures.
+    pub recorded_at: std::time::Instant,
 }
 
 impl Received {
@@ -151,13 +156,57 @@ pub fn call_id_of(resource: &str) -> Option<String> {
 /// What an inbox has received, in arrival order; waiters are woken on every arrival.
 #[derive(Debug)]
 pub struct NotificationLog {
-    entries: Mutex<Vec<Received>>,
+    entries: Mutex<Entries>,
     verifier: Mutex<Option<TokenVerifier>>,
     /// When set, the bot "fails": POSTs are answered with this status and not recorded.
     failing: Mutex<Option<u16>>,
     deliveries: Mutex<usize>,
     rejected: Mutex<Vec<String>>,
     arrivals: watch::Sender<usize>,
+}
+
+/// What arrived, kept per call so that a waiter looks at its call's notifications in place
+/// (no copy of the log on each wake-up).
+#[derive(Debug, Default)]
+struct Entries {
+    /// By call id (`None`: notifications about no call).
+    by_call: HashMap<Option<String>, Vec<Received>>,
+    /// Arrival order: the call of each notification and its index there.
+    order: Vec<(Option<String>, usize)>,
+}
+
+impl Entries {
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    fn push(&mut self, received: Received) {
+        let bucket = self.by_call.entry(received.call_id.clone()).or_default();
+        self.order.push((received.call_id.clone(), bucket.len()));
+        bucket.push(received);
+    }
+
+    fn all(&self) -> Vec<Received> {
+        self.order
+            .iter()
+            .map(|(call, i)| self.by_call[call][*i].clone())
+            .collect()
+    }
+
+    fn for_call(&self, call_id: &str) -> &[Received] {
+        self.by_call
+            .get(&Some(call_id.to_owned()))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Whether `done` holds for the notifications of `call` (all of them when `None`).
+    fn holds(&self, call: Option<&str>, done: &impl Fn(&[Received]) -> bool) -> bool {
+        match call {
+            Some(id) => done(self.for_call(id)),
+            None => done(&self.all()),
+        }
+    }
 }
 
 impl Default for NotificationLog {
@@ -208,6 +257,7 @@ impl NotificationLog {
             *d += 1;
             *d - 1
         };
+        let recorded_at = std::time::Instant::now();
         let mut entries = lock(&self.entries);
         for item in items {
             let resource = item["resourceUrl"]
@@ -224,6 +274,7 @@ impl NotificationLog {
                 call_id: call_id_of(resource),
                 token_check: token_check.clone(),
                 arrived,
+                recorded_at,
                 item,
                 envelope: envelope.clone(),
             });
@@ -245,15 +296,29 @@ impl NotificationLog {
     }
 
     pub fn all(&self) -> Vec<Received> {
-        lock(&self.entries).clone()
+        lock(&self.entries).all()
     }
 
     pub fn for_call(&self, call_id: &str) -> Vec<Received> {
-        lock(&self.entries)
-            .iter()
-            .filter(|r| r.call_id.as_deref() == Some(call_id))
-            .cloned()
-            .collect()
+        lock(&self.entries).for_call(call_id).to_vec()
+    }
+
+    /// When the last notification about `call` (any call when `None`) arrived.
+    pub fn last_arrival(&self, call: Option<&str>) -> Option<std::time::Instant> {
+        let entries = lock(&self.entries);
+        match call {
+            Some(id) => entries.for_call(id).last().map(|r| r.recorded_at),
+            None => entries
+                .order
+                .last()
+                .map(|(call, i)| entries.by_call[call][*i].recorded_at),
+        }
+    }
+
+    /// Whether `done` holds for what has arrived about `call` (everything when `None`), looked
+    /// at in place.
+    pub fn holds(&self, call: Option<&str>, done: impl Fn(&[Received]) -> bool) -> bool {
+        lock(&self.entries).holds(call, &done)
     }
 
     pub fn len(&self) -> usize {
@@ -272,39 +337,87 @@ impl NotificationLog {
     /// Waits until `done` holds for what has arrived, or `deadline` passes; returns whether it
     /// held. Woken by arrivals, never polls.
     pub async fn wait_until(&self, done: impl Fn(&[Received]) -> bool, deadline: Instant) -> bool {
+        self.wait_for_call(None, done, deadline).await
+    }
+
+    /// Waits until `done` holds for what has arrived about `call` (everything when `None`), or
+    /// `deadline` passes; returns whether it held. Woken by arrivals, never polls.
+    pub async fn wait_for_call(
+        &self,
+        call: Option<&str>,
+        done: impl Fn(&[Received]) -> bool,
+        deadline: Instant,
+    ) -> bool {
         let mut arrivals = self.arrivals.subscribe();
         loop {
-            if done(&lock(&self.entries)) {
+            if self.holds(call, &done) {
                 return true;
             }
             match tokio::time::timeout_at(deadline, arrivals.changed()).await {
                 Ok(Ok(())) => continue,
                 // Deadline passed, or the log is gone: one last look.
-                _ => return done(&lock(&self.entries)),
+                _ => return self.holds(call, &done),
             }
         }
     }
 }
 
-/// A running callback receiver.
+/// A running callback receiver: one scenario's space on a shared [`InboxServer`], or a server
+/// of its own.
 #[derive(Debug)]
 pub struct Inbox {
-    server: Option<MockServer>,
+    /// Where the inbox is served; dropping it takes the inbox off the server.
+    space: Space,
     log: Arc<NotificationLog>,
-    uri: String,
+}
+
+/// One HTTP server for the inboxes of a whole run, each under its own key
+/// (`${callback_uri}` is `http://127.0.0.1:PORT/s/KEY/callback`).
+#[derive(Debug, Clone)]
+pub struct InboxServer {
+    host: Host,
+}
+
+impl InboxServer {
+    /// Starts the server on a free loopback port (needs a Tokio runtime).
+    pub fn start() -> std::io::Result<InboxServer> {
+        Ok(InboxServer {
+            host: Host::start(inbox_limits(), plain_refusal)?,
+        })
+    }
+
+    /// A new inbox on this server.
+    pub fn open(&self) -> Inbox {
+        let log = Arc::new(NotificationLog::default());
+        let space = self.host.open(Arc::new(Recorder { log: log.clone() }));
+        Inbox { space, log }
+    }
+
+    /// How many inboxes are open on the server.
+    pub fn open_count(&self) -> usize {
+        self.host.open_spaces()
+    }
+}
+
+/// Notification POSTs are small; a megabyte is far beyond any.
+fn inbox_limits() -> Limits {
+    Limits {
+        max_body: 1024 * 1024,
+        ..Limits::default()
+    }
 }
 
 struct Recorder {
     log: Arc<NotificationLog>,
 }
 
-impl wiremock::Respond for Recorder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+impl Handler for Recorder {
+    fn handle(&self, request: Request) -> WireReply {
         if request.method.as_str() != "POST" {
-            return ResponseTemplate::new(405);
+            return WireReply::new(405);
         }
         if let Some(status) = *lock(&self.log.failing) {
-            return ResponseTemplate::new(status);
+            return WireReply::new(status);
         }
         let headers = request
             .headers
@@ -316,60 +429,50 @@ impl wiremock::Respond for Recorder {
             .collect();
         match self.log.record(request.url.path(), headers, &request.body) {
             // Graph expects a quick 202 Accepted from a bot.
-            Ok(_) => ResponseTemplate::new(202),
-            Err(_) => ResponseTemplate::new(400),
+            Ok(_) => WireReply::new(202),
+            Err(_) => WireReply::new(400),
         }
     }
 }
 
 impl Inbox {
+    /// An inbox on a server of its own, on a free loopback port.
     pub async fn start() -> Inbox {
-        Inbox::start_with(MockServer::builder()).await
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .expect("a free loopback port to serve the inbox on");
+        Inbox::serve(listener).expect("a bound listener can be served")
     }
 
     /// An inbox on a given loopback port (live mode: a tunnel forwards its public URL there).
     pub async fn start_on(port: u16) -> std::io::Result<Inbox> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        Ok(Inbox::start_with(MockServer::builder().listener(listener)).await)
+        Inbox::serve(listener)
     }
 
-    async fn start_with(builder: wiremock::MockServerBuilder) -> Inbox {
-        let server = builder.start().await;
+    fn serve(listener: std::net::TcpListener) -> std::io::Result<Inbox> {
         let log = Arc::new(NotificationLog::default());
-        Mock::given(any())
-            .respond_with(Recorder { log: log.clone() })
-            .mount(&server)
-            .await;
-        Inbox {
-            uri: server.uri(),
-            server: Some(server),
-            log,
-        }
+        let recorder = Arc::new(Recorder { log: log.clone() });
+        let space = Host::serve(listener, recorder, inbox_limits(), plain_refusal)?;
+        Ok(Inbox { space, log })
     }
 
     /// Base URL of the receiver.
     pub fn uri(&self) -> &str {
-        &self.uri
+        self.space.uri()
     }
 
     /// A callback URL on this inbox (the `${callback_uri}` of specs).
     pub fn callback_uri(&self) -> String {
-        format!("{}/callback", self.uri)
+        format!("{}/callback", self.space.uri())
     }
 
     pub fn log(&self) -> &Arc<NotificationLog> {
         &self.log
     }
 
-    /// Stops the receiver off the runtime's worker threads (see `StandIn::shutdown`).
-    pub fn shutdown(mut self) {
-        release(self.server.take());
-    }
-}
-
-impl Drop for Inbox {
-    fn drop(&mut self) {
-        release(self.server.take());
+    /// Takes the inbox off its server (dropping it does the same).
+    pub fn shutdown(self) {
+        drop(self);
     }
 }
 

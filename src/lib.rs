@@ -13,6 +13,7 @@
 //! The first two are pure (no I/O beyond reading template files); the others run servers.
 
 mod drift;
+mod hosting;
 mod inbox;
 mod matcher;
 mod record;
@@ -26,8 +27,10 @@ pub use drift::{
     compare, drift, recordings_in, replay, DriftError, DriftReport, FileDrift, Finding, Replay,
     DEFAULT_SETTLE,
 };
+pub use hosting::{raise_fd_limit, Limits};
 pub use inbox::{
-    call_id_of, redact_authorization, Inbox, NotificationLog, Received, TokenKeys, TokenVerifier,
+    call_id_of, redact_authorization, Inbox, InboxServer, NotificationLog, Received, TokenKeys,
+    TokenVerifier,
 };
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
 pub use record::{EntryKind, RecordError, RecordedExchange, Recording, RecordingInfo};
@@ -42,9 +45,9 @@ pub use standin::{
     Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,
     DeliveryQuirks, Fault, GraphError, Lobby, MeetingChange, NotificationClaims, NotificationToken,
     Profile, RateLimit, RemoteAction, RemoteScript, ResourceStyle, ResultInfo, SigningKey, StandIn,
-    StandInConfig, DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, GRAPH_RATE_LIMIT,
-    INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
-    OPERATION_DELAY, REFUSAL_DELAY,
+    StandInConfig, StandInServer, DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE,
+    GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS,
+    NOTIFICATION_ISSUER, OPERATION_DELAY, REFUSAL_DELAY,
 };
 pub use target::{
     Jwks, LiveConfig, Secret, TargetError, TokenSource, CALLING_ISSUERS, GRAPH_URL,

@@ -31,6 +31,9 @@ pub struct ServeOptions {
     pub time_scale: f64,
     /// The app tokens and incoming calls are for by default.
     pub app: AppIdentity,
+    /// A connection that sends no complete request for this long is closed (idle keep-alive
+    /// connections, slowloris clients); a request body must arrive within it too.
+    pub idle_timeout: Duration,
 }
 
 impl Default for ServeOptions {
@@ -39,6 +42,7 @@ impl Default for ServeOptions {
             port: 0,
             time_scale: 1.0,
             app: StandInConfig::default().app,
+            idle_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -53,6 +57,8 @@ pub enum ServeError {
          not {0}"
     )]
     TimeScale(f64),
+    #[error("the idle timeout must be longer than zero")]
+    IdleTimeout,
     #[error("cannot reach the stand-in at {server}: {reason}")]
     Unreachable { server: String, reason: String },
     #[error("the stand-in at {server} answered {status} {code}: {message}")]
@@ -101,7 +107,17 @@ impl Server {
             app: opts.app,
             ..StandInConfig::default()
         };
-        let standin = Arc::new(StandIn::start_on(config, listener).await);
+        if opts.idle_timeout.is_zero() {
+            return Err(ServeError::IdleTimeout);
+        }
+        let standin = Arc::new(
+            StandIn::serve_on(config, listener, opts.idle_timeout).map_err(|e| {
+                ServeError::Bind {
+                    port: opts.port,
+                    reason: e.to_string(),
+                }
+            })?,
+        );
         let driving = standin.clone();
         let time_scale = opts.time_scale;
         let driver = tokio::spawn(async move { driving.run_realtime(time_scale).await });

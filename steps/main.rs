@@ -22,9 +22,10 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cucumber::gherkin::{tagexpr::TagOperation, Feature, Scenario};
+use cucumber::gherkin::{tagexpr::TagOperation, Feature, Rule, Scenario};
 use cucumber::tag::Ext as _;
 use cucumber::writer::{Coloring, Stats as _, Verbosity};
 use cucumber::{cli, parser, writer, World as _, WriterExt as _};
@@ -37,6 +38,12 @@ use callspec::{
 };
 use report_hook::{display_path, HtmlWriter, Optional};
 use world::{init_settings, CallWorld, RunSettings};
+
+/// A scenario allocates and frees many small JSON values, tokens and buffers across threads;
+/// mimalloc spends a fraction of the time glibc's malloc does on them (measured with
+/// `cargo bench --bench suite`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -85,6 +92,10 @@ struct ServeArgs {
     /// Simulated seconds per real second, inverted: 0.1 plays a 60 s ringing timeout in 6 s.
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
+    /// Seconds after which a connection that sends no complete request is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +157,9 @@ struct RunArgs {
     /// per scenario (tokens and secrets redacted); `callspec drift DIR` replays them.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
+    /// Write time-to-verdict figures (p50, p99, max; for the benchmark) to FILE as JSON.
+    #[arg(long, value_name = "FILE", hide = true)]
+    timings: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -199,102 +213,252 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index: k, count: n })
 }
 
-/// Reads every feature under each path; a file that does not parse is reported and the rest run.
-fn read_features(paths: &[PathBuf]) -> Vec<parser::Result<Feature>> {
-    use cucumber::Parser as _;
-    use futures::StreamExt as _;
-    let mut features = Vec::new();
-    for path in paths {
-        let parsed = parser::Basic::new().parse(path, parser::basic::Cli::default());
-        for feature in futures::executor::block_on(parsed.collect::<Vec<_>>()) {
-            if let Err(e) = &feature {
-                eprintln!("callspec: {}", explain(e));
+/// The `.feature` files under `path` (regular files only, recursively, sorted), or `path`
+/// itself when it is not a folder.
+fn feature_files(path: &Path) -> Vec<PathBuf> {
+    fn visit(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                visit(&path, out);
+            } else if kind.is_file()
+                && path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("feature"))
+            {
+                out.push(path);
             }
-            features.push(feature);
         }
     }
-    features
+    if !path.is_dir() {
+        return vec![path.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    visit(path, &mut out);
+    out.sort();
+    out
 }
 
-/// Hands cucumber the features read up front (the shards need them all before the run).
+/// Parses one feature file, as cucumber does (outlines expanded into their examples).
+fn parse_file(path: &Path) -> Vec<parser::Result<Feature>> {
+    use cucumber::Parser as _;
+    use futures::StreamExt as _;
+    let parsed = parser::Basic::new().parse(path, parser::basic::Cli::default());
+    futures::executor::block_on(parsed.collect::<Vec<_>>())
+}
+
+/// Which scenarios run: `--name` and `--tags` (both, when both are given) and the target.
+#[derive(Clone)]
+struct Filters {
+    name: Option<regex::Regex>,
+    tags: Option<TagOperation>,
+    live: bool,
+}
+
+impl Filters {
+    fn of(args: &RunArgs) -> Filters {
+        Filters {
+            name: args.name.clone(),
+            tags: args.tags.clone(),
+            live: args.target == Target::Live,
+        }
+    }
+
+    fn matches(&self, feature: &Feature, rule: Option<&Rule>, scenario: &Scenario) -> bool {
+        if self
+            .name
+            .as_ref()
+            .is_some_and(|re| !re.is_match(&scenario.name))
+        {
+            return false;
+        }
+        let all_tags = || {
+            feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| &r.tags))
+                .chain(&scenario.tags)
+        };
+        if let Some(tags) = &self.tags {
+            if !tags.eval(all_tags()) {
+                return false;
+            }
+        }
+        // Scenarios that script the stand-in cannot run against real Graph.
+        !(self.live && all_tags().any(|t| t == "mock-only"))
+    }
+}
+
+/// Every scenario of a feature, with its rule.
+fn scenarios_of(feature: &Feature) -> impl Iterator<Item = (Option<&Rule>, &Scenario)> {
+    feature.scenarios.iter().map(|s| (None, s)).chain(
+        feature
+            .rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+    )
+}
+
+/// What a run reads: the feature files, parsed one at a time as the run makes room for their
+/// scenarios, and dropped once those are done (a parsed scenario costs kilobytes: a run of
+/// 100,000 cannot hold them all).
+struct Plan {
+    files: Vec<PathBuf>,
+    filters: Filters,
+    /// With `--shard`, the scenarios of this shard: choosing them read the whole suite first.
+    shard: Option<Arc<HashSet<ScenarioKey>>>,
+}
+
+impl Plan {
+    fn new(paths: &[PathBuf], args: &RunArgs) -> Plan {
+        let files: Vec<PathBuf> = paths.iter().flat_map(|p| feature_files(p)).collect();
+        let filters = Filters::of(args);
+        let shard = args.shard.map(|shard| {
+            let mut chosen = Vec::new();
+            for file in &files {
+                // Parse errors are reported when the run reads the file again.
+                for feature in parse_file(file).into_iter().flatten() {
+                    candidates(&feature, &filters, &mut chosen);
+                }
+            }
+            Arc::new(select_shard(chosen, shard))
+        });
+        Plan {
+            files,
+            filters,
+            shard,
+        }
+    }
+
+    /// Whether the scenario runs.
+    fn runs(&self, feature: &Feature, rule: Option<&Rule>, scenario: &Scenario) -> bool {
+        self.filters.matches(feature, rule, scenario)
+            && self.shard.as_ref().is_none_or(|chosen| {
+                let path = feature.path.clone().unwrap_or_default();
+                chosen.contains(&(path, scenario.position.line))
+            })
+    }
+}
+
+/// How many selected scenarios may have their features in memory at once.
+struct Gate {
+    in_flight: std::sync::atomic::AtomicUsize,
+    room: tokio::sync::Notify,
+    cap: usize,
+}
+
+static GATE: std::sync::OnceLock<Gate> = std::sync::OnceLock::new();
+
+impl Gate {
+    async fn wait_for_room(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.in_flight.load(Ordering::SeqCst) < self.cap {
+                return;
+            }
+            room.await;
+        }
+    }
+
+    fn take(&self, scenarios: usize) {
+        self.in_flight
+            .fetch_add(scenarios, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// One scenario is done.
+    fn release(&self) {
+        self.in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.room.notify_waiters();
+    }
+}
+
+/// Hands cucumber the planned features, one file at a time as the gate lets them in. A file
+/// that does not parse is reported and the rest run.
 struct ReadFeatures;
 
-impl parser::Parser<Vec<parser::Result<Feature>>> for ReadFeatures {
+impl parser::Parser<Arc<Plan>> for ReadFeatures {
     type Cli = cli::Empty;
-    type Output = stream::Iter<std::vec::IntoIter<parser::Result<Feature>>>;
+    type Output = futures::stream::BoxStream<'static, parser::Result<Feature>>;
 
-    fn parse(self, features: Vec<parser::Result<Feature>>, _: cli::Empty) -> Self::Output {
-        stream::iter(features)
+    fn parse(self, plan: Arc<Plan>, _: cli::Empty) -> Self::Output {
+        use futures::StreamExt as _;
+        let files = (0..plan.files.len()).collect::<Vec<_>>().into_iter();
+        let parsed = stream::iter(files).then(move |i| {
+            let plan = plan.clone();
+            async move {
+                let gate = GATE.get().expect("the gate is set before the run");
+                gate.wait_for_room().await;
+                let features = parse_file(&plan.files[i]);
+                for feature in &features {
+                    match feature {
+                        Err(e) => eprintln!("callspec: {}", explain(e)),
+                        Ok(feature) => gate.take(
+                            scenarios_of(feature)
+                                .filter(|(rule, s)| plan.runs(feature, *rule, s))
+                                .count(),
+                        ),
+                    }
+                }
+                stream::iter(features)
+            }
+        });
+        parsed.flatten().boxed()
     }
 }
 
 /// A scenario as the run knows it: its feature file (as cucumber names it) and line.
 type ScenarioKey = (PathBuf, usize);
 
-/// The scenarios to run: those matching `--name` and `--tags` (both, when both are given),
-/// then, with `--shard K/N`, every N-th of them from the K-th on, in the order of their
-/// identity (feature path relative to the working directory, scenario name, example row):
-/// the same split on every machine, each scenario in exactly one shard.
-fn select(features: &[parser::Result<Feature>], args: &RunArgs) -> HashSet<ScenarioKey> {
-    let mut chosen = Vec::new();
-    for feature in features.iter().flatten() {
-        let path = feature.path.clone().unwrap_or_default();
-        let shown = display_path(&path);
-        let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
-            feature
-                .rules
-                .iter()
-                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
-        );
-        for (rule, scenario) in scenarios {
-            if args
-                .name
-                .as_ref()
-                .is_some_and(|re| !re.is_match(&scenario.name))
-            {
-                continue;
-            }
-            let all_tags = || {
-                feature
-                    .tags
-                    .iter()
-                    .chain(rule.iter().flat_map(|r| &r.tags))
-                    .chain(&scenario.tags)
-            };
-            if let Some(tags) = &args.tags {
-                if !tags.eval(all_tags()) {
-                    continue;
-                }
-            }
-            // Scenarios that script the stand-in cannot run against real Graph.
-            if args.target == Target::Live && all_tags().any(|t| t == "mock-only") {
-                continue;
-            }
-            let identity = (
-                shown.clone(),
-                scenario.name.clone(),
-                example_row(scenario),
-                scenario.position.line,
-            );
-            chosen.push((identity, (path.clone(), scenario.position.line)));
+/// A scenario that may run: its identity (for shards) and its key.
+type Candidate = ((String, String, String, usize), ScenarioKey);
+
+/// The scenarios of `feature` that match the filters, with their identity.
+fn candidates(feature: &Feature, filters: &Filters, chosen: &mut Vec<Candidate>) {
+    let path = feature.path.clone().unwrap_or_default();
+    let shown = display_path(&path);
+    for (rule, scenario) in scenarios_of(feature) {
+        if !filters.matches(feature, rule, scenario) {
+            continue;
         }
-    }
-    if let Some(shard) = args.shard {
-        chosen.sort();
-        let total = chosen.len();
-        chosen = chosen
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % shard.count == shard.index - 1)
-            .map(|(_, c)| c)
-            .collect();
-        eprintln!(
-            "callspec: shard {}/{}: {} of {total} scenario(s)",
-            shard.index,
-            shard.count,
-            chosen.len()
+        let identity = (
+            shown.clone(),
+            scenario.name.clone(),
+            example_row(scenario),
+            scenario.position.line,
         );
+        chosen.push((identity, (path.clone(), scenario.position.line)));
     }
+}
+
+/// The scenarios to run: the candidates (those matching `--name` and `--tags`, both when both
+/// are given), then, with `--shard K/N`, every N-th of them from the K-th on, in the order of
+/// their identity (feature path relative to the working directory, scenario name, example
+/// row): the same split on every machine, each scenario in exactly one shard.
+fn select_shard(mut chosen: Vec<Candidate>, shard: Shard) -> HashSet<ScenarioKey> {
+    chosen.sort();
+    let total = chosen.len();
+    chosen = chosen
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % shard.count == shard.index - 1)
+        .map(|(_, c)| c)
+        .collect();
+    eprintln!(
+        "callspec: shard {}/{}: {} of {total} scenario(s)",
+        shard.index,
+        shard.count,
+        chosen.len()
+    );
     chosen.into_iter().map(|(_, key)| key).collect()
 }
 
@@ -392,21 +556,26 @@ async fn run(args: RunArgs) -> ExitCode {
         }
         record_hook::enable(dir.clone());
     }
+    if args.timings.is_some() {
+        world::timings::enable();
+    }
     if args.target == Target::Live {
         if let Err(e) = start_live(&args).await {
             eprintln!("callspec: {e}");
             return ExitCode::from(2);
         }
-    } else {
-        // The run's RSA key, made once up front: made by the first scenario, it would stall
-        // every scenario running beside it.
-        tokio::task::spawn_blocking(callspec::SigningKey::for_run)
-            .await
-            .expect("RSA key generation does not panic");
+    } else if let Err(e) = world::init_mock() {
+        // One stand-in server and one inbox server for the whole run.
+        eprintln!("callspec: cannot start the stand-in: {e}");
+        return ExitCode::from(2);
     }
 
-    let features = read_features(&paths);
-    let selected = select(&features, &args);
+    let plan = Arc::new(Plan::new(&paths, &args));
+    let _ = GATE.set(Gate {
+        in_flight: Default::default(),
+        room: tokio::sync::Notify::new(),
+        cap: (args.concurrency * 4).max(256),
+    });
 
     let opts = cli::Opts {
         // Filtering is done by `select` (cucumber's own filters would not combine).
@@ -461,6 +630,9 @@ async fn run(args: RunArgs) -> ExitCode {
         .with_cli(opts)
         .before(|feature, _, _, world| Box::pin(world.begin(feature.path.clone())))
         .after(|feature, _, scenario, _, world| {
+            if let Some(gate) = GATE.get() {
+                gate.release();
+            }
             if let Some(world) = world {
                 report_hook::record(feature, scenario, world);
                 record_hook::record(feature, scenario, world);
@@ -468,12 +640,16 @@ async fn run(args: RunArgs) -> ExitCode {
             }
             Box::pin(async {})
         })
-        .filter_run(features, move |feature, _, scenario| {
-            let path = feature.path.as_deref().unwrap_or(Path::new(""));
-            selected.contains(&(path.to_path_buf(), scenario.position.line))
+        .filter_run(plan.clone(), move |feature, rule, scenario| {
+            plan.runs(feature, rule, scenario)
         })
         .await;
 
+    if let (Some(path), Some(figures)) = (&args.timings, world::timings::summary()) {
+        if let Err(e) = std::fs::write(path, figures.to_string()) {
+            eprintln!("callspec: cannot write {}: {e}", path.display());
+        }
+    }
     let scenarios = summary.scenarios_stats();
     let bad_files = summary.parsing_errors();
     let mut line = format!(
@@ -532,6 +708,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let options = ServeOptions {
         port: args.port,
         time_scale: args.time_scale,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         ..Default::default()
     };
     match Server::start(options).await {

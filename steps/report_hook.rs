@@ -101,7 +101,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
         .iter()
         .map(|answer| ExchangeReport {
             method: answer.method.clone(),
-            url: answer.url.clone(),
+            url: world.graph_url(&answer.url),
             request_body: answer.request_body.as_deref().map(capped),
             status: answer.status,
             response_body: capped(&answer.text),

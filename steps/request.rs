@@ -12,7 +12,7 @@ use crate::world::{CallWorld, Edit, PendingRequest};
 /// from the feature file that has it).
 #[given(expr = "a call request from template {string}")]
 fn from_template(world: &mut CallWorld, name: String) -> Result<()> {
-    let template = world.templates.request(&name)?;
+    let template = world.request_template(&name)?;
     world.request = Some(PendingRequest {
         template,
         edits: Vec::new(),

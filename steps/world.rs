@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::{
     interpolate, redact_authorization, remove_path, set_path, AccessClaims, AppIdentity, Inbox,
-    LiveConfig, NotificationLog, Received, RequestTemplate, SigningKey, StandIn, StandInConfig,
-    TemplateStore, TokenKeys, TokenSource, TokenVerifier, Vars,
+    InboxServer, LiveConfig, NotificationLog, Received, RequestTemplate, SigningKey, StandIn,
+    StandInConfig, StandInServer, TemplateStore, TokenKeys, TokenSource, TokenVerifier, Vars,
 };
 use serde_json::{json, Value};
 
@@ -64,6 +64,85 @@ pub fn http() -> &'static reqwest::Client {
             .timeout(settings().request_timeout)
             .build()
             .expect("an HTTP client with a timeout builds")
+    })
+}
+
+/// How long steps took to see what they waited for (`callspec run --timings FILE`, for the
+/// benchmark): from the arrival of the last notification a wait looked at to the wait's end.
+pub mod timings {
+    use std::sync::{Mutex, OnceLock};
+    use std::time::Duration;
+
+    static VERDICTS: OnceLock<Mutex<Vec<u32>>> = OnceLock::new();
+
+    /// Starts collecting (before the run).
+    pub fn enable() {
+        let _ = VERDICTS.set(Mutex::default());
+    }
+
+    pub fn verdict(elapsed: Duration) {
+        if let Some(all) = VERDICTS.get() {
+            let micros = u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX);
+            all.lock().unwrap_or_else(|e| e.into_inner()).push(micros);
+        }
+    }
+
+    /// `{"timeToVerdictMicros": {"count", "p50", "p99", "max"}}`, when collecting.
+    pub fn summary() -> Option<serde_json::Value> {
+        let mut all = VERDICTS
+            .get()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        all.sort_unstable();
+        let at = |q: f64| {
+            let i = ((all.len() as f64 * q).ceil() as usize).saturating_sub(1);
+            all.get(i).copied().unwrap_or_default()
+        };
+        Some(serde_json::json!({"timeToVerdictMicros": {
+            "count": all.len(), "p50": at(0.5), "p99": at(0.99),
+            "max": all.last().copied().unwrap_or_default(),
+        }}))
+    }
+}
+
+/// Where a feature's templates are looked up, found once per feature file.
+fn store_for(feature: &std::path::Path) -> TemplateStore {
+    static STORES: OnceLock<Mutex<HashMap<PathBuf, TemplateStore>>> = OnceLock::new();
+    let stores = STORES.get_or_init(Mutex::default);
+    let mut stores = stores.lock().unwrap_or_else(|e| e.into_inner());
+    stores
+        .entry(feature.to_path_buf())
+        .or_insert_with(|| TemplateStore::for_feature(feature))
+        .clone()
+}
+
+/// The run's two servers in mock mode: every scenario's stand-in on one, every scenario's inbox
+/// on the other, each under its own key.
+#[derive(Debug)]
+pub struct MockServers {
+    pub standin: StandInServer,
+    pub inbox: InboxServer,
+}
+
+static MOCK: OnceLock<MockServers> = OnceLock::new();
+
+/// Starts the run's servers (before any scenario starts; on the run's runtime).
+pub fn init_mock() -> std::io::Result<()> {
+    if MOCK.get().is_none() {
+        let servers = MockServers {
+            standin: StandInServer::start()?,
+            inbox: InboxServer::start()?,
+        };
+        let _ = MOCK.set(servers);
+    }
+    Ok(())
+}
+
+fn mock_servers() -> &'static MockServers {
+    MOCK.get_or_init(|| MockServers {
+        standin: StandInServer::start().expect("a loopback port for the stand-in"),
+        inbox: InboxServer::start().expect("a loopback port for the inbox"),
     })
 }
 
@@ -249,7 +328,7 @@ impl CallWorld {
     /// Starts the scenario's own stand-in and inbox (before its first step).
     pub async fn begin(&mut self, feature: Option<PathBuf>) {
         if let Some(path) = &feature {
-            self.templates = TemplateStore::for_feature(path);
+            self.templates = store_for(path);
         }
         self.feature = feature;
         self.deadline = tokio::time::Instant::now() + settings().scenario_time_limit;
@@ -270,13 +349,15 @@ impl CallWorld {
             self.live = Some(live);
             return;
         }
-        let inbox = Inbox::start().await;
+        let servers = mock_servers();
+        let inbox = servers.inbox.open();
         inbox.log().verify_tokens(TokenVerifier {
             app_id: self.app.app_id.clone(),
             keys: TokenKeys::StandIn(SigningKey::for_run()),
         });
-        let standin =
-            StandIn::start(StandInConfig::default().route_callbacks_to(inbox.uri())).await;
+        let standin = servers
+            .standin
+            .open(StandInConfig::default().route_callbacks_to(inbox.uri()));
         self.vars.insert("graph".into(), json!(standin.uri()));
         self.vars
             .insert("callback_uri".into(), json!(inbox.callback_uri()));
@@ -286,7 +367,40 @@ impl CallWorld {
         self.env = Some(MockEnv { standin, inbox });
     }
 
-    /// Releases the scenario's servers off the runner task (see `StandIn::shutdown`).
+    /// `url` as Graph would name it: without the scenario's key on the run's stand-in server
+    /// (`http://127.0.0.1:PORT/s/KEY/v1.0/...` is `http://127.0.0.1:PORT/v1.0/...`).
+    pub fn graph_url(&self, url: &str) -> String {
+        let (Some(env), Ok(base)) = (
+            &self.env,
+            url::Url::parse(self.vars["graph"].as_str().unwrap_or_default()),
+        ) else {
+            return url.to_owned();
+        };
+        match url.strip_prefix(env.standin.uri()) {
+            Some(rest) => format!("{}{rest}", base.origin().ascii_serialization()),
+            None => url.to_owned(),
+        }
+    }
+
+    /// The request template `name`, parsed once per run (templates do not change during a run).
+    pub fn request_template(&self, name: &str) -> Result<RequestTemplate> {
+        type Cache = Mutex<HashMap<(Vec<PathBuf>, String), RequestTemplate>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let key = (self.templates.roots().to_vec(), name.to_owned());
+        // Loaded under the lock: scenarios starting together wait for one load.
+        let mut cache = CACHE
+            .get_or_init(Cache::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(template) = cache.get(&key) {
+            return Ok(template.clone());
+        }
+        let template = self.templates.request(name)?;
+        cache.insert(key, template.clone());
+        Ok(template)
+    }
+
+    /// Takes the scenario's stand-in and inbox off the run's servers.
     pub fn finish(&mut self) {
         if let Some(env) = self.env.take() {
             env.standin.shutdown();
@@ -379,27 +493,23 @@ impl CallWorld {
         done: impl Fn(&[Received]) -> bool,
         window: Duration,
     ) -> Result<Vec<Received>> {
+        let log = self.inbox_log()?;
+        let call = self.call_id.as_deref();
         if let Some(env) = &self.env {
             let limit = env.standin.now() + window;
-            let mut arrived = self.received()?;
-            while !done(&arrived) && tokio::time::Instant::now() < self.deadline {
+            // Looked at in place on each turn; copied once, at the end.
+            while !log.holds(call, &done) && tokio::time::Instant::now() < self.deadline {
                 if env.standin.deliver_next(limit).await.is_empty() {
                     break;
                 }
-                arrived = self.received()?;
             }
-            return Ok(arrived);
+            if let Some(arrived) = log.last_arrival(call) {
+                timings::verdict(arrived.elapsed());
+            }
+            return self.received();
         }
-        let log = self.inbox_log()?;
         let until = (tokio::time::Instant::now() + window).min(self.deadline);
-        let call = self.call_id.clone();
-        let mine = |all: &[Received]| -> Vec<Received> {
-            all.iter()
-                .filter(|r| call.is_none() || r.call_id == call)
-                .cloned()
-                .collect()
-        };
-        log.wait_until(|all| done(&mine(all)), until).await;
+        log.wait_for_call(call, &done, until).await;
         self.received()
     }
 

@@ -1,5 +1,5 @@
 //! Tokens: the app-only access tokens the stand-in accepts, and the tokens it signs its
-//! notifications with. One RSA key per run, made on first use.
+//! notifications with: a fixed test key, published with the source, for mock mode only.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::traits::PublicKeyParts;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,10 @@ use super::GraphError;
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 /// Issuer of the tokens Graph puts on notifications.
 pub const NOTIFICATION_ISSUER: &str = "https://api.botframework.com";
+/// The stand-in's notification signing key: a TEST KEY, public, for mock mode only.
+const RUN_TEST_KEY_PEM: &str = include_str!("test-keys/run.pem");
+/// The key forged notification tokens are signed with: a TEST KEY, public, for mock mode only.
+const FORGER_TEST_KEY_PEM: &str = include_str!("test-keys/forger.pem");
 /// How long a notification token is used before a fresh one is signed.
 const NOTIFICATION_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -47,24 +51,47 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
-    /// A second key, for notifications a bot must refuse as forged.
+    /// A second key, for notifications a bot must refuse as forged: a fixed test key, like
+    /// [`SigningKey::for_run`].
     pub fn forger() -> &'static SigningKey {
         static KEY: OnceLock<SigningKey> = OnceLock::new();
-        KEY.get_or_init(|| SigningKey::generate().expect("RSA key generation failed"))
+        KEY.get_or_init(|| {
+            SigningKey::from_pem(FORGER_TEST_KEY_PEM, "callspec-test-key-forger")
+                .expect("the embedded forger test key parses")
+        })
     }
 
-    /// The key of this run, generated on first use (RSA 2048).
+    /// The key the stand-in signs notification tokens with (mock mode and `callspec serve`).
+    ///
+    /// A FIXED TEST KEY, published in callspec's source (`src/standin/test-keys/run.pem`): it
+    /// costs nothing at start-up (making an RSA-2048 key took 50-500 ms) and proves nothing
+    /// outside a test. Live mode never signs with it: there Microsoft signs notifications, and
+    /// the inbox checks them against Microsoft's published keys.
     pub fn for_run() -> &'static SigningKey {
         static KEY: OnceLock<SigningKey> = OnceLock::new();
-        KEY.get_or_init(|| SigningKey::generate().expect("RSA key generation failed"))
+        KEY.get_or_init(|| {
+            SigningKey::from_pem(RUN_TEST_KEY_PEM, "callspec-test-key-1")
+                .expect("the embedded test key parses")
+        })
     }
 
+    /// A fresh RSA-2048 key (slow: 50-500 ms).
     pub fn generate() -> Result<SigningKey, rsa::Error> {
         let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)?;
+        let kid = uuid::Uuid::new_v4().simple().to_string();
+        SigningKey::from_private(&private, kid)
+    }
+
+    /// A key from a PKCS#1 PEM, with the key id `kid`.
+    fn from_pem(pem: &str, kid: &str) -> Result<SigningKey, rsa::Error> {
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(pem).map_err(|_| rsa::Error::Internal)?;
+        SigningKey::from_private(&private, kid.to_owned())
+    }
+
+    fn from_private(private: &rsa::RsaPrivateKey, kid: String) -> Result<SigningKey, rsa::Error> {
         let der = private.to_pkcs1_der().map_err(|_| rsa::Error::Internal)?;
         let n = private.n().to_bytes_be();
         let e = private.e().to_bytes_be();
-        let kid = uuid::Uuid::new_v4().simple().to_string();
         Ok(SigningKey {
             encoding: EncodingKey::from_rsa_der(der.as_bytes()),
             decoding: DecodingKey::from_rsa_raw_components(&n, &e),

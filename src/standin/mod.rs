@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use wiremock::{matchers::any, Mock, MockServer, MockServerBuilder};
+use crate::hosting::{Host, Limits, Space};
 
 pub use auth::{
     authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
@@ -164,35 +164,87 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A running Graph stand-in.
+/// A running Graph stand-in: one scenario's space on a shared [`StandInServer`], or a server of
+/// its own.
 #[derive(Debug)]
 pub struct StandIn {
-    server: Option<MockServer>,
+    /// Where the stand-in is served; dropping it takes the stand-in off the server.
+    _space: Space,
     shared: Arc<Shared>,
-    client: reqwest::Client,
 }
 
-impl StandIn {
-    pub async fn start(config: StandInConfig) -> StandIn {
-        Self::start_with(config, MockServer::builder()).await
+/// One HTTP server for the stand-ins of a whole run: each scenario's stand-in is reached under
+/// its own key (`${graph}` is `http://127.0.0.1:PORT/s/KEY`), with its own calls, clock, script,
+/// faults, quirks and deliveries.
+#[derive(Debug, Clone)]
+pub struct StandInServer {
+    host: Host,
+}
+
+/// The front's limits for a stand-in: bodies no larger than Graph's create accepts.
+fn standin_limits() -> Limits {
+    Limits {
+        max_body: MAX_BODY_BYTES,
+        ..Limits::default()
+    }
+}
+
+impl StandInServer {
+    /// Starts the server on a free loopback port (needs a Tokio runtime).
+    pub fn start() -> std::io::Result<StandInServer> {
+        Ok(StandInServer {
+            host: Host::start(standin_limits(), router::graph_refusal)?,
+        })
     }
 
-    /// Starts on `listener` (a fixed port), without wiremock's own request recording (a served
-    /// stand-in runs for long).
-    pub async fn start_on(config: StandInConfig, listener: std::net::TcpListener) -> StandIn {
-        let builder = MockServer::builder()
-            .listener(listener)
-            .disable_request_recording();
-        Self::start_with(config, builder).await
+    /// Base URL of the server (each stand-in has its own under it).
+    pub fn uri(&self) -> &str {
+        self.host.uri()
     }
 
-    async fn start_with(config: StandInConfig, builder: MockServerBuilder) -> StandIn {
-        let server = builder.start().await;
-        let shared = Arc::new(Shared {
+    /// A new stand-in on this server.
+    pub fn open(&self, config: StandInConfig) -> StandIn {
+        let mut shared = None;
+        let space = self.host.open_with(|base_url| {
+            let made = Arc::new(Shared::new(config, base_url.to_owned()));
+            shared = Some(made.clone());
+            Arc::new(router::GraphRouter::new(made))
+        });
+        StandIn {
+            _space: space,
+            shared: shared.expect("open_with calls the closure"),
+        }
+    }
+
+    /// How many stand-ins are open on the server.
+    pub fn open_count(&self) -> usize {
+        self.host.open_spaces()
+    }
+}
+
+/// One HTTP client for every notification POST of the process: keep-alive connections are
+/// reused across scenarios (a new client per stand-in opened new connections, and left idle
+/// ones behind).
+fn delivery_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(DELIVERY_TIMEOUT)
+            // Below the servers' idle timeout, so a pooled connection is not one the server is
+            // closing.
+            .pool_idle_timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client with a timeout builds")
+    })
+}
+
+impl Shared {
+    fn new(config: StandInConfig, base_url: String) -> Shared {
+        Shared {
             script: Mutex::new(RemoteScript::new(config.answer_delay)),
-            config,
-            base_url: server.uri(),
             key: SigningKey::for_run(),
+            config,
+            base_url,
             registry: Mutex::default(),
             timeline: Mutex::default(),
             quirks: Mutex::default(),
@@ -203,20 +255,45 @@ impl StandIn {
             journal: Mutex::default(),
             wake: tokio::sync::Notify::new(),
             clock: Mutex::default(),
-        });
-        Mock::given(any())
-            .respond_with(router::GraphRouter::new(shared.clone()))
-            .mount(&server)
-            .await;
-        let client = reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
-            .build()
-            .expect("an HTTP client with a timeout builds");
-        StandIn {
-            server: Some(server),
-            shared,
-            client,
         }
+    }
+}
+
+impl StandIn {
+    /// A stand-in on a server of its own, on a free loopback port.
+    pub async fn start(config: StandInConfig) -> StandIn {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .expect("a free loopback port to serve the stand-in on");
+        Self::start_on(config, listener).await
+    }
+
+    /// A stand-in on a server of its own, on `listener` (a fixed port). Requests are only
+    /// accepted once the stand-in is ready to answer them.
+    pub async fn start_on(config: StandInConfig, listener: std::net::TcpListener) -> StandIn {
+        Self::serve_on(config, listener, Duration::from_secs(10))
+            .expect("a bound listener can be served")
+    }
+
+    /// A stand-in on a server of its own, on `listener`, closing connections idle for longer
+    /// than `idle_timeout` (`callspec serve`).
+    pub fn serve_on(
+        config: StandInConfig,
+        listener: std::net::TcpListener,
+        idle_timeout: Duration,
+    ) -> std::io::Result<StandIn> {
+        let address = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, format!("http://{address}")));
+        let handler = Arc::new(router::GraphRouter::new(shared.clone()));
+        let limits = Limits {
+            idle_timeout,
+            body_timeout: idle_timeout,
+            ..standin_limits()
+        };
+        let space = Host::serve(listener, handler, limits, router::graph_refusal)?;
+        Ok(StandIn {
+            _space: space,
+            shared,
+        })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234` (the `${graph}` of specs).
@@ -383,8 +460,7 @@ impl StandIn {
             self.delivery_url(&out.callback_uri)
         };
         let token = auth::notification_token_of(quirks.token, &out.app, self.shared.key);
-        let result = self
-            .client
+        let result = delivery_client()
             .post(&sent_to)
             .bearer_auth(token)
             .header("User-Agent", "callspec-standin/Graph-notifications")
@@ -423,25 +499,9 @@ impl StandIn {
         }
     }
 
-    /// Stops the server. wiremock's `MockServer` blocks the thread it is dropped on, so it is
-    /// dropped on a blocking thread, never on the (shared) task that runs the scenarios.
-    pub fn shutdown(mut self) {
-        release(self.server.take());
-    }
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        release(self.server.take());
-    }
-}
-
-/// Drops a wiremock server off the async runtime's worker threads.
-pub(crate) fn release(server: Option<MockServer>) {
-    let Some(server) = server else { return };
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) => drop(handle.spawn_blocking(move || drop(server))),
-        Err(_) => drop(server),
+    /// Takes the stand-in off its server (dropping it does the same).
+    pub fn shutdown(self) {
+        drop(self);
     }
 }
 

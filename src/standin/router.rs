@@ -7,7 +7,9 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 use uuid::Uuid;
-use wiremock::{Request, ResponseTemplate};
+use wiremock::Request;
+
+use crate::hosting::{Handler, WireReply};
 
 use super::auth::{authenticate, authorize, AccessClaims};
 use super::calls::{is_app_hosted_media, ApiVersion, CallKind, CallState, Profile, ResourceStyle};
@@ -146,8 +148,28 @@ fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-impl wiremock::Respond for GraphRouter {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
+/// A refusal from the front (unknown scenario, malformed request, body over the limit), as a
+/// Graph error envelope.
+pub(super) fn graph_refusal(status: u16, code: &str, message: &str) -> WireReply {
+    let now = SystemTime::now();
+    let error = GraphError::new(status, code, message);
+    let body = error.body(
+        &graph_date(now),
+        &Uuid::new_v4().to_string(),
+        &Uuid::new_v4().to_string(),
+    );
+    WireReply::json(status, &body).header("Date", httpdate::fmt_http_date(now))
+}
+
+/// `innerError.date` as Graph writes it: RFC 3339 seconds, no zone letter.
+fn graph_date(now: SystemTime) -> String {
+    let date = humantime::format_rfc3339_seconds(now).to_string();
+    date.trim_end_matches('Z').to_owned()
+}
+
+impl Handler for GraphRouter {
+    fn handle(&self, request: Request) -> WireReply {
+        let request = &request;
         let request_id = Uuid::new_v4().to_string();
         let client_request_id = header(request, "client-request-id")
             .map(str::to_owned)
@@ -164,43 +186,43 @@ impl wiremock::Respond for GraphRouter {
         let outcome = match fault.and_then(super::Fault::error) {
             Some(error) => Err(error),
             None if is_admin => super::admin::handle(&self.shared, request),
-            None => self.handle(request),
+            None => self.serve_api(request),
         };
-        let mut journal = is_api.then(|| super::admin::JournalEntry::begin(&self.shared, request));
+        // Only the admin API reads the journal: specs' stand-ins keep none.
+        let mut journal = (is_api && self.shared.config.admin)
+            .then(|| super::admin::JournalEntry::begin(&self.shared, request));
         let mut response = match outcome {
             Ok(reply) => {
                 if let Some(entry) = &mut journal {
                     entry.answered(reply.status, reply.body.as_ref());
                 }
-                let mut r = ResponseTemplate::new(reply.status);
+                let mut r = match &reply.body {
+                    Some(body) => WireReply::json(reply.status, body),
+                    None => WireReply::new(reply.status),
+                };
                 for (name, value) in reply.headers {
-                    r = r.insert_header(name, value);
+                    r = r.header(name, value);
                 }
-                match reply.body {
-                    Some(body) => r.set_body_json(body),
-                    None => r,
-                }
+                r
             }
             Err(error) => {
-                let date = humantime::format_rfc3339_seconds(now).to_string();
-                let date = date.trim_end_matches('Z');
-                let body = error.body(date, &request_id, &client_request_id);
+                let body = error.body(&graph_date(now), &request_id, &client_request_id);
                 if let Some(entry) = &mut journal {
                     entry.answered(error.status, Some(&body));
                 }
-                let mut r = ResponseTemplate::new(error.status).set_body_json(body);
-                for (name, value) in &error.headers {
-                    r = r.insert_header(name.as_str(), value.as_str());
+                let mut r = WireReply::json(error.status, &body);
+                for (name, value) in error.headers {
+                    r = r.header(name, value);
                 }
                 r
             }
         };
         response = response
-            .insert_header("request-id", request_id.as_str())
-            .insert_header("client-request-id", client_request_id.as_str())
-            .insert_header("Date", httpdate::fmt_http_date(now).as_str());
+            .header("request-id", request_id)
+            .header("client-request-id", client_request_id)
+            .header("Date", httpdate::fmt_http_date(now));
         if let Some(super::Fault::Late(delay)) = fault {
-            response = response.set_delay(delay);
+            response.delay = Some(delay);
         }
         if let Some(entry) = journal {
             entry.record(&self.shared);
@@ -212,7 +234,7 @@ impl wiremock::Respond for GraphRouter {
 }
 
 impl GraphRouter {
-    fn handle(&self, request: &Request) -> Result<Reply, GraphError> {
+    fn serve_api(&self, request: &Request) -> Result<Reply, GraphError> {
         match route(request.method.as_str(), request.url.path()) {
             Route::Create(profile) => self.create(request, profile),
             Route::Get(profile, id) => {
