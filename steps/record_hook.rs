@@ -69,7 +69,7 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
             kind: EntryKind::Request,
             at: at(answer.sent_at, answer.simulated_at),
             method: answer.method.clone(),
-            url: answer.url.clone(),
+            url: world.graph_url(&answer.url),
             request_headers: answer.request_headers.clone(),
             request_body: answer.request_body.clone(),
             status: answer.status,
@@ -144,7 +144,10 @@ fn notifications(
         posts.entry(received.delivery).or_default().push(received);
     }
     let base = match (&world.env, world.live) {
-        (Some(env), _) => env.inbox.uri().to_owned(),
+        // The run's inbox server, without the scenario's key (the path is the bot's own).
+        (Some(env), _) => url::Url::parse(env.inbox.uri())
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default(),
         (None, Some(live)) => url::Url::parse(&live.config.callback_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default(),
