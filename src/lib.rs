@@ -39,15 +39,16 @@ pub use report::{
     sequence_of, sequence_svg, ArrowStyle, ExchangeReport, HtmlReport, NotificationEvent,
     ReportStatus, ScenarioReport, SequenceArrow, StepReport,
 };
-pub use serve::{request_token, ServeError, ServeOptions, Server};
+pub use serve::{request_token, ServeError, ServeOptions, Server, DEFAULT_RETENTION};
 pub use standin::{
     authenticate, authorize, codes, validate_create, verify_notification_token, AccessClaims,
     Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,
     DeliveryQuirks, Fault, GraphError, Lobby, MeetingChange, NotificationClaims, NotificationToken,
     Profile, RateLimit, RemoteAction, RemoteScript, ResourceStyle, ResultInfo, SigningKey, StandIn,
-    StandInConfig, StandInServer, DEFAULT_ANSWER_DELAY, DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE,
-    GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_GROUP_TARGETS,
-    NOTIFICATION_ISSUER, OPERATION_DELAY, REFUSAL_DELAY,
+    StandInConfig, StandInServer, DEFAULT_ANSWER_DELAY, DEFAULT_JOURNAL_SIZE,
+    DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW,
+    LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
+    OPERATION_DELAY, REFUSAL_DELAY,
 };
 pub use target::{
     Jwks, LiveConfig, Secret, TargetError, TokenSource, CALLING_ISSUERS, GRAPH_URL,

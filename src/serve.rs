@@ -34,7 +34,14 @@ pub struct ServeOptions {
     /// A connection that sends no complete request for this long is closed (idle keep-alive
     /// connections, slowloris clients); a request body must arrive within it too.
     pub idle_timeout: Duration,
+    /// How many API requests, and how many notification POSTs, the journal keeps.
+    pub journal_size: usize,
+    /// How long (simulated) an ended call is kept before it is forgotten.
+    pub retention: Duration,
 }
+
+/// How long an ended call is kept by default: a minute (simulated).
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(60);
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -43,6 +50,8 @@ impl Default for ServeOptions {
             time_scale: 1.0,
             app: StandInConfig::default().app,
             idle_timeout: Duration::from_secs(10),
+            journal_size: crate::standin::DEFAULT_JOURNAL_SIZE,
+            retention: DEFAULT_RETENTION,
         }
     }
 }
@@ -105,6 +114,8 @@ impl Server {
         let config = StandInConfig {
             admin: true,
             app: opts.app,
+            journal_size: Some(opts.journal_size),
+            retention: Some(opts.retention),
             ..StandInConfig::default()
         };
         if opts.idle_timeout.is_zero() {

@@ -76,7 +76,8 @@ impl std::fmt::Debug for Secret {
 }
 
 /// The live target's settings, from `CALLSPEC_*` variables (the environment wins over the file).
-#[derive(Debug, Clone)]
+/// Its `Debug` (what `-v` shows of a scenario) hides the secret and any credentials in URLs.
+#[derive(Clone)]
 pub struct LiveConfig {
     pub tenant_id: String,
     pub client_id: String,
@@ -93,6 +94,48 @@ pub struct LiveConfig {
     /// Template variables for the staging tenant (`CALLSPEC_VAR_callee_id=...` is
     /// `${callee_id}`): real users and meetings in place of the docs' sample ids.
     pub vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for LiveConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveConfig")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("tenant_kind", &self.tenant_kind)
+            .field("graph_url", &shown_url(&self.graph_url))
+            .field("token_url", &shown_url(&self.token_url))
+            .field("callback_port", &self.callback_port)
+            .field("callback_url", &shown_url(&self.callback_url))
+            .field("openid_url", &shown_url(&self.openid_url))
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A URL as messages may show it: without user, password or query, which can hold
+/// credentials (`https://id:secret@host/token`, `?client_secret=...`).
+pub(crate) fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            let hidden = parsed.password().is_some() || !parsed.username().is_empty();
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            let query = parsed.query().is_some();
+            parsed.set_query(None);
+            parsed.set_fragment(None);
+            let mut shown = parsed.to_string();
+            if query {
+                shown.push_str("?<redacted>");
+            }
+            if hidden {
+                shown = shown.replacen("://", "://<redacted>@", 1);
+            }
+            shown
+        }
+        // Not a URL: nothing of it is safe to show.
+        Err(_) => "<not a URL>".to_owned(),
+    }
 }
 
 impl LiveConfig {
@@ -166,36 +209,65 @@ impl LiveConfig {
 }
 
 fn read_env_file(file: &Path) -> Result<HashMap<String, String>, TargetError> {
-    let entries = dotenvy::from_path_iter(file).map_err(|e| TargetError::EnvFileUnreadable {
+    // dotenvy's own messages quote the line, and so the secret on it: never shown.
+    let unreadable = |e: dotenvy::Error| TargetError::EnvFileUnreadable {
         file: file.to_owned(),
-        message: e.to_string(),
-    })?;
+        message: match e {
+            dotenvy::Error::Io(io) => io.to_string(),
+            _ => "not an env file".to_owned(),
+        },
+    };
+    let entries = dotenvy::from_path_iter(file).map_err(unreadable)?;
     let mut values = HashMap::new();
     for entry in entries {
         match entry {
             Ok((key, value)) => {
                 values.insert(key, value);
             }
-            Err(dotenvy::Error::LineParse(line, _)) => {
-                let number = std::fs::read_to_string(file)
-                    .ok()
-                    .and_then(|text| text.lines().position(|l| l == line))
-                    .map_or(0, |i| i + 1);
+            Err(dotenvy::Error::LineParse(rest, _)) => {
+                let text = std::fs::read_to_string(file).unwrap_or_default();
+                let (line, key) = bad_line(&text, &rest);
+                let named = key.map(|k| format!(" ({k})")).unwrap_or_default();
                 return Err(TargetError::EnvFile {
                     file: file.to_owned(),
-                    line: number,
-                    message: format!("cannot read this line as KEY=VALUE: {line}"),
+                    line,
+                    message: format!(
+                        "cannot read this line{named} as KEY=VALUE: is the `=` missing, or a \
+                         quote left open? (its value is not shown)"
+                    ),
                 });
             }
-            Err(e) => {
-                return Err(TargetError::EnvFileUnreadable {
-                    file: file.to_owned(),
-                    message: e.to_string(),
-                })
-            }
+            Err(e) => return Err(unreadable(e)),
         }
     }
     Ok(values)
+}
+
+/// Where dotenvy's unreadable `rest` (the bad line, or with an open quote every line after it)
+/// starts in `text`, 1-based, and the key it names if it has one: an upper-case word followed
+/// by more text. A lone word may be a pasted value, so it is not named.
+fn bad_line(text: &str, rest: &str) -> (usize, Option<String>) {
+    let first = rest.lines().next().unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| l == first || (!first.is_empty() && l.trim() == first.trim()))
+        .map_or(0, |i| i + 1);
+    let trimmed = first.trim_start();
+    let trimmed = trimmed
+        .strip_prefix("export ")
+        .unwrap_or(trimmed)
+        .trim_start();
+    let end = trimmed
+        .find(|c: char| c.is_whitespace() || c == '=')
+        .unwrap_or(trimmed.len());
+    let word = &trimmed[..end];
+    let is_key = !word.is_empty()
+        && end < trimmed.len()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !word.starts_with(|c: char| c.is_ascii_digit());
+    (line, is_key.then(|| word.to_owned()))
 }
 
 #[derive(Deserialize)]
@@ -245,7 +317,7 @@ impl TokenSource {
         }
         let url = self.config.token_url.clone();
         let fail = |message: String| TargetError::Token {
-            url: url.clone(),
+            url: shown_url(&url),
             message,
         };
         let response = self
@@ -273,11 +345,25 @@ impl TokenSource {
         }
         let answer: TokenAnswer =
             serde_json::from_str(&body).map_err(|e| fail(format!("unexpected answer: {e}")))?;
-        let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600).saturating_sub(60));
         let token = Secret::new(answer.access_token);
-        *cached = Some((token.clone(), Instant::now() + lifetime));
+        *cached = Some((
+            token.clone(),
+            valid_until(Instant::now(), answer.expires_in),
+        ));
         Ok(token)
     }
+}
+
+/// The longest a fetched token is reused: an endpoint's `expires_in` beyond it (up to
+/// `u64::MAX`) is not believed.
+const MAX_TOKEN_REUSE: Duration = Duration::from_secs(24 * 3600);
+
+/// Until when a token answered at `now` with `expires_in` seconds is reused: a minute before it
+/// expires, at most [`MAX_TOKEN_REUSE`]; never an overflow.
+fn valid_until(now: Instant, expires_in: Option<u64>) -> Instant {
+    let lifetime = Duration::from_secs(expires_in.unwrap_or(3600).saturating_sub(60));
+    now.checked_add(lifetime.min(MAX_TOKEN_REUSE))
+        .unwrap_or(now)
 }
 
 /// The RSA public key of a base64 DER X.509 certificate (an `x5c` entry), if it has one.
@@ -369,7 +455,7 @@ impl Jwks {
         client: &reqwest::Client,
     ) -> Result<Arc<Jwks>, TargetError> {
         let fail = |message: String| TargetError::Keys {
-            url: openid_url.to_owned(),
+            url: shown_url(openid_url),
             message,
         };
         let get = |url: String| async move {
@@ -379,7 +465,11 @@ impl Jwks {
                 .await
                 .map_err(|e| e.without_url().to_string())?;
             if !response.status().is_success() {
-                return Err(format!("{url} answered {}", response.status()));
+                return Err(format!(
+                    "{} answered {}",
+                    shown_url(&url),
+                    response.status()
+                ));
             }
             response.json::<Value>().await.map_err(|e| e.to_string())
         };
@@ -611,6 +701,69 @@ mod tests {
         std::fs::write(&bad, "CALLSPEC_TENANT_ID=t\nthis is not a setting\n").unwrap();
         let e = read_env_file(&bad).unwrap_err().to_string();
         assert!(e.contains("bad.env:2:"), "{e}");
+        assert!(!e.contains("setting"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn env_file_errors_name_the_key_and_line_never_a_value() {
+        let dir = std::env::temp_dir().join(format!("callspec-env-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases = [
+            (
+                "CALLSPEC_TENANT_ID=t\nCALLSPEC_CLIENT_SECRET SuperSecretValue123\n",
+                ":2: cannot read this line (CALLSPEC_CLIENT_SECRET)",
+            ),
+            (
+                "CALLSPEC_TENANT_ID=t\nCALLSPEC_CLIENT_SECRET=\"SuperSecretValue123\nCALLSPEC_CLIENT_ID=OtherSecret456\n",
+                ":2: cannot read this line",
+            ),
+            (
+                "CALLSPEC_TENANT_ID=t\n\nSuperSecretValue123\n",
+                ":3: cannot read this line as",
+            ),
+        ];
+        for (i, (text, expected)) in cases.iter().enumerate() {
+            let file = dir.join(format!("{i}.env"));
+            std::fs::write(&file, text).unwrap();
+            let e = read_env_file(&file).unwrap_err().to_string();
+            assert!(e.contains(expected), "case {i}: {e}");
+            assert!(
+                !e.contains("Secret") || e.contains("(CALLSPEC_CLIENT_SECRET)"),
+                "{e}"
+            );
+            assert!(!e.contains("SuperSecretValue123"), "case {i}: {e}");
+            assert!(!e.contains("OtherSecret456"), "case {i}: {e}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn urls_with_credentials_are_never_shown() {
+        let mut v = complete();
+        v.insert(
+            "CALLSPEC_TOKEN_URL".into(),
+            "https://app:PaSsWoRd@login.example/token?client_secret=QuErYsEcReT".into(),
+        );
+        let config = LiveConfig::from_values(&v).unwrap();
+        let shown = format!("{config:?} {config:#?}");
+        for secret in ["PaSsWoRd", "QuErYsEcReT", "s3cret", "app:"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("login.example/token?<redacted>"), "{shown}");
+        assert_eq!(shown_url("not a url PaSsWoRd"), "<not a URL>");
+        assert_eq!(
+            shown_url("https://graph.example/v1"),
+            "https://graph.example/v1"
+        );
+    }
+
+    #[test]
+    fn absurd_token_lifetimes_neither_panic_nor_last_forever() {
+        let now = Instant::now();
+        let until = valid_until(now, Some(u64::MAX));
+        assert_eq!(until - now, MAX_TOKEN_REUSE);
+        assert_eq!(valid_until(now, Some(30)), now);
+        assert_eq!(valid_until(now, None) - now, Duration::from_secs(3540));
     }
 }

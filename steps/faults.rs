@@ -8,41 +8,55 @@ use anyhow::{bail, Result};
 use callspec::{Fault, NotificationToken, RateLimit};
 use cucumber::{given, then};
 
-use crate::support::duration;
+use crate::support::{count, duration};
 use crate::world::CallWorld;
 
-fn times(count: &str) -> Result<usize> {
-    Ok(if count.is_empty() { 1 } else { count.parse()? })
+/// "the next request" (no count) or "the next N requests".
+fn times(text: &str) -> Result<u64> {
+    if text.is_empty() {
+        return Ok(1);
+    }
+    count(text, "requests")
 }
 
 /// `Given Graph throttles the next request with Retry-After 3` (or `the next 2 requests`):
 /// 429 `TooManyRequests` with that `Retry-After`.
-#[given(regex = r"^Graph throttles the next (?:request|(\d+) requests) with Retry-After (\d+)$")]
+#[given(regex = r"^Graph throttles the next (?:request|(\S+) requests) with Retry-After (\S+)$")]
 fn throttles(world: &mut CallWorld, count: String, retry_after: String) -> Result<()> {
-    let fault = Fault::Throttle {
-        retry_after: retry_after.parse()?,
+    let retry_after = match retry_after.parse::<u64>() {
+        Ok(secs) if Duration::from_secs(secs) <= callspec::MAX_DURATION => secs,
+        _ => bail!(
+            "Retry-After \"{retry_after}\" is not a number of seconds: use a whole number from 0 \
+             to {}",
+            callspec::MAX_DURATION.as_secs()
+        ),
     };
+    let fault = Fault::Throttle { retry_after };
     world.standin()?.inject(fault, times(&count)?);
     Ok(())
 }
 
 /// `Given Graph answers the next request with 503` (or `500`; or `the next 2 requests`).
-#[given(regex = r"^Graph answers the next (?:request|(\d+) requests) with (500|503)$")]
+#[given(regex = r"^Graph answers the next (?:request|(\S+) requests) with (\S+)$")]
 fn server_error(world: &mut CallWorld, count: String, status: String) -> Result<()> {
-    let fault = Fault::ServerError {
-        status: status.parse()?,
+    let status = match status.as_str() {
+        "500" => 500,
+        "503" => 503,
+        other => bail!(
+            "Graph's server errors are 500 or 503, not \"{other}\" (for 429 use `Graph throttles \
+             the next request with Retry-After 3`)"
+        ),
     };
+    let fault = Fault::ServerError { status };
     world.standin()?.inject(fault, times(&count)?);
     Ok(())
 }
 
 /// `Given Graph answers the next request 300 ms late`: wall time, as an HTTP answer can only
 /// be late in real time.
-#[given(
-    regex = r"^Graph answers the next (?:request|(\d+) requests) (\d+) ?(ms|milliseconds?|s|seconds?) late$"
-)]
+#[given(regex = r"^Graph answers the next (?:request|(\S+) requests) (\S+?) ?([a-z]+) late$")]
 fn late(world: &mut CallWorld, count: String, amount: String, unit: String) -> Result<()> {
-    let delay = duration(amount.parse()?, &unit)?;
+    let delay = duration(&amount, &unit)?;
     if delay > Duration::from_secs(10) {
         bail!("a late answer is real wall time: keep it under 10 seconds");
     }
@@ -51,24 +65,39 @@ fn late(world: &mut CallWorld, count: String, amount: String, unit: String) -> R
 }
 
 /// `Given Graph limits the app to 3 requests per 10 seconds` (Graph's own limit for calls is
-/// 5000 per 10 seconds); requests over it get 429 with the `Retry-After` that frees a slot.
-#[given(
-    regex = r"^Graph limits the app to (\d+) requests? per (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
-)]
+/// 5000 per 10 seconds); requests over it get 429 with the `Retry-After` that frees a slot. At
+/// least 1 request, in a window longer than 0.
+#[given(regex = r"^Graph limits the app to (\S+) requests? per (\S+?) ?([a-z]+)$")]
 fn rate_limit(world: &mut CallWorld, requests: String, amount: String, unit: String) -> Result<()> {
-    let limit = RateLimit {
-        requests: requests.parse()?,
-        window: duration(amount.parse()?, &unit)?,
+    let requests = match requests.parse::<u32>() {
+        Ok(n) if n > 0 => n,
+        _ => bail!(
+            "a rate limit of \"{requests}\" requests is not one: use a whole number from 1 to {} \
+             (0 would refuse everything; to lift the limit, leave the step out)",
+            u32::MAX
+        ),
     };
+    let window = duration(&amount, &unit)?;
+    if window.is_zero() {
+        bail!("a rate limit needs a window longer than 0: \"per {amount} {unit}\"");
+    }
+    let limit = RateLimit { requests, window };
     world.standin()?.set_rate_limit(Some(limit));
     Ok(())
 }
 
 /// `Given the bot's callback answers 500`: the bot fails every notification (it is not
-/// received); the stand-in records the failed deliveries.
-#[given(regex = r"^the bot's callback answers (\d{3})$")]
+/// received); the stand-in records the failed deliveries. Any HTTP status from 200 to 599.
+#[given(regex = r"^the bot's callback answers (\S+)$")]
 fn callback_fails(world: &mut CallWorld, status: String) -> Result<()> {
-    world.inbox_log()?.fail_with(Some(status.parse()?));
+    let status = match status.parse::<u16>() {
+        Ok(code @ 200..=599) => code,
+        _ => bail!(
+            "the callback cannot answer \"{status}\": use an HTTP status from 200 to 599, \
+             e.g. 500"
+        ),
+    };
+    world.inbox_log()?.fail_with(Some(status));
     Ok(())
 }
 
@@ -123,9 +152,9 @@ fn failed_deliveries(world: &mut CallWorld, expected: usize) -> Result<()> {
 }
 
 /// `Then the response took at least 300 ms`.
-#[then(regex = r"^the response took at least (\d+) ?(ms|milliseconds?|s|seconds?)$")]
+#[then(regex = r"^the response took at least (\S+?) ?([a-z]+)$")]
 fn took(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
-    let floor = duration(amount.parse()?, &unit)?;
+    let floor = duration(&amount, &unit)?;
     let elapsed = world.response()?.elapsed;
     if elapsed < floor {
         bail!(

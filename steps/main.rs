@@ -6,6 +6,7 @@
 mod call;
 mod catalog;
 mod faults;
+mod limits;
 mod notifications;
 mod operations;
 mod permissions;
@@ -96,6 +97,14 @@ struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     idle_timeout: u64,
+    /// How many API requests, and how many notifications, the journal keeps (the oldest go).
+    #[arg(long, value_name = "N", default_value_t = callspec::DEFAULT_JOURNAL_SIZE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
+    journal_size: usize,
+    /// Simulated seconds an ended call is kept (GET answers it) before it is forgotten.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(0..=MAX_SCENARIO_TIMEOUT))]
+    retention: u64,
 }
 
 #[derive(Debug, Args)]
@@ -149,9 +158,9 @@ struct RunArgs {
     /// Let a live run go to a tenant the settings do not name as staging.
     #[arg(long)]
     allow_production: bool,
-    /// Wall-time limit of one scenario, in seconds: every wait in it ends by then.
+    /// Wall-time limit of one scenario, in seconds (1 to 86400): every wait in it ends by then.
     #[arg(long, value_name = "SECONDS", default_value_t = 120,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SCENARIO_TIMEOUT))]
     scenario_timeout: u64,
     /// Write each scenario's requests, responses and notifications to DIR, one HAR 1.2 file
     /// per scenario (tokens and secrets redacted); `callspec drift DIR` replays them.
@@ -161,6 +170,9 @@ struct RunArgs {
     #[arg(long, value_name = "FILE", hide = true)]
     timings: Option<PathBuf>,
 }
+
+/// The longest `--scenario-timeout`: a day (beyond it, a deadline could overflow the clock).
+const MAX_SCENARIO_TIMEOUT: u64 = 86_400;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 enum Target {
@@ -570,11 +582,16 @@ async fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
 
+    let (concurrency, note) =
+        limits::capped_concurrency(args.concurrency, limits::open_file_limit());
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
     let plan = Arc::new(Plan::new(&paths, &args));
     let _ = GATE.set(Gate {
         in_flight: Default::default(),
         room: tokio::sync::Notify::new(),
-        cap: (args.concurrency * 4).max(256),
+        cap: (concurrency * 4).max(256),
     });
 
     let opts = cli::Opts {
@@ -583,7 +600,7 @@ async fn run(args: RunArgs) -> ExitCode {
         tags_filter: None,
         parser: cli::Empty,
         runner: cucumber::runner::basic::Cli {
-            concurrency: Some(args.concurrency),
+            concurrency: Some(concurrency),
             ..Default::default()
         },
         writer: cli::Compose {
@@ -709,6 +726,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
         port: args.port,
         time_scale: args.time_scale,
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        journal_size: args.journal_size,
+        retention: std::time::Duration::from_secs(args.retention),
         ..Default::default()
     };
     match Server::start(options).await {

@@ -194,9 +194,7 @@ fn unmatched(expected: &[Expected], items: &[Received]) -> String {
 
 /// `Then the bot receives notifications in any order:` with a table or a docstring list: the
 /// next notifications of the call match these, one each, in whatever order they arrived.
-#[then(
-    regex = r"^the bot receives notifications in any order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?:$"
-)]
+#[then(regex = r"^the bot receives notifications in any order(?: within (\S+?) ?([a-z]+))?:$")]
 async fn any_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let expected = expectations(world, step)?;
@@ -231,9 +229,7 @@ async fn any_order(world: &mut CallWorld, step: &Step, amount: String, unit: Str
 /// `Then the bot's notifications eventually include:` with a table or a docstring list: each
 /// expectation matches some notification of the call, at any position (duplicates and
 /// reordering allowed), waiting for them if needed. Everything that arrived counts as seen.
-#[then(
-    regex = r"^the bot's notifications eventually include(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?:$"
-)]
+#[then(regex = r"^the bot's notifications eventually include(?: within (\S+?) ?([a-z]+))?:$")]
 async fn eventually(
     world: &mut CallWorld,
     step: &Step,
@@ -269,15 +265,13 @@ fn wait_of(amount: &str, unit: &str) -> Result<Duration> {
     if amount.is_empty() {
         return Ok(DEFAULT_NOTIFICATION_WAIT);
     }
-    duration(amount.parse()?, unit)
+    duration(amount, unit)
 }
 
 /// `Then the bot receives notifications in order:` with a table whose header row names paths
 /// into each notification, or a docstring with a YAML list of notification patterns.
 /// Optionally `... in order within 2 seconds:`.
-#[then(
-    regex = r"^the bot receives notifications in order(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?:$"
-)]
+#[then(regex = r"^the bot receives notifications in order(?: within (\S+?) ?([a-z]+))?:$")]
 async fn in_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let patterns = expectations(world, step)?;
@@ -286,7 +280,7 @@ async fn in_order(world: &mut CallWorld, step: &Step, amount: String, unit: Stri
 
 /// `Then the bot receives notifications in order from "notifications/v1/meeting-join.yaml"`.
 #[then(
-    regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"#
+    regex = r#"^the bot receives notifications in order from "([^"]+)"(?: within (\S+?) ?([a-z]+))?$"#
 )]
 async fn in_order_from_file(
     world: &mut CallWorld,
@@ -304,11 +298,9 @@ async fn in_order_from_file(
 
 /// `Then the bot receives no further notifications within 500 ms`: simulated time runs on by
 /// that much and nothing beyond what earlier steps matched may arrive.
-#[then(
-    regex = r"^the bot receives no further notifications within (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
-)]
+#[then(regex = r"^the bot receives no further notifications within (\S+?) ?([a-z]+)$")]
 async fn no_further(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
-    let window = duration(amount.parse()?, &unit)?;
+    let window = duration(&amount, &unit)?;
     let seen = world.cursor();
     let all = world.let_time_pass(window, |a| a.len() > seen).await?;
     if all.len() > seen {

@@ -18,7 +18,7 @@ fn answer(behaviour: &str, amount: &str, unit: &str) -> Result<Answer> {
         "does not answer" => Answer::DoesNotAnswer,
         "cannot be found" => Answer::CannotBeFound,
         "cannot be reached" => Answer::CannotBeReached,
-        _ if behaviour.starts_with("answers") => Answer::After(duration(amount.parse()?, unit)?),
+        _ if behaviour.starts_with("answers") => Answer::After(duration(amount, unit)?),
         other => bail!("unknown callee behaviour \"{other}\""),
     })
 }
@@ -27,7 +27,7 @@ fn answer(behaviour: &str, amount: &str, unit: &str) -> Result<Answer> {
 /// `cannot be found` / `cannot be reached`: applies to everyone the bot calls next (each
 /// target of a group call, invitees) unless named otherwise.
 #[given(
-    regex = r"^the callee (answers after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)|declines|is busy|does not answer|cannot be found|cannot be reached)$"
+    regex = r"^the callee (answers after (\S+?) ?([a-z]+)|declines|is busy|does not answer|cannot be found|cannot be reached)$"
 )]
 fn callee_answers(
     world: &mut CallWorld,
@@ -45,7 +45,7 @@ fn callee_answers(
 /// `Given "user2" does not answer`: one party (by display name or id) of a group call, an
 /// invitee or a transfer target; the same forms as for "the callee".
 #[given(
-    regex = r#"^"([^"]+)" (answers after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)|declines|is busy|does not answer|cannot be found|cannot be reached)$"#
+    regex = r#"^"([^"]+)" (answers after (\S+?) ?([a-z]+)|declines|is busy|does not answer|cannot be found|cannot be reached)$"#
 )]
 fn party_answers(
     world: &mut CallWorld,
@@ -62,11 +62,9 @@ fn party_answers(
 }
 
 /// `Given the callee hangs up after 10 seconds`: counted from when the callee answers.
-#[given(
-    regex = r"^the callee hangs up after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
-)]
+#[given(regex = r"^the callee hangs up after (\S+?) ?([a-z]+)$")]
 fn callee_hangs_up(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
-    let after = duration(amount.parse()?, &unit)?;
+    let after = duration(&amount, &unit)?;
     world
         .standin()?
         .update_script(|s| s.set_hang_up(None, after));
@@ -75,11 +73,9 @@ fn callee_hangs_up(world: &mut CallWorld, amount: String, unit: String) -> Resul
 
 /// `Given "user1" hangs up after 10 seconds`: one party of a group call leaves, counted from
 /// its answer.
-#[given(
-    regex = r#"^"([^"]+)" hangs up after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"#
-)]
+#[given(regex = r#"^"([^"]+)" hangs up after (\S+?) ?([a-z]+)$"#)]
 fn party_hangs_up(world: &mut CallWorld, who: String, amount: String, unit: String) -> Result<()> {
-    let after = duration(amount.parse()?, &unit)?;
+    let after = duration(&amount, &unit)?;
     world
         .standin()?
         .update_script(|s| s.set_hang_up(Some(&who), after));
@@ -89,9 +85,7 @@ fn party_hangs_up(world: &mut CallWorld, who: String, amount: String, unit: Stri
 /// `Given "Alice" joins the meeting after 3 seconds` / `Given "Alice" leaves the meeting after
 /// 10 seconds`: counted from the bot's create; the bot gets a roster update (unless it waits in
 /// the lobby).
-#[given(
-    regex = r#"^"([^"]+)" (joins|leaves) the meeting after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"#
-)]
+#[given(regex = r#"^"([^"]+)" (joins|leaves) the meeting after (\S+?) ?([a-z]+)$"#)]
 fn meeting_change(
     world: &mut CallWorld,
     who: String,
@@ -99,7 +93,7 @@ fn meeting_change(
     amount: String,
     unit: String,
 ) -> Result<()> {
-    let at = duration(amount.parse()?, &unit)?;
+    let at = duration(&amount, &unit)?;
     let joins = change == "joins";
     world
         .standin()?
@@ -108,11 +102,9 @@ fn meeting_change(
 }
 
 /// `Given the meeting admits the bot from the lobby after 5 seconds` (a guest join).
-#[given(
-    regex = r"^the meeting admits the bot from the lobby after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
-)]
+#[given(regex = r"^the meeting admits the bot from the lobby after (\S+?) ?([a-z]+)$")]
 fn lobby_admits(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
-    let after = duration(amount.parse()?, &unit)?;
+    let after = duration(&amount, &unit)?;
     world
         .standin()?
         .update_script(|s| s.lobby = Lobby::AdmitsAfter(after));
@@ -120,11 +112,9 @@ fn lobby_admits(world: &mut CallWorld, amount: String, unit: String) -> Result<(
 }
 
 /// `Given the meeting denies the bot entry after 5 seconds`: the call ends (403/0).
-#[given(
-    regex = r"^the meeting denies the bot entry after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$"
-)]
+#[given(regex = r"^the meeting denies the bot entry after (\S+?) ?([a-z]+)$")]
 fn lobby_denies(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
-    let after = duration(amount.parse()?, &unit)?;
+    let after = duration(&amount, &unit)?;
     world
         .standin()?
         .update_script(|s| s.lobby = Lobby::DeniesAfter(after));
@@ -206,23 +196,23 @@ fn optional_after(amount: &str, unit: &str) -> Result<std::time::Duration> {
     if amount.is_empty() {
         return Ok(std::time::Duration::ZERO);
     }
-    duration(amount.parse()?, unit)
+    duration(amount, unit)
 }
 
 /// `When the callee presses 5` (or `"#"`, `"*"`; optionally `after 2 seconds`): a DTMF tone,
 /// notified as `toneInfo` if the bot subscribed to tones.
-#[when(
-    regex = r#"^the callee presses "?([0-9*#A-Da-d])"?(?: after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"#
-)]
+#[when(regex = r#"^the callee presses "?([^"\s]+)"?(?: after (\S+?) ?([a-z]+))?$"#)]
 fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> Result<()> {
+    let one_key = key.len() == 1 && "0123456789*#ABCDabcd".contains(key.as_str());
+    if !one_key {
+        bail!("\"{key}\" is not a key on a phone: press one of 0-9, *, # or A-D (a step per key)");
+    }
     let after = optional_after(&amount, &unit)?;
     remote_action(world, after, RemoteAction::PressesKey(key))
 }
 
 /// `When the callee hangs up` (optionally `after 5 seconds`): the call ends (200/4097).
-#[when(
-    regex = r"^the callee hangs up(?: after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"
-)]
+#[when(regex = r"^the callee hangs up(?: after (\S+?) ?([a-z]+))?$")]
 fn hangs_up_now(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let after = optional_after(&amount, &unit)?;
     remote_action(world, after, RemoteAction::HangsUp)
@@ -230,9 +220,7 @@ fn hangs_up_now(world: &mut CallWorld, amount: String, unit: String) -> Result<(
 
 /// `When "Alice" joins the call` / `When "Alice" leaves the call` (optionally `after 3
 /// seconds`): a roster update follows.
-#[when(
-    regex = r#"^"([^"]+)" (joins|leaves) the (?:call|meeting)(?: after (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?))?$"#
-)]
+#[when(regex = r#"^"([^"]+)" (joins|leaves) the (?:call|meeting)(?: after (\S+?) ?([a-z]+))?$"#)]
 fn joins_now(
     world: &mut CallWorld,
     who: String,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use callspec::{interpolate, interpolate_str, parse_scalar, render_text, Origin};
+use callspec::{interpolate, interpolate_str, parse_scalar, render_text, Origin, MAX_DURATION};
 use cucumber::gherkin::Step;
 use serde_json::Value;
 
@@ -77,13 +77,65 @@ pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(Stri
     Ok(rows)
 }
 
-/// `500 ms`, `2 s`, `3 seconds`, `1 minute`, `2 hours`.
-pub fn duration(amount: u64, unit: &str) -> Result<Duration> {
-    Ok(match unit {
-        "ms" | "millisecond" | "milliseconds" => Duration::from_millis(amount),
-        "s" | "second" | "seconds" => Duration::from_secs(amount),
-        "minute" | "minutes" => Duration::from_secs(amount * 60),
-        "hour" | "hours" => Duration::from_secs(amount * 3600),
-        other => bail!("unknown time unit \"{other}\": use ms, seconds, minutes or hours"),
-    })
+/// `500 ms`, `2 s`, `3 seconds`, `1 minute`, `2 hours`: a whole amount, at most
+/// [`MAX_DURATION`] (longer is a typo, and would overflow the simulated clock).
+pub fn duration(amount: &str, unit: &str) -> Result<Duration> {
+    let per_unit: u64 = match unit {
+        "ms" | "millisecond" | "milliseconds" => 1,
+        "s" | "second" | "seconds" => 1_000,
+        "minute" | "minutes" => 60_000,
+        "hour" | "hours" => 3_600_000,
+        other => bail!(
+            "unknown time unit \"{other}\" in \"{amount} {other}\": use ms, seconds, minutes or hours"
+        ),
+    };
+    let Ok(n) = amount.parse::<u64>() else {
+        bail!(
+            "\"{amount} {unit}\" is not a duration: the amount must be a whole number, 0 or more"
+        );
+    };
+    match n.checked_mul(per_unit).map(Duration::from_millis) {
+        Some(d) if d <= MAX_DURATION => Ok(d),
+        _ => bail!(
+            "\"{amount} {unit}\" is too long: durations are at most {} days",
+            MAX_DURATION.as_secs() / 86_400
+        ),
+    }
+}
+
+/// A count in a step (`the next 3 requests`): a whole number, 1 or more.
+pub fn count(text: &str, what: &str) -> Result<u64> {
+    match text.parse::<u64>() {
+        Ok(0) => bail!("\"0 {what}\" means nothing: the count must be 1 or more"),
+        Ok(n) => Ok(n),
+        Err(_) => bail!("\"{text}\" is not a count of {what}: use a whole number, 1 or more"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_whole_bounded_and_never_wrap() {
+        assert_eq!(duration("500", "ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(duration("2", "minutes").unwrap(), Duration::from_secs(120));
+        let wraps = duration("307445734561825861", "minutes").unwrap_err();
+        assert!(wraps.to_string().contains("too long"), "{wraps}");
+        assert!(duration("18446744073709551615", "seconds").is_err());
+        assert!(duration("366", "days").is_err());
+        let hours = MAX_DURATION.as_secs() / 3600;
+        assert!(duration(&hours.to_string(), "hours").is_ok());
+        assert!(duration(&(hours + 1).to_string(), "hours").is_err());
+        for bad in ["-5", "abc", "1.5", ""] {
+            let e = duration(bad, "seconds").unwrap_err().to_string();
+            assert!(e.contains("whole number"), "{bad}: {e}");
+        }
+        assert!(count("0", "requests").is_err());
+        assert!(count("x", "requests").is_err());
+        assert_eq!(
+            count("1000000000000", "requests").unwrap(),
+            1_000_000_000_000
+        );
+    }
 }

@@ -179,6 +179,11 @@ async fn the_journal_lists_requests_and_notifications_and_no_token() {
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let call_id = create(&server, &token, p2p(&inbox.callback_uri())).await;
     wait_for_states(&inbox, &call_id, 2).await;
+    let recorded = server
+        .standin()
+        .wait_for_deliveries(2, Instant::now() + DEADLINE)
+        .await;
+    assert!(recorded, "the stand-in recorded its deliveries");
     let (status, _) = get(format!(
         "{}/v1.0/communications/calls/{call_id}",
         server.uri()
@@ -362,7 +367,10 @@ async fn reset_forgets_calls_and_the_journal() {
     let (status, _) = post(format!("{}/_callspec/reset", server.uri()), None, json!({})).await;
     assert_eq!(status, 204);
     let (_, journal) = get(format!("{}/_callspec/journal", server.uri())).await;
-    assert_eq!(journal, json!({"requests": [], "notifications": []}));
+    assert_eq!(
+        journal,
+        json!({"requests": [], "notifications": [], "next": null})
+    );
     let call_url = format!("{}/v1.0/communications/calls/{call_id}", server.uri());
     let response = client()
         .get(call_url)

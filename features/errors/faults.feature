@@ -35,6 +35,13 @@ Feature: Graph throttles, fails, or answers late
     When the bot creates the call
     Then the response is the Graph error 500 "generalException"
 
+  Scenario: A fault for a trillion requests is a count, not a queue
+    Given Graph answers the next 1000000000000 requests with 500
+    When the bot creates the call
+    Then the response is the Graph error 500 "generalException"
+    When the bot creates the call
+    Then the response is the Graph error 500 "generalException"
+
   Scenario: A late answer
     Given Graph answers the next request 300 ms late
     When the bot creates the call

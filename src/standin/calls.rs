@@ -361,6 +361,24 @@ impl CallRegistry {
     pub fn get_mut(&mut self, id: &str) -> Option<&mut CallRecord> {
         self.calls.get_mut(id)
     }
+
+    /// Ids of the calls that have ended.
+    pub fn ended(&self) -> impl Iterator<Item = &str> {
+        self.calls
+            .values()
+            .filter(|c| c.state == CallState::Terminated)
+            .map(|c| c.id.as_str())
+    }
+
+    /// Forgets a call (an ended one, past its retention).
+    pub fn remove(&mut self, id: &str) -> Option<CallRecord> {
+        self.calls.remove(id)
+    }
+
+    /// How many calls it knows, ended ones included.
+    pub fn count(&self) -> usize {
+        self.calls.len()
+    }
 }
 
 /// The identity set that names the bot's app.

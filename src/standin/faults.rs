@@ -60,15 +60,23 @@ pub struct RateLimit {
 /// The faults waiting for the next requests, and the rate limit.
 #[derive(Debug, Default)]
 pub struct Faults {
-    queue: VecDeque<Fault>,
+    /// Runs of one fault and how many requests it still has: "the next 10^12 requests" is one
+    /// entry, not 10^12.
+    queue: VecDeque<(Fault, u64)>,
     limit: Option<RateLimit>,
     recent: VecDeque<Instant>,
 }
 
 impl Faults {
     /// The next `times` requests get `fault`, after any already queued.
-    pub fn push(&mut self, fault: Fault, times: usize) {
-        self.queue.extend(std::iter::repeat_n(fault, times));
+    pub fn push(&mut self, fault: Fault, times: u64) {
+        if times == 0 {
+            return;
+        }
+        match self.queue.back_mut() {
+            Some((last, count)) if *last == fault => *count = count.saturating_add(times),
+            _ => self.queue.push_back((fault, times)),
+        }
     }
 
     pub fn set_rate_limit(&mut self, limit: Option<RateLimit>) {
@@ -78,7 +86,12 @@ impl Faults {
 
     /// The fault for a request arriving `now`: a queued one first, else the rate limit's 429.
     pub fn for_request(&mut self, now: Instant) -> Option<Fault> {
-        if let Some(fault) = self.queue.pop_front() {
+        if let Some((fault, count)) = self.queue.front_mut() {
+            let fault = *fault;
+            *count -= 1;
+            if *count == 0 {
+                self.queue.pop_front();
+            }
             return Some(fault);
         }
         let limit = self.limit?;
@@ -116,6 +129,25 @@ mod tests {
         let e = f.for_request(now).and_then(Fault::error).unwrap();
         assert_eq!((e.status, e.code.as_str()), (503, "serviceNotAvailable"));
         assert_eq!(f.for_request(now), None);
+    }
+
+    #[test]
+    fn a_huge_count_is_one_entry_and_counts_down() {
+        let mut f = Faults::default();
+        let fault = Fault::ServerError { status: 500 };
+        f.push(fault, 1_000_000_000_000);
+        f.push(fault, u64::MAX);
+        f.push(Fault::Late(Duration::from_millis(1)), 0);
+        assert_eq!(f.queue.len(), 1);
+        assert_eq!(f.queue[0].1, u64::MAX, "counts saturate");
+        let now = Instant::now();
+        assert_eq!(f.for_request(now), Some(fault));
+        assert_eq!(f.queue[0].1, u64::MAX - 1);
+        let mut g = Faults::default();
+        g.push(fault, 2);
+        assert_eq!(g.for_request(now), Some(fault));
+        assert_eq!(g.for_request(now), Some(fault));
+        assert_eq!(g.for_request(now), None);
     }
 
     #[test]

@@ -173,7 +173,10 @@ pub fn plan_outgoing(
                 Answer::After(delay) => {
                     timeline.schedule(delay, state(id, CallState::Established));
                     if let Some(hang_up) = callee.hangs_up_after {
-                        timeline.schedule(delay + hang_up, ends(id, codes::REMOTE_HUNG_UP));
+                        timeline.schedule(
+                            delay.saturating_add(hang_up),
+                            ends(id, codes::REMOTE_HUNG_UP),
+                        );
                     }
                 }
                 refusing => {
@@ -198,7 +201,7 @@ pub fn plan_outgoing(
                     );
                     if let Some(hang_up) = callee.hangs_up_after {
                         timeline.schedule(
-                            delay + hang_up,
+                            delay.saturating_add(hang_up),
                             CallEvent::Leaves {
                                 call_id: id.to_owned(),
                                 who,

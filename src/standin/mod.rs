@@ -15,6 +15,7 @@ mod auth;
 mod calls;
 mod faults;
 mod graph_error;
+mod journal;
 mod lifecycle;
 mod notifications;
 mod operations;
@@ -37,10 +38,12 @@ pub use auth::{
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
+pub use journal::DEFAULT_JOURNAL_SIZE;
 pub use script::{
     codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
     INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, OPERATION_DELAY, REFUSAL_DELAY,
 };
+pub use timeline::MAX_DURATION;
 pub use validation::{validate_create, CallbackPolicy, MAX_BODY_BYTES, MAX_GROUP_TARGETS};
 
 use calls::CallRegistry;
@@ -66,6 +69,12 @@ pub struct StandInConfig {
     /// The app the admin API's tokens and incoming calls are for, by default the "Calling Bot"
     /// of the Graph docs.
     pub app: AppIdentity,
+    /// How many API requests, and how many notification POSTs, are kept (the oldest go
+    /// first); `None` keeps all (specs' stand-ins: their steps count every delivery).
+    pub journal_size: Option<usize>,
+    /// How long (simulated) an ended call is kept before it is forgotten, with a real-time
+    /// driver; `None` keeps ended calls.
+    pub retention: Option<Duration>,
 }
 
 impl Default for StandInConfig {
@@ -80,6 +89,8 @@ impl Default for StandInConfig {
                 tenant_id: "aa67bd4c-8475-432d-bd41-39f255720e0a".into(),
                 display_name: "Calling Bot".into(),
             },
+            journal_size: None,
+            retention: None,
         }
     }
 }
@@ -146,12 +157,14 @@ struct Shared {
     faults: Mutex<faults::Faults>,
     /// A notification held back to be sent after the next one (out-of-order delivery).
     held: Mutex<Option<(Outgoing, Duration)>>,
-    deliveries: Mutex<Vec<Delivery>>,
+    deliveries: Mutex<journal::DeliveryLog>,
     /// Bumped by a reset (under the `deliveries` lock): deliveries begun before it are not
     /// recorded after it.
     epoch: AtomicU64,
+    /// How many deliveries were recorded so far, never reset: to wait for them.
+    recorded: tokio::sync::watch::Sender<u64>,
     /// The API requests answered, for the admin API's journal (never a token).
-    journal: Mutex<admin::Journal>,
+    journal: Mutex<journal::Journal>,
     /// Signalled whenever events are scheduled, to wake the real-time driver.
     wake: tokio::sync::Notify,
     /// Set when a real-time driver runs: simulated time follows the wall clock.
@@ -240,6 +253,7 @@ fn delivery_client() -> &'static reqwest::Client {
 
 impl Shared {
     fn new(config: StandInConfig, base_url: String) -> Shared {
+        let journal_size = config.journal_size;
         Shared {
             script: Mutex::new(RemoteScript::new(config.answer_delay)),
             key: SigningKey::for_run(),
@@ -250,9 +264,10 @@ impl Shared {
             quirks: Mutex::default(),
             faults: Mutex::default(),
             held: Mutex::default(),
-            deliveries: Mutex::default(),
+            deliveries: Mutex::new(journal::Ring::with_capacity(journal_size)),
             epoch: AtomicU64::new(0),
-            journal: Mutex::default(),
+            recorded: tokio::sync::watch::Sender::new(0),
+            journal: Mutex::new(journal::Ring::with_capacity(journal_size)),
             wake: tokio::sync::Notify::new(),
             clock: Mutex::default(),
         }
@@ -326,6 +341,11 @@ impl StandIn {
         lock(&self.shared.registry).get(id).map(|c| c.state)
     }
 
+    /// How many calls the stand-in knows (live, and ended ones not yet forgotten).
+    pub fn call_count(&self) -> usize {
+        lock(&self.shared.registry).count()
+    }
+
     /// How many notification POSTs the stand-in has made so far.
     pub fn delivery_count(&self) -> usize {
         lock(&self.shared.deliveries).len()
@@ -333,7 +353,7 @@ impl StandIn {
 
     /// Every notification POST so far.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        lock(&self.shared.deliveries).clone()
+        lock(&self.shared.deliveries).to_vec()
     }
 
     /// Changes what the other side does for calls created from now on.
@@ -342,7 +362,7 @@ impl StandIn {
     }
 
     /// The next `times` API requests get `fault`.
-    pub fn inject(&self, fault: Fault, times: usize) {
+    pub fn inject(&self, fault: Fault, times: u64) {
         lock(&self.shared.faults).push(fault, times);
     }
 
@@ -386,47 +406,16 @@ impl StandIn {
     /// Sends the next notification(s) due at or before simulated time `limit`, moving the
     /// clock to them. Returns nothing when nothing is due by then.
     pub async fn deliver_next(&self, limit: Duration) -> Vec<Delivery> {
-        let quirks = *lock(&self.shared.quirks);
-        loop {
-            let Some((at, event)) = lock(&self.shared.timeline).pop_due(limit) else {
-                // Nothing more is due: a held-back notification goes out now.
-                let held = lock(&self.shared.held).take();
-                let mut sent = Vec::new();
-                if let Some((out, at)) = held {
-                    sent.push(self.post(out, at).await);
-                }
-                return sent;
-            };
-            let outgoing = self.shared.fire(event, at);
-            let mut sent = Vec::new();
-            for out in outgoing {
-                let mut batch = vec![(out, at)];
-                if quirks.out_of_order {
-                    let previous = lock(&self.shared.held).take();
-                    match previous {
-                        None => {
-                            *lock(&self.shared.held) = batch.pop();
-                            continue;
-                        }
-                        Some(prev) => batch.push(prev),
-                    }
-                }
-                for (out, at) in batch {
-                    if quirks.duplicate {
-                        sent.push(self.post(out.clone(), at).await);
-                    }
-                    sent.push(self.post(out, at).await);
-                }
-            }
-            if !sent.is_empty() {
-                return sent;
-            }
+        let mut sent = Vec::new();
+        for (out, at) in self.shared.due_outgoing(limit) {
+            sent.push(self.post(out, at).await);
         }
+        sent
     }
 
     /// Sends everything due within `window` of simulated time, then moves the clock to its end.
     pub async fn advance(&self, window: Duration) -> Vec<Delivery> {
-        let until = self.now() + window;
+        let until = self.now().saturating_add(window);
         let mut sent = Vec::new();
         loop {
             let batch = self.deliver_next(until).await;
@@ -447,7 +436,19 @@ impl StandIn {
         if self.shared.epoch.load(Ordering::SeqCst) == epoch {
             deliveries.push(delivery.clone());
         }
+        drop(deliveries);
+        self.shared.recorded.send_modify(|n| *n += 1);
         delivery
+    }
+
+    /// Waits until `count` notification POSTs have been recorded since the stand-in started
+    /// (the bot may see a notification a moment before the stand-in records its answer), or
+    /// until `deadline`; says whether they were.
+    pub async fn wait_for_deliveries(&self, count: u64, deadline: tokio::time::Instant) -> bool {
+        let mut recorded = self.shared.recorded.subscribe();
+        tokio::time::timeout_at(deadline, recorded.wait_for(|n| *n >= count))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 
     async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
@@ -589,6 +590,42 @@ impl Shared {
         lock(&self.timeline).schedule(after, event);
         self.wake.notify_one();
         Ok(())
+    }
+
+    /// The next notification(s) due at or before simulated time `limit`, in the order they are
+    /// to be sent (after the delivery quirks: a pair swapped, each twice), moving the clock to
+    /// them. Nothing when nothing is due by then.
+    fn due_outgoing(&self, limit: Duration) -> Vec<(Outgoing, Duration)> {
+        let quirks = *lock(&self.quirks);
+        loop {
+            let Some((at, event)) = lock(&self.timeline).pop_due(limit) else {
+                // Nothing more is due: a held-back notification goes out now.
+                return lock(&self.held).take().into_iter().collect();
+            };
+            let mut sending = Vec::new();
+            for out in self.fire(event, at) {
+                let mut batch = vec![(out, at)];
+                if quirks.out_of_order {
+                    let previous = lock(&self.held).take();
+                    match previous {
+                        None => {
+                            *lock(&self.held) = batch.pop();
+                            continue;
+                        }
+                        Some(prev) => batch.push(prev),
+                    }
+                }
+                for (out, at) in batch {
+                    if quirks.duplicate {
+                        sending.push((out.clone(), at));
+                    }
+                    sending.push((out, at));
+                }
+            }
+            if !sending.is_empty() {
+                return sending;
+            }
+        }
     }
 
     /// Applies an event to its call and builds the notifications the bot gets for it.

@@ -1,13 +1,29 @@
 //! Real-time delivery, for a served stand-in (`callspec serve`): no harness moves the simulated
 //! clock, so a driver follows the wall clock, scaled, and sends each notification at its due
-//! time. It sleeps until the next event is due or until something new is scheduled (the
-//! router and the stand-in signal [`Shared::wake`]); it never polls.
+//! time. It sleeps until the next event is due, until something new is scheduled (the
+//! router and the stand-in signal [`Shared::wake`]) or until a delivery finishes; it never
+//! polls.
+//!
+//! Each callback URL has its own queue: a POST to one callback waits only for the POSTs to the
+//! same callback before it (so a call's notifications keep their order), never for a slow or
+//! silent callback elsewhere. The driver also forgets ended calls past their retention.
 
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
+use futures::stream::{FuturesUnordered, StreamExt as _};
 use tokio::time::Instant;
 
-use super::{lock, Shared, StandIn};
+use super::{lock, Delivery, Outgoing, Shared, StandIn};
+
+/// How many notifications may wait for one callback while another POST to it is under way;
+/// beyond that they are recorded as failed deliveries, unsent (a callback that never answers
+/// must not fill the memory).
+pub(super) const MAX_BACKLOG: usize = 1_000;
+/// How often (wall time) the driver looks for ended calls to forget.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// How simulated time follows the wall clock: `scale` wall seconds per simulated second.
 #[derive(Debug, Clone, Copy)]
@@ -61,6 +77,50 @@ impl Shared {
     }
 }
 
+/// A POST under way; it yields the callback it was for.
+type InFlight<'s> = Pin<Box<dyn Future<Output = String> + Send + 's>>;
+
+/// Ended calls the driver has seen, and since when (simulated).
+#[derive(Debug, Default)]
+struct Ended(HashMap<String, Duration>);
+
+impl Shared {
+    /// Forgets the calls that ended `retention` or longer before `now`. A call is seen as ended
+    /// at the first sweep after its end, so it is kept between `retention` and `retention` plus
+    /// one sweep.
+    fn evict_ended(&self, ended: &mut Ended, now: Duration, retention: Duration) {
+        let mut registry = lock(&self.registry);
+        for id in registry.ended() {
+            if !ended.0.contains_key(id) {
+                ended.0.insert(id.to_owned(), now);
+            }
+        }
+        ended.0.retain(|id, since| {
+            let expired = now.saturating_sub(*since) >= retention;
+            if expired {
+                registry.remove(id);
+            }
+            // A reset forgot it already.
+            !expired && registry.get(id).is_some()
+        });
+    }
+
+    /// Records a notification that was not sent because its callback is too far behind.
+    fn record_unsent(&self, out: Outgoing, at: Duration) {
+        lock(&self.deliveries).push(Delivery {
+            call_id: out.call_id,
+            at,
+            sent_to: out.callback_uri.clone(),
+            callback_uri: out.callback_uri,
+            body: out.body,
+            outcome: Err(format!(
+                "not sent: {MAX_BACKLOG} notifications were already waiting for this callback"
+            )),
+        });
+        self.recorded.send_modify(|n| *n += 1);
+    }
+}
+
 impl StandIn {
     /// Delivers the timeline's events at their due times, simulated time running at
     /// `1 / time_scale` times the wall clock (`0.1`: a 60 s ringing timeout takes 6 s). Runs until
@@ -74,6 +134,22 @@ impl StandIn {
         };
         let clock = RealClock::new(self.now(), scale);
         *lock(&self.shared.clock) = Some(clock);
+        let retention = self.shared.config.retention;
+        let mut ended = Ended::default();
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut in_flight: FuturesUnordered<InFlight<'_>> = FuturesUnordered::new();
+        // Per callback with a POST under way: what waits behind it, in order, with the reset
+        // epoch it was due in (a reset drops what was waiting).
+        let mut waiting: HashMap<String, VecDeque<(Outgoing, Duration, u64)>> = HashMap::new();
+        let epoch = || self.shared.epoch.load(std::sync::atomic::Ordering::SeqCst);
+        let send = |out: Outgoing, at: Duration| -> InFlight<'_> {
+            Box::pin(async move {
+                let callback = out.callback_uri.clone();
+                self.post(out, at).await;
+                callback
+            })
+        };
         loop {
             // Registered before looking at the timeline: a schedule after the look wakes it (and
             // `notify_one` keeps a permit when nobody waits), so no wake-up is lost.
@@ -82,16 +158,53 @@ impl StandIn {
             wake.as_mut().enable();
             self.shared.sync_clock();
             let now = clock.sim_now();
-            while !self.deliver_next(now).await.is_empty() {}
-            match self.next_due() {
-                Some(due) if due <= clock.sim_now() => continue,
-                Some(due) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(clock.wall_at(due)) => {}
-                        _ = &mut wake => {}
+            loop {
+                let due = self.shared.due_outgoing(now);
+                if due.is_empty() {
+                    break;
+                }
+                for (out, at) in due {
+                    match waiting.get_mut(&out.callback_uri) {
+                        Some(queue) if queue.len() >= MAX_BACKLOG => {
+                            self.shared.record_unsent(out, at)
+                        }
+                        Some(queue) => queue.push_back((out, at, epoch())),
+                        None => {
+                            waiting.insert(out.callback_uri.clone(), VecDeque::new());
+                            in_flight.push(send(out, at));
+                        }
                     }
                 }
-                None => wake.await,
+            }
+            let next = self.next_due();
+            if next.is_some_and(|due| due <= clock.sim_now()) {
+                continue;
+            }
+            let until_due = async {
+                match next {
+                    Some(due) => tokio::time::sleep_until(clock.wall_at(due)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some(callback) = in_flight.next(), if !in_flight.is_empty() => {
+                    let current = epoch();
+                    let queue = waiting.entry(callback.clone()).or_default();
+                    queue.retain(|(_, _, due_in)| *due_in == current);
+                    match queue.pop_front() {
+                        Some((out, at, _)) => in_flight.push(send(out, at)),
+                        None => {
+                            waiting.remove(&callback);
+                        }
+                    }
+                }
+                _ = until_due => {}
+                _ = &mut wake => {}
+                _ = sweep.tick(), if retention.is_some() => {
+                    if let Some(retention) = retention {
+                        self.shared.evict_ended(&mut ended, clock.sim_now(), retention);
+                    }
+                }
             }
         }
     }
@@ -132,6 +245,33 @@ mod tests {
             .expect("the created notification is scheduled");
         assert!(due >= Duration::from_secs(10), "due at {due:?}");
         driver.abort();
+    }
+
+    #[tokio::test]
+    async fn ended_calls_are_forgotten_after_their_retention_and_live_ones_kept() {
+        let standin = StandIn::start(super::super::StandInConfig::default()).await;
+        let app = standin.shared.config.app.clone();
+        let caller = serde_json::json!({"user": {"id": "u", "displayName": "U"}});
+        let ending = standin.incoming_call(caller.clone(), "http://127.0.0.1:9/cb", &app);
+        let ending = ending["id"].as_str().unwrap().to_owned();
+        let live = standin.incoming_call(caller, "http://127.0.0.1:9/cb", &app);
+        let live = live["id"].as_str().unwrap().to_owned();
+        let shared = &standin.shared;
+        lock(&shared.registry)
+            .get_mut(&ending)
+            .unwrap()
+            .set_state(super::super::CallState::Terminated);
+        let retention = Duration::from_secs(60);
+        let mut ended = Ended::default();
+        let t0 = Duration::from_secs(100);
+        shared.evict_ended(&mut ended, t0, retention);
+        shared.evict_ended(&mut ended, t0 + Duration::from_secs(59), retention);
+        assert_eq!(standin.call_count(), 2, "kept within its retention");
+        assert_eq!(ended.0.len(), 1);
+        shared.evict_ended(&mut ended, t0 + retention, retention);
+        assert_eq!(standin.call_state(&ending), None, "forgotten after it");
+        assert!(standin.call_state(&live).is_some(), "a live call is kept");
+        assert!(ended.0.is_empty(), "nothing remembered of a forgotten call");
     }
 
     #[test]

@@ -9,6 +9,10 @@ use std::time::Duration;
 
 use super::lifecycle::CallEvent;
 
+/// The longest duration a spec, a script or a remote action may name (365 days): anything
+/// longer is a typo, and sums of such values would overflow the simulated clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// The queue of scheduled events and the simulated clock.
 #[derive(Debug, Default)]
 pub struct Timeline {
@@ -26,7 +30,9 @@ impl Timeline {
     /// Schedules `event` to happen `after` the current simulated time.
     pub fn schedule(&mut self, after: Duration, event: CallEvent) {
         self.seq += 1;
-        self.queue.insert((self.now + after, self.seq), event);
+        // Saturating: a far-future event is simply never due, it must not panic a request.
+        self.queue
+            .insert((self.now.saturating_add(after), self.seq), event);
     }
 
     /// When the next event is due, if any.
@@ -79,6 +85,15 @@ mod tests {
             .collect();
         assert_eq!(order, ["first", "second", "late"]);
         assert_eq!(t.now(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn scheduling_at_the_end_of_time_saturates_instead_of_panicking() {
+        let mut t = Timeline::default();
+        t.advance_to(Duration::from_secs(10));
+        t.schedule(Duration::MAX, roster("never"));
+        assert_eq!(t.next_due(), Some(Duration::MAX));
+        assert!(t.pop_due(Duration::from_secs(3600)).is_none());
     }
 
     #[test]

@@ -1,0 +1,149 @@
+//! Live mode with hostile settings: env-file typos never echo a value, a token URL holding
+//! credentials is never printed (not even by `-vv`), and an absurd `expires_in` from the token
+//! endpoint does not panic. Graph is a local `callspec serve`, the identity platform a wiremock
+//! server.
+
+mod common;
+
+use std::path::PathBuf;
+
+use callspec::{request_token, ServeOptions, Server};
+use common::{callspec, Run};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
+const TENANT: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
+const SECRET: &str = "SuperSecretValue123";
+
+fn env_file(name: &str, lines: &[String]) -> PathBuf {
+    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hardening-{name}.env"));
+    std::fs::write(&file, lines.join("\n")).expect("a writable temp dir");
+    file
+}
+
+/// Runs the binary off the async runtime, which keeps serving meanwhile.
+async fn run(args: Vec<String>) -> Run {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        callspec(&args)
+    })
+    .await
+    .expect("the run finishes")
+}
+
+fn live(env: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    args.extend(["--target", "live", "--env"].map(String::from));
+    args.push(env.display().to_string());
+    args
+}
+
+#[tokio::test]
+async fn env_file_typos_name_the_key_and_line_never_the_value() {
+    let cases = [
+        (
+            "no-equals",
+            vec![
+                format!("CALLSPEC_TENANT_ID={TENANT}"),
+                format!("CALLSPEC_CLIENT_SECRET {SECRET}"),
+            ],
+            ":2: cannot read this line (CALLSPEC_CLIENT_SECRET)",
+        ),
+        (
+            "open-quote",
+            vec![
+                format!("CALLSPEC_TENANT_ID={TENANT}"),
+                format!("CALLSPEC_CLIENT_SECRET=\"{SECRET}"),
+                "CALLSPEC_CLIENT_ID=AnotherValue456".to_owned(),
+            ],
+            ":2: cannot read this line (CALLSPEC_CLIENT_SECRET)",
+        ),
+    ];
+    for (name, lines, expected) in cases {
+        let file = env_file(name, &lines);
+        let out = run(live(&file, &["features/create_call/p2p_voip.feature"])).await;
+        assert_eq!(out.code, Some(2), "{}", out.output());
+        assert!(out.stderr.contains(expected), "{name}: {}", out.output());
+        for value in [SECRET, "AnotherValue456"] {
+            assert!(!out.output().contains(value), "{name}: {}", out.output());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_expires_in_and_a_token_url_with_credentials_are_harmless() {
+    let graph = Server::start(ServeOptions {
+        port: 0,
+        time_scale: 0.01,
+        ..Default::default()
+    })
+    .await
+    .expect("the stand-in serves");
+    let token = request_token(graph.uri(), Some(APP_ID), &[])
+        .await
+        .expect("a token");
+    let identity = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "token_type": "Bearer", "expires_in": u64::MAX, "access_token": token,
+        })))
+        .mount(&identity)
+        .await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let token_url = identity
+        .uri()
+        .replace("http://", "http://bot:UrlPassword789@")
+        + "/token?sig=QuerySecret012";
+    let file = env_file(
+        "expires",
+        &[
+            format!("CALLSPEC_TENANT_ID={TENANT}"),
+            "CALLSPEC_TENANT_KIND=staging".to_owned(),
+            format!("CALLSPEC_CLIENT_ID={APP_ID}"),
+            format!("CALLSPEC_CLIENT_SECRET={SECRET}"),
+            format!("CALLSPEC_GRAPH_URL={}", graph.uri()),
+            format!("CALLSPEC_TOKEN_URL={token_url}"),
+            format!("CALLSPEC_CALLBACK_PORT={port}"),
+            format!("CALLSPEC_CALLBACK_URL=http://127.0.0.1:{port}/callback"),
+            format!(
+                "CALLSPEC_OPENID_URL={}/v1/.well-known/openidconfiguration",
+                graph.uri()
+            ),
+        ],
+    );
+    // A failing spec, so that -vv shows the scenario's state.
+    let out = run(live(
+        &file,
+        &["tests/must-fail/wrong_status.feature", "-vv"],
+    ))
+    .await;
+    assert_eq!(
+        out.code,
+        Some(1),
+        "no panic, the spec fails:\n{}",
+        out.output()
+    );
+    assert!(
+        out.stdout.contains("expected status 404, got 201"),
+        "{}",
+        out.output()
+    );
+    assert!(
+        out.stdout
+            .contains("token_url: \"http://<redacted>@127.0.0.1:"),
+        "-vv shows the settings, redacted:\n{}",
+        out.output()
+    );
+    for secret in [SECRET, "UrlPassword789", "QuerySecret012", "eyJ"] {
+        assert!(
+            !out.output().contains(secret),
+            "{secret}:\n{}",
+            out.output()
+        );
+    }
+}

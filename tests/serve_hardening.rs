@@ -1,0 +1,243 @@
+//! `callspec serve` against hostile clients and long runs: a silent callback stalls nobody
+//! else, absurd scripts are refused by field, the journal is a bounded ring that pages.
+
+use std::time::Duration;
+
+use callspec::{request_token, Inbox, Received, ServeOptions, Server};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+/// Wall-time bound on anything a test waits for.
+const DEADLINE: Duration = Duration::from_secs(10);
+/// Hundred times faster than real time.
+const FAST: f64 = 0.01;
+
+async fn server(options: ServeOptions) -> Server {
+    Server::start(ServeOptions {
+        port: 0,
+        time_scale: FAST,
+        ..options
+    })
+    .await
+    .expect("the server starts on a free port")
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(DEADLINE)
+        .build()
+        .expect("a client builds")
+}
+
+async fn call(method: reqwest::Method, url: String, token: &str, body: Value) -> (u16, Value) {
+    let response = client()
+        .request(method, url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn p2p(callback_uri: &str) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.call",
+        "callbackUri": callback_uri,
+        "targets": [{
+            "@odata.type": "#microsoft.graph.invitationParticipantInfo",
+            "identity": {"@odata.type": "#microsoft.graph.identitySet",
+                         "user": {"@odata.type": "#microsoft.graph.identity",
+                                  "displayName": "John",
+                                  "id": "112f7296-5fa4-42ca-bae8-6a692b15d4b8"}}
+        }],
+        "requestedModalities": ["audio"],
+        "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
+    })
+}
+
+async fn create(server: &Server, token: &str, callback: &str) -> String {
+    let url = format!("{}/v1.0/communications/calls", server.uri());
+    let (status, body) = call(reqwest::Method::POST, url, token, p2p(callback)).await;
+    assert_eq!(status, 201, "create answered {body}");
+    body["id"].as_str().expect("an id").to_owned()
+}
+
+fn states_of(all: &[Received], call_id: &str) -> Vec<String> {
+    all.iter()
+        .filter(|r| r.call_id.as_deref() == Some(call_id))
+        .map(|r| {
+            r.item["resourceData"]["state"]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_callback_that_never_answers_does_not_delay_another_calls_notifications() {
+    let server = server(ServeOptions::default()).await;
+    let token = request_token(server.uri(), None, &[]).await.unwrap();
+    // Accepts connections and never answers: each POST to it hangs until the 5 s timeout.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_uri = format!("http://{}/callback", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            kept.push(socket);
+        }
+    });
+    let stuck = create(&server, &token, &silent_uri).await;
+    let inbox = Inbox::start().await;
+    let fine = create(&server, &token, &inbox.callback_uri()).await;
+    let arrived = inbox
+        .log()
+        .wait_until(
+            |all| states_of(all, &fine) == ["establishing", "established"],
+            Instant::now() + DEADLINE,
+        )
+        .await;
+    assert!(arrived, "{:?}", states_of(&inbox.log().all(), &fine));
+    // Causal, not timed: the other call's notifications all arrived while the silent
+    // callback's first POST was still under way (it has no recorded outcome yet).
+    let stuck_deliveries = server
+        .standin()
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.call_id == stuck)
+        .count();
+    assert_eq!(
+        stuck_deliveries, 0,
+        "the silent callback's POST already ended"
+    );
+    held.abort();
+}
+
+#[tokio::test]
+async fn a_script_with_overflowing_durations_is_refused_and_creates_still_work() {
+    let server = server(ServeOptions::default()).await;
+    let token = request_token(server.uri(), None, &[]).await.unwrap();
+    let script = format!("{}/_callspec/script", server.uri());
+    let (status, body) = call(
+        reqwest::Method::POST,
+        script.clone(),
+        &token,
+        json!({"callee": {"answer": {"afterSeconds": 1e19}, "hangsUpAfterSeconds": 1e19}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "BadRequest");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("'callee.answer.afterSeconds'"),
+        "{message}"
+    );
+    // The longest allowed durations are accepted, and a create then neither panics nor hangs.
+    let (status, body) = call(
+        reqwest::Method::POST,
+        script,
+        &token,
+        json!({"callee": {"answer": {"afterSeconds": 31536000}, "hangsUpAfterSeconds": 31536000}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let inbox = Inbox::start().await;
+    let id = create(&server, &token, &inbox.callback_uri()).await;
+    let url = format!("{}/v1.0/communications/calls/{id}", server.uri());
+    let (status, body) = call(reqwest::Method::GET, url, &token, Value::Null).await;
+    assert_eq!(
+        (status, body["state"].as_str()),
+        (200, Some("establishing"))
+    );
+}
+
+#[tokio::test]
+async fn the_journal_is_a_bounded_ring_and_pages() {
+    let server = server(ServeOptions {
+        journal_size: 3,
+        ..ServeOptions::default()
+    })
+    .await;
+    let token = request_token(server.uri(), None, &[]).await.unwrap();
+    let inbox = Inbox::start().await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(create(&server, &token, &inbox.callback_uri()).await);
+    }
+    // Every notification there will be (establishing, established per call) has arrived.
+    let all_arrived = inbox
+        .log()
+        .wait_until(|all| all.len() >= 10, Instant::now() + DEADLINE)
+        .await;
+    assert!(all_arrived, "{} notifications arrived", inbox.log().len());
+    let recorded = server
+        .standin()
+        .wait_for_deliveries(10, Instant::now() + DEADLINE)
+        .await;
+    assert!(recorded, "the stand-in recorded its deliveries");
+    let journal_url = |query: &str| format!("{}/_callspec/journal{query}", server.uri());
+    let (_, whole) = call(reqwest::Method::GET, journal_url(""), &token, Value::Null).await;
+    let requests = whole["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 3, "the ring keeps the newest 3: {whole}");
+    let newest: Vec<&str> = requests
+        .iter()
+        .map(|r| r["responseBody"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        newest,
+        ids[2..].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(whole["notifications"].as_array().unwrap().len() <= 3);
+
+    // Pages of 2 cover the same entries, in order, and the last says there is no next.
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = call(
+            reqwest::Method::GET,
+            journal_url(&format!("?after={after}&limit=2")),
+            &token,
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        let mut entries: Vec<u64> = page["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(page["notifications"].as_array().unwrap())
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect();
+        assert!(entries.len() <= 2);
+        entries.sort();
+        seen.extend(entries);
+        match page["next"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    let mut all: Vec<u64> = whole["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(whole["notifications"].as_array().unwrap())
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    all.sort();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert_eq!(seen, all, "the pages hold what the whole journal holds");
+    let (status, body) = call(
+        reqwest::Method::GET,
+        journal_url("?limit=0"),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("'limit'"));
+}
