@@ -274,6 +274,39 @@ mod tests {
         assert!(ended.0.is_empty(), "nothing remembered of a forgotten call");
     }
 
+    #[tokio::test]
+    async fn a_silent_callback_holds_at_most_its_backlog_the_rest_is_recorded_unsent() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let callback = format!("http://{}/callback", silent.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let mut kept = Vec::new();
+            while let Ok((socket, _)) = silent.accept().await {
+                kept.push(socket);
+            }
+        });
+        let standin =
+            std::sync::Arc::new(StandIn::start(super::super::StandInConfig::default()).await);
+        let driving = standin.clone();
+        // Real time: the calls' next events (their 15 s answer window) stay far off.
+        let driver = tokio::spawn(async move { driving.run_realtime(1.0).await });
+        let app = standin.shared.config.app.clone();
+        let caller = serde_json::json!({"user": {"id": "u", "displayName": "U"}});
+        // One POST under way, MAX_BACKLOG waiting behind it, and two more.
+        for _ in 0..MAX_BACKLOG + 3 {
+            standin.incoming_call(caller.clone(), &callback, &app);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert!(standin.wait_for_deliveries(2, deadline).await);
+        let unsent: Vec<_> = standin
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.outcome.as_ref().is_err_and(|e| e.starts_with("not sent")))
+            .collect();
+        assert_eq!(unsent.len(), 2, "{unsent:?}");
+        driver.abort();
+        held.abort();
+    }
+
     #[test]
     fn only_positive_finite_scales_are_valid() {
         assert!(valid_scale(0.1));
