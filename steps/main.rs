@@ -101,7 +101,7 @@ struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = callspec::DEFAULT_JOURNAL_SIZE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
     journal_size: usize,
-    /// Simulated seconds an ended call is kept (GET answers it) before it is forgotten.
+    /// Simulated seconds an ended call is kept (the journal can show it) before it is forgotten.
     #[arg(long, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(0..=MAX_SCENARIO_TIMEOUT))]
     retention: u64,
