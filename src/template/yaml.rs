@@ -1,0 +1,228 @@
+//! YAML to JSON: duplicate keys refused, non-finite numbers refused, positions kept.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::error::TemplateError;
+use super::source::Origin;
+
+/// A JSON value deserialized from YAML, rejecting duplicate keys and non-finite numbers.
+pub(super) struct JsonValue(pub(super) Value);
+
+impl<'de> Deserialize<'de> for JsonValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueVisitor).map(JsonValue)
+    }
+}
+
+/// A JSON object deserialized from a YAML mapping (duplicate keys rejected, order kept).
+pub(super) struct JsonMap(pub(super) Map<String, Value>);
+
+impl<'de> Deserialize<'de> for JsonMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MapOnlyVisitor).map(JsonMap)
+    }
+}
+
+/// `Some(value)` whenever the key is present, even for an explicit `null`.
+pub(super) fn present_value<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Value>, D::Error> {
+    JsonValue::deserialize(deserializer).map(|v| Some(v.0))
+}
+
+pub(super) struct ValueVisitor;
+
+pub(super) fn visit_map_entries<'de, A: MapAccess<'de>>(
+    mut access: A,
+) -> Result<Map<String, Value>, A::Error> {
+    let mut map = Map::new();
+    while let Some(key) = access.next_key_seed(KeySeed(&map))? {
+        let JsonValue(value) = access.next_value()?;
+        map.insert(key, value);
+    }
+    Ok(map)
+}
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON-compatible YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom(format!("the number {v} cannot be represented in JSON")))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(JsonValue(item)) = access.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Value, A::Error> {
+        visit_map_entries(access).map(Value::Object)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, _data: A) -> Result<Value, A::Error> {
+        Err(de::Error::custom(
+            "YAML tags like `!name` are not supported (quote the value to keep it as text)",
+        ))
+    }
+}
+
+pub(super) struct MapOnlyVisitor;
+
+impl<'de> Visitor<'de> for MapOnlyVisitor {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
+        visit_map_entries(access)
+    }
+}
+
+/// Reads a mapping key as a string, failing (at the key's position) when it repeats.
+pub(super) struct KeySeed<'a>(&'a Map<String, Value>);
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = String;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        deserializer.deserialize_string(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a scalar mapping key")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        if self.0.contains_key(v) {
+            Err(E::custom(format!("duplicate key \"{v}\"")))
+        } else {
+            Ok(v.to_owned())
+        }
+    }
+}
+
+/// Turns a yaml_serde error into `TemplateError::Yaml` with a 1-based position.
+pub(super) fn yaml_error(err: serde_yaml::Error, file: &Path, line_offset: usize) -> TemplateError {
+    let mut message = err.to_string();
+    let (line, column) = match err.location() {
+        Some(loc) => {
+            let suffix = format!(" at line {} column {}", loc.line(), loc.column());
+            message = message.replacen(&suffix, "", 1);
+            (loc.line(), loc.column())
+        }
+        None => (1, 1),
+    };
+    // Other marks in the message (libyaml's context, e.g. "while parsing a flow sequence at
+    // line 2 column 4") are relative to the text: add the offset so they match the file.
+    if line_offset > 0 {
+        let marks = regex::Regex::new(r"at line (\d+) column (\d+)").expect("valid regex");
+        message = marks
+            .replace_all(&message, |caps: &regex::Captures| {
+                let l: usize = caps[1].parse().unwrap_or(0);
+                format!("at line {} column {}", l + line_offset, &caps[2])
+            })
+            .into_owned();
+    }
+    TemplateError::Yaml {
+        file: file.to_path_buf(),
+        line: line + line_offset,
+        column,
+        message,
+    }
+}
+
+pub(super) fn parse_yaml(
+    text: &str,
+    file: &Path,
+    line_offset: usize,
+) -> Result<Value, TemplateError> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_yaml::from_str::<JsonValue>(text)
+        .map(|v| v.0)
+        .map_err(|e| yaml_error(e, file, line_offset))
+}
+
+/// Parses YAML text (e.g. a Gherkin docstring) into JSON without interpolating it.
+/// Errors report file:line:col with the origin's line offset added.
+pub fn parse_text(text: &str, origin: &Origin) -> Result<Value, TemplateError> {
+    parse_yaml(text, &origin.file, origin.line_offset)
+}
+
+/// Reads a table cell as YAML: `30` -> 30, `null` -> null, `[a, b]` -> array, `true` -> bool,
+/// `"30"` -> string "30"; text that is not valid YAML stays a string. Empty cell -> empty string.
+///
+/// Only scalars and flow collections (`[...]`, `{...}`) are read as YAML: `a: b` or `- x` stay
+/// text, and an unquoted string keeps its exact text (so `#uuid` or `a #b` are not comments).
+pub fn parse_scalar(text: &str) -> Value {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Value::String(text.to_string());
+    }
+    let Ok(JsonValue(value)) = serde_yaml::from_str::<JsonValue>(text) else {
+        return Value::String(text.to_string());
+    };
+    let quoted = trimmed.starts_with('"') || trimmed.starts_with('\'');
+    let flow = trimmed.starts_with('[') || trimmed.starts_with('{');
+    match value {
+        Value::String(_) if quoted => value,
+        Value::String(_) => Value::String(text.to_string()),
+        Value::Array(_) | Value::Object(_) if flow => value,
+        Value::Array(_) | Value::Object(_) => Value::String(text.to_string()),
+        Value::Null if trimmed.starts_with('#') => Value::String(text.to_string()),
+        other => other,
+    }
+}
