@@ -30,6 +30,8 @@
 //!   | `#uuid` | a string that is a hyphenated 8-4-4-4-12 UUID, any case |
 //!   | `#regex <re>` | a string the WHOLE of which matches `<re>` (it is anchored as `^(?:re)$`); an invalid regex is always a mismatch, never a panic |
 //!   | `##<marker>` | absent or null; otherwise must match `#<marker>` (e.g. `##uuid`, `##regex ^a`) |
+//!   | `#not <marker>` | present, and NOT matching the marker (e.g. `#not #uuid`, `#not #regex ^a`, `#not #null`) |
+//!   | `#not <value>` | present, and not that value: a string is compared with the text, any other value by its compact JSON (`#not 5` refuses `5` and `"5"`) |
 //!
 //!   Markers apply to object values, array elements and the root value. Only `#ignore`,
 //!   `#notpresent` and `##<marker>` succeed when a key is absent. Actual strings are never
@@ -197,6 +199,11 @@ enum Marker<'a> {
     Regex(&'a str),
     /// `##<marker>`: absent or null, else the inner marker.
     Optional(Box<Marker<'a>>),
+    /// `#not #<marker>`: present, and the marker does not accept the value.
+    NotMarker(Box<Marker<'a>>),
+    /// `#not <text>`: present, and not that value (a string equal to the text, or another
+    /// value whose JSON is the text).
+    NotValue(&'a str),
 }
 
 /// Parses a marker string; `None` means the string is a literal.
@@ -225,7 +232,15 @@ fn parse_plain_marker(s: &str) -> Option<Marker<'_>> {
         "#array" => Marker::Type(JsonType::Array),
         "#object" => Marker::Type(JsonType::Object),
         "#uuid" => Marker::Uuid,
-        _ => Marker::Regex(s.strip_prefix("#regex ")?),
+        _ => {
+            if let Some(negated) = s.strip_prefix("#not ").filter(|rest| !rest.is_empty()) {
+                return Some(match parse_marker(negated) {
+                    Some(inner) => Marker::NotMarker(Box::new(inner)),
+                    None => Marker::NotValue(negated),
+                });
+            }
+            Marker::Regex(s.strip_prefix("#regex ")?)
+        }
     })
 }
 
@@ -259,6 +274,11 @@ fn one_line_error(msg: &str) -> String {
     last.strip_prefix("error: ").unwrap_or(last).to_owned()
 }
 
+/// Compact JSON of a non-string value, for `#not <value>`.
+fn compact_json(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
@@ -283,6 +303,8 @@ impl Marker<'_> {
                 Err(e) => format!("a string matching {src} (but that is an invalid regex: {e})"),
             },
             Marker::Optional(inner) => format!("absent, null or {}", inner.description()),
+            Marker::NotMarker(inner) => format!("anything but {}", inner.description()),
+            Marker::NotValue(text) => format!("anything but {}", Value::String((*text).into())),
         }
     }
 
@@ -299,6 +321,20 @@ impl Marker<'_> {
             Marker::Regex(src) => match compiled_regex(src) {
                 Ok(re) => matches!(actual, Some(Value::String(s)) if re.is_match(s)),
                 Err(_) => false,
+            },
+            Marker::NotMarker(inner) => {
+                // An invalid regex is an authoring error, never a match.
+                if let Marker::Regex(src) = **inner {
+                    if compiled_regex(src).is_err() {
+                        return false;
+                    }
+                }
+                actual.is_some() && !inner.accepts(actual)
+            }
+            Marker::NotValue(text) => match actual {
+                None => false,
+                Some(Value::String(s)) => s != text,
+                Some(other) => compact_json(other) != *text,
             },
             Marker::Optional(inner) => {
                 // An invalid regex is an authoring error: report it even when the value is absent.
@@ -858,6 +894,58 @@ mod tests {
             .map(|mode| check(&json!({ "k": marker }), &a, mode).is_empty());
         assert_eq!(both[0], both[1], "modes disagree for {marker} vs {a}");
         both[0]
+    }
+
+    // --- negation -----------------------------------------------------------------------------
+
+    #[test]
+    fn not_value_refuses_that_value_only() {
+        assert!(marker_ok(
+            &format!("#not {UUID}"),
+            Some(json!("another id"))
+        ));
+        assert!(!marker_ok(&format!("#not {UUID}"), Some(json!(UUID))));
+        assert!(!marker_ok("#not 5", Some(json!(5))));
+        assert!(!marker_ok("#not 5", Some(json!("5"))));
+        assert!(marker_ok("#not 5", Some(json!(6))));
+        assert!(!marker_ok("#not null", Some(Value::Null)));
+        // Absent is not "another value".
+        assert!(!marker_ok("#not x", None));
+        assert!(marker_ok("##not x", None));
+        // Without a value it is a literal string.
+        assert!(marker_ok("#not", Some(json!("#not"))));
+        assert!(!marker_ok("#not", Some(json!("x"))));
+    }
+
+    #[test]
+    fn not_marker_negates_the_marker() {
+        assert!(marker_ok("#not #uuid", Some(json!("plain"))));
+        assert!(!marker_ok("#not #uuid", Some(json!(UUID))));
+        assert!(marker_ok("#not #regex ^a.*", Some(json!("banana"))));
+        assert!(!marker_ok("#not #regex ^a.*", Some(json!("apple"))));
+        assert!(marker_ok("#not #null", Some(json!(1))));
+        assert!(!marker_ok("#not #null", Some(Value::Null)));
+        // An invalid regex is never a match, negated or not.
+        assert!(!marker_ok("#not #regex (", Some(json!("x"))));
+    }
+
+    #[test]
+    fn not_mismatch_names_the_path_and_what_was_refused() {
+        assert_eq!(
+            subset(json!({"id": format!("#not {UUID}")}), json!({"id": UUID})),
+            vec![format!(
+                "$.id: expected anything but \"{UUID}\", got \"{UUID}\""
+            )]
+        );
+        assert_eq!(
+            subset(
+                json!({"a": {"id": "#not #uuid"}}),
+                json!({"a": {"id": UUID}})
+            ),
+            vec![format!(
+                "$.a.id: expected anything but a UUID, got \"{UUID}\""
+            )]
+        );
     }
 
     // --- basics -------------------------------------------------------------------------------

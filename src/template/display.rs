@@ -2,7 +2,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// Shows a path relative to the current directory when it is under it (or close to it).
+/// Shows a path the way every message does: relative to the working directory when the path is
+/// under it, absolute otherwise (so it can be pasted either way).
 pub(super) fn show_path(path: &Path) -> String {
     if !path.is_absolute() {
         return path.display().to_string();
@@ -10,28 +11,12 @@ pub(super) fn show_path(path: &Path) -> String {
     let Ok(cwd) = std::env::current_dir() else {
         return path.display().to_string();
     };
-    let cwd = normalize(&cwd);
     let path = normalize(path);
-    // Under the cwd, or at most two levels above it.
-    let mut base: &Path = &cwd;
-    for ups in 0..3 {
-        if let Ok(rest) = path.strip_prefix(base) {
-            let mut out = PathBuf::new();
-            for _ in 0..ups {
-                out.push("..");
-            }
-            out.push(rest);
-            if out.as_os_str().is_empty() {
-                return ".".to_string();
-            }
-            return out.display().to_string();
-        }
-        match base.parent() {
-            Some(parent) if parent.parent().is_some() => base = parent,
-            _ => break,
-        }
+    match path.strip_prefix(normalize(&cwd)) {
+        Ok(rest) if rest.as_os_str().is_empty() => ".".to_string(),
+        Ok(rest) => rest.display().to_string(),
+        Err(_) => path.display().to_string(),
     }
-    path.display().to_string()
 }
 
 pub(super) fn show_roots(roots: &[PathBuf]) -> String {
@@ -45,10 +30,36 @@ pub(super) fn show_roots(roots: &[PathBuf]) -> String {
         .join(", ")
 }
 
+/// Every file that was looked for, one per folder searched, as paths a user can paste.
+pub(super) fn show_searched(roots: &[PathBuf], looked_for: &str) -> String {
+    if roots.is_empty() {
+        return format!("{looked_for} but no scenario folder was given");
+    }
+    roots
+        .iter()
+        .map(|r| show_path(&r.join(looked_for)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn show_suggestion(suggestion: &Option<String>) -> String {
     match suggestion {
         Some(s) => format!("; did you mean \"{s}\"?"),
         None => String::new(),
+    }
+}
+
+pub(super) fn show_alternatives(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => format!("; did you mean \"{one}\"?"),
+        many => format!(
+            "; did you mean {}?",
+            many.iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
     }
 }
 

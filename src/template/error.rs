@@ -3,15 +3,17 @@
 
 use std::path::PathBuf;
 
-use super::display::{show_at, show_defined, show_path, show_roots, show_suggestion};
+use super::display::{
+    show_alternatives, show_at, show_defined, show_path, show_roots, show_searched, show_suggestion,
+};
 
 /// Errors from loading, parsing, interpolating and editing templates.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     /// No template or document with that name exists in any root.
     #[error(
-        "{kind} \"{name}\" not found: looked for {looked_for} in {}{}",
-        show_roots(roots),
+        "{kind} \"{name}\" not found; looked for {}{}",
+        show_searched(roots, looked_for),
         show_suggestion(suggestion)
     )]
     NotFound {
@@ -35,12 +37,15 @@ pub enum TemplateError {
     },
     /// A `${name}` placeholder names a variable that is not defined and has no default.
     #[error(
-        "{}undefined variable \"{name}\" ({})",
+        "{}undefined variable \"{name}\"{} ({})",
         show_at(file.as_deref(), *line, *column),
+        show_alternatives(suggestions),
         show_defined(defined)
     )]
     UndefinedVariable {
         name: String,
+        /// Defined names close to `name` (a likely typo), closest first.
+        suggestions: Vec<String>,
         file: Option<PathBuf>,
         line: Option<usize>,
         column: Option<usize>,
@@ -91,6 +96,22 @@ pub enum TemplateError {
         name: String,
         reason: String,
     },
+    /// A template whose real path (links resolved) is outside every scenario folder.
+    #[error(
+        "{}: refused: it links to a file outside the scenario folders ({}); copy the file \
+         into one of them instead",
+        show_path(file),
+        show_roots(roots)
+    )]
+    OutsideScenarios { file: PathBuf, roots: Vec<PathBuf> },
+    /// A template or document above [`super::MAX_TEMPLATE_BYTES`].
+    #[error(
+        "{}: refused: the file is {bytes} bytes, more than the {} bytes (1 MiB) a template \
+         or document may have",
+        show_path(file),
+        super::MAX_TEMPLATE_BYTES
+    )]
+    TooLarge { file: PathBuf, bytes: u64 },
     /// A file could not be read.
     #[error("{}: {source}", show_path(file))]
     Io {

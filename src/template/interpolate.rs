@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use super::error::TemplateError;
 use super::path::{parse_path, walk, Segment};
 use super::source::{locate, Origin, Source};
+use super::suggest::closest_few;
 use super::yaml::{parse_scalar, parse_text};
 use super::{Vars, MAX_LISTED_NAMES};
 
@@ -132,6 +133,7 @@ impl Ctx<'_> {
         }
         TemplateError::UndefinedVariable {
             name: name.to_string(),
+            suggestions: closest_few(name, &known_names(self.vars), 3),
             file,
             line,
             column,
@@ -255,14 +257,40 @@ pub fn interpolate(value: &Value, vars: &Vars) -> Result<Value, TemplateError> {
 /// with the offset added.
 pub fn render_text(text: &str, origin: &Origin, vars: &Vars) -> Result<Value, TemplateError> {
     let value = parse_text(text, origin)?;
-    let sources = [Source {
-        file: origin.file.clone(),
-        text: text.to_string(),
-        line_offset: origin.line_offset,
-    }];
+    interpolate_at(&value, vars, origin, text)
+}
+
+/// Interpolates `value`, which was read from `text` at `origin` (e.g. a table cell): errors
+/// point at the placeholder's line and column in that file.
+pub fn interpolate_at(
+    value: &Value,
+    vars: &Vars,
+    origin: &Origin,
+    text: &str,
+) -> Result<Value, TemplateError> {
+    let sources = [origin.source(text)];
     Ctx {
         vars,
         sources: &sources,
     }
-    .value(&value)
+    .value(value)
+}
+
+/// Every name a placeholder could use: top-level variables, and the paths into objects
+/// (`call.id`), two levels deep (enough for a typo in `${call.id}` to find its match).
+fn known_names(vars: &Vars) -> Vec<String> {
+    let mut names = Vec::new();
+    for (key, value) in vars {
+        names.push(key.clone());
+        let Value::Object(inner) = value else {
+            continue;
+        };
+        for (k2, v2) in inner {
+            names.push(format!("{key}.{k2}"));
+            if let Value::Object(deeper) = v2 {
+                names.extend(deeper.keys().map(|k3| format!("{key}.{k2}.{k3}")));
+            }
+        }
+    }
+    names
 }

@@ -20,17 +20,20 @@ mod yaml;
 mod tests;
 
 pub use error::TemplateError;
-pub use interpolate::{interpolate, interpolate_str, render_text};
+pub use interpolate::{interpolate, interpolate_at, interpolate_str, render_text};
 pub use path::{lookup, remove_path, set_path};
 pub use request::{Document, RequestTemplate};
 pub use source::Origin;
 pub use store::TemplateStore;
-use suggest::closest_few;
 pub use yaml::{parse_scalar, parse_text};
 
 /// Variables for interpolation: a JSON object. `${call.id}` looks up the flat key "call.id" first,
 /// then the path call -> id.
 pub type Vars = serde_json::Map<String, serde_json::Value>;
+
+/// The largest template or document file read, in bytes (1 MiB): real templates are a few
+/// KB, and parsing YAML holds many times a file's size in memory.
+pub const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 
 /// At most this many names are listed in an undefined-variable message.
 pub(crate) const MAX_LISTED_NAMES: usize = 20;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::error::TemplateError;
 use super::interpolate::Ctx;
-use super::source::Source;
+use super::source::{Origin, Source};
 use super::yaml::{parse_yaml, present_value, JsonMap};
 use super::Vars;
 
@@ -130,17 +130,13 @@ impl Document {
     ) -> Result<Self, TemplateError> {
         let file = file.into();
         let text = text.into();
-        let value = parse_yaml(&text, &file, 0)?;
+        let value = parse_yaml(&text, &Origin::new(file.clone(), 0))?;
         Ok(Document { file, text, value })
     }
 
     /// Interpolates the document with `vars`.
     pub fn render(&self, vars: &Vars) -> Result<Value, TemplateError> {
-        let sources = [Source {
-            file: self.file.clone(),
-            text: self.text.clone(),
-            line_offset: 0,
-        }];
+        let sources = [Origin::new(self.file.clone(), 0).source(&self.text)];
         Ctx {
             vars,
             sources: &sources,

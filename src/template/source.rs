@@ -2,15 +2,18 @@
 
 use std::path::PathBuf;
 
-/// Where a piece of YAML text came from, for error positions (a docstring in a feature file
-/// starts at `line_offset`).
+/// Where a piece of text came from, for error positions: a template file, or a docstring or
+/// table cell inside a feature file.
 ///
 /// `line_offset` is the number of lines in `file` before the text's first line: a docstring
 /// whose first content line is line 12 of the feature file has `line_offset: 11`.
+/// `column_offset` is the number of characters before the text on each of its lines: Gherkin
+/// strips a docstring's indentation, and a table cell starts after its `|`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     pub file: PathBuf,
     pub line_offset: usize,
+    pub column_offset: usize,
 }
 
 impl Origin {
@@ -18,6 +21,22 @@ impl Origin {
         Origin {
             file: file.into(),
             line_offset,
+            column_offset: 0,
+        }
+    }
+
+    /// The same origin, with every column moved right by `columns` characters.
+    pub fn indented(mut self, columns: usize) -> Self {
+        self.column_offset = columns;
+        self
+    }
+
+    pub(super) fn source(&self, text: &str) -> Source {
+        Source {
+            file: self.file.clone(),
+            text: text.to_owned(),
+            line_offset: self.line_offset,
+            column_offset: self.column_offset,
         }
     }
 }
@@ -28,6 +47,7 @@ pub(super) struct Source {
     pub(super) file: PathBuf,
     pub(super) text: String,
     pub(super) line_offset: usize,
+    pub(super) column_offset: usize,
 }
 
 impl Source {
@@ -37,7 +57,7 @@ impl Source {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        (line + self.line_offset, column)
+        (line + self.line_offset, column + self.column_offset)
     }
 
     /// Finds `needle` in the text, skipping occurrences escaped as `$${...}`.
@@ -53,6 +73,21 @@ impl Source {
                 continue;
             }
             return Some(self.position(at));
+        }
+        None
+    }
+
+    /// Finds a mapping key written at the start of a line (`extends:`), not the same word in a
+    /// value such as a description.
+    pub(super) fn find_key(&self, key: &str) -> Option<(usize, usize)> {
+        let mut start = 0;
+        for line in self.text.split_inclusive('\n') {
+            if let Some(rest) = line.strip_prefix(key) {
+                if rest.trim_start_matches([' ', '\t']).starts_with(':') {
+                    return Some(self.position(start));
+                }
+            }
+            start += line.len();
         }
         None
     }

@@ -1,5 +1,6 @@
 //! The template store: which `scenarios/` folders are searched, and loading from them.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -8,10 +9,10 @@ use super::display::absolute;
 use super::error::TemplateError;
 use super::path::{remove_path, set_path};
 use super::request::{Document, RawTemplate, RequestTemplate};
-use super::source::Source;
+use super::source::{Origin, Source};
 use super::suggest::closest;
 use super::yaml::{yaml_error, JsonMap, JsonValue};
-use super::Vars;
+use super::{Vars, MAX_TEMPLATE_BYTES};
 
 /// Where templates and documents are looked up: an ordered list of `scenarios/` folders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +113,22 @@ impl TemplateStore {
         TemplateStore { roots }
     }
 
+    /// The folders a run was told to use (`--scenarios DIR`, `CALLSPEC_SCENARIOS`), in order,
+    /// instead of the search up from the feature file; none given: [`Self::for_feature`].
+    pub fn for_feature_in(feature_file: &Path, folders: &[PathBuf]) -> Self {
+        if folders.is_empty() {
+            return Self::for_feature(feature_file);
+        }
+        let mut roots = Vec::new();
+        for folder in folders {
+            let root = absolute(folder);
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+        TemplateStore { roots }
+    }
+
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
     }
@@ -134,7 +151,7 @@ impl TemplateStore {
         for root in &self.roots {
             let file = root.join(relative);
             if file.is_file() {
-                let text = read(&file)?;
+                let text = self.read(&file)?;
                 return Document::from_text(file, text);
             }
         }
@@ -195,13 +212,16 @@ impl TemplateStore {
         }
         chain.push((name.to_string(), file.clone()));
 
-        let text = read(&file)?;
-        let own = Source {
-            file: file.clone(),
-            text,
-            line_offset: 0,
-        };
+        let text = self.read(&file)?;
+        let own = Origin::new(file.clone(), 0).source(&text);
         let raw = parse_template(&own)?;
+        let invalid = |(line, column): (usize, usize), message: String| TemplateError::Invalid {
+            file: file.clone(),
+            line,
+            column,
+            message,
+        };
+        let at_extends = || own.find_key("extends").unwrap_or((1, 1));
         let invalid_at = |needle: &str, message: String| {
             let (line, column) = own.find(needle).unwrap_or((1, 1));
             TemplateError::Invalid {
@@ -217,13 +237,13 @@ impl TemplateStore {
                 Some(base_name) => {
                     let base_name = strip_yaml_ext(base_name);
                     validate_name("template", base_name)
-                        .map_err(|e| invalid_at("extends", format!("extends: {e}")))?;
+                        .map_err(|e| invalid(at_extends(), format!("extends: {e}")))?;
                     let base_start = if base_name == name { root_index + 1 } else { 0 };
                     let base =
                         self.load_request(base_name, base_start, chain)
                             .map_err(|e| match e {
                                 TemplateError::NotFound { .. } => {
-                                    invalid_at("extends", format!("extends: {e}"))
+                                    invalid(at_extends(), format!("extends: {e}"))
                                 }
                                 other => other,
                             })?;
@@ -284,11 +304,54 @@ impl TemplateStore {
     }
 }
 
-pub(super) fn read(file: &Path) -> Result<String, TemplateError> {
-    std::fs::read_to_string(file).map_err(|source| TemplateError::Io {
-        file: file.to_path_buf(),
-        source,
-    })
+impl TemplateStore {
+    /// Reads a template or document found in a root. Its real path (links resolved) must stay
+    /// inside a scenario folder: a link to `../../staging.env` would otherwise put a secret
+    /// into error messages and reports. Files above [`MAX_TEMPLATE_BYTES`] are refused before
+    /// they are read (parsing holds many times the file's size in memory).
+    fn read(&self, file: &Path) -> Result<String, TemplateError> {
+        let io = |source| TemplateError::Io {
+            file: file.to_path_buf(),
+            source,
+        };
+        let real = file.canonicalize().map_err(io)?;
+        let inside = self
+            .roots
+            .iter()
+            .filter_map(|root| root.canonicalize().ok())
+            .any(|root| real.starts_with(root));
+        if !inside {
+            return Err(TemplateError::OutsideScenarios {
+                file: file.to_path_buf(),
+                roots: self.roots.clone(),
+            });
+        }
+        let meta = std::fs::metadata(&real).map_err(io)?;
+        if !meta.is_file() {
+            return Err(io(std::io::Error::other("not a regular file")));
+        }
+        if meta.len() > MAX_TEMPLATE_BYTES {
+            return Err(TemplateError::TooLarge {
+                file: file.to_path_buf(),
+                bytes: meta.len(),
+            });
+        }
+        // Read at most one byte past the limit: the file may grow after the check.
+        let mut text = String::new();
+        std::io::Read::take(
+            std::fs::File::open(&real).map_err(io)?,
+            MAX_TEMPLATE_BYTES + 1,
+        )
+        .read_to_string(&mut text)
+        .map_err(io)?;
+        if text.len() as u64 > MAX_TEMPLATE_BYTES {
+            return Err(TemplateError::TooLarge {
+                file: file.to_path_buf(),
+                bytes: text.len() as u64,
+            });
+        }
+        Ok(text)
+    }
 }
 
 pub(super) fn parse_template(source: &Source) -> Result<RawTemplate, TemplateError> {
@@ -302,8 +365,7 @@ pub(super) fn parse_template(source: &Source) -> Result<RawTemplate, TemplateErr
     }
     // First as plain YAML (syntax errors and duplicate keys at their own position), then as a
     // template (unknown fields and wrong types at theirs).
-    serde_yaml::from_str::<JsonValue>(&source.text)
-        .map_err(|e| yaml_error(e, &source.file, source.line_offset))?;
-    serde_yaml::from_str::<RawTemplate>(&source.text)
-        .map_err(|e| yaml_error(e, &source.file, source.line_offset))
+    let origin = Origin::new(source.file.clone(), source.line_offset);
+    serde_yaml::from_str::<JsonValue>(&source.text).map_err(|e| yaml_error(e, &origin))?;
+    serde_yaml::from_str::<RawTemplate>(&source.text).map_err(|e| yaml_error(e, &origin))
 }

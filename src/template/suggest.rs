@@ -36,7 +36,7 @@ pub fn closest_few(name: &str, candidates: &[String], max: usize) -> Vec<String>
         .iter()
         .filter(|c| c.as_str() != name)
         .map(|c| (strsim::normalized_damerau_levenshtein(name, c), c))
-        .filter(|(score, _)| *score >= 0.6)
+        .filter(|(score, _)| *score >= 0.7)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored

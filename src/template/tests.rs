@@ -161,12 +161,14 @@ fn undefined_variable_names_file_line_column_and_defined() {
     match &err {
         TemplateError::UndefinedVariable {
             name,
+            suggestions,
             file: f,
             line,
             column,
             defined,
         } => {
             assert_eq!(name, "callee_id");
+            assert!(suggestions.is_empty(), "{suggestions:?}");
             assert_eq!(f.as_deref(), Some(file.as_path()));
             assert_eq!((*line, *column), (Some(7), Some(15)));
             assert_eq!(defined, &["call.id", "callback_uri", "graph"]);
@@ -936,7 +938,7 @@ fn not_found_suggests_closest_name() {
     }
     let msg = err.to_string();
     assert!(
-        msg.starts_with("template \"p2p-typo\" not found: looked for requests/p2p-typo.yaml in "),
+        msg.starts_with("template \"p2p-typo\" not found; looked for /"),
         "{msg}"
     );
     assert!(msg.ends_with("; did you mean \"p2p\"?"), "{msg}");
@@ -1065,7 +1067,10 @@ fn display_paths_are_relative_to_cwd() {
     );
     let parent_sibling = cwd.parent().unwrap().join("scenarios");
     if cwd.parent().and_then(Path::parent).is_some() {
-        assert_eq!(show_path(&parent_sibling), "../scenarios");
+        assert_eq!(
+            show_path(&parent_sibling),
+            parent_sibling.display().to_string()
+        );
     }
     assert_eq!(show_path(Path::new("rel/x.yaml")), "rel/x.yaml");
     assert_eq!(show_path(&cwd), ".");
@@ -1076,4 +1081,199 @@ fn closest_names() {
     let names = vec!["p2p".to_string(), "group-call".to_string()];
     assert_eq!(closest("grup-call", &names).as_deref(), Some("group-call"));
     assert_eq!(closest("zzzzzz", &names), None);
+}
+
+// --- messages a newcomer reads ---------------------------------------------------------
+
+#[test]
+fn undefined_variable_suggests_the_closest_defined_name() {
+    let v = vars(json!({"callee_name": "Bob", "graph": "x", "call": {"id": "c1"}}));
+    let err = interpolate_str("${callee_nmae}", &v).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("undefined variable \"callee_nmae\"; did you mean \"callee_name\"?"),
+        "{err}"
+    );
+    // Paths into objects are names too.
+    let err = interpolate_str("${call.idd}", &v).unwrap_err();
+    assert!(
+        err.to_string().contains("did you mean \"call.id\"?"),
+        "{err}"
+    );
+    // Nothing close: no suggestion.
+    let err = interpolate_str("${zzzzqqq}", &v).unwrap_err();
+    assert!(!err.to_string().contains("did you mean"), "{err}");
+}
+
+#[test]
+fn docstring_positions_add_the_indentation_gherkin_strips() {
+    // The docstring's `"""` is on line 5 of the feature file, indented 6 columns; Gherkin
+    // hands over "\na: 1\nb: [1, 2\n" (the first line is the rest of the `"""` line).
+    let origin = Origin::new("f.feature", 4).indented(6);
+    let err = parse_text("\na: 1\nb: [1, 2\n", &origin).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("f.feature:8:7: "), "{msg}");
+    assert!(msg.contains("flow sequence at line 7 column 10"), "{msg}");
+    let err = render_text("\na: 1\nb: ${nope}\n", &origin, &Vars::new()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("f.feature:7:10: undefined variable"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_table_cell_error_points_at_the_cell() {
+    // `| subject | ${subjct} |` on line 12, the cell's text at column 17.
+    let origin = Origin::new("f.feature", 11).indented(16);
+    let text = "${subjct}";
+    let err = interpolate_at(
+        &parse_scalar(text),
+        &vars(json!({"subject": 1})),
+        &origin,
+        text,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "f.feature:12:17: undefined variable \"subjct\"; did you mean \"subject\"?"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_extends_points_at_its_own_line() {
+    let dir = TempDir::new();
+    dir.write(
+        "scenarios/requests/child.yaml",
+        "description: extends the shared base, with a subject\nextends: no-such-base\nbody: {}\n",
+    );
+    let err = dir.store().request("child").unwrap_err().to_string();
+    assert!(
+        err.contains("child.yaml:2:1: extends: template \"no-such-base\" not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn not_found_lists_every_file_looked_for_as_a_pasteable_path() {
+    let dir = TempDir::new();
+    dir.write("a/scenarios/requests/x.yaml", "body: {}\n");
+    dir.write("b/scenarios/requests/y.yaml", "body: {}\n");
+    let store = TemplateStore::new([dir.0.join("a/scenarios"), dir.0.join("b/scenarios")]);
+    let err = store.request("z").unwrap_err().to_string();
+    let a = dir.0.join("a/scenarios/requests/z.yaml");
+    let b = dir.0.join("b/scenarios/requests/z.yaml");
+    assert!(
+        err.contains(&format!("looked for {}, {}", a.display(), b.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn explicit_scenario_folders_replace_the_search() {
+    let dir = TempDir::new();
+    dir.write("feats/scenarios/requests/near.yaml", "body: {near: true}\n");
+    dir.write("elsewhere/requests/far.yaml", "body: {far: true}\n");
+    let feature = dir.0.join("feats/x.feature");
+    let auto = TemplateStore::for_feature_in(&feature, &[]);
+    assert!(auto.request("near").is_ok());
+    let given = TemplateStore::for_feature_in(&feature, &[dir.0.join("elsewhere")]);
+    assert_eq!(given.roots(), &[dir.0.join("elsewhere")]);
+    assert_eq!(given.request("far").unwrap().body(), &json!({"far": true}));
+    assert!(given.request("near").is_err());
+}
+
+#[test]
+fn json_pasted_under_body_works_as_is_trailing_commas_included() {
+    let dir = TempDir::new();
+    dir.write(
+        "scenarios/requests/pasted.yaml",
+        r##"body: {
+  "@odata.type": "#microsoft.graph.call",
+  "callbackUri": "${callback_uri}",
+  "requestedModalities": ["audio",],
+  "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig", "removeFromDefaultAudioGroup": false,},
+  "tenantId": "t",
+}
+"##,
+    );
+    let t = dir.store().request("pasted").unwrap();
+    let body = t
+        .render(&vars(json!({"callback_uri": "https://bot/cb"})))
+        .unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "@odata.type": "#microsoft.graph.call",
+            "callbackUri": "https://bot/cb",
+            "requestedModalities": ["audio"],
+            "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig", "removeFromDefaultAudioGroup": false},
+            "tenantId": "t"
+        })
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_out_of_the_scenario_folders_is_refused_without_echoing_the_file() {
+    let dir = TempDir::new();
+    let secret = dir.write(
+        "staging.env",
+        "CALLSPEC_CLIENT_ID=abc\nCALLSPEC_CLIENT_SECRET=SuperSecretValue123\n",
+    );
+    dir.write("scenarios/requests/ok.yaml", "body: {}\n");
+    std::os::unix::fs::symlink(&secret, dir.0.join("scenarios/requests/x.yaml")).unwrap();
+    std::os::unix::fs::symlink(&secret, dir.0.join("scenarios/doc.yaml")).unwrap();
+    // A link inside the folders is fine.
+    std::os::unix::fs::symlink(
+        dir.0.join("scenarios/requests/ok.yaml"),
+        dir.0.join("scenarios/requests/alias.yaml"),
+    )
+    .unwrap();
+    let store = dir.store();
+    assert!(store.request("alias").is_ok());
+    for err in [
+        store.request("x").unwrap_err(),
+        store.document("doc.yaml").unwrap_err(),
+    ] {
+        assert!(
+            matches!(err, TemplateError::OutsideScenarios { .. }),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("outside the scenario folders"), "{msg}");
+        assert!(!msg.contains("SuperSecret"), "{msg}");
+    }
+}
+
+#[test]
+fn yaml_type_errors_never_quote_the_file() {
+    let dir = TempDir::new();
+    dir.write(
+        "scenarios/requests/env.yaml",
+        "CALLSPEC_CLIENT_ID=abc\nCALLSPEC_CLIENT_SECRET=SuperSecretValue123\n",
+    );
+    let err = dir.store().request("env").unwrap_err().to_string();
+    assert!(
+        err.contains("env.yaml:1:1: invalid type: a string"),
+        "{err}"
+    );
+    assert!(!err.contains("SuperSecret"), "{err}");
+}
+
+#[test]
+fn files_above_the_limit_are_refused_before_parsing() {
+    let dir = TempDir::new();
+    let mut big = String::from("body:\n  items:\n");
+    while big.len() as u64 <= MAX_TEMPLATE_BYTES {
+        big.push_str("    - {a: 1, b: \"some text to make it long\"}\n");
+    }
+    dir.write("scenarios/requests/big.yaml", &big);
+    let err = dir.store().request("big").unwrap_err();
+    assert!(matches!(err, TemplateError::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("1 MiB"), "{err}");
+    let err = dir.store().document("requests/big.yaml").unwrap_err();
+    assert!(matches!(err, TemplateError::TooLarge { .. }), "{err}");
 }

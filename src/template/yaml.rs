@@ -1,7 +1,6 @@
 //! YAML to JSON: duplicate keys refused, non-finite numbers refused, positions kept.
 
 use std::fmt;
-use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -153,8 +152,9 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
     }
 }
 
-/// Turns a yaml_serde error into `TemplateError::Yaml` with a 1-based position.
-pub(super) fn yaml_error(err: serde_yaml::Error, file: &Path, line_offset: usize) -> TemplateError {
+/// Turns a yaml_serde error into `TemplateError::Yaml` with a 1-based position in the file
+/// the text came from.
+pub(super) fn yaml_error(err: serde_yaml::Error, origin: &Origin) -> TemplateError {
     let mut message = err.to_string();
     let (line, column) = match err.location() {
         Some(loc) => {
@@ -165,41 +165,51 @@ pub(super) fn yaml_error(err: serde_yaml::Error, file: &Path, line_offset: usize
         None => (1, 1),
     };
     // Other marks in the message (libyaml's context, e.g. "while parsing a flow sequence at
-    // line 2 column 4") are relative to the text: add the offset so they match the file.
-    if line_offset > 0 {
+    // line 2 column 4") are relative to the text: add the offsets so they match the file.
+    if origin.line_offset > 0 || origin.column_offset > 0 {
         let marks = regex::Regex::new(r"at line (\d+) column (\d+)").expect("valid regex");
         message = marks
             .replace_all(&message, |caps: &regex::Captures| {
                 let l: usize = caps[1].parse().unwrap_or(0);
-                format!("at line {} column {}", l + line_offset, &caps[2])
+                let c: usize = caps[2].parse().unwrap_or(0);
+                format!(
+                    "at line {} column {}",
+                    l + origin.line_offset,
+                    c + origin.column_offset
+                )
             })
             .into_owned();
     }
     TemplateError::Yaml {
-        file: file.to_path_buf(),
-        line: line + line_offset,
-        column,
-        message,
+        file: origin.file.clone(),
+        line: line + origin.line_offset,
+        column: column + origin.column_offset,
+        message: without_values(&message),
     }
 }
 
-pub(super) fn parse_yaml(
-    text: &str,
-    file: &Path,
-    line_offset: usize,
-) -> Result<Value, TemplateError> {
+/// serde quotes the offending value in type errors (`invalid type: string "..."`); a plain
+/// scalar can span the whole file (a mistaken or linked `.env` file is one long string), so
+/// the message names the kind of value only and never echoes the file's content.
+fn without_values(message: &str) -> String {
+    let quoted =
+        regex::Regex::new(r#"\b(string|character) "(?:[^"\\]|\\.)*""#).expect("valid regex");
+    quoted.replace_all(message, "a $1").into_owned()
+}
+
+pub(super) fn parse_yaml(text: &str, origin: &Origin) -> Result<Value, TemplateError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
     serde_yaml::from_str::<JsonValue>(text)
         .map(|v| v.0)
-        .map_err(|e| yaml_error(e, file, line_offset))
+        .map_err(|e| yaml_error(e, origin))
 }
 
 /// Parses YAML text (e.g. a Gherkin docstring) into JSON without interpolating it.
-/// Errors report file:line:col with the origin's line offset added.
+/// Errors report file:line:col with the origin's offsets added.
 pub fn parse_text(text: &str, origin: &Origin) -> Result<Value, TemplateError> {
-    parse_yaml(text, &origin.file, origin.line_offset)
+    parse_yaml(text, origin)
 }
 
 /// Reads a table cell as YAML: `30` -> 30, `null` -> null, `[a, b]` -> array, `true` -> bool,
