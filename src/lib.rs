@@ -55,6 +55,6 @@ pub use target::{
     KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP, MICROSOFT_OPENID_URL,
 };
 pub use template::{
-    interpolate, interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text,
-    set_path, Document, Origin, RequestTemplate, TemplateError, TemplateStore, Vars,
+    interpolate, interpolate_at, interpolate_str, lookup, parse_scalar, parse_text, remove_path,
+    render_text, set_path, Document, Origin, RequestTemplate, TemplateError, TemplateStore, Vars,
 };

@@ -472,3 +472,94 @@ pub fn check(entries: &[Entry]) -> Vec<String> {
     }
     problems
 }
+
+/// A step's text in a form where arguments do not count: quoted strings and numbers become
+/// placeholders, case and repeated spaces are ignored.
+fn comparable(text: &str) -> String {
+    let quoted = regex::Regex::new(r#""[^"]*""#).expect("valid regex");
+    let numbers = regex::Regex::new(r"\d+").expect("valid regex");
+    let text = quoted.replace_all(text.trim(), "\"\"");
+    let text = numbers.replace_all(&text, "0");
+    text.to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The catalog's examples closest to a step text nothing matches, closest first (at most
+/// `max`): a typo (`recieves`) or a missing word still finds its step.
+pub fn suggest(entries: &[Entry], text: &str, max: usize) -> Vec<String> {
+    let wanted = comparable(text);
+    let mut scored: Vec<(f64, String)> = entries
+        .iter()
+        .filter_map(|e| {
+            let example = e.example.as_deref()?;
+            let (_, body) = split_keyword(example)?;
+            let score = strsim::normalized_damerau_levenshtein(&wanted, &comparable(body));
+            Some((score, example.to_owned()))
+        })
+        .filter(|(score, _)| *score >= 0.6)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    // Only the steps about as close as the best: a clear typo gets one suggestion.
+    let best = scored.first().map_or(0.0, |(score, _)| *score);
+    scored
+        .into_iter()
+        .take_while(|(score, _)| *score >= best - 0.05)
+        .take(max)
+        .map(|(_, e)| e)
+        .collect()
+}
+
+/// One line per step of the chosen scenarios that no step definition matches, with the
+/// closest steps of the catalog: `file:line:col: no step matches "..."; did you mean ...`.
+pub fn unknown_steps<'f>(
+    scenarios: impl IntoIterator<Item = (&'f std::path::Path, &'f Step)>,
+) -> Vec<String> {
+    // Built once: the run reads feature files one at a time.
+    static KNOWN: std::sync::OnceLock<(cucumber::step::Collection<CallWorld>, Vec<Entry>)> =
+        std::sync::OnceLock::new();
+    let (collection, entries) = KNOWN.get_or_init(|| (CallWorld::collection(), entries()));
+    let mut seen = std::collections::HashSet::new();
+    let mut lines = Vec::new();
+    for (file, step) in scenarios {
+        if !matches!(collection.find(step), Ok(None)) {
+            continue;
+        }
+        // A background step shows once, not once per scenario.
+        if !seen.insert((file, step.position.line, step.position.col)) {
+            continue;
+        }
+        let shown = format!("{}{}", step.keyword, step.value);
+        let hint = match suggest(entries, &step.value, 3).as_slice() {
+            [] => " (`callspec steps` lists every step)".to_owned(),
+            [one] => format!("; did you mean \"{one}\"?"),
+            many => format!(
+                "; did you mean one of:\n{}",
+                many.iter()
+                    .map(|s| format!("    {s}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        };
+        lines.push(format!(
+            "{}:{}:{}: no step matches \"{}\"{hint}",
+            shown_path(file),
+            step.position.line,
+            step.position.col,
+            shown.trim()
+        ));
+    }
+    lines
+}
+
+/// A feature file as messages show it: relative to the working directory when under it.
+fn shown_path(file: &std::path::Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| file.strip_prefix(cwd).ok())
+        .unwrap_or(file)
+        .display()
+        .to_string()
+}

@@ -158,6 +158,11 @@ struct RunArgs {
     /// Let a live run go to a tenant the settings do not name as staging.
     #[arg(long)]
     allow_production: bool,
+    /// Where templates and documents live (repeatable; searched in the order given), instead
+    /// of the `scenarios/` folders up from each feature file. Default: `CALLSPEC_SCENARIOS`
+    /// (folders separated by `:`), if set.
+    #[arg(long = "scenarios", value_name = "DIR")]
+    scenarios: Vec<PathBuf>,
     /// Wall-time limit of one scenario, in seconds (1 to 86400): every wait in it ends by then.
     #[arg(long, value_name = "SECONDS", default_value_t = 120,
           value_parser = clap::value_parser!(u64).range(1..=MAX_SCENARIO_TIMEOUT))]
@@ -414,11 +419,18 @@ impl parser::Parser<Arc<Plan>> for ReadFeatures {
                 for feature in &features {
                     match feature {
                         Err(e) => eprintln!("callspec: {}", explain(e)),
-                        Ok(feature) => gate.take(
-                            scenarios_of(feature)
-                                .filter(|(rule, s)| plan.runs(feature, *rule, s))
-                                .count(),
-                        ),
+                        Ok(feature) => {
+                            gate.take(
+                                scenarios_of(feature)
+                                    .filter(|(rule, s)| plan.runs(feature, *rule, s))
+                                    .count(),
+                            );
+                            // Before its scenarios run: steps nothing matches, with the
+                            // catalog's closest steps.
+                            for hint in catalog::unknown_steps(steps_that_run(feature, &plan)) {
+                                eprintln!("callspec: {hint}");
+                            }
+                        }
                     }
                 }
                 stream::iter(features)
@@ -474,6 +486,28 @@ fn select_shard(mut chosen: Vec<Candidate>, shard: Shard) -> HashSet<ScenarioKey
     chosen.into_iter().map(|(_, key)| key).collect()
 }
 
+/// Every step the scenarios of `feature` that run take (background steps included).
+fn steps_that_run<'f>(
+    feature: &'f Feature,
+    plan: &Plan,
+) -> Vec<(&'f Path, &'f cucumber::gherkin::Step)> {
+    let Some(path) = feature.path.as_deref() else {
+        return Vec::new();
+    };
+    let mut steps = Vec::new();
+    for (rule, scenario) in scenarios_of(feature) {
+        if !plan.runs(feature, rule, scenario) {
+            continue;
+        }
+        let rule_background = rule.and_then(|r| r.background.as_ref());
+        let background = feature.background.iter().chain(rule_background);
+        for step in background.flat_map(|b| &b.steps).chain(&scenario.steps) {
+            steps.push((path, step));
+        }
+    }
+    steps
+}
+
 /// An outline's example row (cucumber expands each row into a scenario of its own).
 fn example_row(scenario: &Scenario) -> String {
     scenario
@@ -483,6 +517,32 @@ fn example_row(scenario: &Scenario) -> String {
         .and_then(|t| t.rows.get(1))
         .map(|row| row.join("|"))
         .unwrap_or_default()
+}
+
+/// The template folders of `--scenarios` (or else `CALLSPEC_SCENARIOS`); each must exist.
+fn scenario_folders(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let (folders, source): (Vec<PathBuf>, &str) = if given.is_empty() {
+        match std::env::var_os("CALLSPEC_SCENARIOS") {
+            Some(list) => (
+                std::env::split_paths(&list)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect(),
+                "CALLSPEC_SCENARIOS",
+            ),
+            None => return Ok(Vec::new()),
+        }
+    } else {
+        (given.to_vec(), "--scenarios")
+    };
+    for folder in &folders {
+        if !folder.is_dir() {
+            return Err(format!(
+                "{source}: {} is not a folder (templates are looked up in requests/ under it)",
+                display_path(&std::path::absolute(folder).unwrap_or_else(|_| folder.clone()))
+            ));
+        }
+    }
+    Ok(folders)
 }
 
 /// A report file (and its folder), created before the run: one that cannot be is bad input.
@@ -544,6 +604,13 @@ async fn run(args: RunArgs) -> ExitCode {
     for path in &paths {
         if !path.exists() {
             eprintln!("callspec: {} does not exist", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    match scenario_folders(&args.scenarios) {
+        Ok(folders) => world::init_scenario_folders(folders),
+        Err(e) => {
+            eprintln!("callspec: {e}");
             return ExitCode::from(2);
         }
     }

@@ -394,3 +394,121 @@ fn none_valid(world: &mut CallWorld) -> Result<()> {
     }
     Ok(())
 }
+
+/// `Then notification 3 arrived 60 seconds after the create`: notification 3 of the current
+/// call was sent exactly that long after the bot's create request, in simulated time (mock
+/// mode only: real Graph's timing varies). Waits for the notification as other steps do.
+#[then(
+    regex = r"^notification (\d+) arrived (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?) after the create$"
+)]
+async fn arrived_after_create(
+    world: &mut CallWorld,
+    number: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let n: usize = number.parse()?;
+    if n == 0 {
+        bail!("notifications are numbered from 1");
+    }
+    let expected = duration(&amount, &unit)?;
+    if world.env.is_none() {
+        bail!(
+            "arrival times are simulated: this step runs in mock mode only (tag the scenario \
+             @mock-only to skip it in live runs)"
+        );
+    }
+    let created = created_at(world)?;
+    // Simulated time is free: wait past the expected arrival, by the usual window.
+    let arrived = world
+        .wait_for(|a| a.len() >= n, expected + DEFAULT_NOTIFICATION_WAIT)
+        .await?;
+    if arrived.len() < n {
+        bail!(
+            "notification {n} never arrived: {} did ({}); arrived:\n{}",
+            arrived.len(),
+            world.clock(),
+            arrival_listing(world, &arrived, created)
+        );
+    }
+    let got = sent_at(world, &arrived[n - 1])?.saturating_sub(created);
+    if got != expected {
+        bail!(
+            "notification {n} ({}) arrived {} after the create, expected {} (simulated time); \
+             arrived, with times after the create:\n{}",
+            arrived[n - 1].summary(),
+            offset(got),
+            offset(expected),
+            arrival_listing(world, &arrived, created)
+        );
+    }
+    Ok(())
+}
+
+/// Simulated time of the current call's create request (its 201 answer), or of the last one.
+fn created_at(world: &CallWorld) -> Result<Duration> {
+    let creates: Vec<_> = world
+        .history
+        .iter()
+        .filter(|a| a.method == "POST" && a.url.trim_end_matches('/').ends_with("/calls"))
+        .filter(|a| a.status == 201)
+        .collect();
+    let mine = creates
+        .iter()
+        .rev()
+        .find(|a| world.call_id.is_some() && a.body["id"].as_str() == world.call_id.as_deref())
+        .or(creates.last());
+    mine.and_then(|a| a.simulated_at).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no call has been created: \"When the bot creates the call\" must come first"
+        )
+    })
+}
+
+/// Simulated time the stand-in sent a received notification at (its POST, matched by body;
+/// the n-th POST of an identical body for a duplicate).
+fn sent_at(world: &CallWorld, item: &Received) -> Result<Duration> {
+    let all = world.inbox_log()?.all();
+    let mut posts: Vec<usize> = all
+        .iter()
+        .filter(|r| r.envelope == item.envelope)
+        .map(|r| r.delivery)
+        .collect();
+    posts.dedup();
+    let k = posts.iter().position(|d| *d == item.delivery).unwrap_or(0);
+    world
+        .standin()?
+        .deliveries()
+        .into_iter()
+        .filter(|d| d.body == item.envelope)
+        .nth(k)
+        .map(|d| d.at)
+        .ok_or_else(|| anyhow::anyhow!("the stand-in has no record of sending {}", item.summary()))
+}
+
+/// `+60 s`, `+10 ms`: a simulated offset as steps write it.
+fn offset(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// The listing of arrived notifications with each one's time after the create.
+fn arrival_listing(world: &CallWorld, items: &[Received], created: Duration) -> String {
+    if items.is_empty() {
+        return "  (none)".to_owned();
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = sent_at(world, r)
+                .map(|t| format!("+{}", offset(t.saturating_sub(created))))
+                .unwrap_or_else(|_| "+?".to_owned());
+            format!("  {}. {at}: {}", i + 1, r.summary())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

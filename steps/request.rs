@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use callspec::parse_scalar;
 use cucumber::{gherkin::Step, given};
 
-use crate::support::{rows, value};
+use crate::support::{cell_value, rows, value, CellAt};
 use crate::world::{CallWorld, Edit, PendingRequest};
 
 /// `Given a call request from template "v1/p2p-voip-service-hosted"`: loads
@@ -23,8 +23,10 @@ fn from_template(world: &mut CallWorld, name: String) -> Result<()> {
 /// `Given the variables:` with a `| name | value |` table; values are read as YAML.
 #[given("the variables:")]
 fn variables(world: &mut CallWorld, step: &Step) -> Result<()> {
-    for row in rows(step, 2, "| name | value |")? {
-        let v = value(world, &row[1]).with_context(|| format!("variable \"{}\"", row[0]))?;
+    for (r, row) in rows(step, 2, "| name | value |")?.into_iter().enumerate() {
+        let at = CellAt::of(world, step, r + 1, 1);
+        let v =
+            cell_value(world, at, &row[1]).with_context(|| format!("variable \"{}\"", row[0]))?;
         world.vars.insert(row[0].trim().to_owned(), v);
     }
     Ok(())
@@ -49,9 +51,12 @@ fn pending(world: &mut CallWorld) -> Result<&mut PendingRequest> {
 fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
     let edits = rows(step, 2, "| path | value |")?
         .into_iter()
-        .map(|row| Edit::Set {
+        .enumerate()
+        .map(|(r, row)| Edit::Set {
             path: row[0].trim().to_owned(),
             value: parse_scalar(&row[1]),
+            // Rendered when the request is sent: an error then still names this cell.
+            at: CellAt::of(world, step, r + 1, 1).map(|at| (at, row[1].clone())),
         })
         .collect::<Vec<_>>();
     pending(world)?.edits.extend(edits);
@@ -62,7 +67,11 @@ fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
 #[given(expr = "the request sets {string} to {string}")]
 fn sets_one(world: &mut CallWorld, path: String, raw: String) -> Result<()> {
     let value = parse_scalar(&raw);
-    pending(world)?.edits.push(Edit::Set { path, value });
+    pending(world)?.edits.push(Edit::Set {
+        path,
+        value,
+        at: None,
+    });
     Ok(())
 }
 

@@ -3,7 +3,11 @@
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use callspec::{interpolate, interpolate_str, parse_scalar, render_text, Origin, MAX_DURATION};
+use std::path::{Path, PathBuf};
+
+use callspec::{
+    interpolate, interpolate_at, interpolate_str, parse_scalar, render_text, Origin, MAX_DURATION,
+};
 use cucumber::gherkin::Step;
 use serde_json::Value;
 
@@ -34,9 +38,119 @@ pub fn docstring(world: &CallWorld, step: &Step) -> Result<Value> {
         bail!("this step needs a docstring (a \"\"\" block) under it");
     };
     let file = world.feature.clone().unwrap_or_default();
-    // The docstring's text starts on the line after the opening quotes.
-    let origin = Origin::new(file, step.position.line + 1);
-    Ok(world.in_live_terms(render_text(doc, &origin, &world.vars)?))
+    // Gherkin's docstring text starts with the rest of the `"""` line (the line after the
+    // step, usually) and has its indentation stripped: the file is read for the exact origin
+    // only when there is an error to place.
+    let guess = Origin::new(&file, step.position.line);
+    match render_text(doc, &guess, &world.vars) {
+        Ok(value) => Ok(world.in_live_terms(value)),
+        Err(err) => match docstring_origin(&file, step.position.line) {
+            Some(origin) => Err(render_text(doc, &origin, &world.vars)
+                .err()
+                .unwrap_or(err)
+                .into()),
+            None => Err(err.into()),
+        },
+    }
+}
+
+/// Where a step's docstring sits in its feature file: the line of its opening quotes and the
+/// indentation Gherkin stripped from its lines.
+fn docstring_origin(file: &Path, step_line: usize) -> Option<Origin> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let is_fence = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("\"\"\"") || t.starts_with("```")
+    };
+    let open = (step_line..lines.len()).find(|&i| is_fence(lines[i]))?;
+    let close = (open + 1..lines.len())
+        .find(|&i| is_fence(lines[i]))
+        .unwrap_or(lines.len());
+    let indent = lines[open + 1..close]
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.chars().take_while(|c| c.is_whitespace()).count())
+        .min()
+        .unwrap_or(0);
+    // Text line 1 is the opening line: `open` (0-based) lines come before it.
+    Some(Origin::new(file, open).indented(indent))
+}
+
+/// Where a table cell sits in a feature file, for errors found when its value is used.
+#[derive(Debug, Clone)]
+pub struct CellAt {
+    pub file: PathBuf,
+    /// The table's first line (1-based).
+    pub table_line: usize,
+    /// Row and column in the table, from 0 (row 0 is the header).
+    pub row: usize,
+    pub column: usize,
+}
+
+impl CellAt {
+    pub fn of(world: &CallWorld, step: &Step, row: usize, column: usize) -> Option<Self> {
+        Some(CellAt {
+            file: world.feature.clone()?,
+            table_line: step.table.as_ref()?.position.line,
+            row,
+            column,
+        })
+    }
+
+    /// The origin of the cell's text (read from the file; `None` if it cannot be found).
+    pub fn origin(&self) -> Option<Origin> {
+        let text = std::fs::read_to_string(&self.file).ok()?;
+        let (index, line) = text
+            .lines()
+            .enumerate()
+            .skip(self.table_line.saturating_sub(1))
+            .filter(|(_, l)| l.trim_start().starts_with('|'))
+            .nth(self.row)?;
+        // Cells start after an unescaped `|`; the value after the spaces that follow it.
+        let mut pipes = 0;
+        let mut escaped = false;
+        let mut chars = line.chars().enumerate().peekable();
+        while let Some((_, c)) = chars.next() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '|' if !escaped => {
+                    pipes += 1;
+                    if pipes == self.column + 1 {
+                        while chars.next_if(|(_, c)| *c == ' ' || *c == '\t').is_some() {}
+                        let (at, _) = chars.peek().copied()?;
+                        return Some(Origin::new(&self.file, index).indented(at));
+                    }
+                }
+                _ => escaped = false,
+            }
+        }
+        None
+    }
+
+    /// Interpolates `value`, read from the cell's `raw` text; an error names the cell's place.
+    pub fn interpolate(&self, value: &Value, raw: &str, vars: &callspec::Vars) -> Result<Value> {
+        match interpolate(value, vars) {
+            Ok(v) => Ok(v),
+            Err(err) => match self.origin() {
+                Some(origin) => Err(interpolate_at(value, vars, &origin, raw.trim())
+                    .err()
+                    .unwrap_or(err)
+                    .into()),
+                None => Err(err.into()),
+            },
+        }
+    }
+}
+
+/// A table cell read as YAML and interpolated; errors point at the cell in the feature file.
+pub fn cell_value(world: &CallWorld, at: Option<CellAt>, raw: &str) -> Result<Value> {
+    let value = parse_scalar(raw);
+    let rendered = match at {
+        Some(at) => at.interpolate(&value, raw, &world.vars)?,
+        None => interpolate(&value, &world.vars)?,
+    };
+    Ok(world.in_live_terms(rendered))
 }
 
 /// Rows of a `| name | value |`-style table, header row skipped (it must have `width` columns).
@@ -64,11 +178,12 @@ pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(Stri
     let mut rows = Vec::new();
     for (r, row) in body.iter().enumerate() {
         let mut fields = Vec::new();
-        for (path, cell) in header.iter().zip(row) {
+        for (c, (path, cell)) in header.iter().zip(row).enumerate() {
             if cell.trim().is_empty() {
                 continue;
             }
-            let expected = value(world, cell)
+            let at = CellAt::of(world, step, r + 1, c);
+            let expected = cell_value(world, at, cell)
                 .with_context(|| format!("table row {}, column \"{path}\"", r + 1))?;
             fields.push((path.trim().to_owned(), expected));
         }

@@ -13,6 +13,8 @@ use callspec::{
 };
 use serde_json::{json, Value};
 
+use crate::support::CellAt;
+
 /// The app the scenario's bot is, by default the "Calling Bot" of the Graph docs.
 pub const DEFAULT_APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
 pub const DEFAULT_TENANT_ID: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
@@ -54,6 +56,13 @@ pub fn settings() -> &'static RunSettings {
 pub fn init_settings(settings: RunSettings) {
     // A second call (tests running main twice) keeps the first settings.
     let _ = SETTINGS.set(settings);
+}
+
+/// The template folders the run was given (`--scenarios`), empty: search up from each feature.
+static SCENARIO_FOLDERS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+
+pub fn init_scenario_folders(folders: Vec<PathBuf>) {
+    let _ = SCENARIO_FOLDERS.set(folders);
 }
 
 /// One HTTP client for the whole run.
@@ -113,7 +122,13 @@ fn store_for(feature: &std::path::Path) -> TemplateStore {
     let mut stores = stores.lock().unwrap_or_else(|e| e.into_inner());
     stores
         .entry(feature.to_path_buf())
-        .or_insert_with(|| TemplateStore::for_feature(feature))
+        .or_insert_with(|| {
+            let folders = SCENARIO_FOLDERS
+                .get()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            TemplateStore::for_feature_in(feature, folders)
+        })
         .clone()
 }
 
@@ -180,6 +195,8 @@ pub enum Edit {
     Set {
         path: String,
         value: Value,
+        /// The table cell it came from, and the cell's text: errors point there.
+        at: Option<(CellAt, String)>,
     },
     Remove {
         path: String,
@@ -200,8 +217,11 @@ impl PendingRequest {
         let mut body = self.template.render(vars)?;
         for edit in &self.edits {
             match edit {
-                Edit::Set { path, value } => {
-                    let value = interpolate(value, vars)?;
+                Edit::Set { path, value, at } => {
+                    let value = match at {
+                        Some((cell, raw)) => cell.interpolate(value, raw, vars)?,
+                        None => interpolate(value, vars)?,
+                    };
                     set_path(&mut body, path, value)?;
                 }
                 Edit::Remove { path } => {

@@ -20,10 +20,19 @@ fn must_fail_specs() -> Vec<PathBuf> {
 }
 
 fn expectations(spec: &PathBuf) -> Vec<String> {
+    marked(spec, "# expect:")
+}
+
+/// `# never:` lines: text the output must not hold (e.g. a secret of a refused file).
+fn forbidden(spec: &PathBuf) -> Vec<String> {
+    marked(spec, "# never:")
+}
+
+fn marked(spec: &PathBuf, marker: &str) -> Vec<String> {
     fs::read_to_string(spec)
         .expect("readable spec")
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("# expect:"))
+        .filter_map(|l| l.trim().strip_prefix(marker))
         .map(|e| e.trim().to_owned())
         .collect()
 }
@@ -76,6 +85,11 @@ fn every_must_fail_spec_fails_for_its_stated_reason() {
         for text in expected {
             if !output.contains(&text) {
                 problems.push(format!("{name}: the output lacks {text:?}"));
+            }
+        }
+        for text in forbidden(&PathBuf::from("tests/must-fail").join(&name)) {
+            if output.contains(&text) {
+                problems.push(format!("{name}: the output holds {text:?}"));
             }
         }
         if !problems.is_empty() && problems.last().unwrap().starts_with(&name) {

@@ -17,6 +17,7 @@ Feature: Peer-to-peer VoIP call (v1.0 Create call, examples 1 and 2)
     And the response has:
       | path                                 | value                                       |
       | tenantId                             | "${tenant_id}"                              |
+      | id                                   | #not 112f7296-5fa4-42ca-bae8-6a692b15d4b8   |
       | callbackUri                          | https://bot.contoso.com/callback            |
       | targets[0].identity.user.id          | 112f7296-5fa4-42ca-bae8-6a692b15d4b8        |
       | targets[0].identity.user.displayName | John                                        |

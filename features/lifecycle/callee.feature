@@ -19,6 +19,12 @@ Feature: What the callee does
       | changeType | resourceData.state |
       | updated    | established        |
 
+  Scenario: Arrival times count from the create, in simulated time
+    Given the callee answers after 90 seconds
+    When the bot creates the call
+    Then notification 1 arrived 0 seconds after the create
+    And notification 2 arrived 90 seconds after the create
+
   Scenario Outline: The callee does not take the call: <behaviour>
     Given the callee <behaviour>
     When the bot creates the call
