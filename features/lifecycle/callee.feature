@@ -80,3 +80,11 @@ Feature: What the callee does
       | deleted    | terminated         | 4097                            |
     When the bot hangs up
     Then the response is the Graph error 404 "8522"
+
+  Scenario: A within window starts with its step, and its end is inclusive
+    Given the callee answers after 30 seconds
+    When the bot creates the call
+    Then the bot receives notifications in order within 30 seconds:
+      | resourceData.state |
+      | establishing       |
+      | established        |
