@@ -200,10 +200,10 @@ enum Marker<'a> {
     /// `##<marker>`: absent or null, else the inner marker.
     Optional(Box<Marker<'a>>),
     /// `#not #<marker>`: present, and the marker does not accept the value.
-    NotMarker(Box<Marker<'a>>),
+    Negated(Box<Marker<'a>>),
     /// `#not <text>`: present, and not that value (a string equal to the text, or another
     /// value whose JSON is the text).
-    NotValue(&'a str),
+    NotEqual(&'a str),
 }
 
 /// Parses a marker string; `None` means the string is a literal.
@@ -235,8 +235,8 @@ fn parse_plain_marker(s: &str) -> Option<Marker<'_>> {
         _ => {
             if let Some(negated) = s.strip_prefix("#not ").filter(|rest| !rest.is_empty()) {
                 return Some(match parse_marker(negated) {
-                    Some(inner) => Marker::NotMarker(Box::new(inner)),
-                    None => Marker::NotValue(negated),
+                    Some(inner) => Marker::Negated(Box::new(inner)),
+                    None => Marker::NotEqual(negated),
                 });
             }
             Marker::Regex(s.strip_prefix("#regex ")?)
@@ -303,8 +303,8 @@ impl Marker<'_> {
                 Err(e) => format!("a string matching {src} (but that is an invalid regex: {e})"),
             },
             Marker::Optional(inner) => format!("absent, null or {}", inner.description()),
-            Marker::NotMarker(inner) => format!("anything but {}", inner.description()),
-            Marker::NotValue(text) => format!("anything but {}", Value::String((*text).into())),
+            Marker::Negated(inner) => format!("anything but {}", inner.description()),
+            Marker::NotEqual(text) => format!("anything but {}", Value::String((*text).into())),
         }
     }
 
@@ -322,7 +322,7 @@ impl Marker<'_> {
                 Ok(re) => matches!(actual, Some(Value::String(s)) if re.is_match(s)),
                 Err(_) => false,
             },
-            Marker::NotMarker(inner) => {
+            Marker::Negated(inner) => {
                 // An invalid regex is an authoring error, never a match.
                 if let Marker::Regex(src) = **inner {
                     if compiled_regex(src).is_err() {
@@ -331,7 +331,7 @@ impl Marker<'_> {
                 }
                 actual.is_some() && !inner.accepts(actual)
             }
-            Marker::NotValue(text) => match actual {
+            Marker::NotEqual(text) => match actual {
                 None => false,
                 Some(Value::String(s)) => s != text,
                 Some(other) => compact_json(other) != *text,

@@ -45,7 +45,7 @@ pub enum TemplateError {
     UndefinedVariable {
         name: String,
         /// Defined names close to `name` (a likely typo), closest first.
-        suggestions: Vec<String>,
+        suggestions: Box<[String]>,
         file: Option<PathBuf>,
         line: Option<usize>,
         column: Option<usize>,

@@ -133,7 +133,7 @@ impl Ctx<'_> {
         }
         TemplateError::UndefinedVariable {
             name: name.to_string(),
-            suggestions: closest_few(name, &known_names(self.vars), 3),
+            suggestions: closest_few(name, &known_names(self.vars), 3).into(),
             file,
             line,
             column,
