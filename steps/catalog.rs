@@ -563,3 +563,27 @@ fn shown_path(file: &std::path::Path) -> String {
         .display()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_or_a_missing_word_finds_its_step() {
+        let entries = entries();
+        let typo = suggest(&entries, "the bot recieves notifications in order:", 3);
+        assert_eq!(typo, ["Then the bot receives notifications in order:"]);
+        let missing = suggest(&entries, "the bot creates call", 3);
+        assert_eq!(
+            missing.first().map(String::as_str),
+            Some("When the bot creates the call")
+        );
+        // Arguments do not count: another template name is still the same step.
+        let argument = suggest(&entries, "a call request from templat \"x/y\"", 3);
+        assert_eq!(
+            argument.first().map(String::as_str),
+            Some("Given a call request from template \"v1/p2p-voip-service-hosted\"")
+        );
+        assert!(suggest(&entries, "the bot does a backflip", 3).is_empty());
+    }
+}
