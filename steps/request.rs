@@ -4,7 +4,7 @@ use anyhow::{Context as _, Result};
 use callspec::parse_scalar;
 use cucumber::{gherkin::Step, given};
 
-use crate::support::{cell_value, rows, value, CellAt};
+use crate::support::{rows, value_at, TextAt};
 use crate::world::{CallWorld, Edit, PendingRequest};
 
 /// `Given a call request from template "v1/p2p-voip-service-hosted"`: loads
@@ -24,9 +24,8 @@ fn from_template(world: &mut CallWorld, name: String) -> Result<()> {
 #[given("the variables:")]
 fn variables(world: &mut CallWorld, step: &Step) -> Result<()> {
     for (r, row) in rows(step, 2, "| name | value |")?.into_iter().enumerate() {
-        let at = CellAt::of(world, step, r + 1, 1);
-        let v =
-            cell_value(world, at, &row[1]).with_context(|| format!("variable \"{}\"", row[0]))?;
+        let at = TextAt::cell(world, step, r + 1, 1);
+        let v = value_at(world, at, &row[1]).with_context(|| format!("variable \"{}\"", row[0]))?;
         world.vars.insert(row[0].trim().to_owned(), v);
     }
     Ok(())
@@ -34,8 +33,8 @@ fn variables(world: &mut CallWorld, step: &Step) -> Result<()> {
 
 /// `Given the variable "callee_id" is "abc"`.
 #[given(expr = "the variable {string} is {string}")]
-fn variable(world: &mut CallWorld, name: String, raw: String) -> Result<()> {
-    let v = value(world, &raw)?;
+fn variable(world: &mut CallWorld, step: &Step, name: String, raw: String) -> Result<()> {
+    let v = value_at(world, TextAt::argument(world, step, &raw), &raw)?;
     world.vars.insert(name, v);
     Ok(())
 }
@@ -56,7 +55,7 @@ fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
             path: row[0].trim().to_owned(),
             value: parse_scalar(&row[1]),
             // Rendered when the request is sent: an error then still names this cell.
-            at: CellAt::of(world, step, r + 1, 1).map(|at| (at, row[1].clone())),
+            at: TextAt::cell(world, step, r + 1, 1).map(|at| (at, row[1].clone())),
         })
         .collect::<Vec<_>>();
     pending(world)?.edits.extend(edits);
@@ -65,13 +64,10 @@ fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
 
 /// `Given the request sets "source.region" to "emea"`; the value is read as YAML.
 #[given(expr = "the request sets {string} to {string}")]
-fn sets_one(world: &mut CallWorld, path: String, raw: String) -> Result<()> {
+fn sets_one(world: &mut CallWorld, step: &Step, path: String, raw: String) -> Result<()> {
     let value = parse_scalar(&raw);
-    pending(world)?.edits.push(Edit::Set {
-        path,
-        value,
-        at: None,
-    });
+    let at = TextAt::argument(world, step, &raw).map(|at| (at, raw.clone()));
+    pending(world)?.edits.push(Edit::Set { path, value, at });
     Ok(())
 }
 

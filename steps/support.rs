@@ -77,58 +77,96 @@ fn docstring_origin(file: &Path, step_line: usize) -> Option<Origin> {
     Some(Origin::new(file, open).indented(indent))
 }
 
-/// Where a table cell sits in a feature file, for errors found when its value is used.
+/// Where a value written in a feature file sits (a table cell, or a step's quoted argument),
+/// for errors found when the value is used, possibly by a later step.
 #[derive(Debug, Clone)]
-pub struct CellAt {
+pub struct TextAt {
     pub file: PathBuf,
-    /// The table's first line (1-based).
-    pub table_line: usize,
-    /// Row and column in the table, from 0 (row 0 is the header).
-    pub row: usize,
-    pub column: usize,
+    pub place: Place,
 }
 
-impl CellAt {
-    pub fn of(world: &CallWorld, step: &Step, row: usize, column: usize) -> Option<Self> {
-        Some(CellAt {
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A cell: the table's first line (1-based), row and column from 0 (row 0: the header).
+    Cell {
+        table_line: usize,
+        row: usize,
+        column: usize,
+    },
+    /// A step's quoted argument: the step's line and the argument as written.
+    Argument { line: usize, raw: String },
+}
+
+impl TextAt {
+    /// The cell at `row`, `column` of the step's table.
+    pub fn cell(world: &CallWorld, step: &Step, row: usize, column: usize) -> Option<Self> {
+        Some(TextAt {
             file: world.feature.clone()?,
-            table_line: step.table.as_ref()?.position.line,
-            row,
-            column,
+            place: Place::Cell {
+                table_line: step.table.as_ref()?.position.line,
+                row,
+                column,
+            },
         })
     }
 
-    /// The origin of the cell's text (read from the file; `None` if it cannot be found).
-    pub fn origin(&self) -> Option<Origin> {
-        let text = std::fs::read_to_string(&self.file).ok()?;
-        let (index, line) = text
-            .lines()
-            .enumerate()
-            .skip(self.table_line.saturating_sub(1))
-            .filter(|(_, l)| l.trim_start().starts_with('|'))
-            .nth(self.row)?;
-        // Cells start after an unescaped `|`; the value after the spaces that follow it.
-        let mut pipes = 0;
-        let mut escaped = false;
-        let mut chars = line.chars().enumerate().peekable();
-        while let Some((_, c)) = chars.next() {
-            match c {
-                '\\' if !escaped => escaped = true,
-                '|' if !escaped => {
-                    pipes += 1;
-                    if pipes == self.column + 1 {
-                        while chars.next_if(|(_, c)| *c == ' ' || *c == '\t').is_some() {}
-                        let (at, _) = chars.peek().copied()?;
-                        return Some(Origin::new(&self.file, index).indented(at));
-                    }
-                }
-                _ => escaped = false,
-            }
-        }
-        None
+    /// The step's quoted argument `raw`.
+    pub fn argument(world: &CallWorld, step: &Step, raw: &str) -> Option<Self> {
+        Some(TextAt {
+            file: world.feature.clone()?,
+            place: Place::Argument {
+                line: step.position.line,
+                raw: raw.to_owned(),
+            },
+        })
     }
 
-    /// Interpolates `value`, read from the cell's `raw` text; an error names the cell's place.
+    /// The origin of the value's text (read from the file; `None` if it cannot be found).
+    pub fn origin(&self) -> Option<Origin> {
+        let text = std::fs::read_to_string(&self.file).ok()?;
+        match &self.place {
+            Place::Argument { line, raw } => {
+                let index = line.checked_sub(1)?;
+                let written = text.lines().nth(index)?;
+                let at = written.find(&format!("\"{raw}\""))? + 1;
+                let column = written[..at].chars().count();
+                Some(Origin::new(&self.file, index).indented(column))
+            }
+            Place::Cell {
+                table_line,
+                row,
+                column,
+            } => {
+                let (index, line) = text
+                    .lines()
+                    .enumerate()
+                    .skip(table_line.saturating_sub(1))
+                    .filter(|(_, l)| l.trim_start().starts_with('|'))
+                    .nth(*row)?;
+                // Cells start after an unescaped `|`; the value after the spaces that follow.
+                let mut pipes = 0;
+                let mut escaped = false;
+                let mut chars = line.chars().enumerate().peekable();
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' if !escaped => escaped = true,
+                        '|' if !escaped => {
+                            pipes += 1;
+                            if pipes == column + 1 {
+                                while chars.next_if(|(_, c)| *c == ' ' || *c == '\t').is_some() {}
+                                let (at, _) = chars.peek().copied()?;
+                                return Some(Origin::new(&self.file, index).indented(at));
+                            }
+                        }
+                        _ => escaped = false,
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Interpolates `value`, read from the `raw` text; an error names where that is written.
     pub fn interpolate(&self, value: &Value, raw: &str, vars: &callspec::Vars) -> Result<Value> {
         match interpolate(value, vars) {
             Ok(v) => Ok(v),
@@ -143,8 +181,8 @@ impl CellAt {
     }
 }
 
-/// A table cell read as YAML and interpolated; errors point at the cell in the feature file.
-pub fn cell_value(world: &CallWorld, at: Option<CellAt>, raw: &str) -> Result<Value> {
+/// A table cell or argument read as YAML and interpolated; errors point at where it is written.
+pub fn value_at(world: &CallWorld, at: Option<TextAt>, raw: &str) -> Result<Value> {
     let value = parse_scalar(raw);
     let rendered = match at {
         Some(at) => at.interpolate(&value, raw, &world.vars)?,
@@ -182,8 +220,8 @@ pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(Stri
             if cell.trim().is_empty() {
                 continue;
             }
-            let at = CellAt::of(world, step, r + 1, c);
-            let expected = cell_value(world, at, cell)
+            let at = TextAt::cell(world, step, r + 1, c);
+            let expected = value_at(world, at, cell)
                 .with_context(|| format!("table row {}, column \"{path}\"", r + 1))?;
             fields.push((path.trim().to_owned(), expected));
         }

@@ -13,7 +13,7 @@ use callspec::{
 };
 use serde_json::{json, Value};
 
-use crate::support::CellAt;
+use crate::support::TextAt;
 
 /// The app the scenario's bot is, by default the "Calling Bot" of the Graph docs.
 pub const DEFAULT_APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
@@ -195,8 +195,8 @@ pub enum Edit {
     Set {
         path: String,
         value: Value,
-        /// The table cell it came from, and the cell's text: errors point there.
-        at: Option<(CellAt, String)>,
+        /// Where the value is written in the feature file, and its text: errors point there.
+        at: Option<(TextAt, String)>,
     },
     Remove {
         path: String,
