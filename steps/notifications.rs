@@ -7,7 +7,9 @@ use callspec::{check, check_at, check_fields, describe, MatchMode, Mismatch, Rec
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
-use crate::support::{docstring, document, duration, fields_from_table, text};
+use crate::support::{
+    arrival_column, docstring, document, duration, fields_from_table, text, AT_COLUMN,
+};
 use crate::world::{CallWorld, DEFAULT_NOTIFICATION_WAIT};
 
 /// One line per notification, numbered from `first` (the call's notification count so far).
@@ -80,8 +82,10 @@ impl Expected {
 async fn expect_in_order(
     world: &mut CallWorld,
     patterns: Vec<Expected>,
+    times: Option<Vec<Option<Duration>>>,
     window: Duration,
 ) -> Result<()> {
+    let times = times.unwrap_or_default();
     let call = world.call_id.clone();
     let start = world.cursor();
     let need = start + patterns.len();
@@ -127,7 +131,59 @@ async fn expect_in_order(
             listing(fresh, start)
         );
     }
+    check_arrival_times(world, &times, &fresh[..patterns.len()], start)?;
     world.set_cursor(need);
+    Ok(())
+}
+
+/// The `at` column: each row's notification arrived that long after the create (mock mode).
+fn check_arrival_times(
+    world: &CallWorld,
+    times: &[Option<Duration>],
+    items: &[Received],
+    first: usize,
+) -> Result<()> {
+    if times.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    if world.env.is_none() {
+        bail!(
+            "the `at` column's arrival times are simulated: this step runs in mock mode only \
+             with it (tag the scenario @mock-only to skip it in live runs)"
+        );
+    }
+    let created = created_at(world)?;
+    for (i, (want, got)) in times.iter().zip(items).enumerate() {
+        let Some(want) = want else { continue };
+        let arrived = sent_at(world, got)?.saturating_sub(created);
+        if arrived != *want {
+            bail!(
+                "notification {} ({}) arrived +{} after the create, the table's `at` says +{} \
+                 (simulated time); arrived, with times after the create:\n{}",
+                first + i + 1,
+                got.summary(),
+                offset(arrived),
+                offset(*want),
+                arrival_listing(world, &world.received()?, created)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an `at` column where arrival times are not checked.
+fn refuse_at_column(step: &Step, form: &str) -> Result<()> {
+    let has_at = step
+        .table
+        .as_ref()
+        .and_then(|t| t.rows.first())
+        .is_some_and(|h| h.iter().any(|c| c.trim() == AT_COLUMN));
+    if has_at {
+        bail!(
+            "an `at` column (arrival time) only works in \"the bot receives notifications in \
+             order:\"; {form} does not check times"
+        );
+    }
     Ok(())
 }
 
@@ -196,6 +252,7 @@ fn unmatched(expected: &[Expected], items: &[Received]) -> String {
 /// next notifications of the call match these, one each, in whatever order they arrived.
 #[then(regex = r"^the bot receives notifications in any order(?: within (\S+?) ?([a-z]+))?:$")]
 async fn any_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
+    refuse_at_column(step, "\"in any order\"")?;
     let window = wait_of(&amount, &unit)?;
     let expected = expectations(world, step)?;
     let start = world.cursor();
@@ -236,6 +293,7 @@ async fn eventually(
     amount: String,
     unit: String,
 ) -> Result<()> {
+    refuse_at_column(step, "\"eventually include\"")?;
     let window = wait_of(&amount, &unit)?;
     let expected = expectations(world, step)?;
     let all_found = |items: &[Received]| {
@@ -269,13 +327,15 @@ fn wait_of(amount: &str, unit: &str) -> Result<Duration> {
 }
 
 /// `Then the bot receives notifications in order:` with a table whose header row names paths
-/// into each notification, or a docstring with a YAML list of notification patterns.
-/// Optionally `... in order within 2 seconds:`.
+/// into each notification (and an optional `at` column: each one's arrival time after the
+/// create, `+60 s`, in simulated time), or a docstring with a YAML list of notification
+/// patterns. Optionally `... in order within 2 seconds:`.
 #[then(regex = r"^the bot receives notifications in order(?: within (\S+?) ?([a-z]+))?:$")]
 async fn in_order(world: &mut CallWorld, step: &Step, amount: String, unit: String) -> Result<()> {
     let window = wait_of(&amount, &unit)?;
     let patterns = expectations(world, step)?;
-    expect_in_order(world, patterns, window).await
+    let times = arrival_column(step)?;
+    expect_in_order(world, patterns, times, window).await
 }
 
 /// `Then the bot receives notifications in order from "notifications/v1/meeting-join.yaml"`.
@@ -293,7 +353,7 @@ async fn in_order_from_file(
         Value::Array(list) => list.into_iter().map(Expected::Pattern).collect(),
         _ => bail!("{file} must hold a YAML list of notification patterns"),
     };
-    expect_in_order(world, patterns, window).await
+    expect_in_order(world, patterns, None, window).await
 }
 
 /// `Then the bot receives no further notifications within 500 ms`: simulated time runs on by
@@ -398,9 +458,7 @@ fn none_valid(world: &mut CallWorld) -> Result<()> {
 /// `Then notification 3 arrived 60 seconds after the create`: notification 3 of the current
 /// call was sent exactly that long after the bot's create request, in simulated time (mock
 /// mode only: real Graph's timing varies). Waits for the notification as other steps do.
-#[then(
-    regex = r"^notification (\d+) arrived (\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?) after the create$"
-)]
+#[then(regex = r"^notification (\d+) arrived (\S+?) ?([a-z]+) after the create$")]
 async fn arrived_after_create(
     world: &mut CallWorld,
     number: String,

@@ -204,8 +204,12 @@ pub fn rows(step: &Step, width: usize, header: &str) -> Result<Vec<Vec<String>>>
     Ok(rows.cloned().collect())
 }
 
+/// The header of a notifications table's arrival-time column (not a path into the item).
+pub const AT_COLUMN: &str = "at";
+
 /// A table whose header row names JSON paths: each row becomes the list of `(path, pattern)`
-/// checks of its non-empty cells (an empty cell is not checked).
+/// checks of its non-empty cells (an empty cell is not checked). The `at` column, an arrival
+/// time, is not a path: the steps that take it read it with [`arrival_column`].
 pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(String, Value)>>> {
     let Some(table) = step.table.as_ref() else {
         bail!("this step needs a table or a docstring");
@@ -217,7 +221,7 @@ pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(Stri
     for (r, row) in body.iter().enumerate() {
         let mut fields = Vec::new();
         for (c, (path, cell)) in header.iter().zip(row).enumerate() {
-            if cell.trim().is_empty() {
+            if cell.trim().is_empty() || path.trim() == AT_COLUMN {
                 continue;
             }
             let at = TextAt::cell(world, step, r + 1, c);
@@ -291,4 +295,36 @@ mod tests {
             1_000_000_000_000
         );
     }
+}
+
+/// A notifications table's `at` column: per row, the arrival time after the create it names
+/// (`+60 s`, `90 seconds`, `0 ms`; an empty cell is not checked). `None`: no such column.
+pub fn arrival_column(step: &Step) -> Result<Option<Vec<Option<Duration>>>> {
+    let Some((header, body)) = step.table.as_ref().and_then(|t| t.rows.split_first()) else {
+        return Ok(None);
+    };
+    let Some(column) = header.iter().position(|h| h.trim() == AT_COLUMN) else {
+        return Ok(None);
+    };
+    let form = regex::Regex::new(r"^\+?\s*(\d+) ?(ms|milliseconds?|s|seconds?|minutes?|hours?)$")
+        .expect("valid regex");
+    let mut times = Vec::new();
+    for (r, row) in body.iter().enumerate() {
+        let cell = row.get(column).map(|c| c.trim()).unwrap_or_default();
+        if cell.is_empty() {
+            times.push(None);
+            continue;
+        }
+        let Some(caps) = form.captures(cell) else {
+            bail!(
+                "table row {}, column \"at\": \"{cell}\" is not a time after the create \
+                 (write e.g. +60 s, 500 ms or 2 minutes)",
+                r + 1
+            );
+        };
+        let at = duration(&caps[1], &caps[2])
+            .with_context(|| format!("table row {}, column \"at\"", r + 1))?;
+        times.push(Some(at));
+    }
+    Ok(Some(times))
 }

@@ -25,6 +25,16 @@ Feature: What the callee does
     Then notification 1 arrived 0 seconds after the create
     And notification 2 arrived 90 seconds after the create
 
+  Scenario: Arrival times in the notifications table
+    Given the callee answers after 45 seconds
+    And the callee hangs up after 10 seconds
+    When the bot creates the call
+    Then the bot receives notifications in order within 1 minute:
+      | at     | changeType | resourceData.state |
+      | +0 s   | updated    | establishing       |
+      | +45 s  | updated    | established        |
+      | +55 s  | deleted    | terminated         |
+
   Scenario Outline: The callee does not take the call: <behaviour>
     Given the callee <behaviour>
     When the bot creates the call
