@@ -5,6 +5,10 @@
 //! `set`/`remove` overrides by path, and interpolates `${...}` placeholders while keeping the
 //! JSON type of whole-string placeholders. Every error is a one-line, user-facing message that
 //! starts with `file:line:column` when a position is known.
+//!
+//! One file per concept: `store` (which folders, loading, links and size refused), `request`
+//! (templates and documents), `yaml` (YAML to JSON), `interpolate` (`${...}`), `path` (edits by
+//! path), `source` (positions), `suggest` (did-you-mean), `display` and `error` (messages).
 
 mod display;
 mod error;

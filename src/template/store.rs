@@ -222,15 +222,8 @@ impl TemplateStore {
             message,
         };
         let at_extends = || own.find_key("extends").unwrap_or((1, 1));
-        let invalid_at = |needle: &str, message: String| {
-            let (line, column) = own.find(needle).unwrap_or((1, 1));
-            TemplateError::Invalid {
-                file: file.clone(),
-                line,
-                column,
-                message,
-            }
-        };
+        let invalid_at =
+            |needle: &str, message: String| invalid(own.find(needle).unwrap_or((1, 1)), message);
 
         let (mut body, mut defaults, mut path, mut description, mut sources) =
             match raw.extends.as_deref().map(str::trim) {
