@@ -60,7 +60,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run feature files (or folders of them) against the embedded Graph stand-in.
-    Run(RunArgs),
+    // Boxed: the run has many options, the other commands few.
+    Run(Box<RunArgs>),
     /// Print the step catalog: every step with an example, generated from the step definitions.
     Steps(StepsArgs),
     /// Serve the Graph stand-in on 127.0.0.1 for a bot written in any language.
@@ -892,7 +893,7 @@ fn main() -> ExitCode {
 
 async fn async_main(cli: Cli) -> ExitCode {
     match cli.command {
-        Some(Command::Run(args)) => run(args).await,
+        Some(Command::Run(args)) => run(*args).await,
         Some(Command::Steps(args)) => steps(args),
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Token(args)) => token(args).await,

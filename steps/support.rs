@@ -269,34 +269,6 @@ pub fn count(text: &str, what: &str) -> Result<u64> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_are_whole_bounded_and_never_wrap() {
-        assert_eq!(duration("500", "ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(duration("2", "minutes").unwrap(), Duration::from_secs(120));
-        let wraps = duration("307445734561825861", "minutes").unwrap_err();
-        assert!(wraps.to_string().contains("too long"), "{wraps}");
-        assert!(duration("18446744073709551615", "seconds").is_err());
-        assert!(duration("366", "days").is_err());
-        let hours = MAX_DURATION.as_secs() / 3600;
-        assert!(duration(&hours.to_string(), "hours").is_ok());
-        assert!(duration(&(hours + 1).to_string(), "hours").is_err());
-        for bad in ["-5", "abc", "1.5", ""] {
-            let e = duration(bad, "seconds").unwrap_err().to_string();
-            assert!(e.contains("whole number"), "{bad}: {e}");
-        }
-        assert!(count("0", "requests").is_err());
-        assert!(count("x", "requests").is_err());
-        assert_eq!(
-            count("1000000000000", "requests").unwrap(),
-            1_000_000_000_000
-        );
-    }
-}
-
 /// A notifications table's `at` column: per row, the arrival time after the create it names
 /// (`+60 s`, `90 seconds`, `0 ms`; an empty cell is not checked). `None`: no such column.
 pub fn arrival_column(step: &Step) -> Result<Option<Vec<Option<Duration>>>> {
@@ -327,4 +299,32 @@ pub fn arrival_column(step: &Step) -> Result<Option<Vec<Option<Duration>>>> {
         times.push(Some(at));
     }
     Ok(Some(times))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_whole_bounded_and_never_wrap() {
+        assert_eq!(duration("500", "ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(duration("2", "minutes").unwrap(), Duration::from_secs(120));
+        let wraps = duration("307445734561825861", "minutes").unwrap_err();
+        assert!(wraps.to_string().contains("too long"), "{wraps}");
+        assert!(duration("18446744073709551615", "seconds").is_err());
+        assert!(duration("366", "days").is_err());
+        let hours = MAX_DURATION.as_secs() / 3600;
+        assert!(duration(&hours.to_string(), "hours").is_ok());
+        assert!(duration(&(hours + 1).to_string(), "hours").is_err());
+        for bad in ["-5", "abc", "1.5", ""] {
+            let e = duration(bad, "seconds").unwrap_err().to_string();
+            assert!(e.contains("whole number"), "{bad}: {e}");
+        }
+        assert!(count("0", "requests").is_err());
+        assert!(count("x", "requests").is_err());
+        assert_eq!(
+            count("1000000000000", "requests").unwrap(),
+            1_000_000_000_000
+        );
+    }
 }
