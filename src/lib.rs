@@ -16,6 +16,7 @@ mod drift;
 mod hosting;
 mod inbox;
 mod matcher;
+mod paths;
 mod record;
 mod report;
 mod serve;
@@ -33,6 +34,7 @@ pub use inbox::{
     TokenVerifier,
 };
 pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
+pub use paths::display_path;
 pub use record::{EntryKind, RecordError, RecordedExchange, Recording, RecordingInfo};
 pub use report::{
     escape_html, format_at, notification_label, parties_of, path_of, redact_tokens, render_html,

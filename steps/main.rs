@@ -5,7 +5,10 @@
 
 mod call;
 mod catalog;
+mod console;
 mod faults;
+mod features;
+mod junit;
 mod limits;
 mod notifications;
 mod operations;
@@ -20,24 +23,24 @@ mod world;
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cucumber::gherkin::{tagexpr::TagOperation, Feature, Rule, Scenario};
 use cucumber::tag::Ext as _;
-use cucumber::writer::{Coloring, Stats as _, Verbosity};
 use cucumber::{cli, parser, writer, World as _, WriterExt as _};
 use futures::stream;
 
 use anyhow::Context as _;
 use callspec::{
-    request_token, Inbox, Jwks, LiveConfig, ServeOptions, Server, TokenKeys, TokenSource,
-    TokenVerifier,
+    display_path, request_token, Inbox, Jwks, LiveConfig, ServeOptions, Server, TokenKeys,
+    TokenSource, TokenVerifier,
 };
-use report_hook::{display_path, HtmlWriter, Optional};
+use console::{example_row, Console, Outcomes, Status};
+use report_hook::{HtmlWriter, Optional};
 use world::{init_settings, CallWorld, RunSettings};
 
 /// A scenario allocates and frees many small JSON values, tokens and buffers across threads;
@@ -147,7 +150,8 @@ struct RunArgs {
     /// Also write a self-contained HTML report to FILE (steps, requests, sequence diagrams).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// More output for failed steps (-v: the World, -vv: docstrings too).
+    /// More output for failed scenarios (-v: requests, responses and notifications as JSON;
+    /// -vv: timings too).
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     verbose: u8,
     /// Where requests go: the embedded stand-in (mock), or real Graph (live, a contract run).
@@ -231,137 +235,10 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
     Ok(Shard { index: k, count: n })
 }
 
-/// The `.feature` files under `path` (regular files only, recursively, sorted), or `path`
-/// itself when it is not a folder.
-fn feature_files(path: &Path) -> Vec<PathBuf> {
-    fn visit(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            let path = entry.path();
-            if kind.is_dir() {
-                visit(&path, out);
-            } else if kind.is_file()
-                && path
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("feature"))
-            {
-                out.push(path);
-            }
-        }
-    }
-    if !path.is_dir() {
-        return vec![path.to_path_buf()];
-    }
-    let mut out = Vec::new();
-    visit(path, &mut out);
-    out.sort();
-    out
-}
-
-/// Parses one feature file, as cucumber does (outlines expanded into their examples).
-fn parse_file(path: &Path) -> Vec<parser::Result<Feature>> {
-    use cucumber::Parser as _;
-    use futures::StreamExt as _;
-    let parsed = parser::Basic::new().parse(path, parser::basic::Cli::default());
-    futures::executor::block_on(parsed.collect::<Vec<_>>())
-}
-
-/// Which scenarios run: `--name` and `--tags` (both, when both are given) and the target.
-#[derive(Clone)]
-struct Filters {
-    name: Option<regex::Regex>,
-    tags: Option<TagOperation>,
-    live: bool,
-}
-
-impl Filters {
-    fn of(args: &RunArgs) -> Filters {
-        Filters {
-            name: args.name.clone(),
-            tags: args.tags.clone(),
-            live: args.target == Target::Live,
-        }
-    }
-
-    fn matches(&self, feature: &Feature, rule: Option<&Rule>, scenario: &Scenario) -> bool {
-        if self
-            .name
-            .as_ref()
-            .is_some_and(|re| !re.is_match(&scenario.name))
-        {
-            return false;
-        }
-        let all_tags = || {
-            feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| &r.tags))
-                .chain(&scenario.tags)
-        };
-        if let Some(tags) = &self.tags {
-            if !tags.eval(all_tags()) {
-                return false;
-            }
-        }
-        // Scenarios that script the stand-in cannot run against real Graph.
-        !(self.live && all_tags().any(|t| t == "mock-only"))
-    }
-}
-
-/// Every scenario of a feature, with its rule.
-fn scenarios_of(feature: &Feature) -> impl Iterator<Item = (Option<&Rule>, &Scenario)> {
-    feature.scenarios.iter().map(|s| (None, s)).chain(
-        feature
-            .rules
-            .iter()
-            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
-    )
-}
-
-/// What a run reads: the feature files, parsed one at a time as the run makes room for their
-/// scenarios, and dropped once those are done (a parsed scenario costs kilobytes: a run of
-/// 100,000 cannot hold them all).
+/// The feature files a run reads, and the scenarios it runs (chosen by a first read).
 struct Plan {
     files: Vec<PathBuf>,
-    filters: Filters,
-    /// With `--shard`, the scenarios of this shard: choosing them read the whole suite first.
-    shard: Option<Arc<HashSet<ScenarioKey>>>,
-}
-
-impl Plan {
-    fn new(paths: &[PathBuf], args: &RunArgs) -> Plan {
-        let files: Vec<PathBuf> = paths.iter().flat_map(|p| feature_files(p)).collect();
-        let filters = Filters::of(args);
-        let shard = args.shard.map(|shard| {
-            let mut chosen = Vec::new();
-            for file in &files {
-                // Parse errors are reported when the run reads the file again.
-                for feature in parse_file(file).into_iter().flatten() {
-                    candidates(&feature, &filters, &mut chosen);
-                }
-            }
-            Arc::new(select_shard(chosen, shard))
-        });
-        Plan {
-            files,
-            filters,
-            shard,
-        }
-    }
-
-    /// Whether the scenario runs.
-    fn runs(&self, feature: &Feature, rule: Option<&Rule>, scenario: &Scenario) -> bool {
-        self.filters.matches(feature, rule, scenario)
-            && self.shard.as_ref().is_none_or(|chosen| {
-                let path = feature.path.clone().unwrap_or_default();
-                chosen.contains(&(path, scenario.position.line))
-            })
-    }
+    keys: HashSet<ScenarioKey>,
 }
 
 /// How many selected scenarios may have their features in memory at once.
@@ -400,8 +277,9 @@ impl Gate {
     }
 }
 
-/// Hands cucumber the planned features, one file at a time as the gate lets them in. A file
-/// that does not parse is reported and the rest run.
+/// Hands cucumber the planned features, one file at a time as the gate lets them in (a parsed
+/// scenario costs kilobytes: a run of 100,000 cannot hold them all). Their problems were
+/// reported by the first read.
 struct ReadFeatures;
 
 impl parser::Parser<Arc<Plan>> for ReadFeatures {
@@ -416,75 +294,25 @@ impl parser::Parser<Arc<Plan>> for ReadFeatures {
             async move {
                 let gate = GATE.get().expect("the gate is set before the run");
                 gate.wait_for_room().await;
-                let features = parse_file(&plan.files[i]);
+                let features = features::read_one(&plan.files[i]).features;
                 for feature in &features {
-                    match feature {
-                        Err(e) => eprintln!("callspec: {}", explain(e)),
-                        Ok(feature) => {
-                            gate.take(
-                                scenarios_of(feature)
-                                    .filter(|(rule, s)| plan.runs(feature, *rule, s))
-                                    .count(),
-                            );
-                            // Before its scenarios run: steps nothing matches, with the
-                            // catalog's closest steps.
-                            for hint in catalog::unknown_steps(steps_that_run(feature, &plan)) {
-                                eprintln!("callspec: {hint}");
-                            }
-                        }
+                    let path = feature.path.clone().unwrap_or_default();
+                    gate.take(
+                        scenarios_of(feature)
+                            .filter(|(_, s)| plan.keys.contains(&(path.clone(), s.position.line)))
+                            .count(),
+                    );
+                    // Before its scenarios run: steps nothing matches, with the catalog's
+                    // closest steps.
+                    for hint in catalog::unknown_steps(steps_that_run(feature, &plan)) {
+                        eprintln!("callspec: {hint}");
                     }
                 }
-                stream::iter(features)
+                stream::iter(features.into_iter().map(Ok))
             }
         });
         parsed.flatten().boxed()
     }
-}
-
-/// A scenario as the run knows it: its feature file (as cucumber names it) and line.
-type ScenarioKey = (PathBuf, usize);
-
-/// A scenario that may run: its identity (for shards) and its key.
-type Candidate = ((String, String, String, usize), ScenarioKey);
-
-/// The scenarios of `feature` that match the filters, with their identity.
-fn candidates(feature: &Feature, filters: &Filters, chosen: &mut Vec<Candidate>) {
-    let path = feature.path.clone().unwrap_or_default();
-    let shown = display_path(&path);
-    for (rule, scenario) in scenarios_of(feature) {
-        if !filters.matches(feature, rule, scenario) {
-            continue;
-        }
-        let identity = (
-            shown.clone(),
-            scenario.name.clone(),
-            example_row(scenario),
-            scenario.position.line,
-        );
-        chosen.push((identity, (path.clone(), scenario.position.line)));
-    }
-}
-
-/// The scenarios to run: the candidates (those matching `--name` and `--tags`, both when both
-/// are given), then, with `--shard K/N`, every N-th of them from the K-th on, in the order of
-/// their identity (feature path relative to the working directory, scenario name, example
-/// row): the same split on every machine, each scenario in exactly one shard.
-fn select_shard(mut chosen: Vec<Candidate>, shard: Shard) -> HashSet<ScenarioKey> {
-    chosen.sort();
-    let total = chosen.len();
-    chosen = chosen
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| i % shard.count == shard.index - 1)
-        .map(|(_, c)| c)
-        .collect();
-    eprintln!(
-        "callspec: shard {}/{}: {} of {total} scenario(s)",
-        shard.index,
-        shard.count,
-        chosen.len()
-    );
-    chosen.into_iter().map(|(_, key)| key).collect()
 }
 
 /// Every step the scenarios of `feature` that run take (background steps included).
@@ -497,7 +325,10 @@ fn steps_that_run<'f>(
     };
     let mut steps = Vec::new();
     for (rule, scenario) in scenarios_of(feature) {
-        if !plan.runs(feature, rule, scenario) {
+        if !plan
+            .keys
+            .contains(&(path.to_path_buf(), scenario.position.line))
+        {
             continue;
         }
         let rule_background = rule.and_then(|r| r.background.as_ref());
@@ -507,17 +338,6 @@ fn steps_that_run<'f>(
         }
     }
     steps
-}
-
-/// An outline's example row (cucumber expands each row into a scenario of its own).
-fn example_row(scenario: &Scenario) -> String {
-    scenario
-        .examples
-        .first()
-        .and_then(|e| e.table.as_ref())
-        .and_then(|t| t.rows.get(1))
-        .map(|row| row.join("|"))
-        .unwrap_or_default()
 }
 
 /// The template folders of `--scenarios` (or else `CALLSPEC_SCENARIOS`); each must exist.
@@ -546,6 +366,173 @@ fn scenario_folders(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(folders)
 }
 
+/// Every scenario of a feature, with its rule.
+fn scenarios_of(feature: &Feature) -> impl Iterator<Item = (Option<&Rule>, &Scenario)> {
+    feature.scenarios.iter().map(|s| (None, s)).chain(
+        feature
+            .rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+    )
+}
+
+/// A scenario as the run knows it: its feature file (as cucumber names it) and line.
+type ScenarioKey = (PathBuf, usize);
+
+/// What `select` chose.
+struct Selection {
+    /// The scenarios of this run (this shard's).
+    keys: HashSet<ScenarioKey>,
+    /// How many scenarios the feature files hold, how many passed `--name` and `--tags`, and
+    /// how many of those this mode runs (live mode skips `@mock-only` ones).
+    total: usize,
+    filtered: usize,
+    matched: usize,
+}
+
+/// The scenarios to run: those matching `--name` and `--tags` (both, when both are given),
+/// then, with `--shard K/N`, every N-th of them from the K-th on, in the order of their
+/// identity (feature path relative to the working directory, scenario name, example row):
+/// the same split on every machine, each scenario in exactly one shard.
+fn select(features: impl IntoIterator<Item = Feature>, args: &RunArgs) -> Selection {
+    let mut chosen = Vec::new();
+    let mut total = 0;
+    let mut filtered = 0;
+    for feature in features {
+        let feature = &feature;
+        let path = feature.path.clone().unwrap_or_default();
+        let shown = display_path(&path);
+        let scenarios = feature.scenarios.iter().map(|s| (None, s)).chain(
+            feature
+                .rules
+                .iter()
+                .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+        );
+        for (rule, scenario) in scenarios {
+            total += 1;
+            if args
+                .name
+                .as_ref()
+                .is_some_and(|re| !re.is_match(&scenario.name))
+            {
+                continue;
+            }
+            let all_tags = || {
+                feature
+                    .tags
+                    .iter()
+                    .chain(rule.iter().flat_map(|r| &r.tags))
+                    .chain(&scenario.tags)
+            };
+            if let Some(tags) = &args.tags {
+                if !tags.eval(all_tags()) {
+                    continue;
+                }
+            }
+            filtered += 1;
+            // Scenarios that script the stand-in cannot run against real Graph.
+            if args.target == Target::Live && all_tags().any(|t| t == "mock-only") {
+                continue;
+            }
+            let identity = (
+                shown.clone(),
+                scenario.name.clone(),
+                example_row(scenario),
+                scenario.position.line,
+            );
+            chosen.push((identity, (path.clone(), scenario.position.line)));
+        }
+    }
+    let matched = chosen.len();
+    if let Some(shard) = args.shard {
+        chosen.sort();
+        let total = chosen.len();
+        chosen = chosen
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % shard.count == shard.index - 1)
+            .map(|(_, c)| c)
+            .collect();
+        eprintln!(
+            "callspec: shard {}/{}: {} of {total} scenario(s)",
+            shard.index,
+            shard.count,
+            chosen.len()
+        );
+    }
+    Selection {
+        keys: chosen.into_iter().map(|(_, key)| key).collect(),
+        total,
+        filtered,
+        matched,
+    }
+}
+
+/// Two report options naming one file would overwrite each other: refused before the run.
+fn distinct_reports(reports: &[(&str, &Option<PathBuf>)]) -> Result<(), String> {
+    // The same file however it is spelt: its folder resolved, then its name.
+    let identity = |path: &Path| {
+        let name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let parent = parent.unwrap_or(Path::new("."));
+        parent
+            .canonicalize()
+            .unwrap_or_else(|_| PathBuf::from(display_path(parent)))
+            .join(name)
+    };
+    let given: Vec<(&str, &PathBuf)> = reports
+        .iter()
+        .filter_map(|(what, path)| path.as_ref().map(|p| (*what, p)))
+        .collect();
+    for (i, (first, a)) in given.iter().enumerate() {
+        for (second, b) in &given[i + 1..] {
+            if identity(a) == identity(b) {
+                return Err(format!(
+                    "{first} and {second} both name {}: give each report its own file",
+                    display_path(b)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An in-memory report, written to its file when the run is over (so a write error is seen).
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes a finished report into the file made before the run; `false` (said on stderr) when
+/// it cannot be written.
+fn write_report(file: Option<File>, path: &Option<PathBuf>, what: &str, text: &[u8]) -> bool {
+    let (Some(mut file), Some(path)) = (file, path) else {
+        return true;
+    };
+    match file.write_all(text).and_then(|()| file.flush()) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!(
+                "callspec: cannot write the {what} report {}: {e}",
+                display_path(path)
+            );
+            false
+        }
+    }
+}
+
 /// A report file (and its folder), created before the run: one that cannot be is bad input.
 fn create_report(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, ExitCode> {
     let Some(path) = path else {
@@ -559,37 +546,10 @@ fn create_report(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, Exi
         .map_err(|e| {
             eprintln!(
                 "callspec: cannot create the {what} report {}: {e}",
-                path.display()
+                display_path(path)
             );
             ExitCode::from(2)
         })
-}
-
-/// A feature-file error with the file, line and column (cucumber's own message names the file only).
-pub(crate) fn explain(error: &parser::Error) -> String {
-    use cucumber::gherkin::ParseFileError;
-    match error {
-        parser::Error::Parsing(e) => match e.as_ref() {
-            ParseFileError::Parsing {
-                path,
-                error,
-                source,
-            } => {
-                let detail = error
-                    .as_ref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default();
-                format!(
-                    "{}: not a valid feature file: {source}{detail}",
-                    path.display()
-                )
-            }
-            ParseFileError::Reading { path, source } => {
-                format!("{}: cannot be read: {source}", path.display())
-            }
-        },
-        other => other.to_string(),
-    }
 }
 
 async fn run(args: RunArgs) -> ExitCode {
@@ -602,11 +562,68 @@ async fn run(args: RunArgs) -> ExitCode {
     } else {
         args.paths.clone()
     };
-    for path in &paths {
-        if !path.exists() {
-            eprintln!("callspec: {} does not exist", path.display());
+    if let Err(e) = distinct_reports(&[
+        ("--junit", &args.junit),
+        ("--cucumber-json", &args.cucumber_json),
+        ("--html", &args.html),
+    ]) {
+        eprintln!("callspec: {e}");
+        return ExitCode::from(2);
+    }
+    let mut loaded = match features::discover(&paths) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("callspec: {e}");
             return ExitCode::from(2);
         }
+    };
+    // A first read, one file at a time (each dropped once counted): the problems, and the
+    // scenarios the run selects.
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let selected = select(
+        loaded.files.iter().flat_map(|file| {
+            let one = features::read_one(file);
+            errors.extend(one.errors);
+            warnings.extend(one.warnings);
+            one.features
+        }),
+        &args,
+    );
+    loaded.errors.extend(errors);
+    loaded.warnings.extend(warnings);
+    for warning in &loaded.warnings {
+        eprintln!("callspec: warning: {warning}");
+    }
+    for error in &loaded.errors {
+        eprintln!("callspec: {error}");
+    }
+    if selected.filtered > 0 && selected.matched == 0 {
+        eprintln!("callspec: note: every selected scenario is @mock-only: live mode skips them");
+    }
+    let filters = args.name.is_some() || args.tags.is_some();
+    // With errors in the feature files and no filter, the run goes on (to nothing) so the
+    // reports hold the errors; it exits 2 all the same.
+    if selected.filtered == 0 && (loaded.errors.is_empty() || filters) {
+        // A filter with a typo must not make a green run of nothing.
+        let why = match (&args.name, &args.tags) {
+            (None, None) => "the feature files hold no scenario".to_owned(),
+            (name, tags) => {
+                let mut filters = Vec::new();
+                if let Some(name) = name {
+                    filters.push(format!("--name {:?}", name.as_str()));
+                }
+                if let Some(tags) = tags {
+                    filters.push(format!("--tags {:?}", tag_text(tags)));
+                }
+                format!(
+                    "{} matches none of the {} scenario(s)",
+                    filters.join(" with "),
+                    selected.total
+                )
+            }
+        };
+        eprintln!("callspec: nothing to run: {why}");
+        return ExitCode::from(2);
     }
     match scenario_folders(&args.scenarios) {
         Ok(folders) => world::init_scenario_folders(folders),
@@ -623,8 +640,8 @@ async fn run(args: RunArgs) -> ExitCode {
         (Ok(junit), Ok(json), Ok(html)) => (junit, json, html),
         _ => return ExitCode::from(2),
     };
-    if html.is_some() {
-        report_hook::enable();
+    if html.is_some() || args.verbose > 0 {
+        report_hook::enable(html.is_some());
     }
     if let Some(dir) = &args.record {
         if let Err(e) = std::fs::create_dir_all(dir) {
@@ -649,13 +666,11 @@ async fn run(args: RunArgs) -> ExitCode {
         eprintln!("callspec: cannot start the stand-in: {e}");
         return ExitCode::from(2);
     }
-
     let (concurrency, note) =
         limits::capped_concurrency(args.concurrency, limits::open_file_limit());
     if let Some(note) = note {
         eprintln!("{note}");
     }
-    let plan = Arc::new(Plan::new(&paths, &args));
     let _ = GATE.set(Gate {
         in_flight: Default::default(),
         room: tokio::sync::Notify::new(),
@@ -673,42 +688,36 @@ async fn run(args: RunArgs) -> ExitCode {
         },
         writer: cli::Compose {
             left: cli::Compose {
-                left: cli::Compose {
-                    left: writer::basic::Cli {
-                        verbose: args.verbose,
-                        ..Default::default()
-                    },
-                    right: cli::Empty,
-                },
+                left: cli::Empty,
                 right: cli::Empty,
             },
             right: cli::Empty,
         },
         custom: cli::Empty,
     };
-    // The console, and each report asked for, see the same normalized events.
-    let writers = writer::Basic::raw(io::stdout(), Coloring::Auto, Verbosity::Default)
-        .tee::<CallWorld, _>(
-            Optional::new(junit.map(|file| writer::JUnit::raw(file, Verbosity::Default)))
-                .discard_stats_writes()
-                .discard_arbitrary_writes(),
-        )
-        .tee::<CallWorld, _>(
-            Optional::new(json.map(writer::Json::raw))
-                .discard_stats_writes()
-                .discard_arbitrary_writes(),
-        )
-        .tee::<CallWorld, _>(
-            Optional::new(
-                html.map(|file| HtmlWriter::new(args.html.clone().unwrap_or_default(), file)),
-            )
-            .discard_stats_writes()
-            .discard_arbitrary_writes(),
-        )
-        .normalized::<CallWorld>()
-        .summarized();
+    let outcomes = Outcomes::default();
+    let json_text = SharedBuf::default();
+    let html_page = Arc::new(Mutex::new(None));
+    let problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    let started = std::time::Instant::now();
+    // The console and each report asked for see the same normalized events; the reports are
+    // built in memory and written when the run is over.
+    let writers = Console::new(args.verbose, outcomes.clone())
+        .tee::<CallWorld, _>(Optional::new(
+            json.is_some().then(|| writer::Json::raw(json_text.clone())),
+        ))
+        .tee::<CallWorld, _>(Optional::new(
+            html.is_some()
+                .then(|| HtmlWriter::new(html_page.clone(), problems)),
+        ))
+        .normalized::<CallWorld>();
+    let plan = Arc::new(Plan {
+        files: std::mem::take(&mut loaded.files),
+        keys: selected.keys,
+    });
+    let keys = plan.clone();
     // The type parameter is the default parser's input; `with_parser` replaces it.
-    let summary = CallWorld::cucumber::<&str>()
+    CallWorld::cucumber::<&str>()
         .with_parser(ReadFeatures)
         .with_writer(writers)
         .fail_on_skipped()
@@ -725,34 +734,80 @@ async fn run(args: RunArgs) -> ExitCode {
             }
             Box::pin(async {})
         })
-        .filter_run(plan.clone(), move |feature, rule, scenario| {
-            plan.runs(feature, rule, scenario)
+        .filter_run(plan, move |feature, _, scenario| {
+            let path = feature.path.as_deref().unwrap_or(Path::new(""));
+            keys.keys
+                .contains(&(path.to_path_buf(), scenario.position.line))
         })
         .await;
-
+    let wall_time = started.elapsed();
     if let (Some(path), Some(figures)) = (&args.timings, world::timings::summary()) {
         if let Err(e) = std::fs::write(path, figures.to_string()) {
-            eprintln!("callspec: cannot write {}: {e}", path.display());
+            eprintln!("callspec: cannot write {}: {e}", display_path(path));
         }
     }
-    let scenarios = summary.scenarios_stats();
-    let bad_files = summary.parsing_errors();
-    let mut line = format!(
-        "{} passed, {} failed",
-        scenarios.passed,
-        scenarios.failed + bad_files
+
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
+    let count = |status| outcomes.iter().filter(|o| o.status == status).count();
+    let (passed, failed, skipped) = (
+        count(Status::Passed),
+        count(Status::Failed),
+        count(Status::Skipped),
     );
-    if scenarios.skipped > 0 {
-        line.push_str(&format!(", {} skipped", scenarios.skipped));
+    let mut written = true;
+    if junit.is_some() {
+        match junit::render(&outcomes, &loaded.errors, wall_time) {
+            Ok(xml) => written &= write_report(junit, &args.junit, "JUnit", xml.as_bytes()),
+            Err(e) => {
+                eprintln!("callspec: cannot build the JUnit report: {e}");
+                written = false;
+            }
+        }
+    }
+    let json_bytes = std::mem::take(&mut *json_text.0.lock().unwrap_or_else(|e| e.into_inner()));
+    written &= write_report(json, &args.cucumber_json, "Cucumber JSON", &json_bytes);
+    let page = html_page.lock().unwrap_or_else(|e| e.into_inner()).take();
+    written &= write_report(
+        html,
+        &args.html,
+        "HTML",
+        page.unwrap_or_default().as_bytes(),
+    );
+
+    if outcomes.is_empty() && args.shard.is_some() {
+        eprintln!(
+            "callspec: note: this shard is empty: the selection has {} scenario(s) for {} shards",
+            selected.matched,
+            args.shard.map_or(1, |s| s.count)
+        );
+    }
+    let mut line = format!("{passed} passed, {failed} failed");
+    if skipped > 0 {
+        line.push_str(&format!(", {skipped} skipped"));
     }
     println!("{line}");
-    if bad_files > 0 {
-        println!("({bad_files} feature file(s) could not be read: see above)");
+    if !loaded.errors.is_empty() {
+        println!(
+            "({} problem(s) in feature files: see above)",
+            loaded.errors.len()
+        );
         ExitCode::from(2)
-    } else if summary.execution_has_failed() || scenarios.failed > 0 {
+    } else if !written {
+        ExitCode::from(2)
+    } else if failed > 0 || skipped > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// A tag expression as the user wrote it, near enough (`@a and not @b`).
+fn tag_text(tags: &TagOperation) -> String {
+    match tags {
+        TagOperation::And(a, b) => format!("{} and {}", tag_text(a), tag_text(b)),
+        TagOperation::Or(a, b) => format!("({} or {})", tag_text(a), tag_text(b)),
+        TagOperation::Not(a) => format!("not {}", tag_text(a)),
+        TagOperation::Tag(t) => format!("@{t}"),
     }
 }
 

@@ -25,6 +25,44 @@ fn listing(items: &[Received], first: usize) -> String {
         .join("\n")
 }
 
+/// Like [`listing`], with each notification's arrival time when the stand-in knows it
+/// (mock mode: simulated time since the scenario's stand-in started).
+fn timed_listing(world: &CallWorld, items: &[Received], first: usize) -> String {
+    if items.is_empty() {
+        return "  (none)".to_owned();
+    }
+    // Each item sent, with its time; a received item takes the first equal one not yet taken.
+    let mut sent: Vec<(Duration, Value, bool)> = world
+        .standin()
+        .map(|standin| standin.deliveries())
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|d| {
+            let items = match d.body["value"].as_array() {
+                Some(items) => items.clone(),
+                None => vec![d.body.clone()],
+            };
+            items.into_iter().map(move |item| (d.at, item, false))
+        })
+        .collect();
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = sent
+                .iter_mut()
+                .find(|(_, item, taken)| !*taken && *item == r.item)
+                .map(|(at, _, taken)| {
+                    *taken = true;
+                    format!("{} ", callspec::format_at(*at))
+                })
+                .unwrap_or_default();
+            format!("  {}. {at}{}", first + i + 1, r.summary())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Deliveries the bot did not accept, for failure messages (known in mock mode).
 fn failed_deliveries(world: &CallWorld) -> String {
     let Ok(standin) = world.standin() else {
@@ -64,6 +102,21 @@ impl Expected {
         match self {
             Expected::Pattern(p) => check_at(root, p, item, MatchMode::Subset),
             Expected::Fields(f) => check_fields(root, f, item),
+        }
+    }
+
+    /// What is expected, in one line: `resourceData.state=established`.
+    fn short(&self) -> String {
+        match self {
+            Expected::Pattern(p) => serde_json::to_string(p).unwrap_or_default(),
+            Expected::Fields(fields) => fields
+                .iter()
+                .map(|(path, value)| match value {
+                    Value::String(text) => format!("{path}={text}"),
+                    other => format!("{path}={other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 
@@ -113,22 +166,42 @@ async fn expect_in_order(
         if mismatches.is_empty() {
             continue;
         }
-        let elsewhere = fresh
+        // Where what this position expects did arrive, and whether another expectation
+        // already accounts for that notification (a state expected twice, say).
+        let matches = |p: &Expected, item: &Value| p.mismatches("", item).is_empty();
+        let elsewhere: Vec<usize> = fresh
             .iter()
-            .position(|other| pattern.mismatches("", &other.item).is_empty());
-        let hint = match elsewhere {
-            Some(j) => format!(
-                "\nwrong order: expected notification {} arrived as notification {}",
+            .enumerate()
+            .filter(|(j, other)| *j != i && matches(pattern, &other.item))
+            .map(|(j, _)| j)
+            .collect();
+        let unclaimed = elsewhere.iter().find(|j| {
+            patterns
+                .get(**j)
+                .is_none_or(|p| !matches(p, &fresh[**j].item))
+        });
+        let hint = match (unclaimed, elsewhere.first()) {
+            (Some(j), _) => format!(
+                "\nwrong order: what position {} expects arrived as notification {}",
                 start + i + 1,
                 start + j + 1
             ),
-            None => String::new(),
+            (None, Some(j)) => format!(
+                "\nthe only notification like it is notification {}, which position {} of the \
+                 table already expects: is it expected twice?",
+                start + j + 1,
+                start + j + 1
+            ),
+            (None, None) => String::new(),
         };
         bail!(
-            "notification {} does not match{hint}:\n{}\narrived in this order:\n{}",
+            "notification {} does not match what position {} expects ({}):\n{}{hint}\narrived in this order ({}):\n{}",
             start + i + 1,
+            start + i + 1,
+            pattern.short(),
             pattern.describe(&got.item, &mismatches),
-            listing(fresh, start)
+            world.clock(),
+            timed_listing(world, fresh, start)
         );
     }
     check_arrival_times(world, &times, &fresh[..patterns.len()], start)?;

@@ -11,10 +11,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use callspec::{EntryKind, RecordedExchange, Recording, RecordingInfo};
+use callspec::{display_path, EntryKind, RecordedExchange, Recording, RecordingInfo};
 use cucumber::gherkin::{Feature, Scenario};
 
-use crate::report_hook::display_path;
 use crate::world::CallWorld;
 
 static DIR: OnceLock<PathBuf> = OnceLock::new();

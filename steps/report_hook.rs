@@ -9,20 +9,19 @@
 //! Only what the report shows is kept, bodies capped at [`MAX_BODY`].
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
 use callspec::{
-    render_html, ExchangeReport, HtmlReport, NotificationEvent, ReportStatus, ScenarioReport,
-    StepReport,
+    display_path, render_html, ExchangeReport, HtmlReport, NotificationEvent, ReportStatus,
+    ScenarioReport, StepReport,
 };
-use cucumber::event::{self, Cucumber, HookType, StepError};
+use cucumber::event::{self, Cucumber, HookType};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};
 use cucumber::{cli, parser, writer, Event, Writer};
 
+use crate::console::{panic_text, scenario_name, step_error};
 use crate::world::CallWorld;
 
 /// The longest body the report keeps (request, response or notification).
@@ -32,36 +31,41 @@ pub const MAX_BODY: usize = 64 * 1024;
 type Key = (PathBuf, usize);
 
 /// What the `after` hook kept of one scenario.
-struct Collected {
-    exchanges: Vec<ExchangeReport>,
-    notifications: Vec<NotificationEvent>,
+#[derive(Clone)]
+pub struct Collected {
+    pub exchanges: Vec<ExchangeReport>,
+    pub notifications: Vec<NotificationEvent>,
 }
 
 static SINK: OnceLock<Mutex<HashMap<Key, Collected>>> = OnceLock::new();
+/// Whether the HTML report takes what was kept (else the console releases it once shown).
+static FOR_HTML: OnceLock<()> = OnceLock::new();
 
 fn sink() -> Option<std::sync::MutexGuard<'static, HashMap<Key, Collected>>> {
     SINK.get()
         .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// Turns collection on (only when an HTML report is asked for).
-pub fn enable() {
+/// Turns collection on: for the HTML report, or for the console's `-v`.
+pub fn enable(for_html: bool) {
     SINK.get_or_init(Mutex::default);
+    if for_html {
+        FOR_HTML.get_or_init(|| ());
+    }
 }
 
-/// A path as the report and the shards name it: relative to the working directory when
-/// under it, with `/` separators.
-pub fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| cwd.canonicalize().ok())
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf());
-    relative
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+/// A copy of what was kept of a scenario.
+pub fn peek(key: &Key) -> Option<Collected> {
+    sink()?.get(key).cloned()
+}
+
+/// Forgets a scenario once the console has shown it, unless the HTML report needs it.
+pub fn release(key: &Key) {
+    if FOR_HTML.get().is_none() {
+        if let Some(mut sink) = sink() {
+            sink.remove(key);
+        }
+    }
 }
 
 fn capped(text: &str) -> String {
@@ -197,23 +201,25 @@ struct Running {
 }
 
 /// Records per-scenario step events; at the end joins them with what the `after` hook kept
-/// and writes the HTML report. Must see normalized events.
+/// and renders the HTML report into `page` (the run writes it to its file). Must see
+/// normalized events.
 pub struct HtmlWriter {
-    path: PathBuf,
-    file: Option<File>,
+    page: Arc<Mutex<Option<String>>>,
     running: HashMap<Key, Running>,
     done: Vec<(Key, ScenarioReport)>,
     problems: Vec<String>,
+    started: Option<SystemTime>,
 }
 
 impl HtmlWriter {
-    pub fn new(path: PathBuf, file: File) -> Self {
+    /// `problems`: the feature files' errors, found before the run.
+    pub fn new(page: Arc<Mutex<Option<String>>>, problems: Vec<String>) -> Self {
         HtmlWriter {
-            path,
-            file: Some(file),
+            page,
             running: HashMap::new(),
             done: Vec::new(),
-            problems: Vec::new(),
+            problems,
+            started: None,
         }
     }
 
@@ -249,7 +255,7 @@ impl HtmlWriter {
                         .unwrap_or_default(),
                     feature_name: feature.name.clone(),
                     rule: rule.map(|r| r.name.clone()),
-                    name: scenario.name.clone(),
+                    name: scenario_name(scenario),
                     line: scenario.position.line,
                     steps: steps.iter().map(|s| step_report(s)).collect(),
                     ..Default::default()
@@ -316,10 +322,8 @@ impl HtmlWriter {
         }
     }
 
-    fn finish(&mut self) {
-        let Some(mut file) = self.file.take() else {
-            return;
-        };
+    fn finish(&mut self, at: SystemTime) {
+        let wall_time = self.started.and_then(|s| at.duration_since(s).ok());
         let scenarios = std::mem::take(&mut self.done)
             .into_iter()
             .map(|(key, mut report)| {
@@ -334,13 +338,9 @@ impl HtmlWriter {
             title: "callspec report".into(),
             scenarios,
             problems: std::mem::take(&mut self.problems),
+            wall_time,
         });
-        if let Err(e) = file.write_all(html.as_bytes()).and_then(|()| file.flush()) {
-            eprintln!(
-                "callspec: cannot write the HTML report {}: {e}",
-                self.path.display()
-            );
-        }
+        *self.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(html);
     }
 }
 
@@ -352,14 +352,13 @@ impl Writer<CallWorld> for HtmlWriter {
         event: parser::Result<Event<Cucumber<CallWorld>>>,
         _: &cli::Empty,
     ) {
-        let (event, meta) = match event {
-            Ok(event) => event.split(),
-            Err(error) => {
-                self.problems.push(crate::explain(&error));
-                return;
-            }
+        let Ok(event) = event else {
+            // Feature files are read (and their errors collected) before the run.
+            return;
         };
+        let (event, meta) = event.split();
         match event {
+            Cucumber::Started => self.started = Some(meta.at),
             Cucumber::Feature(feature, event::Feature::Scenario(scenario, ev)) => {
                 self.scenario(&feature, None, &scenario, ev.event, meta.at);
             }
@@ -369,7 +368,7 @@ impl Writer<CallWorld> for HtmlWriter {
             ) => {
                 self.scenario(&feature, Some(&rule), &scenario, ev.event, meta.at);
             }
-            Cucumber::Finished => self.finish(),
+            Cucumber::Finished => self.finish(meta.at),
             _ => {}
         }
     }
@@ -416,22 +415,5 @@ fn step_report(step: &Step) -> StepReport {
         status: ReportStatus::NotRun,
         attachment,
         failure: None,
-    }
-}
-
-fn panic_text(info: &event::Info) -> String {
-    if let Some(text) = info.downcast_ref::<String>() {
-        text.clone()
-    } else if let Some(text) = info.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else {
-        "(a panic without a message)".to_owned()
-    }
-}
-
-fn step_error(error: &StepError) -> String {
-    match error {
-        StepError::Panic(info) => panic_text(info),
-        other => other.to_string(),
     }
 }

@@ -202,8 +202,17 @@ fn name_and_tags_filters_both_apply() {
         "--name",
         "established already",
     ]);
-    assert_eq!(none.summary(), Some((0, 0)), "{}", none.output());
-    assert_eq!(none.code, Some(0), "{}", none.output());
+    // A filter that matches nothing is a mistake (a typo in CI must not go green on zero tests).
+    assert_eq!(none.code, Some(2), "{}", none.output());
+    assert!(
+        none.stderr.contains(
+            "nothing to run: --name \"established already\" with --tags \"@answered\" matches \
+             none of the 2 scenario(s)"
+        ),
+        "{}",
+        none.output()
+    );
+    assert_eq!(none.summary(), None, "{}", none.output());
     let other = callspec(&["run", FIXTURES, "--tags", "not @answered"]);
     assert_eq!(other.summary(), Some((0, 1)), "{}", other.output());
 }
@@ -256,11 +265,6 @@ fn assert_well_formed_xml(xml: &str) {
     assert!(stack.is_empty(), "unclosed tags: {stack:?}");
 }
 
-fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-    tag[start..].split('"').next()
-}
-
 #[test]
 fn junit_and_cucumber_json_reports_are_written_and_well_formed() {
     let dir = scratch("reports");
@@ -284,19 +288,69 @@ fn junit_and_cucumber_json_reports_are_written_and_well_formed() {
 
     let xml = text(&junit);
     assert_well_formed_xml(&xml);
-    assert_eq!(xml.matches("<testsuite ").count(), 1, "{xml}");
-    assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
-    assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
-    let suite = &xml[xml.find("<testsuite ").unwrap()..];
-    let suite = &suite[..suite.find('>').unwrap()];
-    assert_eq!(attribute(suite, "tests"), Some("2"), "{suite}");
-    assert_eq!(attribute(suite, "failures"), Some("1"), "{suite}");
-    let failure = &xml[xml.find("<failure").unwrap()..];
-    let failure = &failure[..failure.find('>').unwrap()];
-    assert!(
-        attribute(failure, "message").is_some_and(|m| m.contains("$.state: expected")),
-        "the failure says why: {xml}"
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML parses back");
+    assert_eq!(
+        (report.tests, report.failures, report.errors),
+        (2, 1, 0),
+        "{xml}"
     );
+    assert!(report.time.is_some(), "the run's time on the root: {xml}");
+    assert_eq!(
+        report.test_suites.len(),
+        1,
+        "a suite per feature file: {xml}"
+    );
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.name.as_str(), "Report fixtures");
+    assert_eq!((suite.tests, suite.failures), (2, 1), "{xml}");
+    for case in &suite.test_cases {
+        assert_eq!(
+            case.classname.as_ref().map(|c| c.as_str()),
+            Some("Report fixtures"),
+            "classname is the feature: {xml}"
+        );
+        assert_eq!(
+            case.extra.get("file").map(|f| f.as_str()),
+            Some("tests/report-fixtures/report.feature")
+        );
+        let out = case.system_out.as_ref().map(|o| o.as_str()).unwrap_or("");
+        assert!(
+            out.contains("When the bot creates the call"),
+            "steps in system-out: {xml}"
+        );
+    }
+    let failed = suite
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "The new call is expected to be established already")
+        .expect("the failing scenario by name");
+    match &failed.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            kind: quick_junit::NonSuccessKind::Failure,
+            message,
+            description,
+            ..
+        } => {
+            let message = message.as_ref().map(|m| m.as_str()).unwrap_or("");
+            assert!(!message.contains('\n'), "a one-line message: {message:?}");
+            assert!(
+                message.contains("does not match the docstring"),
+                "{message:?}"
+            );
+            let body = description.as_ref().map(|d| d.as_str()).unwrap_or("");
+            assert!(
+                body.contains("$.state: expected"),
+                "the full failure: {body}"
+            );
+            assert!(
+                body.contains("at tests/report-fixtures/report.feature:27:5"),
+                "{body}"
+            );
+            assert!(!body.contains("Step panicked"), "{body}");
+        }
+        other => panic!("not a failure: {other:?}"),
+    }
+    assert!(xml.contains(" line=\"20\""), "{xml}");
 
     let parsed: Value = serde_json::from_str(&text(&json)).expect("Cucumber JSON parses");
     let features = parsed.as_array().expect("a list of features");
@@ -454,4 +508,317 @@ fn a_scenario_ends_at_its_time_limit() {
     );
     let run = callspec(&["run", "tests/timeouts", "--scenario-timeout", "0"]);
     assert_eq!(run.code, Some(2), "{}", run.output());
+}
+
+/// Writes a feature file into a scratch folder.
+fn feature(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).expect("a scratch feature file");
+    path
+}
+
+const PASSING: &str = "Feature: Scratch
+  Scenario: a call is created
+    Given a call request from template \"v1/p2p-voip-service-hosted\"
+    When the bot creates the call
+    Then the response status is 201
+";
+
+#[test]
+fn an_empty_shard_of_a_real_selection_is_a_note_not_an_error() {
+    let run = callspec(&["run", FIXTURES, "--tags", "@answered", "--shard", "2/2"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.summary(), Some((0, 0)), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("note: this shard is empty: the selection has 1 scenario(s) for 2 shards"),
+        "{}",
+        run.output()
+    );
+}
+
+#[test]
+fn bad_feature_files_are_errors_with_file_line_col_and_warnings_lose_nothing() {
+    for (file, code, message) in [
+        (
+            "broken.feature",
+            2,
+            "tests/bad-input/broken.feature:4:3: `Scenariooo broken line` is not a Gherkin keyword: did you mean `Scenario:`?",
+        ),
+        (
+            "examples_without_colon.feature",
+            2,
+            "tests/bad-input/examples_without_colon.feature:5:5: `Examples`: the keyword needs its colon: `Examples:`",
+        ),
+        (
+            "misspelt_keyword.feature",
+            2,
+            "tests/bad-input/misspelt_keyword.feature:3:3: `Szenario:` is not a Gherkin keyword (did you mean `Scenario:`?): what follows is read as description text and never runs",
+        ),
+        (
+            "misspelt_keyword_with_steps.feature",
+            2,
+            "tests/bad-input/misspelt_keyword_with_steps.feature:6:3: `Senario: lost to a typo` is not a Gherkin keyword: did you mean `Scenario:`?",
+        ),
+        (
+            "outline_without_examples.feature",
+            2,
+            "tests/bad-input/outline_without_examples.feature:3:3: `Scenario Outline: a template per row` has no Examples",
+        ),
+        (
+            "wide_table_row.feature",
+            2,
+            "tests/bad-input/wide_table_row.feature:6:7: this table row has 3 cell(s), its header 2",
+        ),
+        (
+            "no_scenarios.feature",
+            2,
+            "warning: tests/bad-input/no_scenarios.feature:2:1: the feature `Bad input - no scenarios` has no scenarios",
+        ),
+    ] {
+        let path = format!("tests/bad-input/{file}");
+        let run = callspec(&["run", &path]);
+        assert_eq!(run.code, Some(code), "{file}: {}", run.output());
+        assert!(run.stderr.contains(message), "{file}: {}", run.output());
+        assert!(!run.stderr.contains("Unknown keyword"), "{file}: {}", run.output());
+        // Nothing runs from a file with an error (nor from one without scenarios), and a
+        // parse error is not a failed scenario.
+        assert!(
+            matches!(run.summary(), None | Some((0, 0))),
+            "{file}: {}",
+            run.output()
+        );
+    }
+
+    let dir = scratch("bad-input");
+    // In the JUnit report, parse errors are error cases that keep their line and column.
+    let junit = dir.join("junit.xml");
+    let run = callspec(&["run", "tests/bad-input", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    let report = quick_junit::Report::deserialize_from_str(&text(&junit)).expect("valid JUnit");
+    let errors: Vec<&str> = report
+        .test_suites
+        .iter()
+        .flat_map(|s| &s.test_cases)
+        .filter(|c| {
+            matches!(
+                c.status,
+                quick_junit::TestCaseStatus::NonSuccess {
+                    kind: quick_junit::NonSuccessKind::Error,
+                    ..
+                }
+            )
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    assert!(
+        errors.contains(&"tests/bad-input/broken.feature:4:3"),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&"tests/bad-input/wide_table_row.feature:6:7"),
+        "{errors:?}"
+    );
+    assert_eq!(report.errors, errors.len());
+    assert_eq!((report.tests - report.errors, report.failures), (2, 0));
+
+    // A run of nothing but a broken file still writes its report.
+    let alone = dir.join("alone.xml");
+    let run = callspec(&[
+        "run",
+        "tests/bad-input/broken.feature",
+        "--junit",
+        alone.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        text(&alone).contains("name=\"tests/bad-input/broken.feature:4:3\""),
+        "{}",
+        text(&alone)
+    );
+
+    let empty = dir.join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let run = callspec(&["run", empty.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("this folder holds no .feature file"),
+        "{}",
+        run.output()
+    );
+}
+
+#[test]
+fn only_regular_files_are_read_each_once_and_none_too_big() {
+    let dir = scratch("files");
+    let good = feature(&dir, "good.feature", PASSING);
+    // A FIFO named like a feature file: reading it would block for ever.
+    let fifo = dir.join("pipe.feature");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let run = callspec(&["run", dir.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert_eq!(run.summary(), Some((1, 0)), "{}", run.output());
+    assert!(
+        run.stderr.contains("pipe.feature: not a regular file"),
+        "{}",
+        run.output()
+    );
+    let run = callspec(&["run", fifo.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    fs::remove_file(&fifo).unwrap();
+
+    // The same file named twice (and through its folder) runs once.
+    let good_path = good.to_str().unwrap();
+    let run = callspec(&["run", good_path, good_path, dir.to_str().unwrap()]);
+    assert_eq!(run.summary(), Some((1, 0)), "{}", run.output());
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(
+        run.stderr.contains("named more than once; it runs once"),
+        "{}",
+        run.output()
+    );
+
+    // Over the size limit: refused at once, with the limit in the message.
+    let big = dir.join("big.feature");
+    let mut text = String::from(PASSING);
+    while text.len() <= 256 * 1024 {
+        text.push_str("    # padding padding padding padding padding padding padding padding\n");
+    }
+    fs::write(&big, text).unwrap();
+    let run = callspec(&["run", big.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("feature files above 256 KiB are refused"),
+        "{}",
+        run.output()
+    );
+}
+
+#[test]
+fn reports_that_cannot_be_written_or_share_a_file_exit_2() {
+    let dir = scratch("report-files");
+    let same = dir.join("report.xml");
+    let run = callspec(&[
+        "run",
+        FIXTURES,
+        "--junit",
+        same.to_str().unwrap(),
+        "--html",
+        &format!("{}/./report.xml", dir.display()),
+    ]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("--junit and --html both name")
+            && run.stderr.contains("give each report its own file"),
+        "{}",
+        run.output()
+    );
+    assert_eq!(
+        run.summary(),
+        None,
+        "refused before the run: {}",
+        run.output()
+    );
+
+    if Path::new("/dev/full").exists() {
+        for option in ["--html", "--junit", "--cucumber-json"] {
+            let run = callspec(&["run", FIXTURES, "--tags", "@answered", option, "/dev/full"]);
+            assert_eq!(run.code, Some(2), "{option}: {}", run.output());
+            assert!(
+                run.stderr.contains("cannot write the") && run.stderr.contains("/dev/full"),
+                "{option}: {}",
+                run.output()
+            );
+        }
+    }
+}
+
+#[test]
+fn junit_stays_valid_xml_with_control_characters_in_names() {
+    let dir = scratch("control");
+    let path = feature(
+        &dir,
+        "control.feature",
+        &PASSING.replace("a call is created", "a call \u{1} is created & <checked>"),
+    );
+    let junit = dir.join("junit.xml");
+    let run = callspec(&[
+        "run",
+        path.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    let xml = text(&junit);
+    assert!(!xml.contains('\u{1}'), "{xml:?}");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+    let case = &report.test_suites[0].test_cases[0];
+    assert_eq!(case.name.as_str(), "a call  is created & <checked>");
+    // The feature file as every message names it: relative to the working directory.
+    let file = case.extra.get("file").map(|f| f.as_str()).unwrap_or("");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let expected = match path.strip_prefix(root) {
+        Ok(relative) => relative.display().to_string(),
+        Err(_) => path.display().to_string(),
+    };
+    assert_eq!(file, expected);
+    assert!(!file.contains("//") && !file.contains("/./"), "{file}");
+}
+
+#[test]
+fn failures_show_the_step_place_and_message_and_v_adds_bodies_vv_timings() {
+    let plain = callspec(&["run", FIXTURES]);
+    assert_eq!(plain.code, Some(1), "{}", plain.output());
+    let out = &plain.stdout;
+    assert!(out.contains("✘  And the response matches:"), "{out}");
+    assert!(
+        out.contains("      at tests/report-fixtures/report.feature:27:5\n"),
+        "{out}"
+    );
+    assert!(out.contains("$.state: expected \"established\", got \"establishing\""));
+    for noise in [
+        "Step panicked",
+        "Captured output",
+        "Matched:",
+        "Defined:",
+        "CallWorld {",
+        "Some(",
+    ] {
+        assert!(!out.contains(noise), "{noise}: {out}");
+    }
+    assert!(!out.contains("requests:"), "bodies only with -v: {out}");
+
+    let verbose = callspec(&["run", FIXTURES, "-v"]);
+    let out = &verbose.stdout;
+    assert!(
+        out.contains("    requests:\n      1. POST /v1.0/communications/calls\n"),
+        "{out}"
+    );
+    assert!(out.contains("         → 201\n"), "{out}");
+    assert!(
+        out.contains("    notifications:\n      1. updated state=establishing\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("           \"changeType\": \"updated\","),
+        "indented JSON: {out}"
+    );
+    assert!(!out.contains(" ms)"), "timings only with -vv: {out}");
+    for noise in ["CallWorld {", "Some(", "eyJ"] {
+        assert!(!out.contains(noise), "{noise}: {out}");
+    }
+
+    let timed = callspec(&["run", FIXTURES, "-vv"]);
+    let out = &timed.stdout;
+    assert!(
+        out.contains("      1. updated state=establishing at +0.000 s (simulated)"),
+        "{out}"
+    );
+    assert!(out.contains(" ms of wall time)"), "{out}");
+    assert!(!out.contains("CallWorld {"), "{out}");
 }

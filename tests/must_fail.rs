@@ -82,6 +82,22 @@ fn every_must_fail_spec_fails_for_its_stated_reason() {
                 summary(&run)
             ));
         }
+        // Failures read as the step, its place and the message: no panic or matcher noise.
+        for noise in [
+            "Step panicked",
+            "Captured output",
+            "Matched: steps/",
+            "Defined: ",
+        ] {
+            if output.contains(noise) {
+                problems.push(format!("{name}: the output has the noise {noise:?}"));
+            }
+        }
+        if !run.stdout.contains(&format!("at tests/must-fail/{name}:")) {
+            problems.push(format!(
+                "{name}: the output does not give the failed step's file:line"
+            ));
+        }
         for text in expected {
             if !output.contains(&text) {
                 problems.push(format!("{name}: the output lacks {text:?}"));

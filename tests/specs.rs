@@ -39,12 +39,21 @@ fn a_malformed_feature_is_named_with_its_position_and_the_others_still_run() {
     let run = callspec(&["tests/bad-input"]);
     assert_eq!(run.code, Some(2), "bad input exits 2:\n{}", run.output());
     assert!(
-        run.stderr
-            .contains("broken.feature: not a valid feature file: Error at 4:"),
+        run.stderr.contains(
+            "tests/bad-input/broken.feature:4:3: `Scenariooo broken line` is not a Gherkin \
+             keyword: did you mean `Scenario:`?"
+        ),
         "{}",
         run.output()
     );
-    assert_eq!(summary(&run), Some((2, 1)), "{}", run.output());
+    // Parse errors are not scenarios: the good file's two scenarios pass, nothing "failed".
+    assert_eq!(summary(&run), Some((2, 0)), "{}", run.output());
+    assert!(
+        run.stdout
+            .contains("problem(s) in feature files: see above"),
+        "{}",
+        run.output()
+    );
 }
 
 #[test]

@@ -101,50 +101,115 @@ pub fn render_html(report: &HtmlReport) -> String {
         .filter(|s| s.status == ReportStatus::Failed)
         .count();
     let skipped = report.scenarios.len() - passed - failed;
-    let total: Duration = report.scenarios.iter().filter_map(|s| s.duration).sum();
     let title = if report.title.is_empty() {
         "callspec report"
     } else {
         &report.title
     };
+    // Failures first, then skipped, then passed; each group in run order.
+    let mut order: Vec<usize> = (0..report.scenarios.len()).collect();
+    order.sort_by_key(|i| match report.scenarios[*i].status {
+        ReportStatus::Failed => 0,
+        ReportStatus::Skipped | ReportStatus::NotRun => 1,
+        ReportStatus::Passed => 2,
+    });
 
     let mut html = String::with_capacity(16 * 1024 + report.scenarios.len() * 8 * 1024);
     let _ = write!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header><h1>{}</h1><div class=\"totals\"><span>{passed} passed</span>, <span>{failed} failed</span>{}{} · {} scenario(s), {} of scenario time</div></header>\n<main>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header><h1>{}</h1><div class=\"totals\"><span>{passed} passed</span>, <span>{failed} failed</span>{}{} · {} scenario(s){}</div></header>\n<main>\n",
         text(title),
         text(title),
         if skipped > 0 { format!(", <span>{skipped} skipped</span>") } else { String::new() },
-        if report.problems.is_empty() { String::new() } else { format!(", <span>{} feature file(s) could not be read</span>", report.problems.len()) },
+        if report.problems.is_empty() { String::new() } else { format!(", <span>{} problem(s) in feature files</span>", report.problems.len()) },
         report.scenarios.len(),
-        seconds(total),
+        report.wall_time.map(|d| format!(" in {} of wall time", seconds(d))).unwrap_or_default(),
     );
     if !report.problems.is_empty() {
-        html.push_str("<div class=\"problems\"><h2>Could not be read</h2><ul>");
+        html.push_str("<div class=\"problems\"><h2>Problems in feature files</h2><ul>");
         for problem in &report.problems {
             let _ = write!(html, "<li><pre>{}</pre></li>", text(problem));
         }
         html.push_str("</ul></div>\n");
     }
 
-    html.push_str("<h2>Scenarios</h2>\n<table class=\"summary\"><thead><tr><th>status</th><th>scenario</th><th>feature</th><th class=\"num\">duration</th></tr></thead><tbody>\n");
-    for (i, s) in report.scenarios.iter().enumerate() {
+    features_table(&mut html, report);
+
+    html.push_str("<h2>Scenarios (failures first)</h2>\n<table class=\"summary\"><thead><tr><th>status</th><th>scenario</th><th>rule</th><th>feature</th><th class=\"num\">duration</th></tr></thead><tbody>\n");
+    for &i in &order {
+        let s = &report.scenarios[i];
         let _ = writeln!(
             html,
-            "<tr class=\"{status}\"><td><span class=\"badge {status}\">{status}</span></td><td><a href=\"#s{i}\">{name}</a></td><td>{feature}</td><td class=\"num\">{duration}</td></tr>",
+            "<tr class=\"{status}\"><td><span class=\"badge {status}\">{status}</span></td><td><a href=\"#s{i}\">{name}</a></td><td>{rule}</td><td>{feature}</td><td class=\"num\">{duration}</td></tr>",
             status = s.status.as_str(),
             name = text(&s.name),
+            rule = s.rule.as_deref().map(text).unwrap_or_default(),
             feature = where_of(s),
             duration = s.duration.map(seconds).unwrap_or_default(),
         );
     }
     html.push_str("</tbody></table>\n");
 
-    for (i, s) in report.scenarios.iter().enumerate() {
-        scenario_section(&mut html, i, s);
+    for &i in &order {
+        scenario_section(&mut html, i, &report.scenarios[i]);
     }
     html.push_str("</main>\n</body>\n</html>\n");
     html
+}
+
+/// A row per feature file: its name, its rules, and how its scenarios ended.
+fn features_table(html: &mut String, report: &HtmlReport) {
+    struct Counts<'a> {
+        path: &'a str,
+        name: &'a str,
+        rules: Vec<&'a str>,
+        passed: usize,
+        failed: usize,
+        other: usize,
+    }
+    let mut features: Vec<Counts> = Vec::new();
+    for s in &report.scenarios {
+        let at = match features.iter().position(|f| f.path == s.feature_path) {
+            Some(at) => at,
+            None => {
+                features.push(Counts {
+                    path: &s.feature_path,
+                    name: &s.feature_name,
+                    rules: Vec::new(),
+                    passed: 0,
+                    failed: 0,
+                    other: 0,
+                });
+                features.len() - 1
+            }
+        };
+        let f = &mut features[at];
+        if let Some(rule) = s.rule.as_deref() {
+            if !f.rules.contains(&rule) {
+                f.rules.push(rule);
+            }
+        }
+        match s.status {
+            ReportStatus::Passed => f.passed += 1,
+            ReportStatus::Failed => f.failed += 1,
+            _ => f.other += 1,
+        }
+    }
+    html.push_str("<h2>Features</h2>\n<table class=\"features\"><thead><tr><th>feature</th><th>rules</th><th class=\"num\">passed</th><th class=\"num\">failed</th><th class=\"num\">skipped</th></tr></thead><tbody>\n");
+    for f in &features {
+        let _ = writeln!(
+            html,
+            "<tr class=\"{}\"><td>{} <span class=\"where\">{}</span></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            if f.failed > 0 { "feature-failed" } else { "feature-passed" },
+            text(f.name),
+            text(f.path),
+            f.rules.iter().map(|r| text(r)).collect::<Vec<_>>().join("<br>"),
+            f.passed,
+            f.failed,
+            f.other,
+        );
+    }
+    html.push_str("</tbody></table>\n");
 }
 
 fn where_of(s: &ScenarioReport) -> String {
@@ -384,7 +449,40 @@ mod tests {
                     ..Default::default()
                 },
             ],
+            wall_time: None,
         }
+    }
+
+    #[test]
+    fn failures_come_first_with_per_feature_counts_rules_and_the_wall_time() {
+        let mut report = sample();
+        report.scenarios[0].rule = Some("Calls are answered".into());
+        report.scenarios[0].duration = Some(Duration::from_secs(40));
+        report.wall_time = Some(Duration::from_millis(2500));
+        let html = render_html(&report);
+        // The run's wall time, not the 40 s the scenarios add up to.
+        assert!(
+            html.contains("2 scenario(s) in 2.500 s of wall time"),
+            "{html}"
+        );
+        assert!(!html.contains("40.000 s of"));
+        let rows = &html[html.find("<table class=\"summary\"").unwrap()..];
+        assert!(
+            rows.find("fails &amp; shows why").unwrap() < rows.find(">passes<").unwrap(),
+            "the failure is listed first"
+        );
+        let sections = &html[html.find("<section").unwrap()..];
+        assert!(sections.find("fails &amp; shows why").unwrap() < sections.find("passes").unwrap());
+        let features = &html[html.find("<table class=\"features\"").unwrap()..];
+        let features = &features[..features.find("</table>").unwrap()];
+        assert!(features.contains("features/a.feature"), "{features}");
+        assert!(features.contains("Calls are answered"), "{features}");
+        assert!(
+            features.contains(
+                "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td>"
+            ),
+            "{features}"
+        );
     }
 
     #[test]

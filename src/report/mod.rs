@@ -14,6 +14,7 @@
 //!         ..Default::default()
 //!     }],
 //!     problems: vec![],
+//!     wall_time: None,
 //! };
 //! let html = render_html(&report);
 //! assert!(html.contains("Example 1 &lt;service-hosted&gt;"));
@@ -59,6 +60,8 @@ pub struct HtmlReport {
     pub scenarios: Vec<ScenarioReport>,
     /// Feature files that could not be read, and similar run-level problems.
     pub problems: Vec<String>,
+    /// The run's wall time, start to end (not the sum of scenario times: they overlap).
+    pub wall_time: Option<Duration>,
 }
 
 /// One scenario (one row of an outline's examples is a scenario of its own).

@@ -5,18 +5,7 @@ use std::path::{Component, Path, PathBuf};
 /// Shows a path the way every message does: relative to the working directory when the path is
 /// under it, absolute otherwise (so it can be pasted either way).
 pub(super) fn show_path(path: &Path) -> String {
-    if !path.is_absolute() {
-        return path.display().to_string();
-    }
-    let Ok(cwd) = std::env::current_dir() else {
-        return path.display().to_string();
-    };
-    let path = normalize(path);
-    match path.strip_prefix(normalize(&cwd)) {
-        Ok(rest) if rest.as_os_str().is_empty() => ".".to_string(),
-        Ok(rest) => rest.display().to_string(),
-        Err(_) => path.display().to_string(),
-    }
+    crate::display_path(path)
 }
 
 pub(super) fn show_roots(roots: &[PathBuf]) -> String {
