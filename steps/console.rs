@@ -57,6 +57,7 @@ struct Running {
 
 pub struct Console {
     verbose: u8,
+    keep_steps: bool,
     color: bool,
     outcomes: Outcomes,
     running: Option<Running>,
@@ -64,10 +65,13 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(verbose: u8, outcomes: Outcomes) -> Self {
+    /// `steps`: keep each scenario's steps in its outcome (for the JUnit report; a run of
+    /// 100,000 scenarios should not hold them otherwise).
+    pub fn new(verbose: u8, outcomes: Outcomes, steps: bool) -> Self {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Console {
             verbose,
+            keep_steps: steps,
             color,
             outcomes,
             running: None,
@@ -188,6 +192,7 @@ impl Console {
         at: SystemTime,
     ) {
         let verbose = self.verbose;
+        let keep_steps = self.keep_steps;
         let (passed, failed, skipped) = (
             self.paint("32", "✔"),
             self.paint("31", "✘"),
@@ -213,11 +218,15 @@ impl Console {
                 running
                     .out
                     .push_str(&format!("   {passed}  {text}{took}\n"));
-                running.outcome.steps.push(format!("✔ {text}"));
+                if keep_steps {
+                    running.outcome.steps.push(format!("✔ {text}"));
+                }
             }
             event::Step::Skipped => {
                 running.out.push_str(&format!("   {skipped}  {text}\n"));
-                running.outcome.steps.push(format!("? {text}"));
+                if keep_steps {
+                    running.outcome.steps.push(format!("? {text}"));
+                }
                 if running.outcome.status == Status::Passed {
                     running.outcome.status = Status::Skipped;
                 }
@@ -247,7 +256,9 @@ impl Console {
                 out.push_str(&indent(&message, 6));
                 out.push('\n');
                 running.out.push_str(&out);
-                running.outcome.steps.push(format!("✘ {text}"));
+                if keep_steps {
+                    running.outcome.steps.push(format!("✘ {text}"));
+                }
                 running.outcome.status = Status::Failed;
                 running.outcome.summary = Some(
                     message

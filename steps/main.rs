@@ -707,7 +707,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let started = std::time::Instant::now();
     // The console and each report asked for see the same normalized events; the reports are
     // built in memory and written when the run is over.
-    let writers = Console::new(args.verbose, outcomes.clone())
+    let writers = Console::new(args.verbose, outcomes.clone(), junit.is_some())
         .tee::<CallWorld, _>(Optional::new(
             json.is_some().then(|| writer::Json::raw(json_text.clone())),
         ))
