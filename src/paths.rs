@@ -1,6 +1,7 @@
 //! How every message and report names a file: one form everywhere.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 /// A path as the console, the reports and error messages show it: relative to the working
 /// directory when the file is under it, absolute otherwise; `/` separators, no `.`, `..` or
@@ -13,14 +14,21 @@ use std::path::{Component, Path, PathBuf};
 /// assert_eq!(callspec::display_path("/elsewhere/../x.feature".as_ref()), "/x.feature");
 /// ```
 pub fn display_path(path: &Path) -> String {
-    let cwd = std::env::current_dir().ok();
-    let absolute = match &cwd {
-        Some(cwd) if path.is_relative() => normalize(&cwd.join(path)),
+    // The working directory, as given and resolved: looked up once (a run names paths for
+    // every scenario; resolving links each time cost a system call per path component).
+    static CWD: OnceLock<Option<(PathBuf, PathBuf)>> = OnceLock::new();
+    let cwd = CWD.get_or_init(|| {
+        let cwd = std::env::current_dir().ok()?;
+        let real = cwd.canonicalize().unwrap_or_default();
+        Some((cwd, real))
+    });
+    let absolute = match cwd {
+        Some((cwd, _)) if path.is_relative() => normalize(&cwd.join(path)),
         _ => normalize(path),
     };
     let bases = cwd
         .iter()
-        .flat_map(|cwd| [normalize(cwd), cwd.canonicalize().unwrap_or_default()]);
+        .flat_map(|(cwd, real)| [normalize(cwd), real.clone()]);
     for base in bases {
         if base.as_os_str().is_empty() {
             continue;
