@@ -160,6 +160,25 @@ pub struct CallRecord {
     pub tones: u32,
     /// Simulated time the call became established.
     pub established_at: Option<std::time::Duration>,
+    /// Whether anyone on the other side has joined (a group call ends when only the bot is
+    /// left, but not before anyone came).
+    pub answered: bool,
+    /// The `tokenMeetingInfo` Graph gives a call it hosts as a meeting of its own (group calls,
+    /// peer-to-peer calls with a Teams user); ended calls carry it (capture GroupCallEnd.json).
+    pub graph_meeting: Option<Value>,
+    /// The next media stream `sourceId` to hand out (distinct within a call, as Graph's are).
+    pub next_source_id: u32,
+}
+
+/// What sort of endpoint a participant is: decides its media streams and client fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The bot itself: the streams it asked for.
+    Bot,
+    /// A Teams client: audio, video, screen sharing and data streams.
+    TeamsUser,
+    /// A phone or another endpoint: audio only.
+    Other,
 }
 
 /// A participant in a call's roster.
@@ -169,6 +188,11 @@ pub struct Participant {
     pub identity: Value,
     pub is_in_lobby: bool,
     pub is_muted: bool,
+    pub endpoint: Endpoint,
+    pub endpoint_id: String,
+    /// Media streams (`@odata.type`, `mediaType`, `label`, `sourceId`, ...), set when the
+    /// participant enters a call.
+    pub media_streams: Vec<Value>,
 }
 
 impl CallRecord {
@@ -184,6 +208,68 @@ impl CallRecord {
         self.resource["myParticipantId"]
             .as_str()
             .unwrap_or_default()
+    }
+
+    /// Adds someone to the roster, giving their media streams the call's next source ids.
+    pub fn admit(&mut self, mut participant: Participant) {
+        participant.media_streams = self.streams_for(participant.endpoint);
+        if participant.endpoint != Endpoint::Bot {
+            self.answered = true;
+        }
+        self.participants.push(participant);
+    }
+
+    /// The media streams an endpoint has: `(mediaType, label, direction)` as the captures show.
+    fn streams_for(&mut self, endpoint: Endpoint) -> Vec<Value> {
+        let kinds: Vec<(&str, &str, &str)> = match endpoint {
+            Endpoint::TeamsUser => vec![
+                ("audio", "main-audio", "sendReceive"),
+                ("video", "main-video", "receiveOnly"),
+                (
+                    "videoBasedScreenSharing",
+                    "applicationsharing-video",
+                    "receiveOnly",
+                ),
+                ("data", "data", "sendReceive"),
+            ],
+            Endpoint::Other => vec![("audio", "main-audio", "sendReceive")],
+            Endpoint::Bot => {
+                let asked = self.resource["requestedModalities"]
+                    .as_array()
+                    .filter(|m| !m.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| vec![json!("audio")]);
+                asked
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|m| match m {
+                        "audio" => Some(("audio", "main-audio", "sendReceive")),
+                        "video" => Some(("video", "main-video", "sendReceive")),
+                        "videoBasedScreenSharing" => Some((
+                            "videoBasedScreenSharing",
+                            "applicationsharing-video",
+                            "sendReceive",
+                        )),
+                        "data" => Some(("data", "data", "sendReceive")),
+                        _ => None,
+                    })
+                    .collect()
+            }
+        };
+        kinds
+            .into_iter()
+            .map(|(media_type, label, direction)| {
+                self.next_source_id += 1;
+                json!({
+                    "@odata.type": "#microsoft.graph.mediaStream",
+                    "mediaType": media_type,
+                    "label": label,
+                    "sourceId": self.next_source_id.to_string(),
+                    "direction": direction,
+                    "serverMuted": false,
+                })
+            })
+            .collect()
     }
 
     pub fn set_state(&mut self, state: CallState) {
@@ -206,10 +292,19 @@ const SERVER_GENERATED: &[&str] = &[
     "mediaState",
     "toneInfo",
     "transcription",
+    // Read-only in the current call resource page; Graph ignores them in a create.
+    "incomingContext",
+    "callRoutes",
+    "activeModalities",
+    "terminationReason",
+    "meetingCapability",
 ];
 
-/// Properties the documented responses show as null when the request did not set them.
+/// Properties the documented responses show as null when the request did not set them (the
+/// current v1.0 page adds `terminationReason` and `meetingCapability`).
 const NULL_EXTRAS: &[&str] = &[
+    "terminationReason",
+    "meetingCapability",
     "subject",
     "ringingTimeoutInSeconds",
     "mediaState",
@@ -254,11 +349,31 @@ impl CallRegistry {
         }
         if let Some(targets) = call.get_mut("targets").and_then(Value::as_array_mut) {
             for target in targets.iter_mut().filter_map(Value::as_object_mut) {
-                target.entry("endpointType").or_insert(Value::Null);
-                target.entry("replacesCallId").or_insert(Value::Null);
+                for key in ["endpointType", "replacesCallId", "region", "languageId"] {
+                    target.entry(key).or_insert(Value::Null);
+                }
             }
         } else {
             call.insert("targets".into(), json!([]));
+        }
+        // Collections the current docs' responses show empty.
+        call.insert("callRoutes".into(), json!([]));
+        call.insert("activeModalities".into(), json!([]));
+        call.entry("routingPolicies").or_insert_with(|| json!([]));
+        if call.get("meetingInfo").is_some_and(Value::is_object) {
+            // A join by joinMeetingId or token sends no chatInfo; Graph answers with the
+            // meeting's (current v1.0 page, examples 7 and 8).
+            let chat = call.entry("chatInfo").or_insert(Value::Null);
+            if !chat.is_object() {
+                *chat = json!({
+                    "@odata.type": "#microsoft.graph.chatInfo",
+                    "threadId": format!("19:meeting_{}@thread.v2", Uuid::new_v4().simple()),
+                    "messageId": "0",
+                });
+            }
+            if let Some(chat) = chat.as_object_mut() {
+                chat.entry("replyChainMessageId").or_insert(Value::Null);
+            }
         }
         call.entry("tenantId")
             .or_insert_with(|| json!(app.tenant_id));
@@ -288,6 +403,10 @@ impl CallRegistry {
             tone_subscribed: false,
             tones: 0,
             established_at: None,
+            answered: false,
+            graph_meeting: None,
+            // The bot's streams start at 201, as in the captures (others follow on).
+            next_source_id: 200,
         };
         self.calls.entry(id).or_insert(record)
     }

@@ -63,7 +63,112 @@ pub fn validate_create(
     check_media(&call)?;
     check_modalities(&call)?;
     check_shape(&call)?;
+    check_call_options(&call)?;
+    check_ringing_timeout(&call)?;
+    check_pstn_source(&call)?;
     Ok(call)
+}
+
+/// The most `ringingTimeoutInSeconds` takes (call resource page: "The max value for this
+/// attribute is 115 seconds").
+pub const MAX_RINGING_TIMEOUT_SECONDS: u64 = 115;
+
+/// The flags of `outgoingCallOptions` (current v1.0/beta pages and the metadata schema).
+const CALL_OPTION_FLAGS: &[&str] = &[
+    "hideBotAfterEscalation",
+    "isContentSharingNotificationEnabled",
+    "isDeltaRosterEnabled",
+    "isInteractiveRosterEnabled",
+];
+
+fn check_call_options(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let Some(options) = call.get("callOptions").filter(|o| !o.is_null()) else {
+        return Ok(());
+    };
+    let options = options
+        .as_object()
+        .ok_or_else(|| GraphError::bad_request("callOptions must be an object."))?;
+    if let Some(kind) = options.get("@odata.type") {
+        if kind.as_str() != Some("#microsoft.graph.outgoingCallOptions") {
+            return Err(GraphError::bad_request(format!(
+                "callOptions of a new call must be #microsoft.graph.outgoingCallOptions, not {kind}."
+            )));
+        }
+    }
+    for flag in CALL_OPTION_FLAGS {
+        if let Some(value) = options.get(*flag).filter(|v| !v.is_null() && !v.is_boolean()) {
+            return Err(GraphError::bad_request(format!(
+                "callOptions.{flag} must be true or false, not {value}."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_ringing_timeout(call: &Map<String, Value>) -> Result<(), GraphError> {
+    match call.get("ringingTimeoutInSeconds") {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) => match v.as_u64() {
+            Some(1..=MAX_RINGING_TIMEOUT_SECONDS) => Ok(()),
+            _ => Err(GraphError::bad_request(format!(
+                "ringingTimeoutInSeconds must be a whole number from 1 to {MAX_RINGING_TIMEOUT_SECONDS}, not {v}."
+            ))),
+        },
+    }
+}
+
+/// A call to a phone number must come from an application instance with a number assigned
+/// (current v1.0 page, example 9).
+fn check_pstn_source(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let calls_a_phone = call
+        .get("targets")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|t| t["identity"]["phone"].is_object()));
+    let from_instance = call
+        .get("source")
+        .is_some_and(|s| s["identity"]["applicationInstance"].is_object());
+    if calls_a_phone && !from_instance {
+        return Err(GraphError::bad_request(
+            "A call to a phone number needs source.identity.applicationInstance: an application instance with a phone number assigned.",
+        ));
+    }
+    Ok(())
+}
+
+/// The meetingInfo types a join may use, and the property each one needs.
+const MEETING_INFO_TYPES: &[(&str, &str)] = &[
+    ("#microsoft.graph.organizerMeetingInfo", "organizer"),
+    ("#microsoft.graph.tokenMeetingInfo", "token"),
+    ("#microsoft.graph.joinMeetingIdMeetingInfo", "joinMeetingId"),
+];
+
+/// Checks a meeting join's `meetingInfo`; returns whether it also needs `chatInfo` (only an
+/// organizer join does: joins by id or token find the chat themselves).
+fn check_meeting_info(call: &Map<String, Value>) -> Result<bool, GraphError> {
+    let info = &call["meetingInfo"];
+    let Some(kind) = info.get("@odata.type").and_then(Value::as_str) else {
+        // The 2019 beta page's joins send an organizerMeetingInfo without its type.
+        return Ok(true);
+    };
+    let Some((_, needs)) = MEETING_INFO_TYPES.iter().find(|(t, _)| *t == kind) else {
+        let known: Vec<&str> = MEETING_INFO_TYPES.iter().map(|(t, _)| *t).collect();
+        return Err(GraphError::bad_request(format!(
+            "Unknown meetingInfo type '{kind}': use one of {}.",
+            known.join(", ")
+        )));
+    };
+    let present = match &info[*needs] {
+        Value::String(s) => !s.is_empty(),
+        Value::Object(_) => true,
+        _ => false,
+    };
+    if !present {
+        return Err(GraphError::bad_request(format!(
+            "A {} needs {needs}.",
+            kind.trim_start_matches("#microsoft.graph.")
+        )));
+    }
+    Ok(*needs == "organizer")
 }
 
 fn check_callback(call: &Map<String, Value>, policy: CallbackPolicy) -> Result<(), GraphError> {
@@ -128,7 +233,8 @@ fn check_shape(call: &Map<String, Value>) -> Result<(), GraphError> {
     let targets = call.get("targets").and_then(Value::as_array);
     match CallKind::classify(&body) {
         CallKind::Meeting | CallKind::GuestMeeting => {
-            if call.get("chatInfo").is_none_or(Value::is_null) {
+            let needs_chat = check_meeting_info(call)?;
+            if needs_chat && call.get("chatInfo").is_none_or(Value::is_null) {
                 return Err(GraphError::bad_request("Joining a meeting needs chatInfo."));
             }
         }
