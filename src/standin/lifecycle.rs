@@ -366,87 +366,91 @@ fn graph_meeting() -> Value {
     })
 }
 
+/// `chatInfo` as update items carry it: its type, thread and message (capture
+/// P2PTest2Event4UpdatedWithChatInfo.json).
+fn chat_of(call: &CallRecord) -> Value {
+    let chat = &call.resource["chatInfo"];
+    json!({
+        "@odata.type": "#microsoft.graph.chatInfo",
+        "threadId": chat["threadId"],
+        "messageId": chat["messageId"],
+    })
+}
+
+/// `meetingInfo` as the bot sent it, typed (`organizerMeetingInfo` when the 2019 form had no
+/// type).
+fn meeting_of(call: &CallRecord) -> Value {
+    let mut meeting = call.resource["meetingInfo"].clone();
+    if let Some(map) = meeting.as_object_mut() {
+        if !map.contains_key("@odata.type") {
+            let mut typed = serde_json::Map::new();
+            typed.insert(
+                "@odata.type".into(),
+                json!("#microsoft.graph.organizerMeetingInfo"),
+            );
+            typed.extend(map.clone());
+            *map = typed;
+        }
+    }
+    meeting
+}
+
 /// What Graph sends right after a call is established, beyond the `established` item.
 fn after_established(call: &mut CallRecord) -> Vec<Value> {
     let active = ("mediaState", media_active());
     let capability = ("meetingCapability", notifications::meeting_capability());
     let co_organizers = ("coOrganizers", json!([]));
+    let media = notifications::call_with(
+        call,
+        ChangeType::Updated,
+        &[active.clone(), capability.clone(), co_organizers.clone()],
+    );
     match call.kind {
         // Captures GroupCallEstablished.json then GroupCallBotJoin.json: the bot alone.
         CallKind::Group => {
             call.graph_meeting = Some(graph_meeting());
             vec![roster(call)]
         }
-        // A meeting join: media, then the meeting (comms-samples captures; the meeting's
-        // roster follows as its own event).
-        CallKind::Meeting | CallKind::GuestMeeting => vec![notifications::call_with(
-            call,
-            ChangeType::Updated,
-            &[
-                active,
-                ("chatInfo", call.resource["chatInfo"].clone()),
-                ("meetingInfo", call.resource["meetingInfo"].clone()),
-                capability,
-                ("meetingProperties", meeting_properties()),
-                co_organizers,
-            ],
-        )],
-        CallKind::PeerToPeer => {
-            // Captures P2PTest1Event3 / P2PTest2Event3: the media is active.
-            let mut out = vec![notifications::call_with(
-                call,
-                ChangeType::Updated,
-                &[active.clone(), capability.clone(), co_organizers.clone()],
-            )];
-            let target = call.resource["targets"][0]["identity"].clone();
-            let teams_user = call.resource["direction"] == "outgoing" && target.get("user").is_some();
-            if !teams_user {
-                return out;
-            }
-            // A call with a Teams user lives in a chat and a meeting Graph makes for it:
-            // P2PTest2Event4 (chatInfo), P2PTest2Event5 (meetingInfo), P2PTest2Event6 (roster).
-            let callee = participant(target);
+        // Captures P2PTest1Event3 / P2PTest2Event3: the media is active.
+        CallKind::PeerToPeer => vec![media],
+        // Then a meeting's chat, and the meeting itself (captures P2PTest2Event4, Event5); its
+        // roster follows as an event of its own.
+        CallKind::Meeting | CallKind::GuestMeeting => {
+            let organizer = call.participants.first().map(|p| p.id.clone());
             let context = base64::engine::general_purpose::STANDARD.encode(format!(
                 "https://callspec.invalid/cc/v1/callParticipant/{}/replacement?rt={}",
-                call.id, callee.id
+                call.id,
+                organizer.unwrap_or_default()
             ));
-            call.admit(callee);
-            call.participants.rotate_right(1);
-            let chat = json!({
-                "@odata.type": "#microsoft.graph.chatInfo",
-                "threadId": format!("19:{}", Uuid::new_v4()),
-                "messageId": "0",
-            });
-            let meeting = graph_meeting();
-            call.graph_meeting = Some(meeting.clone());
             let replaces = ("replacesContext", json!(context));
-            out.push(notifications::call_with(
+            let chat = ("chatInfo", chat_of(call));
+            let properties = ("meetingProperties", meeting_properties());
+            let with_chat = notifications::call_with(
                 call,
                 ChangeType::Updated,
                 &[
                     active.clone(),
-                    ("chatInfo", chat.clone()),
+                    chat.clone(),
                     capability.clone(),
-                    ("meetingProperties", meeting_properties()),
+                    properties.clone(),
                     co_organizers.clone(),
                     replaces.clone(),
                 ],
-            ));
-            out.push(notifications::call_with(
+            );
+            let with_meeting = notifications::call_with(
                 call,
                 ChangeType::Updated,
                 &[
                     active,
-                    ("chatInfo", chat),
-                    ("meetingInfo", meeting),
+                    chat,
+                    ("meetingInfo", meeting_of(call)),
                     capability,
-                    ("meetingProperties", meeting_properties()),
+                    properties,
                     co_organizers,
                     replaces,
                 ],
-            ));
-            out.push(roster(call));
-            out
+            );
+            vec![media, with_chat, with_meeting]
         }
     }
 }
@@ -664,8 +668,10 @@ mod tests {
     }
 
     #[test]
-    fn a_call_with_a_teams_user_gets_media_chat_meeting_and_roster_updates() {
-        let mut c = call(json!({"targets": [user("u")]}));
+    fn a_meeting_join_gets_media_chat_meeting_and_roster_updates() {
+        let mut c = call(json!({
+            "meetingInfo": {"@odata.type": "#microsoft.graph.tokenMeetingInfo", "token": "x"},
+        }));
         let script = RemoteScript::new(Duration::from_secs(1));
         let mut t = Timeline::default();
         plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
@@ -677,7 +683,8 @@ mod tests {
         assert_eq!(items[1]["resourceData"]["direction"], "outgoing");
         assert_eq!(items[2]["resourceData"]["mediaState"]["audio"], "active");
         assert!(items[3]["resourceData"]["meetingInfo"].is_null());
-        assert_eq!(items[4]["resourceData"]["meetingInfo"]["@odata.type"], "#microsoft.graph.tokenMeetingInfo");
+        assert_eq!(items[3]["resourceData"]["chatInfo"]["messageId"], "0");
+        assert_eq!(items[4]["resourceData"]["meetingInfo"]["token"], "x");
     }
 
     #[test]
@@ -699,8 +706,8 @@ mod tests {
         let items = run(&mut c, &mut t);
         assert_eq!(
             states(&items),
-            ["establishing", "established", "established", "roster1", "roster3"]
+            ["establishing", "established", "established", "established", "established", "roster1", "roster3"]
         );
-        assert_eq!(items[3]["resourceData"][0]["isInLobby"], true);
+        assert_eq!(items[5]["resourceData"][0]["isInLobby"], true);
     }
 }

@@ -161,15 +161,6 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Valu
             data[key] = call.resource[key].clone();
         }
     }
-    if call.kind.is_meeting() && matches!(call.state, CallState::Establishing)
-        || call.kind.is_meeting() && call.state == CallState::Established && extra.is_empty()
-    {
-        // Meeting joins echo the meeting (comms-samples #632 shows an establishing item with
-        // chatInfo and meetingInfo).
-        for key in ["chatInfo", "meetingInfo"] {
-            data[key] = call.resource[key].clone();
-        }
-    }
     if !call.resource["resultInfo"].is_null() {
         data["resultInfo"] = call.resource["resultInfo"].clone();
     }

@@ -117,13 +117,15 @@ fn check_ringing_timeout(call: &Map<String, Value>) -> Result<(), GraphError> {
     }
 }
 
-/// A call to a phone number must come from an application instance with a number assigned
-/// (current v1.0 page, example 9).
+/// A peer-to-peer call to a phone number must come from an application instance with a number
+/// assigned (current v1.0 page, example 9). Group calls are left alone: the current pages
+/// document VoIP group calls only, and the 2019 beta page's group call includes a phone.
 fn check_pstn_source(call: &Map<String, Value>) -> Result<(), GraphError> {
     let calls_a_phone = call
         .get("targets")
         .and_then(Value::as_array)
-        .is_some_and(|t| t.iter().any(|t| t["identity"]["phone"].is_object()));
+        .filter(|t| t.len() == 1)
+        .is_some_and(|t| t[0]["identity"]["phone"].is_object());
     let from_instance = call
         .get("source")
         .is_some_and(|s| s["identity"]["applicationInstance"].is_object());
