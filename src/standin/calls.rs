@@ -211,12 +211,22 @@ impl CallRecord {
     }
 
     /// Adds someone to the roster, giving their media streams the call's next source ids.
+    /// Others come before the bot, which real rosters list last (captures
+    /// GroupCallUserJoin.json, P2PTest2Event6UserJoin.json).
     pub fn admit(&mut self, mut participant: Participant) {
         participant.media_streams = self.streams_for(participant.endpoint);
-        if participant.endpoint != Endpoint::Bot {
-            self.answered = true;
+        if participant.endpoint == Endpoint::Bot {
+            self.participants.push(participant);
+            return;
         }
-        self.participants.push(participant);
+        self.answered = true;
+        let bot = self.my_participant_id().to_owned();
+        let at = self
+            .participants
+            .iter()
+            .position(|p| p.id == bot)
+            .unwrap_or(self.participants.len());
+        self.participants.insert(at, participant);
     }
 
     /// The media streams an endpoint has: `(mediaType, label, direction)` as the captures show.

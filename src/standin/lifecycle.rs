@@ -163,21 +163,17 @@ pub fn initial_roster(call: &mut CallRecord) -> Vec<Participant> {
             named_user("Organizer")
         };
         call.admit(organizer);
-        // The organizer first, the bot last, as rosters list them.
-        call.participants.rotate_left(1);
         call.answered = false;
     }
     call.participants.clone()
 }
 
-/// Seats people who were in the meeting before the bot came (before the bot in the roster).
+/// Seats people who were in the meeting before the bot came: they are in its first roster.
 fn seat_present(call: &mut CallRecord, present: &[String]) {
     for name in present {
         call.admit(named_user(name));
-        let newcomer = call.participants.pop().expect("just admitted");
-        let at = call.participants.len().saturating_sub(1);
-        call.participants.insert(at, newcomer);
     }
+    call.answered = false;
 }
 
 /// Schedules what follows a create: establishing now, then whatever the script says the other
@@ -471,7 +467,8 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             if call.state != state {
                 call.set_state(state);
             }
-            let first_established = state == CallState::Established && call.established_at.is_none();
+            let first_established =
+                state == CallState::Established && call.established_at.is_none();
             if state == CallState::Established {
                 call.established_at.get_or_insert(at);
             }
@@ -508,12 +505,12 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             if call.participants.len() == before || bot_in_lobby(call) {
                 return Vec::new();
             }
-            let mut out = vec![roster(call)];
-            // A group call ends once only the bot is left (capture GroupCallEnd.json).
+            // A group call ends once only the bot is left, with no roster first (capture
+            // GroupCallEnd.json follows GroupCallUserJoin.json).
             if call.kind == CallKind::Group && call.participants.len() == 1 {
-                out.extend(fire(call, ends(&call_id, codes::ONLY_BOT_REMAINS), at));
+                return fire(call, ends(&call_id, codes::ONLY_BOT_REMAINS), at);
             }
-            out
+            vec![roster(call)]
         }
         CallEvent::Admitted { .. } => {
             let bot = call.my_participant_id().to_owned();
@@ -632,7 +629,13 @@ mod tests {
         // default), alice at 3 s; bob never answers; the ringing timeout is moot.
         assert_eq!(
             states(&items),
-            ["establishing", "established", "roster1", "roster2", "roster3"]
+            [
+                "establishing",
+                "established",
+                "roster1",
+                "roster2",
+                "roster3"
+            ]
         );
     }
 
@@ -647,11 +650,20 @@ mod tests {
         let items = run(&mut c, &mut t);
         assert_eq!(
             states(&items),
-            ["establishing", "established", "roster1", "roster2", "roster1", "terminated"]
+            [
+                "establishing",
+                "established",
+                "roster1",
+                "roster2",
+                "terminated"
+            ]
         );
-        let end = &items[5]["resourceData"];
+        let end = &items[4]["resourceData"];
         assert_eq!(end["resultInfo"]["subcode"], 5010);
-        assert_eq!(end["meetingInfo"]["@odata.type"], "#microsoft.graph.tokenMeetingInfo");
+        assert_eq!(
+            end["meetingInfo"]["@odata.type"],
+            "#microsoft.graph.tokenMeetingInfo"
+        );
     }
 
     #[test]
@@ -678,7 +690,14 @@ mod tests {
         let items = run(&mut c, &mut t);
         assert_eq!(
             states(&items),
-            ["establishing", "established", "established", "established", "established", "roster2"]
+            [
+                "establishing",
+                "established",
+                "established",
+                "established",
+                "established",
+                "roster2"
+            ]
         );
         assert_eq!(items[1]["resourceData"]["direction"], "outgoing");
         assert_eq!(items[2]["resourceData"]["mediaState"]["audio"], "active");
@@ -706,7 +725,15 @@ mod tests {
         let items = run(&mut c, &mut t);
         assert_eq!(
             states(&items),
-            ["establishing", "established", "established", "established", "established", "roster1", "roster3"]
+            [
+                "establishing",
+                "established",
+                "established",
+                "established",
+                "established",
+                "roster1",
+                "roster3"
+            ]
         );
         assert_eq!(items[5]["resourceData"][0]["isInLobby"], true);
     }

@@ -29,10 +29,14 @@ fn enrich_identity(identity: &Value, tenant_id: &str) -> Value {
     let mut identity = identity.clone();
     if let Some(kinds) = identity.as_object_mut() {
         for (kind, who) in kinds.iter_mut() {
-            let aad = matches!(kind.as_str(), "user" | "application" | "applicationInstance");
+            let aad = matches!(
+                kind.as_str(),
+                "user" | "application" | "applicationInstance"
+            );
             if let (true, Some(who)) = (aad, who.as_object_mut()) {
                 who.entry("tenantId").or_insert_with(|| json!(tenant_id));
-                who.entry("identityProvider").or_insert_with(|| json!("AAD"));
+                who.entry("identityProvider")
+                    .or_insert_with(|| json!("AAD"));
             }
         }
     }
@@ -42,7 +46,9 @@ fn enrich_identity(identity: &Value, tenant_id: &str) -> Value {
 impl Participant {
     /// The participant as a roster item, with the keys (and in the order) the captures show.
     fn to_json(&self, call: &CallRecord) -> Value {
-        let tenant = call.resource["tenantId"].as_str().unwrap_or(&call.app.tenant_id);
+        let tenant = call.resource["tenantId"]
+            .as_str()
+            .unwrap_or(&call.app.tenant_id);
         let replacement = format!(
             "https://callspec.invalid/cc/v1/callParticipant/{}/replacement?rt={}",
             call.id, self.id
@@ -145,8 +151,7 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Valu
     });
     let incoming = call.resource["direction"] == "incoming";
     // Real items name the direction only when the call becomes established (captures).
-    if call.state == CallState::Established && change == ChangeType::Updated && extra.is_empty()
-    {
+    if call.state == CallState::Established && change == ChangeType::Updated && extra.is_empty() {
         data["direction"] = call.resource["direction"].clone();
     }
     if incoming && call.state == CallState::Incoming {
@@ -224,7 +229,10 @@ mod tests {
             let item = &n["value"][0];
             assert_eq!(item["@odata.type"], "#microsoft.graph.commsNotification");
             assert_eq!(item["resource"], format!("/app/calls/{}", c.id));
-            assert_eq!(item["resourceUrl"], format!("/communications/calls/{}", c.id));
+            assert_eq!(
+                item["resourceUrl"],
+                format!("/communications/calls/{}", c.id)
+            );
             assert!(item.get("callbackUri").is_none());
             let data = &item["resourceData"];
             assert_eq!(data["state"], "establishing");
@@ -239,7 +247,10 @@ mod tests {
         let mut c = call(ResourceStyle::Communications, json!({}));
         c.set_state(CallState::Terminated);
         let data = &call_state(&c, ChangeType::Deleted)["value"][0]["resourceData"];
-        assert_eq!(data["meetingCapability"]["@odata.type"], "#microsoft.graph.meetingCapability");
+        assert_eq!(
+            data["meetingCapability"]["@odata.type"],
+            "#microsoft.graph.meetingCapability"
+        );
         assert_eq!(data["coOrganizers"], json!([]));
         let t = tone(&c, json!({}));
         let keys: Vec<&String> = t["value"][0]["resourceData"]
@@ -263,10 +274,16 @@ mod tests {
         );
         let people = initial_roster(&mut c);
         let r = &roster(&c, &people)["value"][0];
-        assert!(r["resourceUrl"].as_str().unwrap().ends_with("/participants"));
+        assert!(r["resourceUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/participants"));
         let organizer = &r["resourceData"][0];
         let user = &organizer["info"]["identity"]["user"];
-        assert_eq!((user["tenantId"].as_str(), user["identityProvider"].as_str()), (Some("t"), Some("AAD")));
+        assert_eq!(
+            (user["tenantId"].as_str(), user["identityProvider"].as_str()),
+            (Some("t"), Some("AAD"))
+        );
         assert_eq!(organizer["info"]["languageId"], "en-US");
         assert_eq!(organizer["mediaStreams"].as_array().unwrap().len(), 4);
         assert_eq!(organizer["meetingRole"], "none");

@@ -96,7 +96,10 @@ fn check_call_options(call: &Map<String, Value>) -> Result<(), GraphError> {
         }
     }
     for flag in CALL_OPTION_FLAGS {
-        if let Some(value) = options.get(*flag).filter(|v| !v.is_null() && !v.is_boolean()) {
+        if let Some(value) = options
+            .get(*flag)
+            .filter(|v| !v.is_null() && !v.is_boolean())
+        {
             return Err(GraphError::bad_request(format!(
                 "callOptions.{flag} must be true or false, not {value}."
             )));
