@@ -8,10 +8,13 @@ Feature: Notifications out of order, or twice
     And a call request from template "v1/join-meeting-service-hosted"
     When the bot creates the call
     Then the bot receives notifications in any order:
-      | resourceUrl                                   | resourceData.state |
-      | /communications/calls/${call.id}              | establishing       |
-      | /communications/calls/${call.id}              | established        |
-      | /communications/calls/${call.id}/participants |                    |
+      | resourceUrl                                   | resourceData.state | resourceData.mediaState.audio | resourceData.chatInfo | resourceData.meetingInfo |
+      | /communications/calls/${call.id}              | establishing       |                               |                       |                          |
+      | /communications/calls/${call.id}              | established        | "#notpresent"                 |                       |                          |
+      | /communications/calls/${call.id}              | established        | active                        | "#notpresent"         |                          |
+      | /communications/calls/${call.id}              | established        | active                        | "#object"             | "#notpresent"            |
+      | /communications/calls/${call.id}              | established        | active                        | "#object"             | "#object"                |
+      | /communications/calls/${call.id}/participants |                    |                               |                       |                          |
 
   Scenario: Out of order, the same way every run
     Given the stand-in delivers notifications out of order
