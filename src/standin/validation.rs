@@ -140,11 +140,15 @@ fn check_pstn_source(call: &Map<String, Value>) -> Result<(), GraphError> {
     Ok(())
 }
 
-/// The meetingInfo types a join may use, and the property each one needs.
-const MEETING_INFO_TYPES: &[(&str, &str)] = &[
-    ("#microsoft.graph.organizerMeetingInfo", "organizer"),
-    ("#microsoft.graph.tokenMeetingInfo", "token"),
-    ("#microsoft.graph.joinMeetingIdMeetingInfo", "joinMeetingId"),
+/// The meetingInfo types a join may use, and the property each one needs (an organizer join
+/// needs chatInfo instead: checked by the caller).
+const MEETING_INFO_TYPES: &[(&str, Option<&str>)] = &[
+    ("#microsoft.graph.organizerMeetingInfo", None),
+    ("#microsoft.graph.tokenMeetingInfo", Some("token")),
+    (
+        "#microsoft.graph.joinMeetingIdMeetingInfo",
+        Some("joinMeetingId"),
+    ),
 ];
 
 /// Checks a meeting join's `meetingInfo`; returns whether it also needs `chatInfo` (only an
@@ -162,6 +166,9 @@ fn check_meeting_info(call: &Map<String, Value>) -> Result<bool, GraphError> {
             known.join(", ")
         )));
     };
+    let Some(needs) = needs else {
+        return Ok(true);
+    };
     let present = match &info[*needs] {
         Value::String(s) => !s.is_empty(),
         Value::Object(_) => true,
@@ -173,7 +180,7 @@ fn check_meeting_info(call: &Map<String, Value>) -> Result<bool, GraphError> {
             kind.trim_start_matches("#microsoft.graph.")
         )));
     }
-    Ok(*needs == "organizer")
+    Ok(false)
 }
 
 fn check_callback(call: &Map<String, Value>, policy: CallbackPolicy) -> Result<(), GraphError> {
