@@ -367,7 +367,8 @@ async fn reset_forgets_calls_and_the_journal() {
     let inbox = Inbox::start().await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let call_id = create(&server, &token, p2p(&inbox.callback_uri())).await;
-    wait_for_states(&inbox, &call_id, 2).await;
+    // establishing, established and the media update: nothing left in flight
+    wait_for_states(&inbox, &call_id, 3).await;
     let (status, _) = post(format!("{}/_callspec/reset", server.uri()), None, json!({})).await;
     assert_eq!(status, 204);
     let (_, journal) = get(format!("{}/_callspec/journal", server.uri())).await;

@@ -39,3 +39,19 @@ Feature: Others join and leave the meeting the bot is in
     Then the bot receives notifications in order:
       | resourceUrl                                   | resourceData[2] |
       | /communications/calls/${call.id}/participants | "#notpresent"   |
+
+  Scenario: John was in the meeting before the bot came
+    Given a call request from template "v1/join-meeting-service-hosted"
+    And "John" is already in the meeting
+    And "Alice" joins the meeting after 3 seconds
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.state | resourceData[0].info.identity.user.displayName | resourceData[1].info.identity.user.displayName | resourceData[2].id        | resourceData[3].id        |
+      | /communications/calls/${call.id}              | establishing       |                                                |                                                |                           |                           |
+      | /communications/calls/${call.id}              | established        |                                                |                                                |                           |                           |
+      | /communications/calls/${call.id}              | established        |                                                |                                                |                           |                           |
+      | /communications/calls/${call.id}              | established        |                                                |                                                |                           |                           |
+      | /communications/calls/${call.id}              | established        |                                                |                                                |                           |                           |
+      | /communications/calls/${call.id}/participants |                    | Bob                                            | John                                           | "${call.myParticipantId}" | "#notpresent"             |
+      | /communications/calls/${call.id}/participants |                    | Bob                                            | John                                           |                           | "${call.myParticipantId}" |
+    And the bot receives no further notifications within 1 minute
