@@ -1,9 +1,11 @@
-@v1 @current-docs
+@v1 @current-docs @mock-only
 Feature: Requests of the current Create call pages
   The current v1.0 and beta Create call pages (microsoft-graph-docs-contrib,
   application-post-calls.md) document more request shapes than the 2019-2021 pages: joins by
   joinMeetingId and by token without chatInfo, callOptions, PSTN calls only from an application
   instance, a ringing timeout of at most 115 seconds, and read-only fields a request may carry.
+  Mock only: the joins name the pages' sample meetings, and the refusals' messages are the
+  stand-in's own.
 
   @meeting
   Scenario: Example 7 - join by joinMeetingId and passcode, without chatInfo

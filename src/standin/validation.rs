@@ -341,6 +341,69 @@ mod tests {
     }
 
     #[test]
+    fn the_current_pages_requests_are_accepted_or_refused_as_documented() {
+        let join = |info: Value| {
+            json!({
+                "callbackUri": "https://bot.contoso.com/callback",
+                "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
+                "meetingInfo": info,
+            })
+        };
+        let by_id = join(json!({
+            "@odata.type": "#microsoft.graph.joinMeetingIdMeetingInfo",
+            "joinMeetingId": "1234567", "passcode": null,
+        }));
+        assert!(check(&by_id).is_ok(), "a join by id needs no chatInfo");
+        let by_token =
+            join(json!({"@odata.type": "#microsoft.graph.tokenMeetingInfo", "token": "t"}));
+        assert!(check(&by_token).is_ok());
+        let e = check(&join(
+            json!({"@odata.type": "#microsoft.graph.tokenMeetingInfo"}),
+        ))
+        .unwrap_err();
+        assert_eq!(e.message, "A tokenMeetingInfo needs token.");
+        let e = check(&join(
+            json!({"@odata.type": "#microsoft.graph.organizerMeetingInfo"}),
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("chatInfo"), "{e}");
+        let e = check(&join(json!({"@odata.type": "#microsoft.graph.x"}))).unwrap_err();
+        assert!(e.message.starts_with("Unknown meetingInfo type"), "{e}");
+
+        let mut options = p2p();
+        options["callOptions"] = json!({
+            "@odata.type": "#microsoft.graph.outgoingCallOptions",
+            "isContentSharingNotificationEnabled": true,
+        });
+        assert!(check(&options).is_ok());
+        options["callOptions"]["hideBotAfterEscalation"] = json!("yes");
+        assert!(check(&options)
+            .unwrap_err()
+            .message
+            .contains("hideBotAfterEscalation"));
+
+        for (timeout, ok) in [(json!(1), true), (json!(115), true), (json!(null), true)] {
+            let mut body = p2p();
+            body["ringingTimeoutInSeconds"] = timeout;
+            assert_eq!(check(&body).is_ok(), ok);
+        }
+        for timeout in [json!(0), json!(116), json!(-1), json!(2.5), json!("60")] {
+            let mut body = p2p();
+            body["ringingTimeoutInSeconds"] = timeout.clone();
+            assert!(check(&body).is_err(), "{timeout} accepted");
+        }
+
+        let mut pstn = p2p();
+        pstn["targets"] = json!([{"identity": {"phone": {"id": "+12345678901"}}}]);
+        assert!(check(&pstn)
+            .unwrap_err()
+            .message
+            .contains("applicationInstance"));
+        pstn["source"] = json!({"identity": {"applicationInstance": {"id": "i"}}});
+        assert!(check(&pstn).is_ok());
+    }
+
+    #[test]
     fn loopback_http_only_when_allowed_and_bad_bodies_get_errors() {
         let mut body = p2p();
         body["callbackUri"] = json!("http://127.0.0.1:8080/cb");
