@@ -24,8 +24,9 @@ impl ApiVersion {
     }
 }
 
-/// How a call's resource is named: `/communications/calls/{id}` (notifications carry
-/// `resourceUrl`) or the old beta `/app/calls/{id}` (notifications carry `resource`).
+/// Which path created a call: `/communications/calls` or the old beta `/app/calls` (such calls
+/// are also reachable there). Notifications are the same for both: real items carry both
+/// `resource` and `resourceUrl`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceStyle {
     Communications,
@@ -37,16 +38,6 @@ pub enum ResourceStyle {
 pub struct Profile {
     pub version: ApiVersion,
     pub style: ResourceStyle,
-}
-
-impl Profile {
-    /// The resource path of a call on this profile, without the version: `/communications/calls/{id}`.
-    pub fn call_resource(&self, id: &str) -> String {
-        match self.style {
-            ResourceStyle::Communications => format!("/communications/calls/{id}"),
-            ResourceStyle::App => format!("/app/calls/{id}"),
-        }
-    }
 }
 
 /// What a create-call request asks for; decides the permission and the notification sequence.
@@ -146,8 +137,6 @@ pub struct CallRecord {
     pub state: CallState,
     /// The call resource as Graph returns it (updated as the state changes).
     pub resource: Value,
-    /// Notification etag counter (the old beta shape carries `@odata.etag`).
-    pub etag: u64,
     /// The app that created the call: its notifications are signed for it.
     pub app: AppIdentity,
     /// The roster the bot is told about: the bot first, then the others.
@@ -285,7 +274,6 @@ impl CallRecord {
     pub fn set_state(&mut self, state: CallState) {
         self.state = state;
         self.resource["state"] = json!(state.as_str());
-        self.etag += 1;
     }
 }
 
@@ -406,7 +394,6 @@ impl CallRegistry {
             kind: CallKind::classify(&resource),
             state: CallState::Establishing,
             resource,
-            etag: 1,
             app: app.clone(),
             participants: Vec::new(),
             closing: false,
@@ -483,7 +470,6 @@ impl CallRegistry {
         let call = self.calls.get_mut(&id).expect("just created");
         call.resource["direction"] = json!("incoming");
         call.set_state(CallState::Incoming);
-        call.etag = 1;
         call
     }
 
