@@ -128,7 +128,7 @@ fn lobby_waits(world: &mut CallWorld) -> Result<()> {
     Ok(())
 }
 
-/// `Given the transfer target declines`: a transfer leaves the call established (500/0).
+/// `Given the transfer target declines`: a transfer leaves the call established (500/7000).
 #[given("the transfer target declines")]
 fn transfer_declined(world: &mut CallWorld) -> Result<()> {
     world

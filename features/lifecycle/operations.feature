@@ -112,14 +112,17 @@ Feature: The bot's operations on an established call
       | updated    | transferring       |                              |                                 |
       | updated    | transferAccepted   |                              |                                 |
       | deleted    | terminated         | 0                            | 7015                            |
+    And the bot's notifications eventually include:
+      | resourceData.resultInfo.message |
+      | GracefulTransferCompleted       |
 
   Scenario: A transfer that the target declines leaves the call established
     Given the transfer target declines
     When the bot transfers the call to "Alice"
     Then the bot receives notifications in order:
-      | changeType | resourceData.state | resourceData.resultInfo.code |
-      | updated    | transferring       |                              |
-      | updated    | established        | 500                          |
+      | changeType | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
+      | updated    | transferring       |                              |                                 |
+      | updated    | established        | 500                          | 7000                            |
     When the bot keeps the call alive
     Then the response status is 200
 

@@ -69,8 +69,8 @@ pub mod codes {
         5855,
         "Participant waiting in lobby was removed from the conversation after lobby inactivity timeout. DiagCode: 0#5855.@",
     );
-    /// Graph (call-transfer.md's notification): the call was transferred.
-    pub const TRANSFERRED: ResultInfo = ResultInfo::new(0, 7015, "The call was transferred.");
+    /// Graph (call-transfer.md's "transfer completed" notification, message verbatim).
+    pub const TRANSFERRED: ResultInfo = ResultInfo::new(0, 7015, "GracefulTransferCompleted");
     /// Graph (capture P2PTest1Event5PlayPromptFinish.json): an operation completed. Operation
     /// results carry no DiagCode.
     pub const OPERATION_DONE: ResultInfo =
@@ -95,9 +95,10 @@ pub mod codes {
     /// Stand-in's own: the bot redirected an incoming call.
     pub const REDIRECTED: ResultInfo =
         ResultInfo::new(302, 0, "The bot redirected the call. DiagCode: 302#0.@");
-    /// Stand-in's own: the transfer target declined; the call stays established.
+    /// Graph's code (call-transfer.md's "transfer failed" notification: 500/7000, the call stays
+    /// established); the page shows no message, this one is the stand-in's.
     pub const TRANSFER_DECLINED: ResultInfo =
-        ResultInfo::new(500, 0, "The transfer target declined the transfer.");
+        ResultInfo::new(500, 7000, "The transfer target declined the transfer.");
     /// Stand-in's own: an invited participant declined.
     pub const INVITE_DECLINED: ResultInfo =
         ResultInfo::new(603, 0, "The invited participant declined.");
