@@ -643,3 +643,75 @@ fn arrival_listing(world: &CallWorld, items: &[Received], created: Duration) -> 
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The POSTs that carried the current call's notifications, in arrival order: each one's
+/// envelope and the notifications of the call it held.
+fn posts(all: &[Received]) -> Vec<(&Value, Vec<&Received>)> {
+    let mut out: Vec<(usize, &Value, Vec<&Received>)> = Vec::new();
+    for r in all {
+        match out.iter_mut().find(|(d, _, _)| *d == r.delivery) {
+            Some((_, _, items)) => items.push(r),
+            None => out.push((r.delivery, &r.envelope, vec![r])),
+        }
+    }
+    out.into_iter().map(|(_, e, items)| (e, items)).collect()
+}
+
+/// `Then every notification POST is a "#microsoft.graph.commsNotifications" envelope`: the
+/// `@odata.type` of each POSTed body (not of its items) that carried the call's notifications.
+#[then(expr = "every notification POST is a {string} envelope")]
+fn every_envelope(world: &mut CallWorld, odata_type: String) -> Result<()> {
+    let expected = text(world, &odata_type)?;
+    let all = world.received()?;
+    let posts = posts(&all);
+    if posts.is_empty() {
+        bail!("no notification POST has arrived to check the envelope of");
+    }
+    for (n, (envelope, items)) in posts.iter().enumerate() {
+        let actual = &envelope["@odata.type"];
+        if actual.as_str() != Some(expected.as_str()) {
+            let shown = if actual.is_null() {
+                "absent".to_owned()
+            } else {
+                actual.to_string()
+            };
+            bail!(
+                "notification POST {}: $[\"@odata.type\"] is {shown}, expected \"{expected}\"; it carried:\n{}",
+                n + 1,
+                listing_of(items)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `Then notification POST 1 held 3 notifications`: how many items the call's first POST (in
+/// arrival order) carried in its envelope's `value`.
+#[then(expr = "notification POST {int} held {int} notification(s)")]
+fn post_held(world: &mut CallWorld, number: usize, count: usize) -> Result<()> {
+    let all = world.received()?;
+    let posts = posts(&all);
+    let Some((envelope, items)) = number.checked_sub(1).and_then(|i| posts.get(i)) else {
+        bail!(
+            "notification POST {number} has not arrived: {} POST(s) so far carried:\n{}",
+            posts.len(),
+            listing(&all, 0)
+        );
+    };
+    let held = envelope["value"].as_array().map_or(0, Vec::len);
+    if held != count {
+        bail!(
+            "notification POST {number}: $.value holds {held} notification(s), expected {count}:\n{}",
+            listing_of(items)
+        );
+    }
+    Ok(())
+}
+
+fn listing_of(items: &[&Received]) -> String {
+    items
+        .iter()
+        .map(|r| format!("  - {}", r.summary()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

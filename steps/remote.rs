@@ -6,7 +6,7 @@ use callspec::{Answer, Lobby, MeetingChange, RemoteAction};
 use cucumber::{given, when};
 use serde_json::json;
 
-use crate::support::duration;
+use crate::support::{duration, text};
 use crate::world::CallWorld;
 
 /// Reads "answers after 2 seconds", "declines", "is busy", "does not answer", "cannot be
@@ -128,7 +128,7 @@ fn lobby_waits(world: &mut CallWorld) -> Result<()> {
     Ok(())
 }
 
-/// `Given the transfer target declines`: a transfer leaves the call established (500/0).
+/// `Given the transfer target declines`: a transfer leaves the call established (500/7000).
 #[given("the transfer target declines")]
 fn transfer_declined(world: &mut CallWorld) -> Result<()> {
     world
@@ -141,6 +141,23 @@ fn transfer_declined(world: &mut CallWorld) -> Result<()> {
 #[given("the stand-in delivers notifications out of order")]
 fn out_of_order(world: &mut CallWorld) -> Result<()> {
     world.standin()?.update_delivery(|q| q.out_of_order = true);
+    Ok(())
+}
+
+/// `Given the stand-in batches notifications`: notifications due at the same moment go out in
+/// one POST, several items in the envelope's `value`, as real Graph may send them.
+#[given("the stand-in batches notifications")]
+fn batches(world: &mut CallWorld) -> Result<()> {
+    world.standin()?.update_delivery(|q| q.batch = true);
+    Ok(())
+}
+
+/// `Given "John" is already in the meeting`: a Teams user present before the bot joins; they
+/// are in the first roster the bot gets.
+#[given(expr = "{string} is already in the meeting")]
+fn already_there(world: &mut CallWorld, who: String) -> Result<()> {
+    let who = text(world, &who)?;
+    world.standin()?.update_script(|s| s.present.push(who));
     Ok(())
 }
 
@@ -211,7 +228,7 @@ fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> 
     remote_action(world, after, RemoteAction::PressesKey(key))
 }
 
-/// `When the callee hangs up` (optionally `after 5 seconds`): the call ends (200/4097).
+/// `When the callee hangs up` (optionally `after 5 seconds`): the call ends (200/5002).
 #[when(regex = r"^the callee hangs up(?: after (\S+?) ?([a-z]+))?$")]
 fn hangs_up_now(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let after = optional_after(&amount, &unit)?;

@@ -79,8 +79,8 @@ fn edit_notification(har: &mut Value, entry: usize, change: impl FnOnce(&mut Val
     *text = json!(envelope.to_string());
 }
 
-/// The documented peer-to-peer call, recorded from the current stand-in: establishing and
-/// established.
+/// The documented peer-to-peer call, recorded from the current stand-in: establishing,
+/// established and the media update.
 fn p2p_recording(name: &str) -> (PathBuf, Value) {
     let dir = record(
         name,
@@ -92,7 +92,7 @@ fn p2p_recording(name: &str) -> (PathBuf, Value) {
     );
     let file = only_file(&dir);
     let har = read(&file);
-    assert_eq!(notification_indexes(&har).len(), 2, "{har}");
+    assert_eq!(notification_indexes(&har).len(), 3, "{har}");
     (dir, har)
 }
 
@@ -122,7 +122,10 @@ fn fresh_mock_recordings_replay_without_drift() {
         .iter()
         .map(|e| e["_callspec"]["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["request", "notification", "notification"]);
+    assert_eq!(
+        kinds,
+        ["request", "notification", "notification", "notification"]
+    );
     assert_eq!(entries[0]["response"]["status"], 201);
     let times: Vec<&str> = entries
         .iter()
@@ -235,7 +238,7 @@ fn edited_recordings_drift_and_the_report_names_what_changed() {
     edits.push((
         "another order",
         har,
-        "Graph sent notifications 1, 2; the stand-in sends them as 2, 1".into(),
+        "Graph sent notifications 1, 2, 3; the stand-in sends them as 2, 1, 3".into(),
     ));
 
     let mut har = original.clone();

@@ -294,9 +294,22 @@ fn readme_violations(body: &Value) -> Vec<&'static str> {
             codes.push("BadRequest");
         }
     }
-    // A meeting join names its chat; other calls have 1 to 5 targets, each with an identity.
+    // A meeting join by organizer (typed or not) names its chat; one by token or joinMeetingId
+    // names those instead; other calls have 1 to 5 targets, each with an identity.
     if present(call, "meetingInfo") {
-        if !present(call, "chatInfo") {
+        let info = &call["meetingInfo"];
+        let has = |key: &str| match &info[key] {
+            Value::String(s) => !s.is_empty(),
+            Value::Object(_) => true,
+            _ => false,
+        };
+        let ok = match info.get("@odata.type").and_then(Value::as_str) {
+            None | Some("#microsoft.graph.organizerMeetingInfo") => present(call, "chatInfo"),
+            Some("#microsoft.graph.tokenMeetingInfo") => has("token"),
+            Some("#microsoft.graph.joinMeetingIdMeetingInfo") => has("joinMeetingId"),
+            Some(_) => false,
+        };
+        if !ok {
             codes.push("BadRequest");
         }
     } else {
@@ -316,6 +329,45 @@ fn readme_violations(body: &Value) -> Vec<&'static str> {
         {
             codes.push("BadRequest");
         }
+    }
+    // callOptions: an outgoingCallOptions object whose flags are booleans.
+    if present(call, "callOptions") {
+        let options = &call["callOptions"];
+        let typed = options
+            .get("@odata.type")
+            .is_none_or(|t| t == "#microsoft.graph.outgoingCallOptions");
+        let flags = [
+            "hideBotAfterEscalation",
+            "isContentSharingNotificationEnabled",
+            "isDeltaRosterEnabled",
+            "isInteractiveRosterEnabled",
+        ]
+        .iter()
+        .all(|f| {
+            options
+                .get(*f)
+                .is_none_or(|v| v.is_null() || v.is_boolean())
+        });
+        if !options.is_object() || !typed || !flags {
+            codes.push("BadRequest");
+        }
+    }
+    // ringingTimeoutInSeconds: 1 to 115.
+    if present(call, "ringingTimeoutInSeconds")
+        && !call["ringingTimeoutInSeconds"]
+            .as_u64()
+            .is_some_and(|s| (1..=115).contains(&s))
+    {
+        codes.push("BadRequest");
+    }
+    // A peer-to-peer call to a phone comes from an application instance.
+    let targets = call.get("targets").and_then(Value::as_array);
+    let to_phone = targets.is_some_and(|t| t.len() == 1 && t[0]["identity"]["phone"].is_object());
+    let from_instance = call
+        .get("source")
+        .is_some_and(|s| s["identity"]["applicationInstance"].is_object());
+    if to_phone && !from_instance {
+        codes.push("BadRequest");
     }
     codes
 }

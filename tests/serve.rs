@@ -178,10 +178,11 @@ async fn the_journal_lists_requests_and_notifications_and_no_token() {
     let inbox = Inbox::start().await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let call_id = create(&server, &token, p2p(&inbox.callback_uri())).await;
-    wait_for_states(&inbox, &call_id, 2).await;
+    // establishing, established, the media update
+    wait_for_states(&inbox, &call_id, 3).await;
     let recorded = server
         .standin()
-        .wait_for_deliveries(2, Instant::now() + DEADLINE)
+        .wait_for_deliveries(3, Instant::now() + DEADLINE)
         .await;
     assert!(recorded, "the stand-in recorded its deliveries");
     let (status, _) = get(format!(
@@ -215,7 +216,7 @@ async fn the_journal_lists_requests_and_notifications_and_no_token() {
     );
 
     let notifications = journal["notifications"].as_array().unwrap();
-    assert_eq!(notifications.len(), 2);
+    assert_eq!(notifications.len(), 3);
     assert_eq!(notifications[0]["callId"], call_id.as_str());
     assert_eq!(notifications[0]["sentTo"], inbox.callback_uri());
     assert_eq!(notifications[0]["status"], 202);
@@ -341,8 +342,11 @@ async fn an_incoming_call_reaches_the_bot_and_the_other_side_hangs_up() {
     )
     .await;
     assert!(status == 202 || status == 200, "answer: {status} {body}");
-    let states = wait_for_states(&inbox, &call_id, 3).await;
-    assert_eq!(states, ["incoming", "establishing", "established"]);
+    let states = wait_for_states(&inbox, &call_id, 4).await;
+    assert_eq!(
+        states,
+        ["incoming", "establishing", "established", "established"]
+    );
     let (status, _) = post(
         format!("{}/_callspec/calls/{call_id}/remote", server.uri()),
         None,
@@ -350,10 +354,10 @@ async fn an_incoming_call_reaches_the_bot_and_the_other_side_hangs_up() {
     )
     .await;
     assert_eq!(status, 202);
-    let states = wait_for_states(&inbox, &call_id, 4).await;
-    assert_eq!(states[3], "terminated");
-    let end = &inbox.log().for_call(&call_id)[3].item;
-    assert_eq!(end["resourceData"]["resultInfo"]["subcode"], 4097);
+    let states = wait_for_states(&inbox, &call_id, 5).await;
+    assert_eq!(states[4], "terminated");
+    let end = &inbox.log().for_call(&call_id)[4].item;
+    assert_eq!(end["resourceData"]["resultInfo"]["subcode"], 5002);
     server.shutdown();
 }
 
@@ -363,7 +367,8 @@ async fn reset_forgets_calls_and_the_journal() {
     let inbox = Inbox::start().await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let call_id = create(&server, &token, p2p(&inbox.callback_uri())).await;
-    wait_for_states(&inbox, &call_id, 2).await;
+    // establishing, established and the media update: nothing left in flight
+    wait_for_states(&inbox, &call_id, 3).await;
     let (status, _) = post(format!("{}/_callspec/reset", server.uri()), None, json!({})).await;
     assert_eq!(status, 204);
     let (_, journal) = get(format!("{}/_callspec/journal", server.uri())).await;

@@ -132,8 +132,11 @@ Feature: Access tokens Graph refuses
     When the bot hangs up
     Then the response is the Graph error 401 "InvalidAuthenticationToken"
     And the response error message is "Access token validation failure."
+    # Real Graph follows established with an update whose media is active (capture
+    # P2PTest1Event3CallEstablishedWithAudio.json); the doc pages do not show it.
     And the bot receives notifications in order:
-      | changeType | resourceUrl                      | resourceData.state |
-      | updated    | /communications/calls/${call.id} | establishing       |
-      | updated    | /communications/calls/${call.id} | established        |
+      | changeType | resourceUrl                      | resourceData.state | resourceData.mediaState.audio |
+      | updated    | /communications/calls/${call.id} | establishing       |                               |
+      | updated    | /communications/calls/${call.id} | established        |                               |
+      | updated    | /communications/calls/${call.id} | established        | active                        |
     And the bot receives no further notifications within 500 ms

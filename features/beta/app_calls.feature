@@ -3,9 +3,11 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
   The beta Create call page (2019): peer-to-peer VoIP calls with service-hosted and with
   application-hosted media, and a group call with a Teams user and a phone number.
   The beta bodies carry no "@odata.type" on the call; the service adds it. The call is
-  addressed as /beta/communications/calls/{id}, but notifications name it by `resource`
-  (/app/calls/{id}) and carry an "@odata.id" instead of a resourceUrl, and the service signs
-  each notification with a bearer token.
+  addressed as /beta/communications/calls/{id}. The 2019 page's notifications name it by
+  `resource` (/app/calls/{id}) with an "@odata.id" and an "@odata.etag" and no resourceUrl;
+  real traffic (tests/fixtures/captures) carries both `resource` and `resourceUrl`, no
+  "@odata.id" nor etag, whichever path created the call. The stand-in follows real traffic.
+  The service signs each notification with a bearer token.
 
   @p2p
   Scenario: Peer-to-peer VoIP call with service-hosted media
@@ -44,9 +46,10 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
       meetingInfo: "#null"
       """
     And the bot receives notifications in order:
-      | changeType | resource              | resourceUrl   | resourceData["@odata.type"] | resourceData["@odata.id"] | resourceData.state | resourceData.direction | resourceData["@odata.etag"] |
-      | updated    | /app/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | /app/calls/${call.id}     | establishing       | outgoing               |                             |
-      | updated    | /app/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | /app/calls/${call.id}     | established        |                        | "#string"                   |
+      | changeType | resource              | resourceUrl                      | resourceData["@odata.type"] | resourceData["@odata.id"] | resourceData.state | resourceData.direction | resourceData.mediaState.audio |
+      | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#microsoft.graph.call"     | "#notpresent"             | establishing       | "#notpresent"          |                               |
+      | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#microsoft.graph.call"     | "#notpresent"             | established        | outgoing               |                               |
+      | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#microsoft.graph.call"     | "#notpresent"             | established        | "#notpresent"          | active                        |
     And every notification has the header "Authorization" matching "#regex Bearer .+"
     And the bot receives no further notifications within 500 ms
 
@@ -70,17 +73,19 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
       | subject                                 | Test Call                               |
       | tenantId                                | tenantId-value                          |
     And the bot receives notifications in order:
-      | changeType | resource              | resourceData["@odata.id"] | resourceData.state | resourceData.direction | resourceData["@odata.etag"] |
-      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | establishing       | outgoing               |                             |
-      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | established        |                        | "#string"                   |
+      | changeType | resource              | resourceData.state | resourceData.direction | resourceData["@odata.etag"] |
+      | updated    | /app/calls/${call.id} | establishing       | "#notpresent"          | "#notpresent"               |
+      | updated    | /app/calls/${call.id} | established        | outgoing               | "#notpresent"               |
+      | updated    | /app/calls/${call.id} | established        | "#notpresent"          | "#notpresent"               |
     And every notification has the header "Authorization" matching "#regex Bearer .+"
     And the bot receives no further notifications within 500 ms
 
   @group
   Scenario: Group call with service-hosted media
     The documented permissions for this example are Calls.InitiateGroupCall.All and
-    Calls.AccessMedia.All. The body carries the chat thread of the group call but no meeting,
-    so no roster follows the call-state notifications.
+    Calls.AccessMedia.All. The body carries the chat thread of the group call but no meeting.
+    As in real group calls (captures GroupCalls/*), a roster of the bot alone follows
+    established, then one as each target joins (the user, then the phone).
 
     Given the app has the permissions "Calls.InitiateGroupCall.All, Calls.AccessMedia.All"
     And a call request from template "beta/group-call"
@@ -116,7 +121,10 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
       meetingInfo: "#null"
       """
     And the bot receives notifications in order:
-      | changeType | resource              | resourceData["@odata.id"] | resourceData.state |
-      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | establishing       |
-      | updated    | /app/calls/${call.id} | /app/calls/${call.id}     | established        |
+      | changeType | resource                           | resourceData.state | resourceData[0].info.identity.user.displayName | resourceData[1].info.identity.phone.id | resourceData[2].id        |
+      | updated    | /app/calls/${call.id}              | establishing       |                                                |                                        |                           |
+      | updated    | /app/calls/${call.id}              | established        |                                                |                                        |                           |
+      | updated    | /app/calls/${call.id}/participants |                    |                                                |                                        |                           |
+      | updated    | /app/calls/${call.id}/participants |                    | Heidi Steen                                    |                                        |                           |
+      | updated    | /app/calls/${call.id}/participants |                    | Heidi Steen                                    | "+12345678890"                         | "${call.myParticipantId}" |
     And the bot receives no further notifications within 500 ms

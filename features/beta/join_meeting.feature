@@ -4,7 +4,9 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
   named by their chat thread (chatInfo) and organizer (meetingInfo), with service-hosted media.
   It also joins the channel meeting as a guest, in two forms: as documented in 2019 (the bot
   presents itself as a user with identityProvider "None") and in the newer form
-  (source.identity.guest). A bot that joins with its application identity is admitted: the
+  (source.identity.guest). Real traffic (tests/fixtures/captures) differs from the 2019 page's
+  notifications; the specs follow real traffic (see notifications/beta/join-meeting.yaml).
+  A bot that joins with its application identity is admitted: the
   roster lists the organizer and the bot. A guest waits in the lobby: the only roster it sees
   lists itself alone, with isInLobby true.
 
@@ -84,18 +86,19 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
       """
       - changeType: updated
         resource: "/app/calls/${call.id}"
+        resourceUrl: "/communications/calls/${call.id}"
         resourceData:
           "@odata.type": "#microsoft.graph.call"
-          "@odata.id": "/app/calls/${call.id}"
           state: establishing
-          direction: outgoing
       - changeType: updated
         resource: "/app/calls/${call.id}"
         resourceData:
           "@odata.type": "#microsoft.graph.call"
-          "@odata.id": "/app/calls/${call.id}"
-          "@odata.etag": "#string"
           state: established
+          direction: outgoing
+      - resourceData: { state: established, mediaState: { audio: active } }
+      - resourceData: { state: established, chatInfo: { messageId: "1507228578052" } }
+      - resourceData: { state: established, meetingInfo: "#object" }
       - changeType: updated
         resource: "/app/calls/${call.id}/participants"
         resourceData:
@@ -135,15 +138,19 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
       """
       - changeType: updated
         resource: "/app/calls/${call.id}"
+        resourceUrl: "/communications/calls/${call.id}"
         resourceData:
-          "@odata.id": "/app/calls/${call.id}"
+          "@odata.type": "#microsoft.graph.call"
           state: establishing
-          direction: outgoing
       - changeType: updated
         resource: "/app/calls/${call.id}"
         resourceData:
-          "@odata.id": "/app/calls/${call.id}"
+          "@odata.type": "#microsoft.graph.call"
           state: established
+          direction: outgoing
+      - resourceData: { state: established, mediaState: { audio: active } }
+      - resourceData: { state: established, chatInfo: { messageId: "1507228578052" } }
+      - resourceData: { state: established, meetingInfo: "#object" }
       - changeType: updated
         resource: "/app/calls/${call.id}/participants"
         resourceData:

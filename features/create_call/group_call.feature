@@ -4,7 +4,7 @@ Feature: Group call (v1.0 Create call, examples 3 and 4)
   POST /v1.0/communications/calls, with a subject. In example 3 the service hosts the media,
   in example 4 the application does. The request also sends direction "outgoing", a
   server-generated property the service replaces with its own. A group call the bot creates
-  gets call-state notifications only: establishing, then established.
+  gets establishing, established, a roster of the bot alone, then a roster as each user joins.
 
   Scenario: Example 3 - group call with service-hosted media
     Given the app has the permissions "Calls.InitiateGroupCall.All"
@@ -42,10 +42,16 @@ Feature: Group call (v1.0 Create call, examples 3 and 4)
       chatInfo: "#null"
       meetingInfo: "#null"
       """
+    # The v1.0 page shows establishing and established only; real group calls (captures
+    # GroupCalls/GroupCallEstablished.json, GroupCallBotJoin.json, GroupCallUserJoin.json) add a
+    # roster of the bot alone, then one as each target joins. The stand-in follows them.
     And the bot receives notifications in order:
-      | changeType | resourceUrl                      | callbackUri                      | resourceData["@odata.type"] | resourceData.id | resourceData.state | resourceData.direction |
-      | updated    | /communications/calls/${call.id} | https://bot.contoso.com/callback | "#microsoft.graph.call"     | "${call.id}"    | establishing       | outgoing               |
-      | updated    | /communications/calls/${call.id} | https://bot.contoso.com/callback | "#microsoft.graph.call"     | "${call.id}"    | established        | outgoing               |
+      | changeType | resourceUrl                                   | resourceData.state | resourceData.direction | resourceData[0].id        | resourceData[0].info.identity.user.displayName | resourceData[1].info.identity.user.displayName | resourceData[2].id        |
+      | updated    | /communications/calls/${call.id}              | establishing       | "#notpresent"          |                           |                                                |                                                |                           |
+      | updated    | /communications/calls/${call.id}              | established        | outgoing               |                           |                                                |                                                |                           |
+      | updated    | /communications/calls/${call.id}/participants |                    |                        | "${call.myParticipantId}" |                                                |                                                |                           |
+      | updated    | /communications/calls/${call.id}/participants |                    |                        |                           | user1                                          |                                                |                           |
+      | updated    | /communications/calls/${call.id}/participants |                    |                        |                           | user1                                          | user2                                          | "${call.myParticipantId}" |
     And the bot receives no further notifications within 500 ms
 
   Scenario: Example 4 - group call with application-hosted media
@@ -66,8 +72,14 @@ Feature: Group call (v1.0 Create call, examples 3 and 4)
       | mediaConfig.removeFromDefaultAudioGroup | false                                             |
       | chatInfo                                | "#null"                                           |
       | meetingInfo                             | "#null"                                           |
+    # The v1.0 page shows establishing and established only; real group calls (captures
+    # GroupCalls/GroupCallEstablished.json, GroupCallBotJoin.json, GroupCallUserJoin.json) add a
+    # roster of the bot alone, then one as each target joins. The stand-in follows them.
     And the bot receives notifications in order:
-      | changeType | resourceUrl                      | resourceData.id | resourceData.state | resourceData.direction |
-      | updated    | /communications/calls/${call.id} | "${call.id}"    | establishing       | outgoing               |
-      | updated    | /communications/calls/${call.id} | "${call.id}"    | established        | outgoing               |
+      | changeType | resourceUrl                                   | resourceData.state | resourceData.direction | resourceData[0].id        | resourceData[0].info.identity.user.displayName | resourceData[1].info.identity.user.displayName | resourceData[2].id        |
+      | updated    | /communications/calls/${call.id}              | establishing       | "#notpresent"          |                           |                                                |                                                |                           |
+      | updated    | /communications/calls/${call.id}              | established        | outgoing               |                           |                                                |                                                |                           |
+      | updated    | /communications/calls/${call.id}/participants |                    |                        | "${call.myParticipantId}" |                                                |                                                |                           |
+      | updated    | /communications/calls/${call.id}/participants |                    |                        |                           | user1                                          |                                                |                           |
+      | updated    | /communications/calls/${call.id}/participants |                    |                        |                           | user1                                          | user2                                          | "${call.myParticipantId}" |
     And the bot receives no further notifications within 500 ms

@@ -20,10 +20,7 @@ Feature: Adjusting a documented request, and reading the call back
       | path                                 | value                                |
       | targets[0].identity.user.id          | 0c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f |
       | targets[0].identity.user.displayName | Alice                                |
-    And the bot receives notifications in order:
-      | resourceUrl                      | resourceData.id | resourceData.state |
-      | /communications/calls/${call.id} | "${call.id}"    | establishing       |
-      | /communications/calls/${call.id} | "${call.id}"    | established        |
+    And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
     And the bot receives no further notifications within 500 ms
 
   Scenario: Overriding and removing request properties
@@ -51,10 +48,7 @@ Feature: Adjusting a documented request, and reading the call back
       | source.languageId                    | "#notpresent"                           |
       | source.identity.application.id       | 2891555a-92ff-42e6-80fa-6e1300c6b5c6    |
       | mediaConfig["@odata.type"]           | "#microsoft.graph.appHostedMediaConfig" |
-    And the bot receives notifications in order:
-      | resourceUrl                      | resourceData.id | resourceData.state | resourceData.direction |
-      | /communications/calls/${call.id} | "${call.id}"    | establishing       | outgoing               |
-      | /communications/calls/${call.id} | "${call.id}"    | established        | outgoing               |
+    And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
     And the bot receives no further notifications within 500 ms
 
   Scenario: Reading the created call back
@@ -63,10 +57,7 @@ Feature: Adjusting a documented request, and reading the call back
     When the bot creates the call
     Then the response status is 201
     And the response header "Location" is "${graph}/v1.0/communications/calls/${call.id}"
-    And the bot receives notifications in order:
-      | resourceUrl                      | resourceData.id | resourceData.state |
-      | /communications/calls/${call.id} | "${call.id}"    | establishing       |
-      | /communications/calls/${call.id} | "${call.id}"    | established        |
+    And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
     When the bot gets the call
     Then the response status is 200
     And the response matches:

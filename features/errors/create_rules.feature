@@ -105,10 +105,7 @@ Feature: Create-call requests Graph refuses
       And the response has:
         | path        | value             |
         | callbackUri | "${callback_uri}" |
-      And the bot receives notifications in order:
-        | resourceUrl                      | callbackUri       | resourceData.state |
-        | /communications/calls/${call.id} | "${callback_uri}" | establishing       |
-        | /communications/calls/${call.id} | "${callback_uri}" | established        |
+      And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
       And the bot receives no further notifications within 500 ms
 
     Scenario Outline: Plain http on another loopback address is allowed (<uri>)

@@ -37,9 +37,10 @@ Feature: Calls and resources that are not there
       When the bot creates the call
       Then the response status is 201
       And the bot receives notifications in order:
-        | changeType | resourceData.state |
-        | updated    | establishing       |
-        | updated    | established        |
+        | changeType | resourceData.state | resourceData.mediaState.audio |
+        | updated    | establishing       |                               |
+        | updated    | established        |                               |
+        | updated    | established        | active                        |
       When the bot hangs up
       Then the response status is 204
       And the bot receives notifications in order:

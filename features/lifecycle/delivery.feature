@@ -8,10 +8,13 @@ Feature: Notifications out of order, or twice
     And a call request from template "v1/join-meeting-service-hosted"
     When the bot creates the call
     Then the bot receives notifications in any order:
-      | resourceUrl                                   | resourceData.state |
-      | /communications/calls/${call.id}              | establishing       |
-      | /communications/calls/${call.id}              | established        |
-      | /communications/calls/${call.id}/participants |                    |
+      | resourceUrl                                   | resourceData.state | resourceData.mediaState.audio | resourceData.chatInfo | resourceData.meetingInfo |
+      | /communications/calls/${call.id}              | establishing       |                               |                       |                          |
+      | /communications/calls/${call.id}              | established        | "#notpresent"                 |                       |                          |
+      | /communications/calls/${call.id}              | established        | active                        | "#notpresent"         |                          |
+      | /communications/calls/${call.id}              | established        | active                        | "#object"             | "#notpresent"            |
+      | /communications/calls/${call.id}              | established        | active                        | "#object"             | "#object"                |
+      | /communications/calls/${call.id}/participants |                    |                               |                       |                          |
 
   Scenario: Out of order, the same way every run
     Given the stand-in delivers notifications out of order
@@ -42,3 +45,33 @@ Feature: Notifications out of order, or twice
       | establishing       |
       | established        |
       | established        |
+
+  Scenario: Batched: what happens at one moment comes in one POST
+    Real Graph may put several notifications in one POST (the envelope's value is a list).
+    A meeting join's established, media, chat, meeting and roster happen at the same moment.
+
+    Given the stand-in batches notifications
+    And a call request from template "v1/join-meeting-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | establishing       |
+      | established        |
+      | established        |
+      | established        |
+      | established        |
+      |                    |
+    And every notification POST is a "#microsoft.graph.commsNotifications" envelope
+    And notification POST 1 held 1 notification
+    And notification POST 2 held 5 notifications
+
+  Scenario: Not batched: one notification per POST
+    Given a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state |
+      | establishing       |
+      | established        |
+      | established        |
+    And every notification POST is a "#microsoft.graph.commsNotifications" envelope
+    And notification POST 3 held 1 notification

@@ -8,9 +8,10 @@ Feature: The bot hangs up
     Given a call request from template "v1/p2p-voip-service-hosted"
     When the bot creates the call
     Then the bot receives notifications in order:
-      | resourceData.state |
-      | establishing       |
-      | established        |
+      | resourceData.state | resourceData.mediaState.audio |
+      | establishing       |                               |
+      | established        |                               |
+      | established        | active                        |
     When the bot hangs up
     Then the response status is 204
     And the bot receives notifications in order:
@@ -25,10 +26,15 @@ Feature: The bot hangs up
         resourceData:
           "@odata.type": "#microsoft.graph.call"
           state: terminated
+          # call-delete.md's example says "The conversation has ended."; real end messages
+          # carry a DiagCode suffix (captures P2PTest1Event6HangUp.json, GroupCallEnd.json).
           resultInfo:
             code: 200
             subcode: 5001
-            message: The conversation has ended.
+            message: "The conversation has ended. DiagCode: 0#5001.@"
+          meetingCapability: "#object"
+          coOrganizers: []
+          callChainId: "${call.callChainId}"
       """
     And the bot receives no further notifications within 1 minute
     When the bot gets the call
@@ -59,6 +65,7 @@ Feature: The bot hangs up
     Then the bot receives notifications in order:
       | resource              | resourceData.state |
       | /app/calls/${call.id} | establishing       |
+      | /app/calls/${call.id} | established        |
       | /app/calls/${call.id} | established        |
     When the bot hangs up
     Then the response status is 204

@@ -24,10 +24,13 @@ Feature: Someone calls the bot
       """
     When the bot answers the call
     Then the response status is 202
+    # Real items name the direction only on established, and the media update follows
+    # (captures P2PTest1Event2, Event3; stand-in's choice to treat answered calls the same).
     And the bot receives notifications in order:
-      | changeType | resourceData.state | resourceData.direction |
-      | updated    | establishing       | incoming               |
-      | updated    | established        | incoming               |
+      | changeType | resourceData.state | resourceData.direction | resourceData.mediaState.audio |
+      | updated    | establishing       | "#notpresent"          |                               |
+      | updated    | established        | incoming               |                               |
+      | updated    | established        | "#notpresent"          | active                        |
     And the bot receives no further notifications within 1 minute
 
   Scenario: A PSTN caller is rejected as busy

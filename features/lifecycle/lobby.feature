@@ -1,7 +1,8 @@
 @lifecycle @guest @mock-only
 Feature: A bot joining as a guest waits in the lobby
   The bot sees only itself, isInLobby true, until the meeting lets it in; then it gets the
-  meeting's roster. Denied, it is dropped (403/0, the stand-in's code); left waiting, it is
+  meeting's roster (the bot last, as real rosters list it). After established come the
+  updates every meeting join gets (media, chat, meeting). Denied, it is dropped (403/0, the stand-in's code); left waiting, it is
   dropped at the lobby timeout (200/5855).
 
   Background:
@@ -13,8 +14,11 @@ Feature: A bot joining as a guest waits in the lobby
     And "Alice" joins the meeting after 3 seconds
     When the bot creates the call
     Then the bot receives notifications in order:
-      | resource                           | resourceData.state | resourceData[0].isInLobby | resourceData[1].isInLobby | resourceData[2].info.identity.user.displayName |
+      | resource                           | resourceData.state | resourceData[0].isInLobby | resourceData[2].isInLobby | resourceData[1].info.identity.user.displayName |
       | /app/calls/${call.id}              | establishing       |                           |                           |                                                |
+      | /app/calls/${call.id}              | established        |                           |                           |                                                |
+      | /app/calls/${call.id}              | established        |                           |                           |                                                |
+      | /app/calls/${call.id}              | established        |                           |                           |                                                |
       | /app/calls/${call.id}              | established        |                           |                           |                                                |
       | /app/calls/${call.id}/participants |                    | true                      | "#notpresent"             |                                                |
       | /app/calls/${call.id}/participants |                    | false                     | false                     | Alice                                          |
@@ -27,6 +31,9 @@ Feature: A bot joining as a guest waits in the lobby
       | changeType | resourceData.state | resourceData[0].isInLobby | resourceData.resultInfo.code |
       | updated    | establishing       |                           |                              |
       | updated    | established        |                           |                              |
+      | updated    | established        |                           |                              |
+      | updated    | established        |                           |                              |
+      | updated    | established        |                           |                              |
       | updated    |                    | true                      |                              |
       | deleted    | terminated         |                           | 403                          |
 
@@ -37,6 +44,9 @@ Feature: A bot joining as a guest waits in the lobby
     Then the bot receives notifications in order within 20 minutes:
       | changeType | resourceData.state | resourceData[0].isInLobby | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
       | updated    | establishing       |                           |                              |                                 |
+      | updated    | established        |                           |                              |                                 |
+      | updated    | established        |                           |                              |                                 |
+      | updated    | established        |                           |                              |                                 |
       | updated    | established        |                           |                              |                                 |
       | updated    |                    | true                      |                              |                                 |
       | deleted    | terminated         |                           | 200                          | 5855                            |

@@ -5,9 +5,10 @@ Feature: The bot's operations on an established call
     Given a call request from template "v1/p2p-voip-service-hosted"
     When the bot creates the call
     Then the bot receives notifications in order:
-      | resourceData.state |
-      | establishing       |
-      | established        |
+      | resourceData.state | resourceData.mediaState.audio |
+      | establishing       |                               |
+      | established        |                               |
+      | established        | active                        |
 
   Scenario: A prompt plays and completes
     When the bot plays a prompt
@@ -19,16 +20,22 @@ Feature: The bot's operations on an established call
       | id              | "#uuid"                                |
       | status          | running                                |
       | clientContext   | "#string"                              |
+    # The completion echoes the operation: its prompts and how it completed (capture
+    # P2PTest1Event5PlayPromptFinish.json).
     And the bot receives notifications in order:
       """
       - changeType: deleted
+        resource: /app/calls/${call.id}/operations/${operation.id}
         resourceUrl: /communications/calls/${call.id}/operations/${operation.id}
         resourceData:
           "@odata.type": "#microsoft.graph.playPromptOperation"
           id: "${operation.id}"
+          prompts: "#array"
+          completionReason: completedSuccessfully
           status: completed
           clientContext: "${operation.clientContext}"
-          resultInfo: { code: 200, subcode: 0 }
+          resultInfo: { code: 200, subcode: 0, message: Action completed successfully. }
+          callChainId: "#notpresent"
       """
 
   Scenario: Keep-alive
@@ -75,7 +82,7 @@ Feature: The bot's operations on an established call
       | status                                   | running                                        |
       | participants[0].identity.user.displayName | Alice                                         |
     And the bot receives notifications in any order:
-      | resourceUrl                                                 | resourceData.status | resourceData[1].info.identity.user.displayName |
+      | resourceUrl                                                 | resourceData.status | resourceData[0].info.identity.user.displayName |
       | /communications/calls/${call.id}/operations/${operation.id} | completed           |                                                |
       | /communications/calls/${call.id}/participants               |                     | Alice                                          |
 
@@ -87,6 +94,16 @@ Feature: The bot's operations on an established call
       | /communications/calls/${call.id}/operations/${operation.id} | failed              | 603                          |
     And the bot receives no further notifications within 10 seconds
 
+  Scenario: An invitee answering after the ringing timeout never joins
+    Given "Alice" answers after 90 seconds
+    When the bot invites "Alice" to the call
+    Then the response status is 200
+    And the bot receives no further notifications within 58 seconds
+    And the bot receives notifications in order within 2 seconds:
+      | resourceUrl                                                 | resourceData.status | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
+      | /communications/calls/${call.id}/operations/${operation.id} | failed              | 408                          | 10057                           |
+    And the bot receives no further notifications within 1 minute
+
   Scenario: A transfer that the target accepts ends the bot's call
     When the bot transfers the call to "Alice"
     Then the response status is 202
@@ -95,14 +112,17 @@ Feature: The bot's operations on an established call
       | updated    | transferring       |                              |                                 |
       | updated    | transferAccepted   |                              |                                 |
       | deleted    | terminated         | 0                            | 7015                            |
+    And the bot's notifications eventually include:
+      | resourceData.resultInfo.message |
+      | GracefulTransferCompleted       |
 
   Scenario: A transfer that the target declines leaves the call established
     Given the transfer target declines
     When the bot transfers the call to "Alice"
     Then the bot receives notifications in order:
-      | changeType | resourceData.state | resourceData.resultInfo.code |
-      | updated    | transferring       |                              |
-      | updated    | established        | 500                          |
+      | changeType | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
+      | updated    | transferring       |                              |                                 |
+      | updated    | established        | 500                          | 7000                            |
     When the bot keeps the call alive
     Then the response status is 200
 

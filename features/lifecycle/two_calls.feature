@@ -18,7 +18,8 @@ Feature: Two calls in one scenario
       | deleted    | terminated         | 10057                           |
     When the bot switches to the call "john"
     Then the bot receives notifications in order:
-      | resourceUrl                      | resourceData.state |
-      | /communications/calls/${call.id} | establishing       |
-      | /communications/calls/${call.id} | established        |
+      | resourceUrl                      | resourceData.state | resourceData.mediaState.audio |
+      | /communications/calls/${call.id} | establishing       |                               |
+      | /communications/calls/${call.id} | established        |                               |
+      | /communications/calls/${call.id} | established        | active                        |
     And the bot receives no further notifications within 1 minute

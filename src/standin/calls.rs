@@ -24,8 +24,9 @@ impl ApiVersion {
     }
 }
 
-/// How a call's resource is named: `/communications/calls/{id}` (notifications carry
-/// `resourceUrl`) or the old beta `/app/calls/{id}` (notifications carry `resource`).
+/// Which path created a call: `/communications/calls` or the old beta `/app/calls` (such calls
+/// are also reachable there). Notifications are the same for both: real items carry both
+/// `resource` and `resourceUrl`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceStyle {
     Communications,
@@ -37,16 +38,6 @@ pub enum ResourceStyle {
 pub struct Profile {
     pub version: ApiVersion,
     pub style: ResourceStyle,
-}
-
-impl Profile {
-    /// The resource path of a call on this profile, without the version: `/communications/calls/{id}`.
-    pub fn call_resource(&self, id: &str) -> String {
-        match self.style {
-            ResourceStyle::Communications => format!("/communications/calls/{id}"),
-            ResourceStyle::App => format!("/app/calls/{id}"),
-        }
-    }
 }
 
 /// What a create-call request asks for; decides the permission and the notification sequence.
@@ -146,8 +137,6 @@ pub struct CallRecord {
     pub state: CallState,
     /// The call resource as Graph returns it (updated as the state changes).
     pub resource: Value,
-    /// Notification etag counter (the old beta shape carries `@odata.etag`).
-    pub etag: u64,
     /// The app that created the call: its notifications are signed for it.
     pub app: AppIdentity,
     /// The roster the bot is told about: the bot first, then the others.
@@ -160,6 +149,25 @@ pub struct CallRecord {
     pub tones: u32,
     /// Simulated time the call became established.
     pub established_at: Option<std::time::Duration>,
+    /// Whether anyone on the other side has joined (a group call ends when only the bot is
+    /// left, but not before anyone came).
+    pub answered: bool,
+    /// The `tokenMeetingInfo` Graph gives a call it hosts as a meeting of its own (group calls,
+    /// peer-to-peer calls with a Teams user); ended calls carry it (capture GroupCallEnd.json).
+    pub graph_meeting: Option<Value>,
+    /// The next media stream `sourceId` to hand out (distinct within a call, as Graph's are).
+    pub next_source_id: u32,
+}
+
+/// What sort of endpoint a participant is: decides its media streams and client fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The bot itself: the streams it asked for.
+    Bot,
+    /// A Teams client: audio, video, screen sharing and data streams.
+    TeamsUser,
+    /// A phone or another endpoint: audio only.
+    Other,
 }
 
 /// A participant in a call's roster.
@@ -169,6 +177,11 @@ pub struct Participant {
     pub identity: Value,
     pub is_in_lobby: bool,
     pub is_muted: bool,
+    pub endpoint: Endpoint,
+    pub endpoint_id: String,
+    /// Media streams (`@odata.type`, `mediaType`, `label`, `sourceId`, ...), set when the
+    /// participant enters a call.
+    pub media_streams: Vec<Value>,
 }
 
 impl CallRecord {
@@ -186,10 +199,81 @@ impl CallRecord {
             .unwrap_or_default()
     }
 
+    /// Adds someone to the roster, giving their media streams the call's next source ids.
+    /// Others come before the bot, which real rosters list last (captures
+    /// GroupCallUserJoin.json, P2PTest2Event6UserJoin.json).
+    pub fn admit(&mut self, mut participant: Participant) {
+        participant.media_streams = self.streams_for(participant.endpoint);
+        if participant.endpoint == Endpoint::Bot {
+            self.participants.push(participant);
+            return;
+        }
+        self.answered = true;
+        let bot = self.my_participant_id().to_owned();
+        let at = self
+            .participants
+            .iter()
+            .position(|p| p.id == bot)
+            .unwrap_or(self.participants.len());
+        self.participants.insert(at, participant);
+    }
+
+    /// The media streams an endpoint has: `(mediaType, label, direction)` as the captures show.
+    fn streams_for(&mut self, endpoint: Endpoint) -> Vec<Value> {
+        let kinds: Vec<(&str, &str, &str)> = match endpoint {
+            Endpoint::TeamsUser => vec![
+                ("audio", "main-audio", "sendReceive"),
+                ("video", "main-video", "receiveOnly"),
+                (
+                    "videoBasedScreenSharing",
+                    "applicationsharing-video",
+                    "receiveOnly",
+                ),
+                ("data", "data", "sendReceive"),
+            ],
+            Endpoint::Other => vec![("audio", "main-audio", "sendReceive")],
+            Endpoint::Bot => {
+                let asked = self.resource["requestedModalities"]
+                    .as_array()
+                    .filter(|m| !m.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| vec![json!("audio")]);
+                asked
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|m| match m {
+                        "audio" => Some(("audio", "main-audio", "sendReceive")),
+                        "video" => Some(("video", "main-video", "sendReceive")),
+                        "videoBasedScreenSharing" => Some((
+                            "videoBasedScreenSharing",
+                            "applicationsharing-video",
+                            "sendReceive",
+                        )),
+                        "data" => Some(("data", "data", "sendReceive")),
+                        _ => None,
+                    })
+                    .collect()
+            }
+        };
+        kinds
+            .into_iter()
+            .map(|(media_type, label, direction)| {
+                self.next_source_id += 1;
+                json!({
+                    "@odata.type": "#microsoft.graph.mediaStream",
+                    "mediaType": media_type,
+                    "label": label,
+                    "sourceId": self.next_source_id.to_string(),
+                    "direction": direction,
+                    "serverMuted": false,
+                })
+            })
+            .collect()
+    }
+
     pub fn set_state(&mut self, state: CallState) {
         self.state = state;
         self.resource["state"] = json!(state.as_str());
-        self.etag += 1;
     }
 }
 
@@ -206,10 +290,19 @@ const SERVER_GENERATED: &[&str] = &[
     "mediaState",
     "toneInfo",
     "transcription",
+    // Read-only in the current call resource page; Graph ignores them in a create.
+    "incomingContext",
+    "callRoutes",
+    "activeModalities",
+    "terminationReason",
+    "meetingCapability",
 ];
 
-/// Properties the documented responses show as null when the request did not set them.
+/// Properties the documented responses show as null when the request did not set them (the
+/// current v1.0 page adds `terminationReason` and `meetingCapability`).
 const NULL_EXTRAS: &[&str] = &[
+    "terminationReason",
+    "meetingCapability",
     "subject",
     "ringingTimeoutInSeconds",
     "mediaState",
@@ -254,11 +347,31 @@ impl CallRegistry {
         }
         if let Some(targets) = call.get_mut("targets").and_then(Value::as_array_mut) {
             for target in targets.iter_mut().filter_map(Value::as_object_mut) {
-                target.entry("endpointType").or_insert(Value::Null);
-                target.entry("replacesCallId").or_insert(Value::Null);
+                for key in ["endpointType", "replacesCallId", "region", "languageId"] {
+                    target.entry(key).or_insert(Value::Null);
+                }
             }
         } else {
             call.insert("targets".into(), json!([]));
+        }
+        // Collections the current docs' responses show empty.
+        call.insert("callRoutes".into(), json!([]));
+        call.insert("activeModalities".into(), json!([]));
+        call.entry("routingPolicies").or_insert_with(|| json!([]));
+        if call.get("meetingInfo").is_some_and(Value::is_object) {
+            // A join by joinMeetingId or token sends no chatInfo; Graph answers with the
+            // meeting's (current v1.0 page, examples 7 and 8).
+            let chat = call.entry("chatInfo").or_insert(Value::Null);
+            if !chat.is_object() {
+                *chat = json!({
+                    "@odata.type": "#microsoft.graph.chatInfo",
+                    "threadId": format!("19:meeting_{}@thread.v2", Uuid::new_v4().simple()),
+                    "messageId": "0",
+                });
+            }
+            if let Some(chat) = chat.as_object_mut() {
+                chat.entry("replyChainMessageId").or_insert(Value::Null);
+            }
         }
         call.entry("tenantId")
             .or_insert_with(|| json!(app.tenant_id));
@@ -281,13 +394,16 @@ impl CallRegistry {
             kind: CallKind::classify(&resource),
             state: CallState::Establishing,
             resource,
-            etag: 1,
             app: app.clone(),
             participants: Vec::new(),
             closing: false,
             tone_subscribed: false,
             tones: 0,
             established_at: None,
+            answered: false,
+            graph_meeting: None,
+            // The bot's streams start at 201, as in the captures (others follow on).
+            next_source_id: 200,
         };
         self.calls.entry(id).or_insert(record)
     }
@@ -354,7 +470,6 @@ impl CallRegistry {
         let call = self.calls.get_mut(&id).expect("just created");
         call.resource["direction"] = json!("incoming");
         call.set_state(CallState::Incoming);
-        call.etag = 1;
         call
     }
 

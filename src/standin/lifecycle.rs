@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::calls::{CallKind, CallRecord, CallState, Participant};
+use base64::Engine as _;
+
+use super::calls::{CallKind, CallRecord, CallState, Endpoint, Participant};
 use super::notifications::{self, ChangeType};
 use super::script::{
     codes, Answer, Lobby, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT, LOBBY_TIMEOUT,
@@ -79,13 +81,22 @@ pub fn ends(call_id: &str, result: ResultInfo) -> CallEvent {
     }
 }
 
-/// A person on the other side, from an identity set.
+/// A person on the other side, from an identity set: a Teams client for users and guests,
+/// a plain audio endpoint for phones and others.
 pub fn participant(identity: Value) -> Participant {
+    let endpoint = if identity.get("user").is_some() || identity.get("guest").is_some() {
+        Endpoint::TeamsUser
+    } else {
+        Endpoint::Other
+    };
     Participant {
         id: Uuid::new_v4().to_string(),
         identity,
         is_in_lobby: false,
         is_muted: false,
+        endpoint,
+        endpoint_id: Uuid::new_v4().to_string(),
+        media_streams: Vec::new(),
     }
 }
 
@@ -122,7 +133,7 @@ fn callee_of(script: &RemoteScript, identity: &Value) -> super::script::Callee {
     script.callee_named(&names)
 }
 
-fn ringing_timeout(call: &CallRecord) -> Duration {
+pub fn ringing_timeout(call: &CallRecord) -> Duration {
     call.resource["ringingTimeoutInSeconds"]
         .as_u64()
         .filter(|s| *s > 0)
@@ -130,31 +141,52 @@ fn ringing_timeout(call: &CallRecord) -> Duration {
         .unwrap_or(DEFAULT_RINGING_TIMEOUT)
 }
 
-/// The roster a call starts with: the bot (and a meeting's organizer).
-pub fn initial_roster(call: &CallRecord) -> Vec<Participant> {
+/// Seats the roster a call starts with: a meeting's organizer (a Teams user of its own when
+/// the join names none, as joins by id or token do) and the bot. Returns it.
+pub fn initial_roster(call: &mut CallRecord) -> Vec<Participant> {
     let bot = Participant {
         id: call.my_participant_id().to_owned(),
         identity: call.resource["source"]["identity"].clone(),
         is_in_lobby: call.kind == CallKind::GuestMeeting,
         is_muted: false,
+        endpoint: Endpoint::Bot,
+        endpoint_id: Uuid::new_v4().to_string(),
+        media_streams: Vec::new(),
     };
-    match call.kind {
-        CallKind::Meeting | CallKind::GuestMeeting => {
-            let organizer = participant(call.resource["meetingInfo"]["organizer"].clone());
-            vec![organizer, bot]
-        }
-        CallKind::PeerToPeer | CallKind::Group => vec![bot],
+    call.participants.clear();
+    call.admit(bot);
+    if call.kind.is_meeting() {
+        let organizer = &call.resource["meetingInfo"]["organizer"];
+        let organizer = if organizer.is_object() {
+            participant(organizer.clone())
+        } else {
+            named_user("Organizer")
+        };
+        call.admit(organizer);
+        call.answered = false;
     }
+    call.participants.clone()
+}
+
+/// Seats people who were in the meeting before the bot came: they are in its first roster.
+fn seat_present(call: &mut CallRecord, present: &[String]) {
+    for name in present {
+        call.admit(named_user(name));
+    }
+    call.answered = false;
 }
 
 /// Schedules what follows a create: establishing now, then whatever the script says the other
 /// side does. `join_delay` is how long a meeting takes to let the bot in.
 pub fn plan_outgoing(
-    call: &CallRecord,
+    call: &mut CallRecord,
     script: &RemoteScript,
     join_delay: Duration,
     timeline: &mut Timeline,
 ) {
+    if call.kind.is_meeting() {
+        seat_present(call, &script.present);
+    }
     let id = call.id.as_str();
     timeline.schedule(Duration::ZERO, state(id, CallState::Establishing));
     let ringing = ringing_timeout(call);
@@ -170,7 +202,8 @@ pub fn plan_outgoing(
                 .unwrap_or(Value::Null);
             let callee = callee_of(script, &identity);
             match callee.answer {
-                Answer::After(delay) => {
+                // An answer after the ringing timeout never connects (the call has ended).
+                Answer::After(delay) if delay < ringing => {
                     timeline.schedule(delay, state(id, CallState::Established));
                     if let Some(hang_up) = callee.hangs_up_after {
                         timeline.schedule(
@@ -178,6 +211,9 @@ pub fn plan_outgoing(
                             ends(id, codes::REMOTE_HUNG_UP),
                         );
                     }
+                }
+                Answer::After(_) => {
+                    timeline.schedule(ringing, ends(id, codes::NO_ANSWER));
                 }
                 refusing => {
                     if let Some((after, result)) = refusing.refusal(ringing) {
@@ -187,9 +223,12 @@ pub fn plan_outgoing(
             }
         }
         CallKind::Group => {
+            // The bot's own leg is established first; the targets join as they answer
+            // (captures GroupCallEstablished.json, GroupCallBotJoin.json, GroupCallUserJoin.json).
+            timeline.schedule(join_delay, state(id, CallState::Established));
             for target in &targets {
                 let callee = callee_of(script, &target["identity"]);
-                if let Answer::After(delay) = callee.answer {
+                if let Answer::After(delay) = callee.answer.filter_before(ringing) {
                     let joining = participant(target["identity"].clone());
                     let who = joining.id.clone();
                     timeline.schedule(
@@ -304,6 +343,114 @@ fn roster(call: &CallRecord) -> Value {
     notifications::roster(call, &visible_roster(call))
 }
 
+fn media_active() -> Value {
+    json!({"@odata.type": "#microsoft.graph.callMediaState", "audio": "active"})
+}
+
+fn meeting_properties() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.meetingProperties",
+        "meetingLabel": "00000000-0000-0000-0000-000000000000",
+    })
+}
+
+/// The meeting Graph hosts a call in when the bot did not join one: an opaque join token.
+fn graph_meeting() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.tokenMeetingInfo",
+        "token": format!("callspec-meeting-token-{}", Uuid::new_v4().simple()),
+    })
+}
+
+/// `chatInfo` as update items carry it: its type, thread and message (capture
+/// P2PTest2Event4UpdatedWithChatInfo.json).
+fn chat_of(call: &CallRecord) -> Value {
+    let chat = &call.resource["chatInfo"];
+    json!({
+        "@odata.type": "#microsoft.graph.chatInfo",
+        "threadId": chat["threadId"],
+        "messageId": chat["messageId"],
+    })
+}
+
+/// `meetingInfo` as the bot sent it, typed (`organizerMeetingInfo` when the 2019 form had no
+/// type).
+fn meeting_of(call: &CallRecord) -> Value {
+    let mut meeting = call.resource["meetingInfo"].clone();
+    if let Some(map) = meeting.as_object_mut() {
+        if !map.contains_key("@odata.type") {
+            let mut typed = serde_json::Map::new();
+            typed.insert(
+                "@odata.type".into(),
+                json!("#microsoft.graph.organizerMeetingInfo"),
+            );
+            typed.extend(map.clone());
+            *map = typed;
+        }
+    }
+    meeting
+}
+
+/// What Graph sends right after a call is established, beyond the `established` item.
+fn after_established(call: &mut CallRecord) -> Vec<Value> {
+    let active = ("mediaState", media_active());
+    let capability = ("meetingCapability", notifications::meeting_capability());
+    let co_organizers = ("coOrganizers", json!([]));
+    let media = notifications::call_with(
+        call,
+        ChangeType::Updated,
+        &[active.clone(), capability.clone(), co_organizers.clone()],
+    );
+    match call.kind {
+        // Captures GroupCallEstablished.json then GroupCallBotJoin.json: the bot alone.
+        CallKind::Group => {
+            call.graph_meeting = Some(graph_meeting());
+            vec![roster(call)]
+        }
+        // Captures P2PTest1Event3 / P2PTest2Event3: the media is active.
+        CallKind::PeerToPeer => vec![media],
+        // Then a meeting's chat, and the meeting itself (captures P2PTest2Event4, Event5); its
+        // roster follows as an event of its own.
+        CallKind::Meeting | CallKind::GuestMeeting => {
+            let organizer = call.participants.first().map(|p| p.id.clone());
+            let context = base64::engine::general_purpose::STANDARD.encode(format!(
+                "https://callspec.invalid/cc/v1/callParticipant/{}/replacement?rt={}",
+                call.id,
+                organizer.unwrap_or_default()
+            ));
+            let replaces = ("replacesContext", json!(context));
+            let chat = ("chatInfo", chat_of(call));
+            let properties = ("meetingProperties", meeting_properties());
+            let with_chat = notifications::call_with(
+                call,
+                ChangeType::Updated,
+                &[
+                    active.clone(),
+                    chat.clone(),
+                    capability.clone(),
+                    properties.clone(),
+                    co_organizers.clone(),
+                    replaces.clone(),
+                ],
+            );
+            let with_meeting = notifications::call_with(
+                call,
+                ChangeType::Updated,
+                &[
+                    active,
+                    chat,
+                    ("meetingInfo", meeting_of(call)),
+                    capability,
+                    properties,
+                    co_organizers,
+                    replaces,
+                ],
+            );
+            vec![media, with_chat, with_meeting]
+        }
+    }
+}
+
 /// Applies an event, happening at simulated time `at`, to its call; returns the notifications
 /// the bot gets for it.
 pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value> {
@@ -320,6 +467,8 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             if call.state != state {
                 call.set_state(state);
             }
+            let first_established =
+                state == CallState::Established && call.established_at.is_none();
             if state == CallState::Established {
                 call.established_at.get_or_insert(at);
             }
@@ -329,26 +478,21 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             if state == CallState::Terminated {
                 call.closing = true;
             }
-            vec![notifications::call_state(call, change)]
+            let mut out = vec![notifications::call_state(call, change)];
+            if first_established {
+                out.extend(after_established(call));
+            }
+            out
         }
         CallEvent::Roster { .. } => vec![roster(call)],
         CallEvent::Joins { participant, .. } => {
-            call.participants.push(participant);
-            // A group call is established by its first answer; the roster is sent for changes
-            // after that moment (those at that very moment are part of the established call).
-            if call.kind == CallKind::Group && call.state == CallState::Establishing {
-                call.set_state(CallState::Established);
-                call.established_at = Some(at);
-                return vec![notifications::call_state(call, ChangeType::Updated)];
-            }
-            let joined_at_establishment =
-                call.kind == CallKind::Group && call.established_at == Some(at);
-            if bot_in_lobby(call) || joined_at_establishment {
+            call.admit(participant);
+            if bot_in_lobby(call) || call.state != CallState::Established {
                 return Vec::new();
             }
             vec![roster(call)]
         }
-        CallEvent::Leaves { who, .. } => {
+        CallEvent::Leaves { who, call_id } => {
             let before = call.participants.len();
             let bot = call.my_participant_id().to_owned();
             call.participants.retain(|p| {
@@ -361,6 +505,11 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             if call.participants.len() == before || bot_in_lobby(call) {
                 return Vec::new();
             }
+            // A group call ends once only the bot is left, with no roster first (capture
+            // GroupCallEnd.json follows GroupCallUserJoin.json).
+            if call.kind == CallKind::Group && call.participants.len() == 1 {
+                return fire(call, ends(&call_id, codes::ONLY_BOT_REMAINS), at);
+            }
             vec![roster(call)]
         }
         CallEvent::Admitted { .. } => {
@@ -371,7 +520,7 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             vec![roster(call)]
         }
         CallEvent::RingingTimeout { call_id } => {
-            if call.state != CallState::Establishing {
+            if call.answered {
                 return Vec::new();
             }
             fire(call, ends(&call_id, codes::NO_ANSWER), at)
@@ -395,12 +544,7 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
                 "sequenceId": call.tones,
                 "tone": tone,
             });
-            vec![notifications::call_with(
-                call,
-                ChangeType::Updated,
-                "toneInfo",
-                tone_info,
-            )]
+            vec![notifications::tone(call, tone_info)]
         }
     }
 }
@@ -432,7 +576,7 @@ mod tests {
         let mut c = CallRegistry::default()
             .create(body.as_object().unwrap(), profile, &app, "http://g")
             .clone();
-        c.participants = initial_roster(&c);
+        initial_roster(&mut c);
         c
     }
 
@@ -464,7 +608,7 @@ mod tests {
         let mut script = RemoteScript::new(Duration::from_secs(1));
         script.set_answer(None, Answer::DoesNotAnswer);
         let mut t = Timeline::default();
-        plan_outgoing(&c, &script, Duration::from_secs(1), &mut t);
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
         let items = run(&mut c, &mut t);
         assert_eq!(states(&items), ["establishing", "terminated"]);
         assert_eq!(items[1]["changeType"], "deleted");
@@ -473,17 +617,93 @@ mod tests {
     }
 
     #[test]
-    fn group_targets_answer_on_their_own_and_the_first_establishes_the_call() {
+    fn group_calls_establish_the_bot_first_and_targets_join_as_they_answer() {
         let mut c = call(json!({"targets": [user("alice"), user("bob"), user("carol")]}));
         let mut script = RemoteScript::new(Duration::from_secs(1));
         script.set_answer(Some("alice"), Answer::After(Duration::from_secs(3)));
         script.set_answer(Some("bob"), Answer::Declines);
         let mut t = Timeline::default();
-        plan_outgoing(&c, &script, Duration::from_secs(1), &mut t);
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
         let items = run(&mut c, &mut t);
-        // carol answers at 1 s (the default) and establishes the call; alice joins at 3 s;
-        // bob never answers; the ringing timeout is moot.
-        assert_eq!(states(&items), ["establishing", "established", "roster3"]);
+        // The bot's leg at 1 s (a roster of the bot alone); carol answers at 1 s (the
+        // default), alice at 3 s; bob never answers; the ringing timeout is moot.
+        assert_eq!(
+            states(&items),
+            [
+                "establishing",
+                "established",
+                "roster1",
+                "roster2",
+                "roster3"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_group_call_ends_with_5010_when_only_the_bot_remains() {
+        let mut c = call(json!({"targets": [user("alice"), user("bob")]}));
+        let mut script = RemoteScript::new(Duration::from_secs(1));
+        script.set_answer(Some("bob"), Answer::Declines);
+        script.set_hang_up(Some("alice"), Duration::from_secs(5));
+        let mut t = Timeline::default();
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
+        let items = run(&mut c, &mut t);
+        assert_eq!(
+            states(&items),
+            [
+                "establishing",
+                "established",
+                "roster1",
+                "roster2",
+                "terminated"
+            ]
+        );
+        let end = &items[4]["resourceData"];
+        assert_eq!(end["resultInfo"]["subcode"], 5010);
+        assert_eq!(
+            end["meetingInfo"]["@odata.type"],
+            "#microsoft.graph.tokenMeetingInfo"
+        );
+    }
+
+    #[test]
+    fn an_answer_after_the_ringing_timeout_never_connects() {
+        let mut c = call(json!({"targets": [user("u")], "ringingTimeoutInSeconds": 30}));
+        let mut script = RemoteScript::new(Duration::from_secs(1));
+        script.set_answer(None, Answer::After(Duration::from_secs(45)));
+        let mut t = Timeline::default();
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
+        let items = run(&mut c, &mut t);
+        assert_eq!(states(&items), ["establishing", "terminated"]);
+        assert_eq!(items[1]["resourceData"]["resultInfo"]["code"], 408);
+        assert_eq!(t.now(), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_meeting_join_gets_media_chat_meeting_and_roster_updates() {
+        let mut c = call(json!({
+            "meetingInfo": {"@odata.type": "#microsoft.graph.tokenMeetingInfo", "token": "x"},
+        }));
+        let script = RemoteScript::new(Duration::from_secs(1));
+        let mut t = Timeline::default();
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
+        let items = run(&mut c, &mut t);
+        assert_eq!(
+            states(&items),
+            [
+                "establishing",
+                "established",
+                "established",
+                "established",
+                "established",
+                "roster2"
+            ]
+        );
+        assert_eq!(items[1]["resourceData"]["direction"], "outgoing");
+        assert_eq!(items[2]["resourceData"]["mediaState"]["audio"], "active");
+        assert!(items[3]["resourceData"]["meetingInfo"].is_null());
+        assert_eq!(items[3]["resourceData"]["chatInfo"]["messageId"], "0");
+        assert_eq!(items[4]["resourceData"]["meetingInfo"]["token"], "x");
     }
 
     #[test]
@@ -501,12 +721,20 @@ mod tests {
             joins: true,
         });
         let mut t = Timeline::default();
-        plan_outgoing(&c, &script, Duration::from_secs(1), &mut t);
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
         let items = run(&mut c, &mut t);
         assert_eq!(
             states(&items),
-            ["establishing", "established", "roster1", "roster3"]
+            [
+                "establishing",
+                "established",
+                "established",
+                "established",
+                "established",
+                "roster1",
+                "roster3"
+            ]
         );
-        assert_eq!(items[2]["resourceData"][0]["isInLobby"], true);
+        assert_eq!(items[5]["resourceData"][0]["isInLobby"], true);
     }
 }

@@ -114,6 +114,9 @@ pub struct DeliveryQuirks {
     pub token: NotificationToken,
     /// Send notifications to an address where nothing listens (the delivery fails).
     pub callback_unreachable: bool,
+    /// Send a call's notifications due at the same moment in one POST (several items in the
+    /// envelope's `value`, as real Graph may).
+    pub batch: bool,
 }
 
 /// Something the other side does to a running call, scripted by a step.
@@ -121,7 +124,7 @@ pub struct DeliveryQuirks {
 pub enum RemoteAction {
     /// The remote party presses a key (`"5"`, `"#"`, `"*"`), sent as `tone5`, `pound`, `star`.
     PressesKey(String),
-    /// The remote party hangs up (200/4097).
+    /// The remote party hangs up (200/5002).
     HangsUp,
     /// Someone joins the meeting or call.
     Joins(String),
@@ -536,6 +539,23 @@ struct Outgoing {
     body: serde_json::Value,
 }
 
+/// Merges consecutive notifications of the same call into one envelope.
+fn batched(outgoing: Vec<Outgoing>) -> Vec<Outgoing> {
+    let mut merged: Vec<Outgoing> = Vec::new();
+    for out in outgoing {
+        match merged.last_mut() {
+            Some(last) if last.call_id == out.call_id => {
+                let items = out.body["value"].as_array().cloned().unwrap_or_default();
+                if let Some(value) = last.body["value"].as_array_mut() {
+                    value.extend(items);
+                }
+            }
+            _ => merged.push(out),
+        }
+    }
+    merged
+}
+
 impl Shared {
     fn incoming_call(
         &self,
@@ -602,8 +622,23 @@ impl Shared {
                 // Nothing more is due: a held-back notification goes out now.
                 return lock(&self.held).take().into_iter().collect();
             };
+            let mut outgoing = self.fire(event, at);
+            if quirks.batch {
+                // Everything of the call due at this same moment goes out in one envelope.
+                loop {
+                    let mut timeline = lock(&self.timeline);
+                    let next = match timeline.next_due() {
+                        Some(due) if due == at => timeline.pop_due(at),
+                        _ => None,
+                    };
+                    drop(timeline);
+                    let Some((_, event)) = next else { break };
+                    outgoing.extend(self.fire(event, at));
+                }
+                outgoing = batched(outgoing);
+            }
             let mut sending = Vec::new();
-            for out in self.fire(event, at) {
+            for out in outgoing {
                 let mut batch = vec![(out, at)];
                 if quirks.out_of_order {
                     let previous = lock(&self.held).take();

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::calls::{CallRecord, CallState, Participant, ResourceStyle};
+use super::calls::{CallRecord, CallState, Endpoint, Participant};
 
 /// `changeType` of a commsNotification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,106 +23,143 @@ impl ChangeType {
     }
 }
 
+/// Adds what real identities carry (captures): `tenantId` and `identityProvider` on AAD
+/// identities (users, applications, application instances).
+fn enrich_identity(identity: &Value, tenant_id: &str) -> Value {
+    let mut identity = identity.clone();
+    if let Some(kinds) = identity.as_object_mut() {
+        for (kind, who) in kinds.iter_mut() {
+            let aad = matches!(
+                kind.as_str(),
+                "user" | "application" | "applicationInstance"
+            );
+            if let (true, Some(who)) = (aad, who.as_object_mut()) {
+                who.entry("tenantId").or_insert_with(|| json!(tenant_id));
+                who.entry("identityProvider")
+                    .or_insert_with(|| json!("AAD"));
+            }
+        }
+    }
+    identity
+}
+
 impl Participant {
-    fn to_json(&self) -> Value {
+    /// The participant as a roster item, with the keys (and in the order) the captures show.
+    fn to_json(&self, call: &CallRecord) -> Value {
+        let tenant = call.resource["tenantId"]
+            .as_str()
+            .unwrap_or(&call.app.tenant_id);
+        let replacement = format!(
+            "https://callspec.invalid/cc/v1/callParticipant/{}/replacement?rt={}",
+            call.id, self.id
+        );
+        let mut info = json!({
+            "@odata.type": "#microsoft.graph.participantInfo",
+            "identity": enrich_identity(&self.identity, tenant),
+            "endpointType": "default",
+            "endpointId": self.endpoint_id,
+        });
+        let client_version = match self.endpoint {
+            Endpoint::Bot => format!("callspec stand-in bot (appid:{})", call.app.app_id),
+            Endpoint::TeamsUser => {
+                info["languageId"] = json!("en-US");
+                "SkypeSpaces/1415/callspec-stand-in".to_owned()
+            }
+            Endpoint::Other => "callspec stand-in endpoint".to_owned(),
+        };
+        info["clientVersion"] = json!(client_version);
+        info["participantId"] = json!(self.id);
+        info["replacementLink"] = json!(replacement);
         json!({
             "@odata.type": "#microsoft.graph.participant",
-            "info": {
-                "@odata.type": "#microsoft.graph.participantInfo",
-                "identity": self.identity,
-            },
-            "mediaStreams": [{
-                "@odata.type": "#microsoft.graph.mediaStream",
-                "mediaType": "audio",
-                "sourceId": "1",
-                "direction": "sendReceive",
-                "serverMuted": false,
-            }],
+            "info": info,
+            "mediaStreams": self.media_streams,
             "isMuted": self.is_muted,
             "isInLobby": self.is_in_lobby,
+            "publishedStates": [],
+            "meetingRole": "none",
+            "replacementLink": replacement,
+            "isIdentityAnonymized": false,
             "id": self.id,
         })
     }
 }
 
-/// Wraps items in a `commsNotifications` envelope (the old beta shape has no `@odata.type`s).
-fn envelope(style: ResourceStyle, item: Value) -> Value {
-    match style {
-        ResourceStyle::Communications => json!({
-            "@odata.type": "#microsoft.graph.commsNotifications",
-            "value": [item],
-        }),
-        ResourceStyle::App => json!({ "value": [item] }),
-    }
+/// Wraps items in a `commsNotifications` envelope.
+fn envelope(item: Value) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.commsNotifications",
+        "value": [item],
+    })
 }
 
-fn item(call: &CallRecord, change: ChangeType, resource: String, data: Value) -> Value {
-    match call.profile.style {
-        ResourceStyle::Communications => json!({
-            "@odata.type": "#microsoft.graph.commsNotification",
-            "changeType": change.as_str(),
-            "resourceUrl": resource,
-            "callbackUri": call.callback_uri(),
-            "resourceData": data,
-        }),
-        ResourceStyle::App => json!({
-            "changeType": change.as_str(),
-            "resource": resource,
-            "resourceData": data,
-        }),
-    }
+/// One commsNotification. Real items carry both `resource` (`/app/calls/...`) and
+/// `resourceUrl` (`/communications/calls/...`) whichever path created the call, and no
+/// `callbackUri` (captures; the doc pages show `resourceUrl` and `callbackUri`).
+fn item(change: ChangeType, call_id: &str, suffix: &str, data: Value) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.commsNotification",
+        "changeType": change.as_str(),
+        "resource": format!("/app/calls/{call_id}{suffix}"),
+        "resourceUrl": format!("/communications/calls/{call_id}{suffix}"),
+        "resourceData": data,
+    })
 }
 
 /// A call-state notification: the call's current state (and `resultInfo` once it has one).
 pub fn call_state(call: &CallRecord, change: ChangeType) -> Value {
-    call_notification(call, change, None)
+    call_notification(call, change, &[])
 }
 
-/// A call notification that also carries one extra property (e.g. `toneInfo`).
-pub fn call_with(call: &CallRecord, change: ChangeType, key: &str, value: Value) -> Value {
-    call_notification(call, change, Some((key, value)))
+/// A call-state notification that also carries extra properties (`mediaState`, `chatInfo`,
+/// ...), placed where the captures have them.
+pub fn call_with(call: &CallRecord, change: ChangeType, extra: &[(&str, Value)]) -> Value {
+    call_notification(call, change, extra)
+}
+
+/// A tone: real tone items carry only the state and `toneInfo` (capture
+/// P2PTest1Event4TonePress.json).
+pub fn tone(call: &CallRecord, tone_info: Value) -> Value {
+    let data = json!({
+        "@odata.type": "#microsoft.graph.call",
+        "state": call.state.as_str(),
+        "toneInfo": tone_info,
+    });
+    envelope(item(ChangeType::Updated, &call.id, "", data))
 }
 
 /// An operation's notification (on `.../operations/{id}`), e.g. a prompt that finished.
 pub fn operation(call: &CallRecord, operation: &Value) -> Value {
     let op_id = operation["id"].as_str().unwrap_or_default();
-    let resource = format!(
-        "{}/operations/{op_id}",
-        call.profile.call_resource(&call.id)
-    );
-    envelope(
-        call.profile.style,
-        item(call, ChangeType::Deleted, resource, operation.clone()),
-    )
+    envelope(item(
+        ChangeType::Deleted,
+        &call.id,
+        &format!("/operations/{op_id}"),
+        operation.clone(),
+    ))
 }
 
-fn call_notification(call: &CallRecord, change: ChangeType, extra: Option<(&str, Value)>) -> Value {
-    let resource = call.profile.call_resource(&call.id);
+/// What a meeting-bearing update says about the meeting: no capabilities, no co-organizers.
+pub fn meeting_capability() -> Value {
+    json!({"@odata.type": "#microsoft.graph.meetingCapability"})
+}
+
+fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Value)]) -> Value {
     let mut data = json!({
         "@odata.type": "#microsoft.graph.call",
         "state": call.state.as_str(),
-        "direction": call.resource["direction"],
     });
-    match call.profile.style {
-        ResourceStyle::Communications => data["id"] = json!(call.id),
-        ResourceStyle::App => {
-            data["@odata.id"] = json!(resource);
-            if call.state != CallState::Establishing {
-                data["@odata.etag"] = json!(format!("W/\"{}\"", call.etag));
-            }
-        }
+    let incoming = call.resource["direction"] == "incoming";
+    // Real items name the direction only when the call becomes established (captures).
+    if call.state == CallState::Established && change == ChangeType::Updated && extra.is_empty() {
+        data["direction"] = call.resource["direction"].clone();
     }
-    if call.kind.is_meeting() {
-        for key in ["chatInfo", "meetingInfo"] {
-            data[key] = call.resource[key].clone();
-        }
-    }
-    if call.resource["direction"] == "incoming" {
+    if incoming && call.state == CallState::Incoming {
         // An incoming call's first notification is the whole call: who calls, and whom.
         for key in [
+            "direction",
             "source",
             "targets",
-            "callChainId",
             "callbackUri",
             "requestedModalities",
         ] {
@@ -132,26 +169,41 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: Option<(&str,
     if !call.resource["resultInfo"].is_null() {
         data["resultInfo"] = call.resource["resultInfo"].clone();
     }
-    if let Some((key, value)) = extra {
-        data[key] = value;
+    for (key, value) in extra {
+        data[*key] = value.clone();
     }
-    envelope(call.profile.style, item(call, change, resource, data))
+    if change == ChangeType::Deleted {
+        // Ended calls say what the meeting could do (captures FailedP2P/CallDeleted.json,
+        // GroupCalls/GroupCallEnd.json, P2PTest1Event6HangUp.json).
+        if let Some(meeting) = call.graph_meeting.as_ref() {
+            data["meetingInfo"] = meeting.clone();
+        }
+        data["meetingCapability"] = meeting_capability();
+        data["coOrganizers"] = json!([]);
+    }
+    data["callChainId"] = json!(call.chain_id());
+    if let Some(context) = extra.iter().find(|(k, _)| *k == "replacesContext") {
+        // Last, as in the captures.
+        let value = context.1.clone();
+        if let Some(map) = data.as_object_mut() {
+            map.remove("replacesContext");
+            map.insert("replacesContext".into(), value);
+        }
+    }
+    envelope(item(change, &call.id, "", data))
 }
 
 /// A roster notification on the call's participants collection.
 pub fn roster(call: &CallRecord, participants: &[Participant]) -> Value {
-    let resource = format!("{}/participants", call.profile.call_resource(&call.id));
-    let data = Value::Array(participants.iter().map(Participant::to_json).collect());
-    envelope(
-        call.profile.style,
-        item(call, ChangeType::Updated, resource, data),
-    )
+    let data = Value::Array(participants.iter().map(|p| p.to_json(call)).collect());
+    envelope(item(ChangeType::Updated, &call.id, "/participants", data))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::standin::calls::{ApiVersion, AppIdentity, CallRegistry, Profile};
+    use crate::standin::calls::{ApiVersion, AppIdentity, CallRegistry, Profile, ResourceStyle};
+    use crate::standin::lifecycle::initial_roster;
 
     fn call(style: ResourceStyle, body: Value) -> CallRecord {
         let app = AppIdentity {
@@ -169,60 +221,91 @@ mod tests {
     }
 
     #[test]
-    fn communications_shape_uses_resource_url_and_echoes_callback() {
-        let c = call(
-            ResourceStyle::Communications,
-            json!({"callbackUri": "https://bot/cb"}),
-        );
-        let n = call_state(&c, ChangeType::Updated);
-        assert_eq!(n["@odata.type"], "#microsoft.graph.commsNotifications");
-        let item = &n["value"][0];
-        assert_eq!(
-            item["resourceUrl"],
-            format!("/communications/calls/{}", c.id)
-        );
-        assert_eq!(item["callbackUri"], "https://bot/cb");
-        assert_eq!(item["resourceData"]["state"], "establishing");
-        assert_eq!(item["resourceData"]["id"], c.id.as_str());
+    fn items_carry_both_paths_and_no_callback_whichever_path_created_the_call() {
+        for style in [ResourceStyle::Communications, ResourceStyle::App] {
+            let c = call(style, json!({"callbackUri": "https://bot/cb"}));
+            let n = call_state(&c, ChangeType::Updated);
+            assert_eq!(n["@odata.type"], "#microsoft.graph.commsNotifications");
+            let item = &n["value"][0];
+            assert_eq!(item["@odata.type"], "#microsoft.graph.commsNotification");
+            assert_eq!(item["resource"], format!("/app/calls/{}", c.id));
+            assert_eq!(
+                item["resourceUrl"],
+                format!("/communications/calls/{}", c.id)
+            );
+            assert!(item.get("callbackUri").is_none());
+            let data = &item["resourceData"];
+            assert_eq!(data["state"], "establishing");
+            assert!(data.get("id").is_none());
+            assert!(data.get("direction").is_none());
+            assert_eq!(data["callChainId"], c.chain_id());
+        }
     }
 
     #[test]
-    fn app_shape_uses_resource_and_odata_id() {
-        let mut c = call(ResourceStyle::App, json!({}));
-        c.set_state(CallState::Established);
-        let item = &call_state(&c, ChangeType::Updated)["value"][0];
-        assert_eq!(item["resource"], format!("/app/calls/{}", c.id));
+    fn deleted_items_say_what_the_meeting_could_do_and_tones_say_little() {
+        let mut c = call(ResourceStyle::Communications, json!({}));
+        c.set_state(CallState::Terminated);
+        let data = &call_state(&c, ChangeType::Deleted)["value"][0]["resourceData"];
         assert_eq!(
-            item["resourceData"]["@odata.id"],
-            format!("/app/calls/{}", c.id)
+            data["meetingCapability"]["@odata.type"],
+            "#microsoft.graph.meetingCapability"
         );
-        assert_eq!(item["resourceData"]["@odata.etag"], "W/\"2\"");
-        assert!(item.get("resourceUrl").is_none());
+        assert_eq!(data["coOrganizers"], json!([]));
+        let t = tone(&c, json!({}));
+        let keys: Vec<&String> = t["value"][0]["resourceData"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys, ["@odata.type", "state", "toneInfo"]);
     }
 
     #[test]
-    fn meeting_state_echoes_chat_and_meeting_info_and_roster_lists_participants() {
-        let c = call(
+    fn roster_participants_have_the_fields_real_rosters_have() {
+        let mut c = call(
             ResourceStyle::Communications,
-            json!({"chatInfo": {"threadId": "t"}, "meetingInfo": {"organizer": {}}}),
+            json!({
+                "chatInfo": {"threadId": "t"},
+                "meetingInfo": {"organizer": {"user": {"id": "o", "displayName": "Org"}}},
+                "source": {"identity": {"application": {"id": "a", "displayName": "Bot"}}},
+                "requestedModalities": ["audio", "video"],
+            }),
         );
-        let data = &call_state(&c, ChangeType::Updated)["value"][0]["resourceData"];
-        assert_eq!(data["chatInfo"]["threadId"], "t");
-        let bot = Participant {
-            id: "p".into(),
-            identity: json!({"application": {"id": "a"}}),
-            is_in_lobby: true,
-            is_muted: false,
-        };
-        let r = &roster(&c, &[bot])["value"][0];
+        let people = initial_roster(&mut c);
+        let r = &roster(&c, &people)["value"][0];
         assert!(r["resourceUrl"]
             .as_str()
             .unwrap()
             .ends_with("/participants"));
-        assert_eq!(r["resourceData"][0]["isInLobby"], true);
+        let organizer = &r["resourceData"][0];
+        let user = &organizer["info"]["identity"]["user"];
         assert_eq!(
-            r["resourceData"][0]["info"]["identity"]["application"]["id"],
-            "a"
+            (user["tenantId"].as_str(), user["identityProvider"].as_str()),
+            (Some("t"), Some("AAD"))
         );
+        assert_eq!(organizer["info"]["languageId"], "en-US");
+        assert_eq!(organizer["mediaStreams"].as_array().unwrap().len(), 4);
+        assert_eq!(organizer["meetingRole"], "none");
+        let bot = &r["resourceData"][1];
+        assert!(bot["info"].get("languageId").is_none());
+        let labels: Vec<&str> = bot["mediaStreams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["label"].as_str().unwrap())
+            .collect();
+        assert_eq!(labels, ["main-audio", "main-video"]);
+        let mut ids: Vec<&str> = r["resourceData"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["mediaStreams"].as_array().unwrap())
+            .map(|s| s["sourceId"].as_str().unwrap())
+            .collect();
+        let all = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), all, "sourceIds are distinct");
     }
 }

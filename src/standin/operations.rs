@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::calls::{CallRecord, CallState};
-use super::lifecycle::{ends, names_of, participant, result_json, CallEvent};
+use super::lifecycle::{ends, names_of, participant, result_json, ringing_timeout, CallEvent};
 use super::notifications::ChangeType;
 use super::router::Reply;
 use super::script::{codes, Answer, RemoteScript, OPERATION_DELAY, REFUSAL_DELAY};
@@ -182,14 +182,25 @@ fn finished(mut op: Value, status: &str, result: super::script::ResultInfo) -> V
 }
 
 fn play_prompt(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
-    non_empty(body, "prompts", "playPrompt needs at least one prompt.")?;
+    let prompts = non_empty(body, "prompts", "playPrompt needs at least one prompt.")?.clone();
     let op = operation("playPromptOperation", body, "running");
     let reply = running(&cx, &op);
+    // The completion echoes the operation, in the capture's order
+    // (P2PTest1Event5PlayPromptFinish.json).
+    let done = json!({
+        "@odata.type": op["@odata.type"],
+        "prompts": prompts,
+        "completionReason": "completedSuccessfully",
+        "status": "completed",
+        "clientContext": op["clientContext"],
+        "resultInfo": result_json(codes::OPERATION_DONE),
+        "id": op["id"],
+    });
     cx.timeline.schedule(
         OPERATION_DELAY,
         CallEvent::OperationDone {
             call_id: cx.call.id.clone(),
-            operation: finished(op, "completed", codes::OPERATION_DONE),
+            operation: done,
         },
     );
     Ok(reply)
@@ -274,12 +285,14 @@ fn invite(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
     op["participants"] = json!(invitees);
     let reply = running(&cx, &op);
     // The operation ends when the last invitee has answered or refused; it fails if any refused.
+    // An invitee answering after the ringing timeout never joins: it fails with 408/10057.
+    let ringing = ringing_timeout(cx.call);
     let mut done_at = Duration::ZERO;
     let mut refusal = None;
     for invitee in &invitees {
         let names = names_of(&invitee["identity"]);
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        match cx.script.callee_named(&names).answer {
+        match cx.script.callee_named(&names).answer.filter_before(ringing) {
             Answer::After(delay) => {
                 done_at = done_at.max(delay);
                 cx.timeline.schedule(
@@ -292,7 +305,7 @@ fn invite(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
             }
             refused => {
                 let (after, result) = refused
-                    .refusal(OPERATION_DELAY)
+                    .refusal(ringing)
                     .unwrap_or((REFUSAL_DELAY, codes::INVITE_DECLINED));
                 done_at = done_at.max(after);
                 refusal.get_or_insert(match refused {

@@ -21,51 +21,84 @@ impl ResultInfo {
     }
 }
 
-/// Result codes the stand-in ends calls and operations with. Those marked "Graph" are
-/// documented; the others are the stand-in's own (Graph documents none for them).
+/// Result codes the stand-in ends calls and operations with. Those marked "Graph" are from
+/// `call-delete.md`'s end-reason table or from captured real notifications (see FIDELITY.md);
+/// the others are the stand-in's own (Graph documents none for them). Call ends carry Graph's
+/// message form, `<text> DiagCode: <n>#<subcode>.@` (`n` is 0 for code 200, else the code, as
+/// in the captures and the messages quoted in Graph issues).
 pub mod codes {
     use super::ResultInfo;
 
-    /// Graph: the bot hung up.
-    pub const BOT_HUNG_UP: ResultInfo = ResultInfo::new(200, 5001, "The conversation has ended.");
-    /// Graph: the other party hung up.
+    /// Graph (call-delete.md): the bot hung up.
+    pub const BOT_HUNG_UP: ResultInfo =
+        ResultInfo::new(200, 5001, "The conversation has ended. DiagCode: 0#5001.@");
+    /// Graph (capture P2PTest1Event6HangUp.json): the other party of a peer-to-peer call hung
+    /// up. The docs' 4097 never appeared in real traffic for this.
     pub const REMOTE_HUNG_UP: ResultInfo =
-        ResultInfo::new(200, 4097, "The call was ended by the other party.");
-    /// Graph: nobody answered before the ringing timeout.
-    pub const NO_ANSWER: ResultInfo = ResultInfo::new(408, 10057, "The callee did not answer.");
-    /// Graph: the callee cannot be found.
-    pub const NOT_FOUND: ResultInfo = ResultInfo::new(480, 10037, "The callee could not be found.");
-    /// Graph: the callee cannot be reached.
-    pub const UNREACHABLE: ResultInfo =
-        ResultInfo::new(480, 10076, "The callee could not be reached.");
-    /// Graph: the meeting did not admit the bot from the lobby in time.
+        ResultInfo::new(200, 5002, "The conversation has ended. DiagCode: 0#5002.@");
+    /// Graph (capture FailedP2P/CallDeleted.json): a peer-to-peer call that never connected;
+    /// the capture does not say why, a callee declining in Teams is the likely cause.
+    pub const DECLINED: ResultInfo = REMOTE_HUNG_UP;
+    /// Graph (capture GroupCalls/GroupCallEnd.json, message verbatim): only the bot remained.
+    pub const ONLY_BOT_REMAINS: ResultInfo = ResultInfo::new(
+        200,
+        5010,
+        "This conversation has ended as only one participant was remaining in the conversation.. DiagCode: 0#5010.@",
+    );
+    /// Graph (call-delete.md): nobody answered before the ringing timeout.
+    pub const NO_ANSWER: ResultInfo = ResultInfo::new(
+        408,
+        10057,
+        "Call timed out due to no signaling from callee endpoints. DiagCode: 408#10057.@",
+    );
+    /// Graph (call-delete.md): the callee cannot be found.
+    pub const NOT_FOUND: ResultInfo = ResultInfo::new(
+        480,
+        10037,
+        "No callee endpoints were found. DiagCode: 480#10037.@",
+    );
+    /// Graph (call-delete.md): the callee cannot be reached.
+    pub const UNREACHABLE: ResultInfo = ResultInfo::new(
+        480,
+        10076,
+        "Callee could not be reached. DiagCode: 480#10076.@",
+    );
+    /// Graph (call-delete.md): the meeting did not admit the bot from the lobby in time.
     pub const LOBBY_TIMEOUT: ResultInfo = ResultInfo::new(
         200,
         5855,
-        "The bot was not admitted from the lobby in time.",
+        "Participant waiting in lobby was removed from the conversation after lobby inactivity timeout. DiagCode: 0#5855.@",
     );
-    /// Graph: the call was transferred.
-    pub const TRANSFERRED: ResultInfo = ResultInfo::new(0, 7015, "The call was transferred.");
-    /// Graph: an operation (playPrompt, invite) completed.
+    /// Graph (call-transfer.md's "transfer completed" notification, message verbatim).
+    pub const TRANSFERRED: ResultInfo = ResultInfo::new(0, 7015, "GracefulTransferCompleted");
+    /// Graph (capture P2PTest1Event5PlayPromptFinish.json): an operation completed. Operation
+    /// results carry no DiagCode.
     pub const OPERATION_DONE: ResultInfo =
         ResultInfo::new(200, 0, "Action completed successfully.");
-    /// Stand-in's own: the callee declined.
-    pub const DECLINED: ResultInfo = ResultInfo::new(603, 0, "The callee declined the call.");
     /// Stand-in's own: the callee is busy.
-    pub const BUSY: ResultInfo = ResultInfo::new(486, 0, "The callee is busy.");
+    pub const BUSY: ResultInfo = ResultInfo::new(486, 0, "The callee is busy. DiagCode: 486#0.@");
     /// Stand-in's own: the meeting denied the bot entry from the lobby.
-    pub const LOBBY_DENIED: ResultInfo =
-        ResultInfo::new(403, 0, "The bot was denied entry to the meeting.");
+    pub const LOBBY_DENIED: ResultInfo = ResultInfo::new(
+        403,
+        0,
+        "The bot was denied entry to the meeting. DiagCode: 403#0.@",
+    );
     /// Stand-in's own: the bot did not answer an incoming call within 15 seconds.
-    pub const INCOMING_NOT_ANSWERED: ResultInfo =
-        ResultInfo::new(408, 0, "The bot did not answer the incoming call in time.");
+    pub const INCOMING_NOT_ANSWERED: ResultInfo = ResultInfo::new(
+        408,
+        0,
+        "The bot did not answer the incoming call in time. DiagCode: 408#0.@",
+    );
     /// Stand-in's own: the bot rejected an incoming call.
-    pub const REJECTED: ResultInfo = ResultInfo::new(603, 0, "The bot rejected the call.");
+    pub const REJECTED: ResultInfo =
+        ResultInfo::new(603, 0, "The bot rejected the call. DiagCode: 603#0.@");
     /// Stand-in's own: the bot redirected an incoming call.
-    pub const REDIRECTED: ResultInfo = ResultInfo::new(302, 0, "The bot redirected the call.");
-    /// Stand-in's own: the transfer target declined; the call stays established.
+    pub const REDIRECTED: ResultInfo =
+        ResultInfo::new(302, 0, "The bot redirected the call. DiagCode: 302#0.@");
+    /// Graph's code (call-transfer.md's "transfer failed" notification: 500/7000, the call stays
+    /// established); the page shows no message, this one is the stand-in's.
     pub const TRANSFER_DECLINED: ResultInfo =
-        ResultInfo::new(500, 0, "The transfer target declined the transfer.");
+        ResultInfo::new(500, 7000, "The transfer target declined the transfer.");
     /// Stand-in's own: an invited participant declined.
     pub const INVITE_DECLINED: ResultInfo =
         ResultInfo::new(603, 0, "The invited participant declined.");
@@ -97,6 +130,14 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// An answer after the ringing timeout is no answer: the party never connects.
+    pub fn filter_before(self, ringing_timeout: Duration) -> Answer {
+        match self {
+            Answer::After(delay) if delay >= ringing_timeout => Answer::DoesNotAnswer,
+            other => other,
+        }
+    }
+
     /// The result a call ends with when the callee does not take it, and after how long.
     pub fn refusal(self, ringing_timeout: Duration) -> Option<(Duration, ResultInfo)> {
         match self {
@@ -144,6 +185,8 @@ pub struct RemoteScript {
     pub named: Vec<(String, Callee)>,
     pub lobby: Lobby,
     pub meeting: Vec<MeetingChange>,
+    /// People already in a meeting when the bot joins: they are in its first roster.
+    pub present: Vec<String>,
     /// Whether a transfer target accepts.
     pub transfer_accepted: bool,
 }
@@ -158,6 +201,7 @@ impl RemoteScript {
             named: Vec::new(),
             lobby: Lobby::Waits,
             meeting: Vec::new(),
+            present: Vec::new(),
             transfer_accepted: true,
         }
     }

@@ -63,7 +63,124 @@ pub fn validate_create(
     check_media(&call)?;
     check_modalities(&call)?;
     check_shape(&call)?;
+    check_call_options(&call)?;
+    check_ringing_timeout(&call)?;
+    check_pstn_source(&call)?;
     Ok(call)
+}
+
+/// The most `ringingTimeoutInSeconds` takes (call resource page: "The max value for this
+/// attribute is 115 seconds").
+pub const MAX_RINGING_TIMEOUT_SECONDS: u64 = 115;
+
+/// The flags of `outgoingCallOptions` (current v1.0/beta pages and the metadata schema).
+const CALL_OPTION_FLAGS: &[&str] = &[
+    "hideBotAfterEscalation",
+    "isContentSharingNotificationEnabled",
+    "isDeltaRosterEnabled",
+    "isInteractiveRosterEnabled",
+];
+
+fn check_call_options(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let Some(options) = call.get("callOptions").filter(|o| !o.is_null()) else {
+        return Ok(());
+    };
+    let options = options
+        .as_object()
+        .ok_or_else(|| GraphError::bad_request("callOptions must be an object."))?;
+    if let Some(kind) = options.get("@odata.type") {
+        if kind.as_str() != Some("#microsoft.graph.outgoingCallOptions") {
+            return Err(GraphError::bad_request(format!(
+                "callOptions of a new call must be #microsoft.graph.outgoingCallOptions, not {kind}."
+            )));
+        }
+    }
+    for flag in CALL_OPTION_FLAGS {
+        if let Some(value) = options
+            .get(*flag)
+            .filter(|v| !v.is_null() && !v.is_boolean())
+        {
+            return Err(GraphError::bad_request(format!(
+                "callOptions.{flag} must be true or false, not {value}."
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_ringing_timeout(call: &Map<String, Value>) -> Result<(), GraphError> {
+    match call.get("ringingTimeoutInSeconds") {
+        None | Some(Value::Null) => Ok(()),
+        Some(v) => match v.as_u64() {
+            Some(1..=MAX_RINGING_TIMEOUT_SECONDS) => Ok(()),
+            _ => Err(GraphError::bad_request(format!(
+                "ringingTimeoutInSeconds must be a whole number from 1 to {MAX_RINGING_TIMEOUT_SECONDS}, not {v}."
+            ))),
+        },
+    }
+}
+
+/// A peer-to-peer call to a phone number must come from an application instance with a number
+/// assigned (current v1.0 page, example 9). Group calls are left alone: the current pages
+/// document VoIP group calls only, and the 2019 beta page's group call includes a phone.
+fn check_pstn_source(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let calls_a_phone = call
+        .get("targets")
+        .and_then(Value::as_array)
+        .filter(|t| t.len() == 1)
+        .is_some_and(|t| t[0]["identity"]["phone"].is_object());
+    let from_instance = call
+        .get("source")
+        .is_some_and(|s| s["identity"]["applicationInstance"].is_object());
+    if calls_a_phone && !from_instance {
+        return Err(GraphError::bad_request(
+            "A call to a phone number needs source.identity.applicationInstance: an application instance with a phone number assigned.",
+        ));
+    }
+    Ok(())
+}
+
+/// The meetingInfo types a join may use, and the property each one needs (an organizer join
+/// needs chatInfo instead: checked by the caller).
+const MEETING_INFO_TYPES: &[(&str, Option<&str>)] = &[
+    ("#microsoft.graph.organizerMeetingInfo", None),
+    ("#microsoft.graph.tokenMeetingInfo", Some("token")),
+    (
+        "#microsoft.graph.joinMeetingIdMeetingInfo",
+        Some("joinMeetingId"),
+    ),
+];
+
+/// Checks a meeting join's `meetingInfo`; returns whether it also needs `chatInfo` (only an
+/// organizer join does: joins by id or token find the chat themselves).
+fn check_meeting_info(call: &Map<String, Value>) -> Result<bool, GraphError> {
+    let info = &call["meetingInfo"];
+    let Some(kind) = info.get("@odata.type").and_then(Value::as_str) else {
+        // The 2019 beta page's joins send an organizerMeetingInfo without its type.
+        return Ok(true);
+    };
+    let Some((_, needs)) = MEETING_INFO_TYPES.iter().find(|(t, _)| *t == kind) else {
+        let known: Vec<&str> = MEETING_INFO_TYPES.iter().map(|(t, _)| *t).collect();
+        return Err(GraphError::bad_request(format!(
+            "Unknown meetingInfo type '{kind}': use one of {}.",
+            known.join(", ")
+        )));
+    };
+    let Some(needs) = needs else {
+        return Ok(true);
+    };
+    let present = match &info[*needs] {
+        Value::String(s) => !s.is_empty(),
+        Value::Object(_) => true,
+        _ => false,
+    };
+    if !present {
+        return Err(GraphError::bad_request(format!(
+            "A {} needs {needs}.",
+            kind.trim_start_matches("#microsoft.graph.")
+        )));
+    }
+    Ok(false)
 }
 
 fn check_callback(call: &Map<String, Value>, policy: CallbackPolicy) -> Result<(), GraphError> {
@@ -128,7 +245,8 @@ fn check_shape(call: &Map<String, Value>) -> Result<(), GraphError> {
     let targets = call.get("targets").and_then(Value::as_array);
     match CallKind::classify(&body) {
         CallKind::Meeting | CallKind::GuestMeeting => {
-            if call.get("chatInfo").is_none_or(Value::is_null) {
+            let needs_chat = check_meeting_info(call)?;
+            if needs_chat && call.get("chatInfo").is_none_or(Value::is_null) {
                 return Err(GraphError::bad_request("Joining a meeting needs chatInfo."));
             }
         }
@@ -220,6 +338,69 @@ mod tests {
         assert!(e.message.contains("at most 5"), "{e}");
         let e = error_of(p2p(), |b| b["meetingInfo"] = json!({"organizer": {}}));
         assert!(e.message.contains("chatInfo"), "{e}");
+    }
+
+    #[test]
+    fn the_current_pages_requests_are_accepted_or_refused_as_documented() {
+        let join = |info: Value| {
+            json!({
+                "callbackUri": "https://bot.contoso.com/callback",
+                "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
+                "meetingInfo": info,
+            })
+        };
+        let by_id = join(json!({
+            "@odata.type": "#microsoft.graph.joinMeetingIdMeetingInfo",
+            "joinMeetingId": "1234567", "passcode": null,
+        }));
+        assert!(check(&by_id).is_ok(), "a join by id needs no chatInfo");
+        let by_token =
+            join(json!({"@odata.type": "#microsoft.graph.tokenMeetingInfo", "token": "t"}));
+        assert!(check(&by_token).is_ok());
+        let e = check(&join(
+            json!({"@odata.type": "#microsoft.graph.tokenMeetingInfo"}),
+        ))
+        .unwrap_err();
+        assert_eq!(e.message, "A tokenMeetingInfo needs token.");
+        let e = check(&join(
+            json!({"@odata.type": "#microsoft.graph.organizerMeetingInfo"}),
+        ))
+        .unwrap_err();
+        assert!(e.message.contains("chatInfo"), "{e}");
+        let e = check(&join(json!({"@odata.type": "#microsoft.graph.x"}))).unwrap_err();
+        assert!(e.message.starts_with("Unknown meetingInfo type"), "{e}");
+
+        let mut options = p2p();
+        options["callOptions"] = json!({
+            "@odata.type": "#microsoft.graph.outgoingCallOptions",
+            "isContentSharingNotificationEnabled": true,
+        });
+        assert!(check(&options).is_ok());
+        options["callOptions"]["hideBotAfterEscalation"] = json!("yes");
+        assert!(check(&options)
+            .unwrap_err()
+            .message
+            .contains("hideBotAfterEscalation"));
+
+        for (timeout, ok) in [(json!(1), true), (json!(115), true), (json!(null), true)] {
+            let mut body = p2p();
+            body["ringingTimeoutInSeconds"] = timeout;
+            assert_eq!(check(&body).is_ok(), ok);
+        }
+        for timeout in [json!(0), json!(116), json!(-1), json!(2.5), json!("60")] {
+            let mut body = p2p();
+            body["ringingTimeoutInSeconds"] = timeout.clone();
+            assert!(check(&body).is_err(), "{timeout} accepted");
+        }
+
+        let mut pstn = p2p();
+        pstn["targets"] = json!([{"identity": {"phone": {"id": "+12345678901"}}}]);
+        assert!(check(&pstn)
+            .unwrap_err()
+            .message
+            .contains("applicationInstance"));
+        pstn["source"] = json!({"identity": {"applicationInstance": {"id": "i"}}});
+        assert!(check(&pstn).is_ok());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-# expect: expected 0 failed deliveries, the stand-in recorded 2 (of 2 deliveries)
+# expect: expected 0 failed deliveries, the stand-in recorded 3 (of 3 deliveries)
 # expect: answered 503
 Feature: Must fail - failed deliveries
   Scenario: The callback fails but the spec expects clean deliveries

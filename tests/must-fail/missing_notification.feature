@@ -1,6 +1,6 @@
 # A notification that never comes: what was expected, what arrived, after how long.
-# expect: expected 3 notifications for call
-# expect: 2 arrived within 2000 ms (simulated time)
+# expect: expected 4 notifications for call
+# expect: 3 arrived within 2000 ms (simulated time)
 # expect: 1. updated /communications/calls/
 # expect: state=establishing
 # expect: 2. updated /communications/calls/
@@ -12,5 +12,6 @@ Feature: Must fail - missing notification
     Then the bot receives notifications in order within 2000 ms:
       | resourceData.state |
       | establishing       |
+      | established        |
       | established        |
       |                    |

@@ -10,6 +10,7 @@ Feature: Report fixtures
       | changeType | resourceData.state |
       | updated    | establishing       |
       | updated    | established        |
+      | updated    | established        |
     When the bot hangs up
     Then the response status is 204
     And the bot receives notifications in order:
