@@ -343,7 +343,7 @@ fn junit_and_cucumber_json_reports_are_written_and_well_formed() {
                 "the full failure: {body}"
             );
             assert!(
-                body.contains("at tests/report-fixtures/report.feature:27:5"),
+                body.contains("at tests/report-fixtures/report.feature:28:5"),
                 "{body}"
             );
             assert!(!body.contains("Step panicked"), "{body}");
@@ -777,7 +777,7 @@ fn failures_show_the_step_place_and_message_and_v_adds_bodies_vv_timings() {
     let out = &plain.stdout;
     assert!(out.contains("✘  And the response matches:"), "{out}");
     assert!(
-        out.contains("      at tests/report-fixtures/report.feature:27:5\n"),
+        out.contains("      at tests/report-fixtures/report.feature:28:5\n"),
         "{out}"
     );
     assert!(out.contains("$.state: expected \"established\", got \"establishing\""));
