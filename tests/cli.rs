@@ -350,7 +350,7 @@ fn junit_and_cucumber_json_reports_are_written_and_well_formed() {
         }
         other => panic!("not a failure: {other:?}"),
     }
-    assert!(xml.contains(" line=\"20\""), "{xml}");
+    assert!(xml.contains(" line=\"21\""), "{xml}");
 
     let parsed: Value = serde_json::from_str(&text(&json)).expect("Cucumber JSON parses");
     let features = parsed.as_array().expect("a list of features");

@@ -62,12 +62,12 @@ fn concurrency_is_capped_by_the_open_file_limit_and_says_so() {
         run.output()
     );
     assert!(
-        run.stderr.contains("running 48 scenarios at a time"),
+        run.stderr.contains("running 24 scenarios at a time"),
         "{}",
         run.output()
     );
     let (passed, failed) = run.summary().unwrap_or_else(|| panic!("{}", run.output()));
-    assert!(passed > 48, "{}", run.output());
+    assert!(passed > 24, "{}", run.output());
     assert_eq!(failed, 0, "{}", run.output());
     assert!(
         !run.output().contains("Too many open files"),
