@@ -1,16 +1,20 @@
 //! callspec: declarative scenario tests for Microsoft Graph calling bots.
 //!
-//! The engine behind the `callspec` command, one module per concept:
+//! The engine behind the `callspec` command, one private module per concept:
 //! - `template`: YAML request templates, `${...}` interpolation that keeps types, edits by path;
-//! - `matcher`: expected-vs-actual JSON with markers (`#uuid`, `#regex ...`), every mismatch
-//!   with its JSON path;
-//! - `standin`: the Graph double (wiremock) with its call registry, simulated clock and
-//!   notification delivery;
+//! - `matcher`: expected-vs-actual JSON with markers (`#uuid`, `#regex ...`, `#not ...`), every
+//!   mismatch with its JSON path;
+//! - `standin`: the Graph double with its call registry, simulated clock and notification
+//!   delivery, served by `hosting` (one server per run, scenarios under their own key);
 //! - `inbox`: the bot's callback receiver;
 //! - `target`: live mode (settings, tokens, notification keys);
 //! - `record`, `drift`: scenarios recorded as HAR files, and replaying them against the stand-in.
 //!
 //! The first two are pure (no I/O beyond reading template files); the others run servers.
+//!
+//! The public surface is short: the main types at the root ([`StandIn`], [`Inbox`],
+//! [`TemplateStore`], [`check`], [`Server`], ...), and the rest grouped by purpose in
+//! [`graph`], [`auth`], [`templating`], [`matching`], [`html`] and [`har`].
 
 mod drift;
 mod hosting;
@@ -24,39 +28,70 @@ mod standin;
 mod target;
 mod template;
 
-pub use drift::{
-    compare, drift, recordings_in, replay, DriftError, DriftReport, FileDrift, Finding, Replay,
-    DEFAULT_SETTLE,
-};
-pub use hosting::{raise_fd_limit, Limits};
-pub use inbox::{
-    call_id_of, redact_authorization, Inbox, InboxServer, NotificationLog, Received, TokenKeys,
-    TokenVerifier,
-};
-pub use matcher::{check, check_at, check_fields, describe, MatchMode, Mismatch};
+// The concepts a user of the library meets first. Everything else is grouped in the modules
+// below, by what it is for.
+pub use drift::{drift, DriftReport};
+pub use inbox::{Inbox, InboxServer, NotificationLog, Received};
+pub use matcher::{check, MatchMode, Mismatch};
 pub use paths::display_path;
-pub use record::{EntryKind, RecordError, RecordedExchange, Recording, RecordingInfo};
-pub use report::{
-    escape_html, format_at, notification_label, parties_of, path_of, redact_tokens, render_html,
-    sequence_of, sequence_svg, ArrowStyle, ExchangeReport, HtmlReport, NotificationEvent,
-    ReportStatus, ScenarioReport, SequenceArrow, StepReport,
-};
-pub use serve::{request_token, ServeError, ServeOptions, Server, DEFAULT_RETENTION};
-pub use standin::{
-    authenticate, authorize, codes, validate_create, verify_notification_token, AccessClaims,
-    Answer, ApiVersion, AppIdentity, CallKind, CallState, CallbackPolicy, Callee, Delivery,
-    DeliveryQuirks, Fault, GraphError, Lobby, MeetingChange, NotificationClaims, NotificationToken,
-    Profile, RateLimit, RemoteAction, RemoteScript, ResourceStyle, ResultInfo, SigningKey, StandIn,
-    StandInConfig, StandInServer, DEFAULT_ANSWER_DELAY, DEFAULT_JOURNAL_SIZE,
-    DEFAULT_RINGING_TIMEOUT, GRAPH_AUDIENCE, GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW,
-    LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, NOTIFICATION_ISSUER,
-    OPERATION_DELAY, REFUSAL_DELAY,
-};
-pub use target::{
-    Jwks, LiveConfig, Secret, TargetError, TokenSource, CALLING_ISSUERS, GRAPH_URL,
-    KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP, MICROSOFT_OPENID_URL,
-};
-pub use template::{
-    interpolate, interpolate_at, interpolate_str, lookup, parse_scalar, parse_text, remove_path,
-    render_text, set_path, Document, Origin, RequestTemplate, TemplateError, TemplateStore, Vars,
-};
+pub use record::Recording;
+pub use serve::{request_token, ServeError, ServeOptions, Server};
+pub use standin::{AppIdentity, GraphError, StandIn, StandInConfig, StandInServer};
+pub use target::{LiveConfig, TargetError, TokenSource};
+pub use template::{RequestTemplate, TemplateError, TemplateStore, Vars};
+
+/// What the stand-in can be scripted to do, and the rules, limits and result codes it follows.
+pub mod graph {
+    pub use crate::hosting::{raise_fd_limit, Limits};
+    pub use crate::inbox::call_id_of;
+    pub use crate::serve::DEFAULT_RETENTION;
+    pub use crate::standin::{
+        codes, validate_create, Answer, ApiVersion, CallKind, CallState, CallbackPolicy, Callee,
+        Delivery, DeliveryQuirks, Fault, Lobby, MeetingChange, Profile, RateLimit, RemoteAction,
+        RemoteScript, ResourceStyle, ResultInfo, DEFAULT_ANSWER_DELAY, DEFAULT_JOURNAL_SIZE,
+        DEFAULT_RINGING_TIMEOUT, GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT,
+        MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, OPERATION_DELAY, REFUSAL_DELAY,
+    };
+}
+
+/// Access tokens the bot sends and notification tokens it checks, in mock and live mode.
+pub mod auth {
+    pub use crate::inbox::{redact_authorization, TokenKeys, TokenVerifier};
+    pub use crate::standin::{
+        authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
+        NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
+    };
+    pub use crate::target::{
+        Jwks, Secret, CALLING_ISSUERS, GRAPH_URL, KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP,
+        MICROSOFT_OPENID_URL,
+    };
+}
+
+/// The pieces of templating: interpolation, edits by path, YAML with positions.
+pub mod templating {
+    pub use crate::template::{
+        interpolate, interpolate_at, interpolate_str, lookup, parse_scalar, parse_text,
+        remove_path, render_text, set_path, Document, Origin,
+    };
+}
+
+/// Matching beyond [`check`](crate::check): at a path, field by field, and describing a value.
+pub mod matching {
+    pub use crate::matcher::{check_at, check_fields, describe};
+}
+
+/// The HTML report: what a scenario's report holds, and the page made of them.
+pub mod html {
+    pub use crate::report::{
+        format_at, path_of, render_html, ExchangeReport, HtmlReport, NotificationEvent,
+        ReportStatus, ScenarioReport, StepReport,
+    };
+}
+
+/// Recordings (HAR 1.2) and replaying them against the stand-in (`callspec drift`).
+pub mod har {
+    pub use crate::drift::{
+        compare, recordings_in, replay, DriftError, FileDrift, Finding, Replay, DEFAULT_SETTLE,
+    };
+    pub use crate::record::{EntryKind, RecordError, RecordedExchange, RecordingInfo};
+}

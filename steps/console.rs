@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use callspec::{display_path, format_at};
+use callspec::display_path;
+use callspec::html::format_at;
 use cucumber::event::{self, Cucumber, HookType, StepError};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};
 use cucumber::{cli, parser, writer, Event, Writer};
@@ -397,7 +398,7 @@ fn exchanges_text(collected: &report_hook::Collected, timings: bool) -> String {
             "      {}. {} {}\n",
             i + 1,
             exchange.method,
-            callspec::path_of(&exchange.url)
+            callspec::html::path_of(&exchange.url)
         ));
         if let Some(body) = &exchange.request_body {
             out.push_str(&body_text(body, 9));

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use callspec::{Fault, NotificationToken, RateLimit};
+use callspec::auth::NotificationToken;
+use callspec::graph::{Fault, RateLimit};
 use cucumber::{given, then};
 
 use crate::support::{count, duration};
@@ -24,11 +25,11 @@ fn times(text: &str) -> Result<u64> {
 #[given(regex = r"^Graph throttles the next (?:request|(\S+) requests) with Retry-After (\S+)$")]
 fn throttles(world: &mut CallWorld, count: String, retry_after: String) -> Result<()> {
     let retry_after = match retry_after.parse::<u64>() {
-        Ok(secs) if Duration::from_secs(secs) <= callspec::MAX_DURATION => secs,
+        Ok(secs) if Duration::from_secs(secs) <= callspec::graph::MAX_DURATION => secs,
         _ => bail!(
             "Retry-After \"{retry_after}\" is not a number of seconds: use a whole number from 0 \
              to {}",
-            callspec::MAX_DURATION.as_secs()
+            callspec::graph::MAX_DURATION.as_secs()
         ),
     };
     let fault = Fault::Throttle { retry_after };
@@ -118,7 +119,7 @@ async fn bad_tokens(world: &mut CallWorld, which: String) -> Result<()> {
     let token = if which.contains("forged") {
         // The forger's RSA key is made on a blocking thread, not on the task running every
         // scenario.
-        tokio::task::spawn_blocking(callspec::SigningKey::forger).await?;
+        tokio::task::spawn_blocking(callspec::auth::SigningKey::forger).await?;
         NotificationToken::Forged
     } else {
         NotificationToken::Expired

@@ -13,7 +13,7 @@ const FDS_RESERVED: u64 = 64;
 /// The soft limit on open files, raised to the hard limit first (it costs nothing, and a low
 /// soft limit is the usual default).
 pub fn open_file_limit() -> Option<u64> {
-    Some(callspec::raise_fd_limit())
+    Some(callspec::graph::raise_fd_limit())
 }
 
 /// The concurrency a run can afford with `fd_limit` open files: `requested`, or less and a note

@@ -35,10 +35,8 @@ use cucumber::{cli, parser, writer, World as _, WriterExt as _};
 use futures::stream;
 
 use anyhow::Context as _;
-use callspec::{
-    display_path, request_token, Inbox, Jwks, LiveConfig, ServeOptions, Server, TokenKeys,
-    TokenSource, TokenVerifier,
-};
+use callspec::auth::{Jwks, TokenKeys, TokenVerifier};
+use callspec::{display_path, request_token, Inbox, LiveConfig, ServeOptions, Server, TokenSource};
 use console::{example_row, Console, Outcomes, Status};
 use report_hook::{HtmlWriter, Optional};
 use world::{init_settings, CallWorld, RunSettings};
@@ -102,7 +100,7 @@ struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     idle_timeout: u64,
     /// How many API requests, and how many notifications, the journal keeps (the oldest go).
-    #[arg(long, value_name = "N", default_value_t = callspec::DEFAULT_JOURNAL_SIZE,
+    #[arg(long, value_name = "N", default_value_t = callspec::graph::DEFAULT_JOURNAL_SIZE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
     journal_size: usize,
     /// Simulated seconds an ended call is kept (the journal can show it) before it is forgotten.
@@ -826,7 +824,7 @@ async fn start_live(args: &RunArgs) -> anyhow::Result<()> {
     tokens.token().await?;
     let keys = Jwks::fetch(&config.openid_url, &client).await?;
     // Keys rotate: fetched again hourly, and soon after a token names an unknown one.
-    keys.keep_fresh(client.clone(), callspec::KEY_REFRESH_INTERVAL, |e| {
+    keys.keep_fresh(client.clone(), callspec::auth::KEY_REFRESH_INTERVAL, |e| {
         eprintln!("callspec: {e} (the keys in hand stay)")
     });
     let inbox = Inbox::start_on(config.callback_port)

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use callspec::{check, check_at, check_fields, describe, MatchMode, Mismatch, Received};
+use callspec::matching::{check_at, check_fields, describe};
+use callspec::{check, MatchMode, Mismatch, Received};
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
@@ -54,7 +55,7 @@ fn timed_listing(world: &CallWorld, items: &[Received], first: usize) -> String 
                 .find(|(_, item, taken)| !*taken && *item == r.item)
                 .map(|(at, _, taken)| {
                     *taken = true;
-                    format!("{} ", callspec::format_at(*at))
+                    format!("{} ", callspec::html::format_at(*at))
                 })
                 .unwrap_or_default();
             format!("  {}. {at}{}", first + i + 1, r.summary())
@@ -471,7 +472,7 @@ fn every_header(world: &mut CallWorld, name: String, pattern: String) -> Result<
         };
         if !check(&expected, &Value::String(actual.clone()), MatchMode::Subset).is_empty() {
             let shown = if is_auth {
-                callspec::redact_authorization(&actual)
+                callspec::auth::redact_authorization(&actual)
             } else {
                 actual
             };

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use callspec::{display_path, EntryKind, RecordedExchange, Recording, RecordingInfo};
+use callspec::har::{EntryKind, RecordedExchange, RecordingInfo};
+use callspec::{display_path, Recording};
 use cucumber::gherkin::{Feature, Scenario};
 
 use crate::world::CallWorld;

@@ -2,7 +2,7 @@
 //! incoming calls. Every duration is simulated time.
 
 use anyhow::{bail, Result};
-use callspec::{Answer, Lobby, MeetingChange, RemoteAction};
+use callspec::graph::{Answer, Lobby, MeetingChange, RemoteAction};
 use cucumber::{given, when};
 use serde_json::json;
 

@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
-use callspec::{
-    display_path, render_html, ExchangeReport, HtmlReport, NotificationEvent, ReportStatus,
-    ScenarioReport, StepReport,
+use callspec::display_path;
+use callspec::html::{
+    render_html, ExchangeReport, HtmlReport, NotificationEvent, ReportStatus, ScenarioReport,
+    StepReport,
 };
 use cucumber::event::{self, Cucumber, HookType};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};

@@ -1,7 +1,7 @@
 //! Steps that build the request: a template, variables, and edits by path.
 
 use anyhow::{Context as _, Result};
-use callspec::parse_scalar;
+use callspec::templating::parse_scalar;
 use cucumber::{gherkin::Step, given};
 
 use crate::support::{rows, value_at, TextAt};

@@ -1,7 +1,8 @@
 //! Steps that check the HTTP response the bot got.
 
 use anyhow::{bail, Result};
-use callspec::{check, check_fields, describe, MatchMode};
+use callspec::matching::{check_fields, describe};
+use callspec::{check, MatchMode};
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 

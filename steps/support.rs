@@ -5,8 +5,9 @@ use std::time::Duration;
 use anyhow::{bail, Context as _, Result};
 use std::path::{Path, PathBuf};
 
-use callspec::{
-    interpolate, interpolate_at, interpolate_str, parse_scalar, render_text, Origin, MAX_DURATION,
+use callspec::graph::MAX_DURATION;
+use callspec::templating::{
+    interpolate, interpolate_at, interpolate_str, parse_scalar, render_text, Origin,
 };
 use cucumber::gherkin::Step;
 use serde_json::Value;

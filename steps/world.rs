@@ -6,10 +6,11 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use callspec::auth::{redact_authorization, AccessClaims, SigningKey, TokenKeys, TokenVerifier};
+use callspec::templating::{interpolate, remove_path, set_path};
 use callspec::{
-    interpolate, redact_authorization, remove_path, set_path, AccessClaims, AppIdentity, Inbox,
-    InboxServer, LiveConfig, NotificationLog, Received, RequestTemplate, SigningKey, StandIn,
-    StandInConfig, StandInServer, TemplateStore, TokenKeys, TokenSource, TokenVerifier, Vars,
+    AppIdentity, Inbox, InboxServer, LiveConfig, NotificationLog, Received, RequestTemplate,
+    StandIn, StandInConfig, StandInServer, TemplateStore, TokenSource, Vars,
 };
 use serde_json::{json, Value};
 
@@ -364,7 +365,7 @@ impl CallWorld {
                 .insert("tenant_id".into(), json!(self.app.tenant_id));
             for (name, value) in &live.config.vars {
                 self.vars
-                    .insert(name.clone(), callspec::parse_scalar(value));
+                    .insert(name.clone(), callspec::templating::parse_scalar(value));
             }
             self.live = Some(live);
             return;

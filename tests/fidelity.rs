@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use callspec::{AccessClaims, AppIdentity, RemoteAction, StandIn, StandInConfig};
+use callspec::auth::AccessClaims;
+use callspec::graph::RemoteAction;
+use callspec::{AppIdentity, StandIn, StandInConfig};
 use serde_json::{json, Value};
 
 const CAPTURES: &str = "tests/fixtures/captures/sambetts-graph-calling-bots";
@@ -320,7 +322,7 @@ async fn a_peer_to_peer_call_the_callee_declines() {
     let mut story = Story::start().await;
     story
         .standin
-        .update_script(|s| s.set_answer(None, callspec::Answer::Declines));
+        .update_script(|s| s.set_answer(None, callspec::graph::Answer::Declines));
     story
         .create(json!({
             "callbackUri": "https://bot.contoso.com/callback",
@@ -342,7 +344,7 @@ async fn a_peer_to_peer_call_the_callee_declines() {
 async fn a_group_call_that_ends_when_only_the_bot_remains() {
     let mut story = Story::start().await;
     story.standin.update_script(|s| {
-        s.set_answer(Some("user2"), callspec::Answer::Declines);
+        s.set_answer(Some("user2"), callspec::graph::Answer::Declines);
         s.set_hang_up(Some("user1"), Duration::from_secs(10));
     });
     story

@@ -11,11 +11,12 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use callspec::{
-    interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text, set_path,
-    validate_create, AccessClaims, AppIdentity, CallbackPolicy, GraphError, Origin, StandIn,
-    StandInConfig, TemplateStore, Vars, MAX_BODY_BYTES, MAX_GROUP_TARGETS,
+use callspec::auth::AccessClaims;
+use callspec::graph::{validate_create, CallbackPolicy, MAX_BODY_BYTES, MAX_GROUP_TARGETS};
+use callspec::templating::{
+    interpolate_str, lookup, parse_scalar, parse_text, remove_path, render_text, set_path, Origin,
 };
+use callspec::{AppIdentity, GraphError, StandIn, StandInConfig, TemplateStore, Vars};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value};

@@ -220,11 +220,11 @@ async fn notification_tokens_are_checked_against_the_published_keys() {
     // Keys published somewhere else than where the notifications were signed: the inbox must
     // refuse every token, so the "signed for the app" step fails.
     let cloud = LocalCloud::start().await;
-    let other_keys = callspec::SigningKey::forger().jwks();
+    let other_keys = callspec::auth::SigningKey::forger().jwks();
     Mock::given(method("GET"))
         .and(path("/openid"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "issuer": callspec::NOTIFICATION_ISSUER,
+            "issuer": callspec::auth::NOTIFICATION_ISSUER,
             "jwks_uri": format!("{}/keys", cloud.identity.uri()),
         })))
         .mount(&cloud.identity)

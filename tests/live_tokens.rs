@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use callspec::{Inbox, Jwks, TargetError, TokenKeys, TokenVerifier, CALLING_ISSUERS};
+use callspec::auth::{Jwks, TokenKeys, TokenVerifier, CALLING_ISSUERS};
+use callspec::{Inbox, TargetError};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs1::{EncodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
 use rsa::traits::PublicKeyParts as _;

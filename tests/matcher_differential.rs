@@ -15,7 +15,8 @@
 //! near-misses of markers); arrays never start with `"#contains"` / `"#anyorder"`.
 
 use assert_json_diff::{assert_json_matches_no_panic, CompareMode, Config, NumericMode};
-use callspec::{check, describe, MatchMode};
+use callspec::matching::describe;
+use callspec::{check, MatchMode};
 use serde_json::{json, Map, Value};
 
 /// SplitMix64: tiny, deterministic, good enough for test generation.

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use callspec::auth::{verify_notification_token, SigningKey};
 use callspec::{
-    request_token, verify_notification_token, Inbox, Received, ServeError, ServeOptions, Server,
-    SigningKey, StandIn, StandInConfig,
+    request_token, Inbox, Received, ServeError, ServeOptions, Server, StandIn, StandInConfig,
 };
 use serde_json::{json, Value};
 use tokio::time::Instant;

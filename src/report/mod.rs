@@ -5,7 +5,7 @@
 //! exchanges and the stand-in's deliveries) and calls [`render_html`].
 //!
 //! ```
-//! use callspec::{render_html, HtmlReport, ScenarioReport, ReportStatus};
+//! use callspec::html::{render_html, HtmlReport, ScenarioReport, ReportStatus};
 //! let report = HtmlReport {
 //!     title: "callspec report".into(),
 //!     scenarios: vec![ScenarioReport {
@@ -27,8 +27,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use html::{escape_html, redact_tokens, render_html};
-pub use sequence::{sequence_of, sequence_svg, ArrowStyle, SequenceArrow};
+pub use html::{redact_tokens, render_html};
 
 /// How a scenario or a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -145,7 +144,7 @@ impl ExchangeReport {
                 }
             }
         }
-        crate::call_id_of(&path_of(&self.url))
+        crate::inbox::call_id_of(&path_of(&self.url))
     }
 
     fn created_call(&self) -> bool {
@@ -191,7 +190,7 @@ impl NotificationEvent {
         NotificationEvent {
             at,
             label: notification_label(item),
-            call_id: crate::call_id_of(&resource),
+            call_id: crate::inbox::call_id_of(&resource),
             resource,
             failure,
             body: serde_json::to_string_pretty(item).unwrap_or_default(),
