@@ -100,7 +100,7 @@ pub fn check_at(root: &str, expected: &Value, actual: &Value, mode: MatchMode) -
 }
 
 /// Checks each `(path, pattern)` pair against the value at that path of `actual` (paths as in
-/// [`crate::lookup`]: `resourceData[0].isInLobby`, `mediaConfig["@odata.type"]`). A path that
+/// [`crate::templating::lookup`]: `resourceData[0].isInLobby`, `mediaConfig["@odata.type"]`). A path that
 /// leads nowhere is an absent value, so `#notpresent`, `#ignore` and `##<marker>` work. Objects
 /// compare as [`MatchMode::Subset`]. Mismatch paths read `<root>.<path>`.
 #[must_use]
