@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 
 use callspec::{request_token, ServeOptions, Server};
-use common::{callspec, summary, Run};
+use common::{callspec_off_runtime as run, summary, Run};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -91,16 +91,6 @@ impl LocalCloud {
         std::fs::write(&file, lines.join("\n")).expect("a writable temp dir");
         file
     }
-}
-
-/// Runs the binary off the async runtime, which keeps serving Graph meanwhile.
-async fn run(args: Vec<String>) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        callspec(&args)
-    })
-    .await
-    .expect("the run finishes")
 }
 
 fn live_args(env: &std::path::Path, paths: &[&str]) -> Vec<String> {

@@ -8,7 +8,7 @@ mod common;
 use std::path::PathBuf;
 
 use callspec::{request_token, ServeOptions, Server};
-use common::{callspec, Run};
+use common::callspec_off_runtime as run;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -20,16 +20,6 @@ fn env_file(name: &str, lines: &[String]) -> PathBuf {
     let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hardening-{name}.env"));
     std::fs::write(&file, lines.join("\n")).expect("a writable temp dir");
     file
-}
-
-/// Runs the binary off the async runtime, which keeps serving meanwhile.
-async fn run(args: Vec<String>) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        callspec(&args)
-    })
-    .await
-    .expect("the run finishes")
 }
 
 fn live(env: &std::path::Path, extra: &[&str]) -> Vec<String> {

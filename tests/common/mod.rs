@@ -64,3 +64,14 @@ pub fn summary(run: &Run) -> Option<(usize, usize)> {
         .map(|s| s.parse::<usize>().ok());
     Some((numbers.next()??, numbers.next()??))
 }
+
+/// Runs `callspec run <args>` off the async runtime, which keeps serving (Graph, a token
+/// endpoint) meanwhile.
+pub async fn callspec_off_runtime(args: Vec<String>) -> Run {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        callspec(&args)
+    })
+    .await
+    .expect("the run finishes")
+}
