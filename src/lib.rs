@@ -16,6 +16,7 @@
 //! [`TemplateStore`], [`check`], [`Server`], ...), and the rest grouped by purpose in
 //! [`graph`], [`auth`], [`templating`], [`matching`], [`html`] and [`har`].
 
+pub mod bot;
 mod drift;
 mod hosting;
 mod inbox;

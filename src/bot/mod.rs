@@ -1,0 +1,6 @@
+//! The bot under test: a team's own bot process, driven through the stand-in.
+//!
+//! The stand-in plays Graph, the identity platform and the callers; specs check what the bot
+//! does. [`BotConfig`] describes the bot (`bot.toml`), [`BotProcess`] runs it, and
+//! [`BotGateway`] is the https front it talks to: the token endpoint, the OpenID metadata and
+//! the calling API, each request routed to the scenario that owns the call.
