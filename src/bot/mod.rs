@@ -4,3 +4,9 @@
 //! does. [`BotConfig`] describes the bot (`bot.toml`), [`BotProcess`] runs it, and
 //! [`BotGateway`] is the https front it talks to: the token endpoint, the OpenID metadata and
 //! the calling API, each request routed to the scenario that owns the call.
+
+mod config;
+mod process;
+
+pub use config::{BotConfig, BotConfigError, ReadyProbe};
+pub use process::{BotError, BotExit, BotKiller, BotProcess};
