@@ -532,10 +532,10 @@ fn config_errors_name_the_file_line_and_column() {
     assert!(error("webhook = \"localhost:80\"")
         .starts_with("1:11: `webhook` must be an http:// or https:// URL, not localhost:"),);
     assert!(error("webhook = \"http://127.0.0.1:${port}/\"")
-        .starts_with("1:28: `${port}` in `webhook` needs `command`"));
+        .starts_with("1:29: `${port}` in `webhook` needs `command`"));
     assert!(
         error("command = [\"x\"]\nwebhook = \"http://127.0.0.1:${prot}/\"")
-            .starts_with("2:28: unknown placeholder `${prot}`")
+            .starts_with("2:29: unknown placeholder `${prot}`")
     );
     let e = error("workdir = \"gone\"\nwebhook = \"http://h/\"");
     assert!(e.starts_with("1:11: the workdir "), "{e}");

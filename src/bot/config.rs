@@ -212,7 +212,7 @@ impl Doc<'_> {
         if let Some(suggestion) = suggest_field(&message) {
             message.push_str(&format!("; did you mean `{suggestion}`?"));
         }
-        self.error(span.start, message)
+        self.error(span.start, plain_words(message))
     }
 
     /// Whether the line `span` starts on sets a key whose value is secret (its value must not
@@ -580,6 +580,35 @@ fn redact_quoted(message: &str) -> String {
     out
 }
 
+/// serde's type names in words a user knows, and what a missing `webhook` is.
+fn plain_words(message: String) -> String {
+    if message == "missing field `webhook`" {
+        return format!(
+            "{message}: the URL where Graph sends the bot's notifications, e.g. \
+             \"http://127.0.0.1:${{port}}/api/calls\""
+        );
+    }
+    let words = [
+        ("expected u16", "expected a port number (1..=65535)"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        (
+            "expected a sequence",
+            "expected an array of strings, e.g. [\"python\", \"bot.py\"] (no shell: one \
+             string per argument)",
+        ),
+    ];
+    for (serde, plain) in words {
+        if let Some(start) = message.strip_suffix(serde) {
+            return format!("{start}{plain}");
+        }
+    }
+    if message.starts_with("invalid type: ") && message.ends_with("expected a string") {
+        return format!("{message} (put it in quotes)");
+    }
+    message
+}
+
 /// For serde's "unknown field `x`, expected one of `a`, `b`": the closest known name.
 fn suggest_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
@@ -757,7 +786,7 @@ timeout_seconds = 5
     fn port_placeholder_needs_command() {
         let e = parse("webhook = \"http://127.0.0.1:${port}/calls\"").unwrap_err();
         assert!(
-            e.starts_with("1:28: `${port}` in `webhook` needs `command`"),
+            e.starts_with("1:29: `${port}` in `webhook` needs `command`"),
             "{e}"
         );
     }
@@ -771,7 +800,7 @@ timeout_seconds = 5
             "{e}"
         );
         let e = parse("command = [\"x\"]\nwebhook = \"http://h:${port/\"").unwrap_err();
-        assert!(e.starts_with("2:20: `${` without a closing `}`"), "{e}");
+        assert!(e.starts_with("2:21: `${` without a closing `}`"), "{e}");
     }
 
     #[test]
