@@ -240,9 +240,9 @@ webhook = "http://127.0.0.1:${port}/api/calls"
     assert_eq!(exit.stderr_tail, "fatal: no IVR_TRANSFER_TO_NAME");
     assert_eq!(
         e.to_string(),
-        "the bot (sh -c \"echo starting; echo 'fatal: no IVR_TRANSFER_TO_NAME' >&2; exit 3\") \
-         stopped before it was ready: the bot exited with status 3; the end of its stderr:\n    \
-         fatal: no IVR_TRANSFER_TO_NAME"
+        "the bot exited with status 3 before it was ready (sh -c \"echo starting; echo 'fatal: \
+         no IVR_TRANSFER_TO_NAME' >&2; exit 3\"); the end of its stderr:\n    fatal: no \
+         IVR_TRANSFER_TO_NAME"
     );
     // The exit is an event: no waiting for the 30 s timeout.
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");

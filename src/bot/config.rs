@@ -91,12 +91,25 @@ pub enum BotConfigError {
 }
 
 /// Whether an environment variable's value is a secret, by its name: it is then never shown in
-/// `Debug` output and is replaced by `[redacted]` in the bot's output tails.
+/// `Debug` output and is replaced by `[redacted]` in the bot's output tails. Names of where a
+/// secret is (`CALLSPEC_TOKEN_URL`, `..._KEY_FILE`) are not secrets themselves.
 pub(crate) fn is_secret_name(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "KEY"]
+    let secret = ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "KEY"]
         .iter()
-        .any(|word| name.contains(word))
+        .any(|word| name.contains(word));
+    let a_place = [
+        "_URL",
+        "_URI",
+        "_FILE",
+        "_PATH",
+        "_HOST",
+        "_ENDPOINT",
+        "_DIR",
+    ]
+    .iter()
+    .any(|end| name.ends_with(end));
+    secret && !a_place
 }
 
 impl fmt::Debug for BotConfig {
@@ -738,6 +751,26 @@ timeout_seconds = 5
     }
 
     #[test]
+    fn secret_names() {
+        for name in [
+            "CALLSPEC_CLIENT_SECRET",
+            "api_token",
+            "DB_PASSWORD",
+            "PRIVATE_KEY",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "CALLSPEC_TOKEN_URL",
+            "SSL_KEY_FILE",
+            "IVR_TRANSFER_TO_NAME",
+            "PATH",
+        ] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+    }
+
+    #[test]
     fn debug_hides_secrets() {
         let text = format!("{GOOD}\n");
         let text = text.replace(
@@ -870,7 +903,9 @@ timeout_seconds = 5
         std::fs::write(&file, "webhook = 3\n").unwrap();
         let e = BotConfig::load(&file).unwrap_err().to_string();
         assert!(
-            e.ends_with("bot.toml:1:11: invalid type: integer `3`, expected a string"),
+            e.ends_with(
+                "bot.toml:1:11: invalid type: integer `3`, expected a string (put it in quotes)"
+            ),
             "{e}"
         );
         std::fs::create_dir(d.join("bot")).unwrap();

@@ -168,13 +168,20 @@ impl BotExit {
     }
 }
 
+impl BotExit {
+    /// "the bot exited with status 3", "the bot was killed by signal 9 (SIGKILL)".
+    fn headline(&self) -> String {
+        match (self.code, self.signal) {
+            (None, Some(_)) => format!("the bot was killed by {}", self.status()),
+            _ => format!("the bot exited with {}", self.status()),
+        }
+    }
+}
+
 impl fmt::Display for BotExit {
     /// `the bot exited with status 3; the end of its stderr:` and the tail, indented.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.code, self.signal) {
-            (None, Some(_)) => write!(f, "the bot was killed by {}", self.status())?,
-            _ => write!(f, "the bot exited with {}", self.status())?,
-        }
+        f.write_str(&self.headline())?;
         f.write_str(&tail_text(&self.stderr_tail))
     }
 }
@@ -216,7 +223,11 @@ pub enum BotError {
     #[error("cannot start the bot ({command}): {message}")]
     Spawn { command: String, message: String },
     /// It ran, but exited before it was ready.
-    #[error("the bot ({command}) stopped before it was ready: {exit}")]
+    #[error(
+        "{} before it was ready ({command}){}",
+        .exit.headline(),
+        tail_text(&.exit.stderr_tail)
+    )]
     Exited { command: String, exit: BotExit },
     /// It did not become ready in time (or, started by hand, is not running).
     #[error(
@@ -581,7 +592,12 @@ fn secrets_of(config: &BotConfig, env: &[(String, String)]) -> Vec<Vec<u8>> {
     let mut values: Vec<String> = env
         .iter()
         .cloned()
-        .chain(std::env::vars())
+        .chain(std::env::vars_os().map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        }))
         .filter(|(name, _)| is_secret_name(name))
         .map(|(_, value)| value)
         .chain(config.client_secret.clone())
