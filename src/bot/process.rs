@@ -56,7 +56,7 @@ const REDACTED: &str = "[redacted]";
 /// let bot = BotProcess::start(&config, env).await?; // returns once the bot is ready
 /// let mut exited = bot.exited();
 /// tokio::select! {
-///     _ = exited.wait_for(Option::is_some) => eprintln!("{}", exited.borrow().as_ref().unwrap()),
+///     Ok(exit) = exited.wait_for(Option::is_some) => eprintln!("{}", exit.as_ref().unwrap()),
 ///     _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {} // run the scenarios
 /// }
 /// if let Some(exit) = bot.stop().await {
