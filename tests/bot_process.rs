@@ -296,7 +296,7 @@ command = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "${port}"]
 webhook = "http://127.0.0.1:${port}/api/calls"
 [ready]
 url = "http://127.0.0.1:${port}/no-such-page"
-timeout_seconds = 1
+timeout_seconds = 3
 "#,
     );
     let e = BotProcess::start(&config, vec![])

@@ -363,19 +363,24 @@ impl BotProcess {
         let probe = Probe::new(&config.ready);
         let mut exited = self.exited.clone();
         let mut pause = PROBE_FIRST_PAUSE;
-        let mut last;
+        let mut last: Option<String> = None;
         loop {
             let attempt = tokio::time::timeout_at(deadline, probe.attempt(deadline));
-            tokio::select! {
+            let failed = tokio::select! {
                 biased;
                 Ok(exit) = exited.wait_for(Option::is_some) => {
                     return Err(self.exited_error(command, exit.clone()));
                 }
                 result = attempt => match result {
                     Ok(Ok(())) => return Ok(()),
-                    Ok(Err(why)) => last = why,
-                    Err(_) => last = "no answer before the time limit".to_owned(),
+                    Ok(Err(why)) => why,
+                    Err(_) => "no answer within the time limit".to_owned(),
                 }
+            };
+            // An attempt cut short by the deadline says less than the one before it (an
+            // `HTTP 503` beats a timeout of the last try).
+            if last.is_none() || Instant::now() < deadline {
+                last = Some(failed);
             }
             if Instant::now() >= deadline {
                 break;
@@ -398,7 +403,7 @@ impl BotProcess {
         Err(BotError::NotReady {
             probe: config.ready.to_string(),
             waited: config.ready_timeout,
-            last,
+            last: last.unwrap_or_default(),
             stderr_tail: command.map(|_| self.stderr_tail()),
         })
     }
