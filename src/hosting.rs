@@ -13,7 +13,10 @@
 //!   body must arrive within `body_timeout` (slowloris);
 //! - malformed requests get a 400 (or a closed connection for a broken frame), never a panic;
 //! - a body is refused with 413 as soon as it passes `max_body`, before it is buffered;
-//! - the port only exists once the routes do: the caller builds its handler first.
+//! - the port only exists once the routes do: the caller builds its handler first;
+//! - a TLS server ([`Host::serve_tls`], the bot gateway) runs the same loop under the same
+//!   limits: the handshake must finish within `idle_timeout`, a failed one just closes the
+//!   connection, and plain HTTP sent to it gets a plain 400 that says to use https.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -29,9 +32,10 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH};
 use hyper::{Method, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify, Semaphore};
+use tokio_rustls::TlsAcceptor;
 
 /// What a handler answers.
 #[derive(Debug, Clone)]
@@ -251,7 +255,7 @@ impl Host {
     /// A server for spaces on a free loopback port. Needs a Tokio runtime.
     pub fn start(limits: Limits, refusal: Refusal) -> std::io::Result<Host> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        Host::start_with(listener, None, limits, refusal)
+        Host::start_with(listener, None, limits, refusal, None)
     }
 
     /// A server whose every request goes to `handler`, on `listener` (bound by the caller once
@@ -262,7 +266,29 @@ impl Host {
         limits: Limits,
         refusal: Refusal,
     ) -> std::io::Result<Space> {
-        let host = Host::start_with(listener, Some(handler), limits, refusal)?;
+        let host = Host::start_with(listener, Some(handler), limits, refusal, None)?;
+        Ok(Space {
+            uri: host.inner.uri.clone(),
+            inner: host.inner,
+            key: None,
+        })
+    }
+
+    /// Like [`Host::serve`], over TLS with `tls` (the space's URL is `https://...`).
+    pub fn serve_tls(
+        listener: std::net::TcpListener,
+        handler: Arc<dyn Handler>,
+        limits: Limits,
+        refusal: Refusal,
+        tls: Arc<rustls::ServerConfig>,
+    ) -> std::io::Result<Space> {
+        let host = Host::start_with(
+            listener,
+            Some(handler),
+            limits,
+            refusal,
+            Some(TlsAcceptor::from(tls)),
+        )?;
         Ok(Space {
             uri: host.inner.uri.clone(),
             inner: host.inner,
@@ -275,6 +301,7 @@ impl Host {
         root: Option<Arc<dyn Handler>>,
         limits: Limits,
         refusal: Refusal,
+        tls: Option<TlsAcceptor>,
     ) -> std::io::Result<Host> {
         raise_fd_limit();
         let address = listener.local_addr()?;
@@ -286,10 +313,11 @@ impl Host {
             refusal,
         });
         let (stop, stopped) = watch::channel(());
-        tokio::spawn(accept_loop(listener, routes.clone(), limits, stopped));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tokio::spawn(accept_loop(listener, routes.clone(), limits, tls, stopped));
         Ok(Host {
             inner: Arc::new(Inner {
-                uri: format!("http://{address}"),
+                uri: format!("{scheme}://{address}"),
                 routes,
                 next_key: AtomicU64::new(1),
                 _stop: stop,
@@ -349,6 +377,7 @@ async fn accept_loop(
     listener: TcpListener,
     routes: Arc<Routes>,
     limits: Limits,
+    tls: Option<TlsAcceptor>,
     mut stop: watch::Receiver<()>,
 ) {
     let permits = Arc::new(Semaphore::new(connection_cap(&limits)));
@@ -403,20 +432,91 @@ async fn accept_loop(
         let routes = routes.clone();
         let stop = stop.clone();
         let closed = closed.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            serve_connection(stream, routes, limits, stop).await;
+            match tls {
+                None => serve_connection(stream, routes, limits, stop).await,
+                Some(tls) => {
+                    if let Some(stream) = handshake(stream, &tls, &limits, stop.clone()).await {
+                        serve_connection(stream, routes, limits, stop).await;
+                    }
+                }
+            }
             drop(permit);
             closed.notify_waiters();
         });
     }
 }
 
-async fn serve_connection(
+/// What a client that speaks plain HTTP to a TLS port gets: a TLS handshake starts with a
+/// handshake record (0x16); a request line starts with a letter.
+const PLAIN_HTTP_TO_TLS: &str = "this port serves https only: use an https:// URL";
+
+/// The TLS handshake of a new connection, within `idle_timeout`; `None` when it failed (the
+/// connection is closed), or when the client spoke plain HTTP (it got a plain 400 first).
+async fn handshake(
     stream: TcpStream,
+    tls: &TlsAcceptor,
+    limits: &Limits,
+    mut stop: watch::Receiver<()>,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let deadline = tokio::time::Instant::now() + limits.idle_timeout;
+    let mut first = [0u8; 1];
+    let peeked = tokio::select! {
+        peeked = tokio::time::timeout_at(deadline, stream.peek(&mut first)) => peeked,
+        _ = stop.changed() => return None,
+    };
+    match peeked {
+        Ok(Ok(1)) if first[0].is_ascii_alphabetic() => {
+            refuse_plain_http(stream, deadline).await;
+            return None;
+        }
+        Ok(Ok(1)) => {}
+        // Closed, reset or silent: nothing to serve.
+        _ => return None,
+    }
+    tokio::select! {
+        accepted = tokio::time::timeout_at(deadline, tls.accept(stream)) => match accepted {
+            Ok(Ok(stream)) => Some(stream),
+            // A client that does not trust the certificate, or sends garbage: just close.
+            _ => None,
+        },
+        _ = stop.changed() => None,
+    }
+}
+
+/// Answers a plain HTTP request on a TLS port with a plain 400, then closes.
+async fn refuse_plain_http(mut stream: TcpStream, deadline: tokio::time::Instant) {
+    // Read the request head first: closing with unread bytes would reset the connection
+    // before the client reads the answer.
+    let mut head = vec![0u8; 16 * 1024];
+    let mut read = 0;
+    while read < head.len() && !head[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout_at(deadline, stream.read(&mut head[read..])).await {
+            Ok(Ok(n)) if n > 0 => read += n,
+            _ => break,
+        }
+    }
+    let answer = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{PLAIN_HTTP_TO_TLS}\n",
+        PLAIN_HTTP_TO_TLS.len() + 1
+    );
+    let _ = tokio::time::timeout_at(deadline, async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+async fn serve_connection<S>(
+    stream: S,
     routes: Arc<Routes>,
     limits: Limits,
     mut stop: watch::Receiver<()>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let (stream, framing) = Sniffer::new(stream);
     let service = hyper::service::service_fn(move |request| {
         let routes = routes.clone();
@@ -581,8 +681,8 @@ async fn answer(
 
 /// Watches the bytes a client sends for request heads with both `Content-Length` and
 /// `Transfer-Encoding` (hyper quietly keeps the latter); raises `framing` when it sees one.
-struct Sniffer {
-    inner: TcpStream,
+struct Sniffer<S> {
+    inner: S,
     framing: Arc<AtomicBool>,
     /// The first bytes of the current line (enough for the header names that matter).
     start: [u8; 24],
@@ -595,8 +695,8 @@ struct Sniffer {
     transfer_encoding: bool,
 }
 
-impl Sniffer {
-    fn new(inner: TcpStream) -> (Sniffer, Arc<AtomicBool>) {
+impl<S> Sniffer<S> {
+    fn new(inner: S) -> (Sniffer<S>, Arc<AtomicBool>) {
         let framing = Arc::new(AtomicBool::new(false));
         let sniffer = Sniffer {
             inner,
@@ -665,7 +765,7 @@ impl Sniffer {
     }
 }
 
-impl AsyncRead for Sniffer {
+impl<S: AsyncRead + Unpin> AsyncRead for Sniffer<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -681,7 +781,7 @@ impl AsyncRead for Sniffer {
     }
 }
 
-impl AsyncWrite for Sniffer {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffer<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

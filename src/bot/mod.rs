@@ -6,7 +6,12 @@
 //! the calling API, each request routed to the scenario that owns the call.
 
 mod config;
+mod gateway;
+mod identity;
 mod process;
+mod tls;
 
 pub use config::{BotConfig, BotConfigError, ReadyProbe};
+pub use gateway::{BotGateway, BotLink, BotRequest, GatewayError, GatewaySettings};
 pub use process::{BotError, BotExit, BotKiller, BotProcess};
+pub use tls::TlsError;

@@ -39,7 +39,7 @@ pub const ADMIN_PREFIX: &str = "/_callspec";
 /// Lifetime of the tokens `POST /_callspec/token` hands out.
 const TOKEN_LIFETIME_SECS: u64 = 3600;
 /// The roles a token gets when the request names none: every calling permission.
-const ALL_CALLING_ROLES: &[&str] = &[
+pub(crate) const ALL_CALLING_ROLES: &[&str] = &[
     "Calls.Initiate.All",
     "Calls.InitiateGroupCall.All",
     "Calls.JoinGroupCall.All",

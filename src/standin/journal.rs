@@ -331,6 +331,7 @@ mod tests {
             sent_to: "http://127.0.0.1:9/cb".into(),
             body: json!({}),
             outcome: Ok(202),
+            elapsed: Duration::from_millis(3),
         };
         journal.push(entry("/1"));
         deliveries.push(delivery("a"));

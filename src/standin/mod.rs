@@ -38,6 +38,8 @@ pub use auth::{
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
+pub(crate) use admin::ALL_CALLING_ROLES;
+pub(crate) use router::graph_refusal;
 pub use journal::DEFAULT_JOURNAL_SIZE;
 pub use script::{
     codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
@@ -145,6 +147,9 @@ pub struct Delivery {
     pub body: serde_json::Value,
     /// The bot's HTTP status, or why there was none.
     pub outcome: Result<u16, String>,
+    /// Wall time from sending the POST to the bot's answer, or to the failure (zero for a
+    /// notification never sent): Graph wants webhooks to answer at once.
+    pub elapsed: Duration,
 }
 
 /// State shared by the server's responder and the harness.
@@ -152,6 +157,9 @@ pub struct Delivery {
 struct Shared {
     config: StandInConfig,
     base_url: String,
+    /// The base URL the bot reaches this stand-in at when another server fronts it (the bot
+    /// gateway): `Location` headers and `@odata.context` point there.
+    public_url: Mutex<Option<String>>,
     key: &'static SigningKey,
     registry: Mutex<CallRegistry>,
     timeline: Mutex<Timeline>,
@@ -262,6 +270,7 @@ impl Shared {
             key: SigningKey::for_run(),
             config,
             base_url,
+            public_url: Mutex::default(),
             registry: Mutex::default(),
             timeline: Mutex::default(),
             quirks: Mutex::default(),
@@ -277,7 +286,28 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// The base URL the bot uses for this stand-in: the front's when one is set.
+    fn public_base(&self) -> String {
+        lock(&self.public_url)
+            .clone()
+            .unwrap_or_else(|| self.base_url.clone())
+    }
+}
+
 impl StandIn {
+    /// The stand-in's request handler, to call in-process (the bot gateway routes the bot's
+    /// requests to it as if they had come to the stand-in's own URL).
+    pub(crate) fn handler(&self) -> Arc<dyn crate::hosting::Handler> {
+        Arc::new(router::GraphRouter::new(self.shared.clone()))
+    }
+
+    /// Has the stand-in name `base_url` in the URLs it hands out (`Location`,
+    /// `@odata.context`): the bot reaches it through that front.
+    pub(crate) fn set_public_url(&self, base_url: &str) {
+        *lock(&self.shared.public_url) = Some(base_url.trim_end_matches('/').to_owned());
+    }
+
     /// A stand-in on a server of its own, on a free loopback port.
     pub async fn start(config: StandInConfig) -> StandIn {
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
@@ -464,6 +494,7 @@ impl StandIn {
             self.delivery_url(&out.callback_uri)
         };
         let token = auth::notification_token_of(quirks.token, &out.app, self.shared.key);
+        let started = std::time::Instant::now();
         let result = delivery_client()
             .post(&sent_to)
             .bearer_auth(token)
@@ -485,6 +516,7 @@ impl StandIn {
             outcome: result
                 .map(|r| r.status().as_u16())
                 .map_err(|e| e.without_url().to_string()),
+            elapsed: started.elapsed(),
         }
     }
 
@@ -570,7 +602,7 @@ impl Shared {
         };
         let mut registry = lock(&self.registry);
         let id = registry
-            .incoming(&caller, callback_uri, profile, app, &self.base_url)
+            .incoming(&caller, callback_uri, profile, app, &self.public_base())
             .id
             .clone();
         let call = registry.get_mut(&id).expect("just created");

@@ -116,6 +116,7 @@ impl Shared {
             outcome: Err(format!(
                 "not sent: {MAX_BACKLOG} notifications were already waiting for this callback"
             )),
+            elapsed: Duration::ZERO,
         });
         self.recorded.send_modify(|n| *n += 1);
     }

@@ -150,7 +150,7 @@ fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
 
 /// A refusal from the front (unknown scenario, malformed request, body over the limit), as a
 /// Graph error envelope.
-pub(super) fn graph_refusal(status: u16, code: &str, message: &str) -> WireReply {
+pub(crate) fn graph_refusal(status: u16, code: &str, message: &str) -> WireReply {
     let now = SystemTime::now();
     let error = GraphError::new(status, code, message);
     let body = error.body(
@@ -258,7 +258,7 @@ impl GraphRouter {
                     call,
                     timeline: &mut timeline,
                     script: &script,
-                    api_base: format!("{}/{}", self.shared.base_url, profile.version.segment()),
+                    api_base: format!("{}/{}", self.shared.public_base(), profile.version.segment()),
                     answer_delay: self.shared.config.answer_delay,
                 };
                 operations::run(&action, &request.body, cx)
@@ -267,7 +267,7 @@ impl GraphRouter {
                 200,
                 json!({
                     "issuer": super::NOTIFICATION_ISSUER,
-                    "jwks_uri": format!("{}/v1/.well-known/keys", self.shared.base_url),
+                    "jwks_uri": format!("{}/v1/.well-known/keys", self.shared.public_base()),
                     "id_token_signing_alg_values_supported": ["RS256"],
                     "token_endpoint_auth_methods_supported": ["private_key_jwt"],
                 }),
@@ -298,9 +298,10 @@ impl GraphRouter {
             unreachable!("validate_create returns an object")
         };
 
+        let public_base = self.shared.public_base();
         let mut registry = lock(&self.shared.registry);
         let id = registry
-            .create(&call, profile, &claims.app(), &self.shared.base_url)
+            .create(&call, profile, &claims.app(), &public_base)
             .id
             .clone();
         let record = registry.get_mut(&id).expect("just created");
@@ -317,8 +318,7 @@ impl GraphRouter {
         debug_assert_eq!(kind, CallKind::classify(&resource));
 
         let location = format!(
-            "{}/{}/communications/calls/{id}",
-            self.shared.base_url,
+            "{public_base}/{}/communications/calls/{id}",
             profile.version.segment()
         );
         let mut reply = Reply::json(201, resource);
