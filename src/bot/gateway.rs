@@ -277,7 +277,10 @@ impl BotGateway {
                 "CALLSPEC_NOTIFICATION_OPENID_CONFIG",
                 format!("{uri}/v1/.well-known/openidconfiguration"),
             ),
-            ("CALLSPEC_NOTIFICATION_ISSUER", NOTIFICATION_ISSUER.to_owned()),
+            (
+                "CALLSPEC_NOTIFICATION_ISSUER",
+                NOTIFICATION_ISSUER.to_owned(),
+            ),
             ("CALLSPEC_CA_FILE", ca.clone()),
             ("SSL_CERT_FILE", ca.clone()),
             ("REQUESTS_CA_BUNDLE", ca.clone()),
@@ -566,7 +569,9 @@ impl GatewayHandler {
                         .by_id
                         .get(id)
                         .map(|link| (*id, link.clone()))
-                        .ok_or_else(|| refuse(format!("the scenario that claimed '{s}' has ended"))),
+                        .ok_or_else(|| {
+                            refuse(format!("the scenario that claimed '{s}' has ended"))
+                        }),
                     _ => Err(refuse(format!(
                         "callspec's bot gateway cannot tell which scenario this call is for: \
                          more than one running scenario claimed '{s}'"

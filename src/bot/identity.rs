@@ -190,9 +190,10 @@ impl Identity {
     /// `POST /{tenant}/oauth2/v2.0/token` with `grant_type=client_credentials`.
     fn token(&self, request: &wiremock::Request) -> Result<WireReply, AadError> {
         let form_type = header(request, "content-type").is_some_and(|t| {
-            t.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            t.split(';').next().is_some_and(|t| {
+                t.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
         if !form_type {
             return Err(AadError::missing("grant_type"));
@@ -361,9 +362,9 @@ fn basic_credentials(authorization: &str) -> Option<(String, String)> {
 /// Compares two secrets in time that depends on their lengths only, never on where they differ.
 pub(crate) fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
     let mut difference = given.len() ^ expected.len();
-    for i in 0..expected.len() {
+    for (i, b) in expected.iter().enumerate() {
         let a = given.get(i).copied().unwrap_or(0);
-        difference |= usize::from(a ^ expected[i]);
+        difference |= usize::from(a ^ b);
     }
     std::hint::black_box(difference) == 0
 }
@@ -419,12 +420,13 @@ mod tests {
         assert_eq!(body["expires_in"], 3599);
         assert_eq!(body["ext_expires_in"], 3599);
         let token = body["access_token"].as_str().unwrap();
-        let claims = crate::standin::authenticate(
-            Some(&format!("Bearer {token}")),
-            SigningKey::for_run(),
-        )
-        .unwrap();
-        assert_eq!((claims.appid.as_str(), claims.tid.as_str()), ("app-1", "tenant-1"));
+        let claims =
+            crate::standin::authenticate(Some(&format!("Bearer {token}")), SigningKey::for_run())
+                .unwrap();
+        assert_eq!(
+            (claims.appid.as_str(), claims.tid.as_str()),
+            ("app-1", "tenant-1")
+        );
         for role in ALL_CALLING_ROLES {
             crate::standin::authorize(&claims, role, true).unwrap();
         }
@@ -433,26 +435,68 @@ mod tests {
     #[test]
     fn refusals_carry_the_platforms_codes() {
         let cases = [
-            (GOOD.replace("s3cret", "wrong"), 401, "invalid_client", 7000215),
-            (GOOD.replace("s3cre", "s3cretx"), 401, "invalid_client", 7000215),
-            (GOOD.replace("&client_secret=s3cret", ""), 401, "invalid_client", 7000218),
-            (GOOD.replace("app-1", "app-2"), 400, "unauthorized_client", 700016),
+            (
+                GOOD.replace("s3cret", "wrong"),
+                401,
+                "invalid_client",
+                7000215,
+            ),
+            (
+                GOOD.replace("s3cre", "s3cretx"),
+                401,
+                "invalid_client",
+                7000215,
+            ),
+            (
+                GOOD.replace("&client_secret=s3cret", ""),
+                401,
+                "invalid_client",
+                7000218,
+            ),
+            (
+                GOOD.replace("app-1", "app-2"),
+                400,
+                "unauthorized_client",
+                700016,
+            ),
             (
                 GOOD.replace("client_credentials", "password"),
                 400,
                 "unsupported_grant_type",
                 70003,
             ),
-            (GOOD.replace("%2F.default", "%2FCalls.Initiate.All"), 400, "invalid_scope", 1002012),
-            (GOOD.replace("graph.microsoft.com", "vault.azure.net"), 400, "invalid_resource", 500011),
-            (GOOD.replace("grant_type=client_credentials&", ""), 400, "invalid_request", 900144),
+            (
+                GOOD.replace("%2F.default", "%2FCalls.Initiate.All"),
+                400,
+                "invalid_scope",
+                1002012,
+            ),
+            (
+                GOOD.replace("graph.microsoft.com", "vault.azure.net"),
+                400,
+                "invalid_resource",
+                500011,
+            ),
+            (
+                GOOD.replace("grant_type=client_credentials&", ""),
+                400,
+                "invalid_request",
+                900144,
+            ),
         ];
         for (body, status, error, code) in cases {
             let (got, answer) = ask(&body);
-            assert_eq!((got, answer["error"].as_str()), (status, Some(error)), "{body}: {answer}");
+            assert_eq!(
+                (got, answer["error"].as_str()),
+                (status, Some(error)),
+                "{body}: {answer}"
+            );
             assert_eq!(answer["error_codes"], json!([code]));
             let description = answer["error_description"].as_str().unwrap();
-            assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
+            assert!(
+                description.starts_with(&format!("AADSTS{code}: ")),
+                "{description}"
+            );
             assert!(description.contains("\r\nTrace ID: "), "{description}");
             assert!(!description.contains("s3cret"), "{description}");
             for field in ["timestamp", "trace_id", "correlation_id"] {
@@ -466,7 +510,10 @@ mod tests {
         let request = post("/other-tenant/oauth2/v2.0/token", GOOD);
         let reply = identity().handle(route(request.url.path()).unwrap(), &request);
         let body: Value = serde_json::from_slice(&reply.body).unwrap();
-        assert_eq!((reply.status, body["error"].as_str()), (400, Some("invalid_tenant")));
+        assert_eq!(
+            (reply.status, body["error"].as_str()),
+            (400, Some("invalid_tenant"))
+        );
         assert_eq!(body["error_codes"], json!([90002]));
     }
 

@@ -37,7 +37,8 @@ const LEAF_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Certificates start a little in the past: clocks differ, and the bot may check at once.
 const BACKDATE: Duration = Duration::from_secs(3600);
 /// Explanatory text before the PEM block (PEM readers skip it).
-const CA_NOTE: &str = "# callspec's test CA for local runs (the bot gateway's https). Made on this\n\
+const CA_NOTE: &str =
+    "# callspec's test CA for local runs (the bot gateway's https). Made on this\n\
 # machine; trust it only in test runs. It can only vouch for 127.0.0.0/8, ::1 and localhost.\n";
 
 /// Why the TLS set-up failed.
@@ -219,7 +220,11 @@ fn load_ca(dir: &Path) -> Option<Ca> {
 
 /// Writes the CA to `dir`: the key readable by its owner only, each file replaced whole.
 fn save_ca(dir: &Path, ca: &Ca) -> std::io::Result<()> {
-    write_replacing(&dir.join(CA_KEY_FILE), ca.key.serialize_pem().as_bytes(), 0o600)?;
+    write_replacing(
+        &dir.join(CA_KEY_FILE),
+        ca.key.serialize_pem().as_bytes(),
+        0o600,
+    )?;
     write_replacing(&dir.join(CA_FILE), ca.pem.as_bytes(), 0o644)
 }
 
@@ -298,7 +303,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.join("ca-key.pem")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join("ca-key.pem"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(dir).unwrap();
@@ -309,8 +317,11 @@ mod tests {
         let dir = temp_dir("broken");
         let first = setup(&dir).unwrap();
         // Another key next to the certificate: the pair is not whole.
-        std::fs::write(dir.join("ca-key.pem"), KeyPair::generate().unwrap().serialize_pem())
-            .unwrap();
+        std::fs::write(
+            dir.join("ca-key.pem"),
+            KeyPair::generate().unwrap().serialize_pem(),
+        )
+        .unwrap();
         let second = setup(&dir).unwrap();
         assert_ne!(first.ca_pem, second.ca_pem);
         // A certificate file that is not one.

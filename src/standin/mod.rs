@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use crate::hosting::{Host, Limits, Space};
 
+pub(crate) use admin::ALL_CALLING_ROLES;
 pub use auth::{
     authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
     NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
@@ -38,9 +39,8 @@ pub use auth::{
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
-pub(crate) use admin::ALL_CALLING_ROLES;
-pub(crate) use router::graph_refusal;
 pub use journal::DEFAULT_JOURNAL_SIZE;
+pub(crate) use router::graph_refusal;
 pub use script::{
     codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
     INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, OPERATION_DELAY, REFUSAL_DELAY,

@@ -258,7 +258,11 @@ impl GraphRouter {
                     call,
                     timeline: &mut timeline,
                     script: &script,
-                    api_base: format!("{}/{}", self.shared.public_base(), profile.version.segment()),
+                    api_base: format!(
+                        "{}/{}",
+                        self.shared.public_base(),
+                        profile.version.segment()
+                    ),
                     answer_delay: self.shared.config.answer_delay,
                 };
                 operations::run(&action, &request.body, cx)
