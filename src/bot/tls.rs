@@ -346,4 +346,47 @@ mod tests {
         assert!(extensions.iter().any(|e| e.extn_id == name_constraints));
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    /// Answers every request with 200.
+    struct Fine;
+
+    impl crate::hosting::Handler for Fine {
+        fn handle(&self, _: wiremock::Request) -> crate::hosting::WireReply {
+            crate::hosting::WireReply::new(200)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_handshake_that_never_finishes_is_cut_at_the_idle_timeout() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let dir = temp_dir("slow");
+        let tls = setup(&dir).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let limits = crate::hosting::Limits {
+            idle_timeout: Duration::from_millis(300),
+            ..Default::default()
+        };
+        let _space = crate::hosting::Host::serve_tls(
+            listener,
+            Arc::new(Fine),
+            limits,
+            crate::hosting::plain_refusal,
+            tls.server,
+        )
+        .unwrap();
+        // Silent, and a handshake that starts and stalls: both closed after the idle timeout.
+        for opening in [&[][..], &[0x16, 0x03, 0x01, 0x00, 0x40][..]] {
+            let started = std::time::Instant::now();
+            let mut client = tokio::net::TcpStream::connect(address).await.unwrap();
+            client.write_all(opening).await.unwrap();
+            let mut byte = [0u8; 1];
+            let read = tokio::time::timeout(Duration::from_secs(5), client.read(&mut byte))
+                .await
+                .expect("the server closes the connection");
+            assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+            assert!(started.elapsed() >= Duration::from_millis(250));
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
