@@ -271,7 +271,9 @@ impl Identity {
         let scope = field("scope").ok_or_else(|| AadError::missing("scope"))?;
         check_scope(scope, &self.app)?;
         let roles: Vec<String> = ALL_CALLING_ROLES.iter().map(|r| (*r).to_owned()).collect();
-        let token = AccessClaims::app_only(&self.app, &roles).token(self.key);
+        // Signed afresh (a token request is rare: clients cache the token): a token reused
+        // from a cache could expire well before the `expires_in` the client is told.
+        let token = self.key.sign(&AccessClaims::app_only(&self.app, &roles));
         Ok(no_store(WireReply::json(
             200,
             &json!({
@@ -427,6 +429,12 @@ mod tests {
             (claims.appid.as_str(), claims.tid.as_str()),
             ("app-1", "tenant-1")
         );
+        // Valid at least as long as the client is told.
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(claims.exp >= now + EXPIRES_IN, "{} vs {now}", claims.exp);
         for role in ALL_CALLING_ROLES {
             crate::standin::authorize(&claims, role, true).unwrap();
         }
