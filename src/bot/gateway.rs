@@ -58,12 +58,16 @@ impl std::fmt::Debug for GatewaySettings {
 /// Why the gateway did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
+    /// [`BotGateway::start`] was called outside a Tokio runtime.
     #[error("the bot gateway needs a Tokio runtime to run in")]
     NoRuntime,
+    /// An app id, tenant id or secret the gateway cannot serve.
     #[error("bad gateway settings: {0}")]
     Settings(String),
+    /// The port is taken (or not ours to take).
     #[error("cannot listen on 127.0.0.1:{port} for the bot gateway: {source}")]
     Listen { port: u16, source: std::io::Error },
+    /// The CA folder or the certificates.
     #[error(transparent)]
     Tls(#[from] TlsError),
 }
@@ -75,11 +79,13 @@ pub struct BotRequest {
     /// Wall time of its arrival since the scenario was attached (for strays: since the gateway
     /// started).
     pub at: Duration,
+    /// `GET`, `POST`, `DELETE`, ...
     pub method: String,
     /// The path as sent, with the query if any, e.g. `/v1.0/communications/calls/ID/answer`.
     pub path: String,
     /// The body as JSON; a body that is not JSON is kept as a JSON string; `None` when empty.
     pub body: Option<Value>,
+    /// The status the bot got (the stand-in's, or the gateway's for a stray).
     pub status: u16,
     /// The response body as JSON (`None` when empty).
     pub response: Option<Value>,

@@ -44,13 +44,16 @@ const CA_NOTE: &str =
 /// Why the TLS set-up failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// The CA folder cannot be made, locked, read or written.
     #[error("cannot keep callspec's test CA in {}: {source}", dir.display())]
     CaFolder {
         dir: PathBuf,
         source: std::io::Error,
     },
+    /// Making or signing a certificate failed.
     #[error("cannot make a certificate: {0}")]
     Certificate(#[from] rcgen::Error),
+    /// The TLS library refused the configuration.
     #[error("cannot set up TLS: {0}")]
     Rustls(#[from] rustls::Error),
 }
