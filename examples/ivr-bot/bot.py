@@ -26,6 +26,13 @@ MAX_BODY = 1 << 20  # notifications are a few KB; refuse anything absurd
 TRIGGER_TIMEOUT = 30.0  # seconds the trigger waits for Graph to answer the create
 
 
+class WebhookServer(ThreadingHTTPServer):
+    # http.server's default backlog of 5 makes a burst of Graph's notifications wait for
+    # SYN retries (a second each); Graph sends many calls' notifications at once.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class ConfigError(Exception):
     pass
 
@@ -89,9 +96,7 @@ class Bot:
         except Exception as e:
             raise ConfigError(
                 f"could not load the notification keys from {self.openid_config}: {describe(e)}") from None
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), make_handler(self))
-        server.daemon_threads = True
-        return server
+        return WebhookServer(("127.0.0.1", self.port), make_handler(self))
 
     def submit(self, coroutine):
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop)
