@@ -91,6 +91,7 @@ class Bot:
             self.graph.check_credentials()
         except Exception as e:
             raise ConfigError(f"could not get a Graph token: {describe(e)}") from None
+        self.graph.warm_up()
         try:
             self.validator = NotificationValidator(self.openid_config, self.issuer, self.client_id, self.ca_file)
         except Exception as e:

@@ -105,6 +105,33 @@ class GraphCalls:
         """Gets a token once at start, so a wrong secret or authority fails the start."""
         self.credential.get_token(GRAPH_SCOPE)
 
+    def warm_up(self) -> None:
+        """Builds and parses each request and answer once, without sending anything.
+
+        The SDK imports its generated models lazily, on first use: the first call's playPrompt
+        and subscribeToTone would otherwise wait over a second for imports.
+        """
+        import json
+
+        from kiota_serialization_json.json_parse_node import JsonParseNode
+        from msgraph.generated.models.play_prompt_operation import PlayPromptOperation
+        from msgraph.generated.models.subscribe_to_tone_operation import SubscribeToToneOperation
+
+        call = self._call("warm-up")
+        call.answer.to_post_request_information(AnswerPostRequestBody(
+            callback_uri="https://example.com", accepted_modalities=[Modality.Audio],
+            media_config=ServiceHostedMediaConfig()))
+        prompt = MediaPrompt(media_info=MediaInfo(uri="https://example.com/a.wav"))
+        call.play_prompt.to_post_request_information(PlayPromptPostRequestBody(prompts=[prompt]))
+        call.subscribe_to_tone.to_post_request_information(SubscribeToTonePostRequestBody())
+        call.transfer.to_post_request_information(TransferPostRequestBody(
+            transfer_target=InvitationParticipantInfo(identity=user_identity("x", None))))
+        call.to_delete_request_information()
+        self.client.communications.calls.to_post_request_information(Call(tenant_id="x"))
+        for model in (PlayPromptOperation, SubscribeToToneOperation, Call):
+            node = JsonParseNode(json.loads('{"id": "x", "status": "running", "state": "establishing"}'))
+            node.get_object_value(model)
+
     def _call(self, call_id: str):
         return self.client.communications.calls.by_call_id(call_id)
 
