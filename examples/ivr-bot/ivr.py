@@ -45,7 +45,6 @@ class CallState:
     outbound: bool = False
     answered: bool = False
     welcomed: bool = False
-    subscribed: bool = False
     transferring: bool = False
     goodbye_context: Optional[str] = None
     goodbye_operation: Optional[str] = None
@@ -118,13 +117,16 @@ class Ivr:
         await self.request(call_id, "answer", self.graph.answer(call_id, self.settings.callback_uri))
 
     async def on_established(self, call_id: str, call: CallState) -> None:
+        # Only the first `established` acts, so the prompt always precedes subscribeToTone even
+        # when a repeat arrives while the prompt request is under way.
         first = not call.welcomed
         call.welcomed = True
-        if first or self.settings.broken == "double-prompt":
-            context = str(uuid.uuid4())
-            await self.request(call_id, f"playPrompt {WELCOME}", self.graph.play_prompt(call_id, WELCOME, context))
-        if not call.outbound and not call.subscribed:
-            call.subscribed = True
+        if not first and self.settings.broken != "double-prompt":
+            log.info("call %s: established again, already welcomed", call_id)
+            return
+        await self.request(call_id, f"playPrompt {WELCOME}",
+                           self.graph.play_prompt(call_id, WELCOME, str(uuid.uuid4())))
+        if first and not call.outbound:
             await self.request(call_id, "subscribeToTone",
                                self.graph.subscribe_to_tone(call_id, str(uuid.uuid4())))
 
