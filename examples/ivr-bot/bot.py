@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -211,6 +212,12 @@ def main() -> int:
         return 2
     log.info("listening on http://127.0.0.1:%d (webhook /api/calls, trigger /api/outbound)%s",
              bot.port, f"; IVR_BROKEN={bot.broken}" if bot.broken else "")
+    def stop(signum, _frame):
+        log.info("stopping (%s)", signal.Signals(signum).name)
+        # shutdown() waits for serve_forever to return, so not from the thread that runs it.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
