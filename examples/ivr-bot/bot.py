@@ -108,6 +108,8 @@ def make_handler(bot: Bot):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "ivr-bot"
+        # An idle keep-alive connection holds a thread; close it after a minute of silence.
+        timeout = 60
 
         def log_message(self, format, *args):  # one line per event is ours to write
             pass
