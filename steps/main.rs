@@ -3,6 +3,8 @@
 //! The step definitions live in this binary's crate (one file per domain concept) because
 //! cucumber-rs collects steps at link time and drops those only a library defines.
 
+mod bot;
+mod bot_setup;
 mod call;
 mod catalog;
 mod console;
@@ -174,6 +176,11 @@ struct RunArgs {
     /// per scenario (tokens and secrets redacted); `callspec drift DIR` replays them.
     #[arg(long, value_name = "DIR")]
     record: Option<PathBuf>,
+    /// A bot under test: its config (TOML). The stand-in plays Graph, the identity platform
+    /// and the callers for it, and the specs check what it does (README: "Testing your own
+    /// bot").
+    #[arg(long, value_name = "FILE")]
+    bot: Option<PathBuf>,
     /// Write time-to-verdict figures (p50, p99, max; for the benchmark) to FILE as JSON.
     #[arg(long, value_name = "FILE", hide = true)]
     timings: Option<PathBuf>,
@@ -669,6 +676,20 @@ async fn run(args: RunArgs) -> ExitCode {
         eprintln!("callspec: cannot start the stand-in: {e}");
         return ExitCode::from(2);
     }
+    let bot = match &args.bot {
+        Some(_) if args.target == Target::Live => {
+            eprintln!("callspec: --bot runs the bot against the stand-in: it needs --target mock");
+            return ExitCode::from(2);
+        }
+        Some(path) => match bot_setup::start(path).await {
+            Ok(process) => Some(process),
+            Err(e) => {
+                eprintln!("callspec: {e:#}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let (concurrency, note) =
         limits::capped_concurrency(args.concurrency, limits::open_file_limit());
     if let Some(note) = note {
@@ -720,7 +741,7 @@ async fn run(args: RunArgs) -> ExitCode {
     });
     let keys = plan.clone();
     // The type parameter is the default parser's input; `with_parser` replaces it.
-    CallWorld::cucumber::<&str>()
+    let suite = CallWorld::cucumber::<&str>()
         .with_parser(ReadFeatures)
         .with_writer(writers)
         .fail_on_skipped()
@@ -741,8 +762,28 @@ async fn run(args: RunArgs) -> ExitCode {
             let path = feature.path.as_deref().unwrap_or(Path::new(""));
             keys.keys
                 .contains(&(path.to_path_buf(), scenario.position.line))
-        })
-        .await;
+        });
+    if let Some(process) = bot {
+        // The bot is in a process group of its own, so Ctrl-C reaches only callspec: stop the
+        // bot before going, or it would outlive the run.
+        tokio::select! {
+            _ = suite => {}
+            _ = tokio::signal::ctrl_c() => {
+                process.stop().await;
+                eprintln!("callspec: interrupted; the bot was stopped");
+                return ExitCode::from(130);
+            }
+        }
+        // An exit before the end of the run failed the scenarios still waiting on the bot;
+        // said once more here, beside the summary.
+        let died = process.exited().borrow().clone();
+        process.stop().await;
+        if let Some(exit) = died {
+            eprintln!("callspec: {exit}");
+        }
+    } else {
+        suite.await;
+    }
     let wall_time = started.elapsed();
     if let (Some(path), Some(figures)) = (&args.timings, world::timings::summary()) {
         if let Err(e) = std::fs::write(path, figures.to_string()) {

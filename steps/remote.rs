@@ -172,7 +172,7 @@ fn twice(world: &mut CallWorld) -> Result<()> {
 /// state `incoming` and must answer, reject or redirect within 15 seconds. The call becomes the
 /// scenario's current call.
 #[when(expr = "{string} calls the bot")]
-fn incoming(world: &mut CallWorld, caller: String) -> Result<()> {
+pub fn incoming(world: &mut CallWorld, caller: String) -> Result<()> {
     let identity = if caller.starts_with('+') {
         json!({
             "@odata.type": "#microsoft.graph.identitySet",
@@ -192,6 +192,9 @@ fn incoming(world: &mut CallWorld, caller: String) -> Result<()> {
     let call = world
         .standin()?
         .incoming_call(identity, &callback, &world.app);
+    if let Some(id) = call["id"].as_str() {
+        crate::bot::incoming_call_made(world, id);
+    }
     world.make_current(call);
     Ok(())
 }
@@ -226,6 +229,13 @@ fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> 
     }
     let after = optional_after(&amount, &unit)?;
     remote_action(world, after, RemoteAction::PressesKey(key))
+}
+
+/// `When "John" presses 1` (or `"#"`, `"*"`): the caller of the current call presses a key,
+/// notified as `toneInfo` if the bot subscribed to tones.
+#[when(regex = r#"^"[^"]+" presses "?([^"\s]+)"?$"#)]
+fn named_presses(world: &mut CallWorld, key: String) -> Result<()> {
+    presses(world, key, String::new(), String::new())
 }
 
 /// `When the callee hangs up` (optionally `after 5 seconds`): the call ends (200/5002).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::auth::{redact_authorization, AccessClaims, SigningKey, TokenKeys, TokenVerifier};
 use callspec::templating::{interpolate, remove_path, set_path};
+use callspec::bot::{BotExit, BotGateway, BotLink};
 use callspec::{
     AppIdentity, Inbox, InboxServer, LiveConfig, NotificationLog, Received, RequestTemplate,
     StandIn, StandInConfig, StandInServer, TemplateStore, TokenSource, Vars,
@@ -165,8 +166,55 @@ fn mock_servers() -> &'static MockServers {
 /// The Graph side and the bot side of one scenario.
 #[derive(Debug)]
 pub struct MockEnv {
-    pub standin: StandIn,
+    /// Shared with the real-time driver when a bot is under test.
+    pub standin: std::sync::Arc<StandIn>,
     pub inbox: Inbox,
+}
+
+/// What a run with a bot under test (`--bot`) shares between its scenarios: the gateway the bot
+/// talks to, where the bot listens, and whether it is still running.
+#[derive(Debug)]
+pub struct BotRun {
+    pub gateway: BotGateway,
+    /// The bot's calling webhook (notifications for incoming calls go there).
+    pub webhook: String,
+    /// Base URL of the bot's own endpoints (`When the bot is asked to ...`).
+    pub trigger: Option<String>,
+    /// Wall seconds per simulated second.
+    pub time_scale: f64,
+    /// `Some` once the bot process exited.
+    pub exited: tokio::sync::watch::Receiver<Option<BotExit>>,
+}
+
+static BOT: OnceLock<BotRun> = OnceLock::new();
+
+/// Puts the run in bot-under-test mode (before any scenario starts).
+pub fn init_bot(run: BotRun) {
+    let _ = BOT.set(run);
+}
+
+/// The bot under test, when the run has one.
+pub fn bot_run() -> Option<&'static BotRun> {
+    BOT.get()
+}
+
+/// One scenario's view of the bot under test: its link on the gateway (the bot's requests for
+/// the scenario's calls) and the stand-in's real-time driver.
+#[derive(Debug)]
+pub struct BotScenario {
+    pub run: &'static BotRun,
+    pub link: BotLink,
+    driver: tokio::task::JoinHandle<()>,
+    /// Indexes of the bot's requests that steps have already matched.
+    pub consumed: std::collections::BTreeSet<usize>,
+    /// When the current call came in (or was created), for "within" limits.
+    pub call_started: tokio::time::Instant,
+}
+
+impl Drop for BotScenario {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
 }
 
 /// What a live run (`--target live`) shares between its scenarios: real Graph, the app's
@@ -188,6 +236,12 @@ pub fn init_live(run: LiveRun) {
 /// Steps that script the stand-in cannot run against real Graph.
 const MOCK_ONLY: &str = "this step scripts the embedded stand-in, so it runs in mock mode only: \
                          tag the scenario @mock-only to skip it in live runs";
+
+/// Notification steps read the scenario's inbox; with a bot under test the notifications go to
+/// the bot instead.
+const BOT_GETS_NOTIFICATIONS: &str = "with a bot under test (--bot) the notifications go to \
+     the bot, not to the spec: check what the bot does with them (\"Then the bot answers the \
+     call\", \"Then the bot's next request matches:\", ...)";
 
 /// A change a step makes to the templated request, applied when the request is sent.
 #[derive(Debug, Clone)]
@@ -309,6 +363,8 @@ pub struct CallWorld {
     pub callback_alias: Option<(String, String)>,
     /// Wall-time limit of the whole scenario: every wait ends by then.
     pub deadline: tokio::time::Instant,
+    /// The bot under test (`--bot`): then steps about the bot check what it does.
+    pub bot: Option<BotScenario>,
 }
 
 /// A request body: JSON (sent as `application/json`) or raw text, sent as written.
@@ -343,6 +399,7 @@ impl CallWorld {
             history: Vec::new(),
             callback_alias: None,
             deadline: tokio::time::Instant::now() + settings().scenario_time_limit,
+            bot: None,
         }
     }
 
@@ -376,16 +433,42 @@ impl CallWorld {
             app_id: self.app.app_id.clone(),
             keys: TokenKeys::StandIn(SigningKey::for_run()),
         });
-        let standin = servers
-            .standin
-            .open(StandInConfig::default().route_callbacks_to(inbox.uri()));
-        self.vars.insert("graph".into(), json!(standin.uri()));
+        let Some(bot) = bot_run() else {
+            let standin = servers
+                .standin
+                .open(StandInConfig::default().route_callbacks_to(inbox.uri()));
+            self.vars.insert("graph".into(), json!(standin.uri()));
+            self.vars
+                .insert("callback_uri".into(), json!(inbox.callback_uri()));
+            self.vars.insert("app_id".into(), json!(self.app.app_id));
+            self.vars
+                .insert("tenant_id".into(), json!(self.app.tenant_id));
+            self.env = Some(MockEnv {
+                standin: std::sync::Arc::new(standin),
+                inbox,
+            });
+            return;
+        };
+        // The bot runs on real clocks: the stand-in follows the wall clock and sends each
+        // notification to the bot's webhook when it is due.
+        let standin = std::sync::Arc::new(servers.standin.open(StandInConfig::default()));
+        let link = bot.gateway.attach(&standin);
+        let driving = standin.clone();
+        let driver = tokio::spawn(async move { driving.run_realtime(bot.time_scale).await });
         self.vars
-            .insert("callback_uri".into(), json!(inbox.callback_uri()));
+            .insert("graph".into(), json!(format!("{}", bot.gateway.uri())));
+        self.vars.insert("callback_uri".into(), json!(bot.webhook));
         self.vars.insert("app_id".into(), json!(self.app.app_id));
         self.vars
             .insert("tenant_id".into(), json!(self.app.tenant_id));
         self.env = Some(MockEnv { standin, inbox });
+        self.bot = Some(BotScenario {
+            run: bot,
+            link,
+            driver,
+            consumed: Default::default(),
+            call_started: tokio::time::Instant::now(),
+        });
     }
 
     /// `url` as Graph would name it: without the scenario's key on the run's stand-in server
@@ -423,8 +506,10 @@ impl CallWorld {
 
     /// Takes the scenario's stand-in and inbox off the run's servers.
     pub fn finish(&mut self) {
+        // The driver holds the stand-in: stopped first, so the stand-in leaves the server.
+        self.bot.take();
         if let Some(env) = self.env.take() {
-            env.standin.shutdown();
+            drop(env.standin);
             env.inbox.shutdown();
         }
     }
@@ -440,6 +525,9 @@ impl CallWorld {
 
     /// What the bot's callback has received (this scenario's inbox, or the live run's).
     pub fn inbox_log(&self) -> Result<&std::sync::Arc<NotificationLog>> {
+        if self.bot.is_some() {
+            bail!(BOT_GETS_NOTIFICATIONS);
+        }
         match (&self.env, self.live) {
             (Some(env), _) => Ok(env.inbox.log()),
             (None, Some(live)) => Ok(live.inbox.log()),
@@ -449,6 +537,9 @@ impl CallWorld {
 
     /// The bot's callback URL (the `${callback_uri}` of specs).
     pub fn callback_uri(&self) -> Result<String> {
+        if let Some(bot) = &self.bot {
+            return Ok(bot.run.webhook.clone());
+        }
         match (&self.env, self.live) {
             (Some(env), _) => Ok(env.inbox.callback_uri()),
             (None, Some(live)) => Ok(live.config.callback_url.clone()),
@@ -540,6 +631,9 @@ impl CallWorld {
         window: Duration,
         stop: impl Fn(&[Received]) -> bool,
     ) -> Result<Vec<Received>> {
+        if self.bot.is_some() {
+            bail!(BOT_GETS_NOTIFICATIONS);
+        }
         if let Some(env) = &self.env {
             env.standin.advance(window).await;
             return self.received();

@@ -328,6 +328,10 @@ pub enum NotificationToken {
     Forged,
     /// Expired an hour ago: a bot must refuse it.
     Expired,
+    /// Signed by the stand-in, but for another app (audience): a bot must refuse it.
+    OtherAudience,
+    /// No `Authorization` header at all: a bot must refuse the notification.
+    Missing,
 }
 
 /// The token for a notification to `app`, of the given kind.
@@ -335,10 +339,18 @@ pub fn notification_token_of(
     kind: NotificationToken,
     app: &AppIdentity,
     key: &SigningKey,
-) -> String {
-    match kind {
+) -> Option<String> {
+    Some(match kind {
         NotificationToken::Valid => notification_token(app, key),
         NotificationToken::Forged => notification_token(app, SigningKey::forger()),
+        NotificationToken::Missing => return None,
+        NotificationToken::OtherAudience => {
+            let other = AppIdentity {
+                app_id: "11111111-2222-4333-8444-555555555555".into(),
+                ..app.clone()
+            };
+            notification_token(&other, key)
+        }
         NotificationToken::Expired => {
             let past = now_secs() - 7200;
             let claims = NotificationClaims {
@@ -352,7 +364,7 @@ pub fn notification_token_of(
             let cache_key = format!("expired notification {} {}", app.app_id, app.tenant_id);
             key.sign_cached(&cache_key, &claims, u64::MAX)
         }
-    }
+    })
 }
 
 /// The token Graph puts on notifications for `app`: signed once per app and run, reused while

@@ -495,9 +495,11 @@ impl StandIn {
         };
         let token = auth::notification_token_of(quirks.token, &out.app, self.shared.key);
         let started = std::time::Instant::now();
-        let result = delivery_client()
-            .post(&sent_to)
-            .bearer_auth(token)
+        let mut request = delivery_client().post(&sent_to);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let result = request
             .header("User-Agent", "callspec-standin/Graph-notifications")
             .header("X-Microsoft-Skype-Chain-ID", &out.chain_id)
             .header(

@@ -1,0 +1,656 @@
+//! Steps for a bot under test (`callspec run --bot bot.toml`): the stand-in plays Graph and the
+//! callers, and these steps check what the bot does. The bot runs on real clocks, so waits are
+//! wall time (simulated seconds times the config's `time_scale`); each is bounded and ends as
+//! soon as the bot's request arrives, or the bot exits.
+//!
+//! The steps that say what the bot does (`the bot answers the call`, `the bot hangs up`, ...)
+//! are the same sentences a spec uses when it plays the bot itself: with `--bot` they check
+//! that the real bot did it.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use callspec::bot::BotRequest;
+use callspec::graph::DeliveryQuirks;
+use callspec::{check, MatchMode};
+use cucumber::{gherkin::Step, then, when};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::support::{docstring, document, duration, text};
+use crate::world::{http, BotScenario, CallWorld, HttpAnswer};
+
+/// How long a bot has to answer an incoming call: Graph ends the call after 15 seconds.
+pub const ANSWER_LIMIT: Duration = Duration::from_secs(15);
+/// How long a step waits for the bot's request when it names no time (simulated seconds).
+const DEFAULT_BOT_WAIT: Duration = Duration::from_secs(10);
+/// How long "exactly once" watches for a second request after the first (wall time): a bot
+/// that reacts twice to a repeated notification does so within milliseconds of the first.
+const REPEAT_WATCH: Duration = Duration::from_secs(2);
+
+const NO_BOT: &str = "this step checks what a bot under test does: run with --bot FILE \
+                      (see \"Testing your own bot\" in the README)";
+
+impl CallWorld {
+    /// The bot under test, for steps that only make sense with one.
+    pub fn bot(&self) -> Result<&BotScenario> {
+        self.bot.as_ref().ok_or_else(|| anyhow!(NO_BOT))
+    }
+
+    /// A simulated duration as the wall time the bot gets for it.
+    fn wall(&self, simulated: Duration) -> Duration {
+        let scale = self.bot.as_ref().map_or(1.0, |b| b.run.time_scale);
+        Duration::try_from_secs_f64(simulated.as_secs_f64() * scale).unwrap_or(simulated)
+    }
+}
+
+/// What a step waits for among the bot's requests.
+struct Expected<'a> {
+    /// For messages: "the bot to answer the call (POST .../calls/ID/answer)".
+    what: String,
+    matches: Box<dyn Fn(&BotRequest) -> bool + 'a>,
+}
+
+/// The current call's id, which most checks are about.
+fn current_call(world: &CallWorld) -> Result<String> {
+    world.call_id.clone().ok_or_else(|| {
+        anyhow!("there is no call yet: \"When \\\"John\\\" calls the bot\" must come first")
+    })
+}
+
+/// The part of a request path after the API version: `/communications/calls/ID/answer`.
+fn api_path(path: &str) -> &str {
+    let rest = path.trim_start_matches('/');
+    match rest.split_once('/') {
+        Some(("v1.0" | "beta", tail)) => &path[path.len() - tail.len() - 1..],
+        _ => path,
+    }
+}
+
+/// An operation on `call`: `POST /communications/calls/{call}/{action}`.
+fn operation(call: &str, action: &'static str) -> Expected<'static> {
+    let suffix = format!("/communications/calls/{call}/{action}");
+    Expected {
+        what: format!("a POST .../calls/{call}/{action}"),
+        matches: Box::new(move |r| r.method == "POST" && api_path(&r.path) == suffix),
+    }
+}
+
+/// One line per request, numbered, with when it came (after the scenario started).
+fn listing(bot: &BotScenario, requests: &[BotRequest]) -> String {
+    if requests.is_empty() {
+        return "  (none)".to_owned();
+    }
+    requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let matched = if bot.consumed.contains(&i) {
+                " (matched by an earlier step)"
+            } else {
+                ""
+            };
+            format!(
+                "  {}. +{:.2} s {} {} → {}{matched}",
+                i + 1,
+                r.at.as_secs_f64(),
+                r.method,
+                r.path,
+                r.status
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What else the failure message should say: requests the gateway could not route, and the
+/// bot's exit.
+fn context(bot: &BotScenario) -> String {
+    let mut text = String::new();
+    let strays = bot.run.gateway.strays();
+    if !strays.is_empty() {
+        text.push_str("\nrequests the bot made for calls no scenario owns:\n");
+        for r in strays.iter().rev().take(5).rev() {
+            text.push_str(&format!("  {} {} → {}\n", r.method, r.path, r.status));
+        }
+    }
+    if let Some(exit) = bot.run.exited.borrow().as_ref() {
+        text.push_str(&format!("\n{exit}"));
+    }
+    text
+}
+
+/// Waits until the bot makes a request `expected` matches (one no earlier step matched), until
+/// `until`, and marks it matched. Fails with what the bot did instead.
+async fn expect_request(
+    world: &mut CallWorld,
+    expected: Expected<'_>,
+    until: Instant,
+) -> Result<BotRequest> {
+    let until = until.min(world.deadline);
+    let started = Instant::now();
+    let bot = world.bot.as_mut().ok_or_else(|| anyhow!(NO_BOT))?;
+    let mut exited = bot.run.exited.clone();
+    loop {
+        let requests = bot.link.requests();
+        let found = requests
+            .iter()
+            .enumerate()
+            .find(|(i, r)| !bot.consumed.contains(i) && (expected.matches)(r));
+        if let Some((i, request)) = found {
+            bot.consumed.insert(i);
+            return Ok(request.clone());
+        }
+        if exited.borrow().is_some() {
+            break;
+        }
+        tokio::select! {
+            more = bot.link.wait_requests(requests.len() + 1, until) => if !more { break },
+            _ = exited.changed() => {}
+        }
+    }
+    let requests = bot.link.requests();
+    bail!(
+        "expected {} within {:.1} s; the bot made {} request(s) for this scenario:\n{}{}",
+        expected.what,
+        until.saturating_duration_since(started).as_secs_f64(),
+        requests.len(),
+        listing(bot, &requests),
+        context(bot)
+    )
+}
+
+/// The stand-in must have accepted the bot's request: else Graph's error and the request.
+fn accepted(request: &BotRequest) -> Result<()> {
+    if (200..300).contains(&request.status) {
+        return Ok(());
+    }
+    let pretty = |v: &Option<Value>| match v {
+        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        None => "(no body)".to_owned(),
+    };
+    bail!(
+        "the stand-in refused the bot's request with {}, as Graph would:\n{}\nthe request: {} {}\n{}",
+        request.status,
+        pretty(&request.response),
+        request.method,
+        request.path,
+        pretty(&request.body)
+    )
+}
+
+/// Every name an identity set gives (display names, ids, phone numbers).
+fn names_in(identity: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(set) = identity.as_object() {
+        for (_, who) in set.iter().filter(|(_, v)| v.is_object()) {
+            for field in ["displayName", "id"] {
+                if let Some(name) = who[field].as_str() {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// `When "John" calls the bot` with a bot under test: the bot's requests for the call belong to
+/// this scenario from now on.
+pub fn incoming_call_made(world: &mut CallWorld, call_id: &str) {
+    if let Some(bot) = world.bot.as_mut() {
+        bot.link.own_call(call_id);
+        bot.call_started = Instant::now();
+    }
+}
+
+/// `Then the bot answers the call within 5 seconds` (and, with a bot under test, `When the bot
+/// answers the call`: within Graph's 15 seconds): a valid answer reached the stand-in.
+#[then(regex = r"^the bot answers the call within (\S+?) ?([a-z]+)$")]
+async fn answers_within(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    expect_answer(world, duration(&amount, &unit)?).await
+}
+
+pub async fn expect_answer(world: &mut CallWorld, limit: Duration) -> Result<()> {
+    let call = current_call(world)?;
+    let until = world.bot()?.call_started + world.wall(limit);
+    let mut expected = operation(&call, "answer");
+    expected.what = format!("the bot to answer the call ({})", expected.what);
+    let answer = expect_request(world, expected, until).await?;
+    accepted(&answer)
+}
+
+/// With a bot under test, `Then the bot rejects the call with reason "busy"`.
+pub async fn expect_reject(world: &mut CallWorld, reason: &str) -> Result<()> {
+    let call = current_call(world)?;
+    let until = world.bot()?.call_started + world.wall(ANSWER_LIMIT);
+    let mut expected = operation(&call, "reject");
+    expected.what = format!("the bot to reject the call ({})", expected.what);
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    let given = request
+        .body
+        .as_ref()
+        .and_then(|b| b["reason"].as_str())
+        .unwrap_or("none");
+    if !reason.is_empty() && given != reason {
+        bail!("the bot rejected the call with reason \"{given}\", expected \"{reason}\"");
+    }
+    Ok(())
+}
+
+/// Checks that a request's identity at `pointer` names `who`.
+fn names_target(request: &BotRequest, pointers: &[&str], who: &str, what: &str) -> Result<()> {
+    let body = request.body.clone().unwrap_or(Value::Null);
+    let mut named = Vec::new();
+    for pointer in pointers {
+        match body.pointer(pointer) {
+            Some(Value::Array(items)) => {
+                for item in items {
+                    named.extend(names_in(&item["identity"]));
+                }
+            }
+            Some(target) => named.extend(names_in(&target["identity"])),
+            None => {}
+        }
+    }
+    if named.iter().any(|n| n == who) {
+        return Ok(());
+    }
+    bail!(
+        "the bot {what} \"{}\", expected \"{who}\"; its request: {} {}\n{}",
+        named.join("\", \""),
+        request.method,
+        request.path,
+        serde_json::to_string_pretty(&body).unwrap_or_default()
+    )
+}
+
+/// With a bot under test, `Then the bot redirects the call to "Alice"`.
+pub async fn expect_redirect(world: &mut CallWorld, who: &str) -> Result<()> {
+    let call = current_call(world)?;
+    let until = world.bot()?.call_started + world.wall(ANSWER_LIMIT);
+    let mut expected = operation(&call, "redirect");
+    expected.what = format!("the bot to redirect the call ({})", expected.what);
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    names_target(&request, &["/targets"], who, "redirected the call to")
+}
+
+/// With a bot under test, `Then the bot transfers the call to "Alice"`.
+pub async fn expect_transfer(world: &mut CallWorld, who: &str) -> Result<()> {
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let mut expected = operation(&call, "transfer");
+    expected.what = format!("the bot to transfer the call ({})", expected.what);
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    names_target(&request, &["/transferTarget"], who, "transferred the call to")
+}
+
+/// With a bot under test, `Then the bot subscribes to tones`.
+pub async fn expect_subscribe(world: &mut CallWorld) -> Result<()> {
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let mut expected = operation(&call, "subscribeToTone");
+    expected.what = format!("the bot to subscribe to tones ({})", expected.what);
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)
+}
+
+/// With a bot under test, `Then the bot hangs up`: a DELETE of the call.
+pub async fn expect_hang_up(world: &mut CallWorld) -> Result<()> {
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let suffix = format!("/communications/calls/{call}");
+    let expected = Expected {
+        what: format!("the bot to hang up (a DELETE .../calls/{call})"),
+        matches: Box::new(move |r| r.method == "DELETE" && api_path(&r.path) == suffix),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)
+}
+
+/// A playPrompt on the current call whose prompts name `uri`.
+fn prompt_of(call: &str, uri: &str) -> Expected<'static> {
+    let operation = operation(call, "playPrompt");
+    let uri = uri.to_owned();
+    Expected {
+        what: format!("the bot to play the prompt \"{uri}\" ({})", operation.what),
+        matches: Box::new(move |r| {
+            (operation.matches)(r)
+                && r.body.as_ref().is_some_and(|b| {
+                    b["prompts"].as_array().is_some_and(|prompts| {
+                        prompts
+                            .iter()
+                            .any(|p| p["mediaInfo"]["uri"].as_str() == Some(uri.as_str()))
+                    })
+                })
+        }),
+    }
+}
+
+/// `Then the bot plays the prompt "https://example.com/welcome.wav"` (optionally `within 5
+/// seconds`): a playPrompt naming that URI; the stand-in completes it.
+#[then(regex = r#"^the bot plays the prompt "([^"]+)"(?: within (\S+?) ?([a-z]+))?$"#)]
+async fn plays_prompt(
+    world: &mut CallWorld,
+    uri: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let uri = text(world, &uri)?;
+    let window = if amount.is_empty() {
+        DEFAULT_BOT_WAIT
+    } else {
+        duration(&amount, &unit)?
+    };
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(window);
+    let request = expect_request(world, prompt_of(&call, &uri), until).await?;
+    accepted(&request)
+}
+
+/// `Then the bot plays the prompt "https://example.com/welcome.wav" exactly once`: after the
+/// first, no second playPrompt of it comes (Graph repeats notifications; a bot must not repeat
+/// what it did for them).
+#[then(regex = r#"^the bot plays the prompt "([^"]+)" exactly once$"#)]
+async fn plays_prompt_once(world: &mut CallWorld, uri: String) -> Result<()> {
+    let uri = text(world, &uri)?;
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let first = expect_request(world, prompt_of(&call, &uri), until).await?;
+    accepted(&first)?;
+    let again = prompt_of(&call, &uri);
+    if let Ok(second) = expect_request(world, again, Instant::now() + REPEAT_WATCH).await {
+        let bot = world.bot()?;
+        bail!(
+            "the bot played the prompt \"{uri}\" more than once: again at +{:.2} s (first at \
+             +{:.2} s); its requests:\n{}",
+            second.at.as_secs_f64(),
+            first.at.as_secs_f64(),
+            listing(bot, &bot.link.requests())
+        );
+    }
+    Ok(())
+}
+
+/// The shape `Then the bot's next request matches:` reads from its docstring.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestPattern {
+    method: String,
+    /// After the API version, e.g. `/communications/calls/${call.id}/playPrompt`; markers
+    /// (`#uuid`, ...) allowed.
+    path: String,
+    #[serde(default)]
+    body: Option<Value>,
+}
+
+/// `Then the bot's next request matches:` + a docstring with `method`, `path` (after the API
+/// version) and optionally `body` (a pattern with the usual markers): the earliest request no
+/// earlier step matched.
+#[then("the bot's next request matches:")]
+async fn next_request(world: &mut CallWorld, step: &Step) -> Result<()> {
+    let pattern: RequestPattern = serde_json::from_value(docstring(world, step)?)
+        .context("the docstring gives `method`, `path` and optionally `body`")?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let expected = Expected {
+        what: format!("a next request ({} {})", pattern.method, pattern.path),
+        matches: Box::new(|_| true),
+    };
+    let request = expect_request(world, expected, until).await?;
+    let actual = json!({
+        "method": request.method,
+        "path": api_path(&request.path),
+        "body": request.body.clone().unwrap_or(Value::Null),
+    });
+    let mut wanted = json!({ "method": pattern.method, "path": pattern.path });
+    if let Some(body) = pattern.body {
+        wanted["body"] = body;
+    }
+    let mismatches = check(&wanted, &actual, MatchMode::Subset);
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the bot's next request does not match ({} mismatch{}):\n{}\nthe request: {} {} → {}\n{}",
+        mismatches.len(),
+        if mismatches.len() == 1 { "" } else { "es" },
+        mismatches
+            .iter()
+            .map(|m| format!("  at {}: expected {}, got {}", m.path, m.expected, m.actual))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        request.method,
+        request.path,
+        request.status,
+        serde_json::to_string_pretty(&actual["body"]).unwrap_or_default()
+    )
+}
+
+/// `Then the bot makes no further requests within 3 seconds`: nothing beyond what earlier steps
+/// matched, for that long.
+#[then(regex = r"^the bot makes no further requests within (\S+?) ?([a-z]+)$")]
+async fn no_further_requests(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let window = world.wall(duration(&amount, &unit)?);
+    let until = (Instant::now() + window).min(world.deadline);
+    let bot = world.bot()?;
+    let mut exited = bot.run.exited.clone();
+    loop {
+        let requests = bot.link.requests();
+        let unmatched = (0..requests.len()).any(|i| !bot.consumed.contains(&i));
+        if unmatched {
+            bail!(
+                "expected no further requests from the bot within {:.1} s; it made:\n{}",
+                window.as_secs_f64(),
+                listing(bot, &requests)
+            );
+        }
+        // A bot that died makes no requests, but that is not the silence the spec means.
+        if let Some(exit) = exited.borrow().as_ref() {
+            bail!("{exit}");
+        }
+        tokio::select! {
+            more = bot.link.wait_requests(requests.len() + 1, until) => if !more { return Ok(()) },
+            _ = exited.changed() => {}
+        }
+    }
+}
+
+/// `Then the bot acknowledged every notification with 2xx within 3 seconds`: Graph's webhook
+/// rule (a bot that answers late or with an error gets the notification again, or loses it).
+#[then(regex = r"^the bot acknowledged every notification with 2xx within (\S+?) ?([a-z]+)$")]
+async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let limit = duration(&amount, &unit)?;
+    let deliveries = world.standin()?.deliveries();
+    if deliveries.is_empty() {
+        bail!("no notification has been sent to the bot yet: nothing to check");
+    }
+    let late: Vec<String> = deliveries
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| !matches!(d.outcome, Ok(200..=299)) || d.elapsed > limit)
+        .map(|(i, d)| {
+            let answer = match &d.outcome {
+                Ok(status) => format!("answered {status}"),
+                Err(e) => format!("failed: {e}"),
+            };
+            let kind = d.body["value"][0]["changeType"].as_str().unwrap_or("?");
+            format!(
+                "  {}. {kind} notification for call {}: {answer} after {:.2} s",
+                i + 1,
+                d.call_id,
+                d.elapsed.as_secs_f64()
+            )
+        })
+        .collect();
+    if late.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "expected every notification acknowledged with 2xx within {:.1} s; of {}:\n{}",
+        limit.as_secs_f64(),
+        deliveries.len(),
+        late.join("\n")
+    )
+}
+
+/// `When the stand-in sends the bot a notification signed with a forged key` (or `with an
+/// expired token`, `for another app`, `with no token`): an incoming call from "Mallory" whose
+/// notification the bot must refuse. `Then the bot refuses the notification` checks that.
+#[when(
+    regex = r"^the stand-in sends the bot a notification (signed with a forged key|with an expired token|for another app|with no token)$"
+)]
+async fn bad_notification(world: &mut CallWorld, which: String) -> Result<()> {
+    use callspec::auth::NotificationToken;
+    let token = match which.as_str() {
+        "signed with a forged key" => {
+            tokio::task::spawn_blocking(callspec::auth::SigningKey::forger).await?;
+            NotificationToken::Forged
+        }
+        "with an expired token" => NotificationToken::Expired,
+        "for another app" => NotificationToken::OtherAudience,
+        _ => NotificationToken::Missing,
+    };
+    world.bot()?;
+    let standin = match &world.env {
+        Some(env) => env.standin.clone(),
+        None => bail!("the scenario's stand-in is not running"),
+    };
+    let sent_before = standin.delivery_count() as u64;
+    standin.update_delivery(|q| q.token = token);
+    crate::remote::incoming(world, "Mallory".into())?;
+    // Only this notification carries the bad token: the next ones are Graph's again.
+    let arrived = standin
+        .wait_for_deliveries(sent_before + 1, Instant::now() + world.wall(DEFAULT_BOT_WAIT))
+        .await;
+    standin.update_delivery(|q| q.token = DeliveryQuirks::default().token);
+    if !arrived {
+        bail!("the stand-in could not deliver the notification to the bot within 10 s");
+    }
+    Ok(())
+}
+
+/// `Then the bot refuses the notification`: it answered the last notification with 401 or 403.
+#[then("the bot refuses the notification")]
+fn refuses(world: &mut CallWorld) -> Result<()> {
+    world.bot()?;
+    let last = world.standin()?.deliveries().pop();
+    match last.map(|d| d.outcome) {
+        Some(Ok(401 | 403)) => Ok(()),
+        Some(Ok(status)) => bail!(
+            "expected the bot to refuse the notification with 401 or 403; it answered {status}"
+        ),
+        Some(Err(e)) => bail!("expected the bot to refuse the notification with 401 or 403; {e}"),
+        None => bail!("no notification has been sent to the bot yet"),
+    }
+}
+
+/// Strings in `value` that can name a person or a call's target: ids and phone numbers. The
+/// gateway gives the bot's next create to the scenario that named them.
+fn ids_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() || looks_like_phone(s) => {
+            out.push(s.clone())
+        }
+        Value::Array(items) => items.iter().for_each(|v| ids_in(v, out)),
+        Value::Object(map) => map.values().for_each(|v| ids_in(v, out)),
+        _ => {}
+    }
+}
+
+fn looks_like_phone(s: &str) -> bool {
+    s.len() > 4 && s.starts_with('+') && s[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `When the bot is asked to "POST /api/outbound" with:` + a JSON or YAML docstring: a request
+/// to the bot's own endpoint (the config's `trigger`), for bots that place calls when asked.
+/// The ids in it (uuids, phone numbers) tie the call the bot then creates to this scenario.
+#[when(regex = r#"^the bot is asked to "(GET|POST|PUT|PATCH|DELETE) ([^"]+)" with:$"#)]
+async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Step) -> Result<()> {
+    let path = text(world, &path)?;
+    let body = docstring(world, step)?;
+    let bot = world.bot()?;
+    let Some(trigger) = bot.run.trigger.clone() else {
+        bail!("the bot's config names no `trigger` (the base URL of the bot's own endpoints)");
+    };
+    let mut ids = Vec::new();
+    ids_in(&body, &mut ids);
+    for id in &ids {
+        bot.link.claim(id);
+    }
+    let url = format!("{}{path}", trigger.trim_end_matches('/'));
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let sent_at = std::time::SystemTime::now();
+    let started = std::time::Instant::now();
+    let response = tokio::time::timeout_at(
+        world.deadline,
+        http().request(method.clone(), &url).json(&body).send(),
+    )
+    .await
+    .map_err(|_| anyhow!("{method} {url}: the scenario ran out of its time limit"))?
+    .with_context(|| format!("the bot did not answer {method} {url}"))?;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    if let Some(bot) = world.bot.as_mut() {
+        bot.call_started = Instant::now();
+    }
+    let answer = HttpAnswer {
+        method: method.to_string(),
+        url: url.clone(),
+        request_body: Some(body.to_string()),
+        status,
+        headers: Vec::new(),
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text: text.clone(),
+        elapsed: started.elapsed(),
+        deliveries_before: None,
+        sent_at,
+        simulated_at: None,
+        request_headers: Vec::new(),
+    };
+    world.history.push(answer.clone());
+    world.response = Some(answer);
+    if !(200..300).contains(&status) {
+        bail!("the bot answered {method} {url} with {status}: {text}");
+    }
+    Ok(())
+}
+
+/// `Then the bot creates a call matching:` + a docstring pattern (the usual markers), or
+/// `Then the bot creates a call matching "requests/outbound.yaml"` (a document under
+/// `scenarios/`): the bot's `POST /communications/calls`. The call becomes the current one.
+#[then(regex = r#"^the bot creates a call matching(?: "([^"]+)")?:?$"#)]
+async fn creates_call(world: &mut CallWorld, file: String, step: &Step) -> Result<()> {
+    let (pattern, source) = if file.is_empty() {
+        (docstring(world, step)?, "the docstring".to_owned())
+    } else {
+        (document(world, &file)?, format!("\"{file}\""))
+    };
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let expected = Expected {
+        what: "the bot to create a call (a POST /communications/calls)".to_owned(),
+        matches: Box::new(|r| r.method == "POST" && api_path(&r.path) == "/communications/calls"),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    let body = request.body.clone().unwrap_or(Value::Null);
+    let mismatches = check(&pattern, &body, MatchMode::Subset);
+    if !mismatches.is_empty() {
+        bail!(
+            "the bot's create does not match {source}:\n{}\nits body:\n{}",
+            mismatches
+                .iter()
+                .map(|m| format!("  at {}: expected {}, got {}", m.path, m.expected, m.actual))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            serde_json::to_string_pretty(&body).unwrap_or_default()
+        );
+    }
+    let call = request
+        .response
+        .clone()
+        .ok_or_else(|| anyhow!("the stand-in's answer to the bot's create has no body"))?;
+    world.make_current(call);
+    Ok(())
+}
