@@ -393,6 +393,9 @@ struct Selection {
     total: usize,
     filtered: usize,
     matched: usize,
+    /// Of `filtered`, how many belong to the other kind of run: `@bot` scenarios need `--bot`,
+    /// and a run with `--bot` runs only those.
+    other_kind: usize,
 }
 
 /// The scenarios to run: those matching `--name` and `--tags` (both, when both are given),
@@ -403,6 +406,7 @@ fn select(features: impl IntoIterator<Item = Feature>, args: &RunArgs) -> Select
     let mut chosen = Vec::new();
     let mut total = 0;
     let mut filtered = 0;
+    let mut other_kind = 0;
     for feature in features {
         let feature = &feature;
         let path = feature.path.clone().unwrap_or_default();
@@ -437,6 +441,11 @@ fn select(features: impl IntoIterator<Item = Feature>, args: &RunArgs) -> Select
             filtered += 1;
             // Scenarios that script the stand-in cannot run against real Graph.
             if args.target == Target::Live && all_tags().any(|t| t == "mock-only") {
+                continue;
+            }
+            // A spec for a bot under test checks the bot; the others play the bot themselves.
+            if all_tags().any(|t| t == "bot") != args.bot.is_some() {
+                other_kind += 1;
                 continue;
             }
             // The identity only matters to shards (kept small otherwise: a run may hold
@@ -475,6 +484,7 @@ fn select(features: impl IntoIterator<Item = Feature>, args: &RunArgs) -> Select
         total,
         filtered,
         matched,
+        other_kind,
     }
 }
 
@@ -607,8 +617,23 @@ async fn run(args: RunArgs) -> ExitCode {
     for error in &loaded.errors {
         eprintln!("callspec: {error}");
     }
-    if selected.filtered > 0 && selected.matched == 0 {
+    match (args.bot.is_some(), selected.other_kind) {
+        (_, 0) => {}
+        (false, n) => eprintln!(
+            "callspec: note: {n} scenario(s) tagged @bot test a bot of your own: they run with \
+             --bot FILE (README: \"Testing your own bot\")"
+        ),
+        (true, n) => eprintln!(
+            "callspec: note: {n} scenario(s) without the @bot tag play the bot themselves: \
+             they do not run with --bot"
+        ),
+    }
+    if selected.filtered > selected.other_kind && selected.matched == 0 {
         eprintln!("callspec: note: every selected scenario is @mock-only: live mode skips them");
+    }
+    if selected.matched == 0 && selected.other_kind > 0 && loaded.errors.is_empty() {
+        eprintln!("callspec: nothing to run in this kind of run (see the note above)");
+        return ExitCode::from(2);
     }
     let filters = args.name.is_some() || args.tags.is_some();
     // With errors in the feature files and no filter, the run goes on (to nothing) so the

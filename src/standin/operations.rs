@@ -100,6 +100,27 @@ fn answer(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
     if body.get("mediaConfig").is_none_or(Value::is_null) {
         return Err(GraphError::missing_media_config());
     }
+    // The answer page: acceptedModalities is "required for answering a call".
+    const MODALITIES: [&str; 3] = ["audio", "video", "videoBasedScreenSharing"];
+    match body.get("acceptedModalities").and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => {
+            if let Some(bad) = list
+                .iter()
+                .find(|m| !m.as_str().is_some_and(|m| MODALITIES.contains(&m)))
+            {
+                return Err(GraphError::bad_request(format!(
+                    "acceptedModalities holds {bad}: each is one of audio, video, \
+                     videoBasedScreenSharing."
+                )));
+            }
+        }
+        _ => {
+            return Err(GraphError::bad_request(
+                "acceptedModalities is required to answer a call (audio, video or \
+                 videoBasedScreenSharing).",
+            ))
+        }
+    }
     if let Some(uri) = body.get("callbackUri").and_then(Value::as_str) {
         cx.call.resource["callbackUri"] = json!(uri);
     }

@@ -1,0 +1,41 @@
+@bot
+Feature: The bot places a call when asked
+  The bot's own trigger endpoint (`trigger` in bot.toml) asks it to call someone; the stand-in
+  answers the bot's create as Graph does, and the callee picks up.
+
+  Scenario: Asked to call Alice, the bot creates the call and greets her
+    When the bot is asked to "POST /api/outbound" with:
+      """
+      userId: 0f6d3c52-8d1a-4d8b-9a43-6d1c2f0b7e11
+      displayName: Alice
+      """
+    Then the bot creates a call matching:
+      """
+      "@odata.type": "#microsoft.graph.call"
+      callbackUri: ${callback_uri}
+      requestedModalities: [audio]
+      targets:
+        - identity:
+            user:
+              id: 0f6d3c52-8d1a-4d8b-9a43-6d1c2f0b7e11
+      mediaConfig:
+        "@odata.type": "#microsoft.graph.serviceHostedMediaConfig"
+      """
+    And the bot plays the prompt "https://example.com/welcome.wav"
+
+  Scenario: The callee hangs up: the bot makes no further requests
+    When the bot is asked to "POST /api/outbound" with:
+      """
+      userId: 7c0f7a8e-3b1e-4f63-8c56-2a9b0d4e5f60
+      displayName: Bob
+      """
+    Then the bot creates a call matching:
+      """
+      targets:
+        - identity:
+            user:
+              id: 7c0f7a8e-3b1e-4f63-8c56-2a9b0d4e5f60
+      """
+    And the bot plays the prompt "https://example.com/welcome.wav"
+    When the callee hangs up
+    Then the bot makes no further requests within 2 seconds
