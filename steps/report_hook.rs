@@ -101,7 +101,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
             .map(|d| d.body["value"].as_array().map_or(1, Vec::len))
             .sum()
     };
-    let exchanges = world
+    let mut exchanges: Vec<ExchangeReport> = world
         .history
         .iter()
         .map(|answer| ExchangeReport {
@@ -113,6 +113,24 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
             after_notifications: answer.deliveries_before.map(items_in),
         })
         .collect();
+    if let Some(bot) = &world.bot {
+        // The bot's own requests, placed among the notifications by time: a request comes
+        // after the deliveries made before it (the stand-in's clock follows the wall clock,
+        // scaled, from about when the scenario attached to the gateway).
+        let show = |v: &Option<serde_json::Value>| v.as_ref().map(|v| capped(&v.to_string()));
+        for request in bot.link.requests() {
+            let simulated = request.at.div_f64(bot.run.time_scale);
+            let before = deliveries.iter().take_while(|d| d.at <= simulated).count();
+            exchanges.push(ExchangeReport {
+                method: request.method.clone(),
+                url: format!("{}{}", bot.run.gateway.uri(), request.path),
+                request_body: show(&request.body),
+                status: request.status,
+                response_body: show(&request.response).unwrap_or_default(),
+                after_notifications: Some(items_in(before)),
+            });
+        }
+    }
     let mut notifications = Vec::new();
     if let Some(env) = &world.env {
         for delivery in &deliveries {
