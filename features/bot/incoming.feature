@@ -51,7 +51,7 @@ Feature: The IVR bot answers its callers, greets them and routes them
     And the bot makes no further requests within 1 second
 
   Scenario: Many callers at once each get their own call
-    Scenarios run concurrently against the one bot process; this one holds two of its own
+    All scenarios run concurrently against the one bot process; this one holds two of its own
     calls at the same time as the others.
 
     When "Ann" calls the bot
