@@ -72,14 +72,16 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
         env.push(("CALLSPEC_BOT_PORT".into(), port.to_string()));
     }
     env.push(("CALLSPEC_CALLBACK_URL".into(), config.webhook.clone()));
-    env.extend(config.env.iter().cloned());
     if config.command.is_none() {
+        let mut shown = env.clone();
+        shown.extend(config.env.iter().cloned());
         eprintln!(
             "callspec: waiting for the bot at {} (started by hand); give it this environment:\n{}",
             config.webhook,
-            printable(&env, secret_in_config)
+            printable(&shown, secret_in_config)
         );
     }
+    // `start` adds the config's own `[env]` after these.
     let process = BotProcess::start(&config, env).await?;
     init_bot(BotRun {
         gateway,
