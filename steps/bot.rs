@@ -654,3 +654,38 @@ async fn creates_call(world: &mut CallWorld, file: String, step: &Step) -> Resul
     world.make_current(call);
     Ok(())
 }
+
+// The bot's actions as checks, in the `Then` form the specs for a bot under test read best in
+// (`When the bot hangs up` makes a spec's own bot hang up; with `--bot` it checks the same).
+
+/// `Then the bot rejects the call with reason "busy"` (or just `Then the bot rejects the call`).
+#[then(regex = r#"^the bot rejects the call(?: with reason "([^"]*)")?$"#)]
+async fn then_rejects(world: &mut CallWorld, reason: String) -> Result<()> {
+    expect_reject(world, &reason).await
+}
+
+/// `Then the bot redirects the call to "Alice"`.
+#[then(expr = "the bot redirects the call to {string}")]
+async fn then_redirects(world: &mut CallWorld, who: String) -> Result<()> {
+    let who = text(world, &who)?;
+    expect_redirect(world, &who).await
+}
+
+/// `Then the bot subscribes to tones`.
+#[then("the bot subscribes to tones")]
+async fn then_subscribes(world: &mut CallWorld) -> Result<()> {
+    expect_subscribe(world).await
+}
+
+/// `Then the bot transfers the call to "Alice"`.
+#[then(expr = "the bot transfers the call to {string}")]
+async fn then_transfers(world: &mut CallWorld, who: String) -> Result<()> {
+    let who = text(world, &who)?;
+    expect_transfer(world, &who).await
+}
+
+/// `Then the bot hangs up`: a DELETE of the call.
+#[then("the bot hangs up")]
+async fn then_hangs_up(world: &mut CallWorld) -> Result<()> {
+    expect_hang_up(world).await
+}

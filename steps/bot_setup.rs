@@ -55,10 +55,10 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
             callspec::display_path(config_path)
         );
     }
-    let ca_dir = config
-        .path
-        .parent()
-        .unwrap_or(Path::new("."))
+    // Absolute: the bot runs in its own working folder.
+    let folder = config.path.parent().unwrap_or(Path::new("."));
+    let ca_dir = std::path::absolute(folder)
+        .with_context(|| format!("the folder of {}", config.path.display()))?
         .join(CA_FOLDER);
     let gateway = BotGateway::start(GatewaySettings {
         app,
