@@ -56,7 +56,10 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
         );
     }
     // Absolute: the bot runs in its own working folder.
-    let folder = config.path.parent().unwrap_or(Path::new("."));
+    let folder = match config.path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
     let ca_dir = std::path::absolute(folder)
         .with_context(|| format!("the folder of {}", config.path.display()))?
         .join(CA_FOLDER);

@@ -1,6 +1,6 @@
 # broken: double-prompt
 # The broken bot plays the welcome prompt for every `established` notification, repeats too.
-# expect: Then the bot plays the prompt "https://example.com/welcome.wav" exactly once
+# expect: And the bot plays the prompt "https://example.com/welcome.wav" exactly once
 # expect: the bot played the prompt "https://example.com/welcome.wav" more than once
 @bot
 Feature: A bot that acts twice on a repeated notification

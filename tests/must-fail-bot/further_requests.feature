@@ -1,6 +1,6 @@
 # broken: none
 # The bot greets the caller after answering; the spec says it stays silent.
-# expect: Then the bot makes no further requests within 3 seconds
+# expect: And the bot makes no further requests within 3 seconds
 # expect: expected no further requests from the bot within 3.0 s; it made:
 # expect: /answer → 202 (matched by an earlier step)
 # expect: /playPrompt
