@@ -284,7 +284,12 @@ pub async fn expect_transfer(world: &mut CallWorld, who: &str) -> Result<()> {
     expected.what = format!("the bot to transfer the call ({})", expected.what);
     let request = expect_request(world, expected, until).await?;
     accepted(&request)?;
-    names_target(&request, &["/transferTarget"], who, "transferred the call to")
+    names_target(
+        &request,
+        &["/transferTarget"],
+        who,
+        "transferred the call to",
+    )
 }
 
 /// With a bot under test, `Then the bot subscribes to tones`.
@@ -522,7 +527,10 @@ async fn bad_notification(world: &mut CallWorld, which: String) -> Result<()> {
     crate::remote::incoming(world, "Mallory".into())?;
     // Only this notification carries the bad token: the next ones are Graph's again.
     let arrived = standin
-        .wait_for_deliveries(sent_before + 1, Instant::now() + world.wall(DEFAULT_BOT_WAIT))
+        .wait_for_deliveries(
+            sent_before + 1,
+            Instant::now() + world.wall(DEFAULT_BOT_WAIT),
+        )
         .await;
     standin.update_delivery(|q| q.token = DeliveryQuirks::default().token);
     if !arrived {

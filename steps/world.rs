@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::auth::{redact_authorization, AccessClaims, SigningKey, TokenKeys, TokenVerifier};
-use callspec::templating::{interpolate, remove_path, set_path};
 use callspec::bot::{BotExit, BotGateway, BotLink};
+use callspec::templating::{interpolate, remove_path, set_path};
 use callspec::{
     AppIdentity, Inbox, InboxServer, LiveConfig, NotificationLog, Received, RequestTemplate,
     StandIn, StandInConfig, StandInServer, TemplateStore, TokenSource, Vars,

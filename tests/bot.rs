@@ -75,7 +75,11 @@ fn the_example_bot_passes_its_whole_suite() {
     assert_eq!(run.code, Some(0), "{}", run.output());
     let (passed, failed) = run.summary().expect("a summary line");
     assert_eq!(failed, 0, "{}", run.output());
-    assert!(passed >= 14, "only {passed} bot scenarios ran\n{}", run.output());
+    assert!(
+        passed >= 14,
+        "only {passed} bot scenarios ran\n{}",
+        run.output()
+    );
     // The client secret of the run never shows.
     assert!(!run.stderr.contains("CLIENT_SECRET="), "{}", run.output());
 }
@@ -109,7 +113,12 @@ fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
         .flat_map(|s| marked(s, "# broken:"))
         .filter(|b| b != "none")
         .collect();
-    for variant in ["no-token-check", "slow-answer", "double-prompt", "wrong-transfer"] {
+    for variant in [
+        "no-token-check",
+        "slow-answer",
+        "double-prompt",
+        "wrong-transfer",
+    ] {
         assert!(
             broken_variants.iter().any(|b| b == variant),
             "no must-fail spec for the broken bot's {variant}"
@@ -168,11 +177,7 @@ const ONE_CALL: &str = "@bot\nFeature: one call\n\n  Scenario: John calls\n    W
 fn run_in(dir: &Path) -> Run {
     let feature = dir.join("bot.feature");
     let toml = dir.join("bot.toml");
-    callspec(&[
-        feature.to_str().unwrap(),
-        "--bot",
-        toml.to_str().unwrap(),
-    ])
+    callspec(&[feature.to_str().unwrap(), "--bot", toml.to_str().unwrap()])
 }
 
 #[test]
@@ -218,7 +223,11 @@ fn a_bot_never_ready_times_out_clearly() {
     let run = run_in(&dir);
     assert_eq!(run.code, Some(2), "{}", run.output());
     assert!(run.stderr.contains("ready"), "{}", run.output());
-    assert!(started.elapsed() < Duration::from_secs(20), "{}", run.output());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{}",
+        run.output()
+    );
 }
 
 #[test]
@@ -237,8 +246,16 @@ fn a_bot_that_crashes_mid_run_fails_the_waiting_scenario_with_its_exit() {
     let run = run_in(&dir);
     assert_eq!(run.code, Some(1), "{}", run.output());
     assert!(run.stdout.contains("7"), "{}", run.output());
-    assert!(run.stdout.contains("crashed: out of memory"), "{}", run.output());
-    assert!(run.stdout.contains("0 passed, 1 failed"), "{}", run.output());
+    assert!(
+        run.stdout.contains("crashed: out of memory"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        run.stdout.contains("0 passed, 1 failed"),
+        "{}",
+        run.output()
+    );
 }
 
 fn alive(pid: i32) -> bool {
@@ -277,7 +294,10 @@ fn ctrl_c_stops_the_bot_and_leaves_no_process_behind() {
         {
             break pid;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "the bot never started");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the bot never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     // Give the run a moment to be inside the scenario's wait.
