@@ -467,7 +467,13 @@ async fn no_further_requests(world: &mut CallWorld, amount: String, unit: String
 #[then(regex = r"^the bot acknowledged every notification with 2xx within (\S+?) ?([a-z]+)$")]
 async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let limit = duration(&amount, &unit)?;
-    let deliveries = world.standin()?.deliveries();
+    world.bot()?;
+    let standin = world.standin()?;
+    // A notification still on its way is given the limit to be answered.
+    standin
+        .wait_for_deliveries(1, Instant::now() + world.wall(limit) + limit)
+        .await;
+    let deliveries = standin.deliveries();
     if deliveries.is_empty() {
         bail!("no notification has been sent to the bot yet: nothing to check");
     }

@@ -258,6 +258,68 @@ fn a_bot_that_crashes_mid_run_fails_the_waiting_scenario_with_its_exit() {
     );
 }
 
+#[test]
+fn a_bot_that_answers_notifications_with_an_error_fails_the_acknowledgement_step() {
+    if !has_python() {
+        eprintln!("skipped: the acknowledgement test needs python3 (its fake bot is http.server)");
+        return;
+    }
+    // http.server answers every POST with 501.
+    let dir = workspace(
+        "ack",
+        "command = [\"python3\", \"-m\", \"http.server\", \"${port}\", \"--bind\", \"127.0.0.1\"]\n\
+         webhook = \"http://127.0.0.1:${port}/api/calls\"\n",
+        "@bot\nFeature: acks\n\n  Scenario: John calls\n    When \"John\" calls the bot\n    \
+         Then the bot acknowledged every notification with 2xx within 3 seconds\n",
+    );
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stdout
+            .contains("expected every notification acknowledged with 2xx within 3.0 s"),
+        "{}",
+        run.output()
+    );
+    assert!(
+        run.stdout.contains("created notification for call"),
+        "{}",
+        run.output()
+    );
+    assert!(run.stdout.contains("answered 501"), "{}", run.output());
+}
+
+#[test]
+fn a_request_the_stand_in_refuses_fails_with_graphs_error_and_the_request() {
+    if !has_python() {
+        eprintln!("skipped: the refused-request test needs python3 (its bot is standard Python)");
+        return;
+    }
+    let bot = root().join("tests/fixtures/bots/bad_answer.py");
+    let dir = workspace(
+        "refused",
+        &format!(
+            "command = [\"python3\", \"{}\"]\nwebhook = \"http://127.0.0.1:${{port}}/api/calls\"\n",
+            bot.display()
+        ),
+        ONE_CALL,
+    );
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    for expected in [
+        "the stand-in refused the bot's request with 400, as Graph would",
+        "acceptedModalities is required to answer a call",
+        "\"code\": \"BadRequest\"",
+        "the request: POST /v1.0/communications/calls/",
+        "\"callbackUri\"",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "no {expected:?}\n{}",
+            run.output()
+        );
+    }
+}
+
 fn alive(pid: i32) -> bool {
     // Signal 0 checks the process exists; a zombie is gone for our purpose.
     let status = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
