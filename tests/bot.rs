@@ -71,8 +71,21 @@ fn the_example_bot_passes_its_whole_suite() {
     if !example_bot_ready("the example bot's suite") {
         return;
     }
-    let run = callspec(&["features/bot", "--bot", EXAMPLE_BOT]);
+    let html = std::env::temp_dir().join(format!("callspec-bot-{}.html", std::process::id()));
+    let run = callspec(&[
+        "features/bot",
+        "--bot",
+        EXAMPLE_BOT,
+        "--html",
+        html.to_str().unwrap(),
+    ]);
     assert_eq!(run.code, Some(0), "{}", run.output());
+    // The report's timeline holds the bot's own requests beside the notifications.
+    let page = fs::read_to_string(&html).expect("the HTML report");
+    for expected in ["/answer", "/playPrompt", "/subscribeToTone", "/transfer"] {
+        assert!(page.contains(expected), "the HTML report lacks {expected}");
+    }
+    assert!(!page.contains("eyJ"), "a token in the HTML report");
     let (passed, failed) = run.summary().expect("a summary line");
     assert_eq!(failed, 0, "{}", run.output());
     assert!(
