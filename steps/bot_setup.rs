@@ -95,3 +95,28 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
     });
     Ok(process)
 }
+
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from before the bot starts: the default action
+/// would end callspec without stopping the bot.
+pub struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    pub fn listen() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The next one, named for the message.
+    pub async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "interrupted (Ctrl-C)",
+            _ = self.terminate.recv() => "terminated (SIGTERM)",
+        }
+    }
+}

@@ -701,19 +701,40 @@ async fn run(args: RunArgs) -> ExitCode {
         eprintln!("callspec: cannot start the stand-in: {e}");
         return ExitCode::from(2);
     }
-    let bot = match &args.bot {
-        Some(_) if args.target == Target::Live => {
+    // The bot is in a process group of its own, so Ctrl-C reaches only callspec: from before
+    // the bot starts, SIGINT and SIGTERM stop the bot, then callspec, or the bot would outlive
+    // the run.
+    let mut stop_signals = match args.bot.is_some().then(bot_setup::StopSignals::listen) {
+        Some(Ok(signals)) => Some(signals),
+        Some(Err(e)) => {
+            eprintln!("callspec: cannot listen for Ctrl-C: {e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
+    let bot = match (&args.bot, &mut stop_signals) {
+        (Some(_), _) if args.target == Target::Live => {
             eprintln!("callspec: --bot runs the bot against the stand-in: it needs --target mock");
             return ExitCode::from(2);
         }
-        Some(path) => match bot_setup::start(path).await {
-            Ok(process) => Some(process),
-            Err(e) => {
-                eprintln!("callspec: {e:#}");
-                return ExitCode::from(2);
+        (Some(path), Some(signals)) => {
+            let started = tokio::select! {
+                started = bot_setup::start(path) => started,
+                // Dropping the start stops a bot that was being started.
+                signal = signals.next() => {
+                    eprintln!("callspec: {signal}; the bot was stopped");
+                    return ExitCode::from(130);
+                }
+            };
+            match started {
+                Ok(process) => Some(process),
+                Err(e) => {
+                    eprintln!("callspec: {e:#}");
+                    return ExitCode::from(2);
+                }
             }
-        },
-        None => None,
+        }
+        _ => None,
     };
     let (concurrency, note) =
         limits::capped_concurrency(args.concurrency, limits::open_file_limit());
@@ -788,14 +809,12 @@ async fn run(args: RunArgs) -> ExitCode {
             keys.keys
                 .contains(&(path.to_path_buf(), scenario.position.line))
         });
-    if let Some(process) = bot {
-        // The bot is in a process group of its own, so Ctrl-C reaches only callspec: stop the
-        // bot before going, or it would outlive the run.
+    if let (Some(process), Some(signals)) = (bot, &mut stop_signals) {
         tokio::select! {
             _ = suite => {}
-            _ = tokio::signal::ctrl_c() => {
+            signal = signals.next() => {
                 process.stop().await;
-                eprintln!("callspec: interrupted; the bot was stopped");
+                eprintln!("callspec: {signal}; the bot was stopped");
                 return ExitCode::from(130);
             }
         }
