@@ -333,6 +333,76 @@ fn a_request_the_stand_in_refuses_fails_with_graphs_error_and_the_request() {
     }
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_bot_started_by_hand_is_given_its_environment_without_the_secret() {
+    if !has_python() {
+        eprintln!("skipped: the hand-started bot test needs python3 (its fake bot is http.server)");
+        return;
+    }
+    let port = free_port();
+    let mut bot = Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let dir = workspace(
+        "by-hand",
+        &format!(
+            "webhook = \"http://127.0.0.1:{port}/api/calls\"\ngateway_port = {}\n\
+             client_secret = \"hand-secret-4d2f9\"\n",
+            free_port()
+        ),
+        "@bot\nFeature: by hand\n\n  Scenario: John calls\n    When \"John\" calls the bot\n    \
+         Then the bot makes no further requests within 1 second\n",
+    );
+    let run = run_in(&dir);
+    let _ = bot.kill();
+    let _ = bot.wait();
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    for expected in [
+        "started by hand",
+        "CALLSPEC_GRAPH_URL=https://127.0.0.1:",
+        "CALLSPEC_TOKEN_URL=https://127.0.0.1:",
+        "CALLSPEC_CLIENT_SECRET=(the client_secret of your bot config)",
+        &format!("CALLSPEC_CALLBACK_URL=http://127.0.0.1:{port}/api/calls"),
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "no {expected:?}\n{}",
+            run.output()
+        );
+    }
+    assert!(
+        !run.output().contains("hand-secret-4d2f9"),
+        "{}",
+        run.output()
+    );
+    // Without a fixed port and secret, a hand-started bot could not be given stable settings.
+    fs::write(
+        dir.join("bot.toml"),
+        format!("webhook = \"http://127.0.0.1:{port}/x\"\n"),
+    )
+    .unwrap();
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(run.stderr.contains("gateway_port"), "{}", run.output());
+}
+
 fn alive(pid: i32) -> bool {
     // Signal 0 checks the process exists; a zombie is gone for our purpose.
     let status = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
