@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{callspec, Run};
+use common::{callspec, exec_with_env, marked, Run};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,18 +50,7 @@ fn has_python() -> bool {
 fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut all = vec!["run"];
     all.extend_from_slice(args);
-    let out = Command::new(env!("CARGO_BIN_EXE_callspec"))
-        .args(&all)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the callspec binary runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    exec_with_env(&all, env)
 }
 
 const EXAMPLE_BOT: &str = "examples/ivr-bot/bot.toml";
@@ -97,16 +86,8 @@ fn the_example_bot_passes_its_whole_suite() {
     assert!(!run.stderr.contains("CLIENT_SECRET="), "{}", run.output());
 }
 
-/// `# broken:` names the bug the spec is written for (`none`: the bot is right, the spec is
-/// wrong); `# expect:` lines must all appear in the output.
-fn marked(spec: &Path, marker: &str) -> Vec<String> {
-    fs::read_to_string(spec)
-        .expect("readable spec")
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix(marker))
-        .map(|e| e.trim().to_owned())
-        .collect()
-}
+// In a must-fail bot spec, `# broken:` names the bug the spec is written for (`none`: the bot is
+// right, the spec is wrong); `# expect:` lines must all appear in the output.
 
 #[test]
 fn every_must_fail_bot_spec_fails_for_its_stated_reason() {

@@ -4,9 +4,9 @@
 mod common;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use common::{callspec, summary};
+use common::{callspec, marked, summary};
 
 fn must_fail_specs() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/must-fail");
@@ -19,22 +19,13 @@ fn must_fail_specs() -> Vec<PathBuf> {
     specs
 }
 
-fn expectations(spec: &PathBuf) -> Vec<String> {
+fn expectations(spec: &Path) -> Vec<String> {
     marked(spec, "# expect:")
 }
 
 /// `# never:` lines: text the output must not hold (e.g. a secret of a refused file).
-fn forbidden(spec: &PathBuf) -> Vec<String> {
+fn forbidden(spec: &Path) -> Vec<String> {
     marked(spec, "# never:")
-}
-
-fn marked(spec: &PathBuf, marker: &str) -> Vec<String> {
-    fs::read_to_string(spec)
-        .expect("readable spec")
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix(marker))
-        .map(|e| e.trim().to_owned())
-        .collect()
 }
 
 #[test]

@@ -37,11 +37,17 @@ pub fn callspec(args: &[&str]) -> Run {
 
 /// Runs `callspec <args>` (any subcommand) from the package root.
 pub fn exec(args: &[&str]) -> Run {
+    exec_with_env(args, &[])
+}
+
+/// Runs `callspec <args>` from the package root with extra environment.
+pub fn exec_with_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_callspec"))
         .args(args)
         .current_dir(root)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("the callspec binary runs");
     Run {
@@ -74,4 +80,14 @@ pub async fn callspec_off_runtime(args: Vec<String>) -> Run {
     })
     .await
     .expect("the run finishes")
+}
+
+/// The text after `marker` on each line of a spec that has it (`# expect:` lines and the like).
+pub fn marked(spec: &Path, marker: &str) -> Vec<String> {
+    std::fs::read_to_string(spec)
+        .expect("readable spec")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(marker))
+        .map(|e| e.trim().to_owned())
+        .collect()
 }
