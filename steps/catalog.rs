@@ -521,10 +521,28 @@ pub fn unknown_steps<'f>(
     static KNOWN: std::sync::OnceLock<(cucumber::step::Collection<CallWorld>, Vec<Entry>)> =
         std::sync::OnceLock::new();
     let (collection, entries) = KNOWN.get_or_init(|| (CallWorld::collection(), entries()));
+    // Steps repeat across scenarios: one known to match is not looked up again (bounded: a
+    // suite of distinct steps does not grow it without end).
+    type Known = [std::collections::HashSet<String>; 3];
+    static MATCHING: std::sync::Mutex<Option<Known>> = std::sync::Mutex::new(None);
+    const MATCHING_CAP: usize = 4096;
+    let mut matching = MATCHING.lock().unwrap_or_else(|e| e.into_inner());
+    let matching = matching.get_or_insert_with(Default::default);
     let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::new();
     for (file, step) in scenarios {
+        let known = &mut matching[match step.ty {
+            StepType::Given => 0,
+            StepType::When => 1,
+            StepType::Then => 2,
+        }];
+        if known.contains(&step.value) {
+            continue;
+        }
         if !matches!(collection.find(step), Ok(None)) {
+            if known.len() < MATCHING_CAP {
+                known.insert(step.value.clone());
+            }
             continue;
         }
         // A background step shows once, not once per scenario.

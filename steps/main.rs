@@ -244,7 +244,15 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
 struct Plan {
     files: Vec<PathBuf>,
     keys: HashSet<ScenarioKey>,
+    /// What the first read parsed, by file, while it fit [`KEEP_PARSED_SCENARIOS`]: handed
+    /// to cucumber as is (parsing is most of a file's cost); the other files are read again.
+    kept: Mutex<Vec<Option<Vec<Feature>>>>,
 }
+
+/// How many scenarios' parsed features the first read keeps for the run (a parsed scenario
+/// costs ~3 KB: ~15 MB at most). Smaller suites are parsed once; in larger ones the files
+/// past it are parsed again as the run makes room for them, off the run's thread.
+const KEEP_PARSED_SCENARIOS: usize = 5_000;
 
 /// How many selected scenarios may have their features in memory at once.
 struct Gate {
@@ -299,7 +307,18 @@ impl parser::Parser<Arc<Plan>> for ReadFeatures {
             async move {
                 let gate = GATE.get().expect("the gate is set before the run");
                 gate.wait_for_room().await;
-                let features = features::read_one(&plan.files[i]).features;
+                let kept = plan.kept.lock().unwrap_or_else(|e| e.into_inner())[i].take();
+                let features = match kept {
+                    Some(features) => features,
+                    None => {
+                        // Parsed on the blocking pool: the run's thread goes on with the
+                        // scenarios in flight meanwhile.
+                        let file = plan.files[i].clone();
+                        tokio::task::spawn_blocking(move || features::read_one(&file).features)
+                            .await
+                            .unwrap_or_default()
+                    }
+                };
                 for feature in &features {
                     let path = feature.path.clone().unwrap_or_default();
                     gate.take(
@@ -597,14 +616,22 @@ async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // A first read, one file at a time (each dropped once counted): the problems, and the
-    // scenarios the run selects.
+    // A first read, on every core, in file order: the problems, and the scenarios the run
+    // selects. The parsed features are kept up to a budget, the others dropped once counted.
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let mut kept = Vec::with_capacity(loaded.files.len());
+    let mut kept_scenarios = 0;
     let selected = select(
-        loaded.files.iter().flat_map(|file| {
-            let one = features::read_one(file);
+        features::read_in_order(&loaded.files).flat_map(|one| {
             errors.extend(one.errors);
             warnings.extend(one.warnings);
+            let scenarios: usize = one.features.iter().map(|f| scenarios_of(f).count()).sum();
+            if kept_scenarios + scenarios <= KEEP_PARSED_SCENARIOS {
+                kept_scenarios += scenarios;
+                kept.push(Some(one.features.clone()));
+            } else {
+                kept.push(None);
+            }
             one.features
         }),
         &args,
@@ -784,6 +811,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let plan = Arc::new(Plan {
         files: std::mem::take(&mut loaded.files),
         keys: selected.keys,
+        kept: Mutex::new(kept),
     });
     let keys = plan.clone();
     // The type parameter is the default parser's input; `with_parser` replaces it.
