@@ -141,7 +141,9 @@ pub fn read_in_order(files: &[PathBuf]) -> impl Iterator<Item = Loaded> + '_ {
             let mut parts = chunk.chunks(share);
             let first = parts.next().unwrap_or_default();
             let others: Vec<_> = parts
-                .map(|part| scope.spawn(move || part.iter().map(|f| read_one(f)).collect::<Vec<_>>()))
+                .map(|part| {
+                    scope.spawn(move || part.iter().map(|f| read_one(f)).collect::<Vec<_>>())
+                })
                 .collect();
             let mut read: Vec<Loaded> = first.iter().map(|f| read_one(f)).collect();
             for other in others {
