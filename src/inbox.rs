@@ -66,8 +66,9 @@ pub struct Received {
     authorization: Option<String>,
     /// The commsNotification item (an element of the envelope's `value`).
     pub item: Value,
-    /// The envelope the item came in.
-    pub envelope: Value,
+    /// The envelope the item came in (shared by its items and by every copy: copying the
+    /// notification log is part of every wait).
+    pub envelope: std::sync::Arc<Value>,
     /// The call it is about, from `resourceUrl` or `resource`.
     pub call_id: Option<String>,
     /// The inbox's check of the bearer token, when it verifies tokens: the claims' issuer, or
@@ -245,6 +246,7 @@ impl NotificationLog {
             lock(&self.rejected).push(why.clone());
             return Err(why);
         };
+        let envelope = std::sync::Arc::new(envelope);
         let (authorization, headers): (Vec<_>, Vec<_>) =
             headers.into_iter().partition(|(n, _)| n == "authorization");
         let authorization = authorization.into_iter().next().map(|(_, v)| v);
@@ -276,7 +278,7 @@ impl NotificationLog {
                 arrived,
                 recorded_at,
                 item,
-                envelope: envelope.clone(),
+                envelope: std::sync::Arc::clone(&envelope),
             });
         }
         let count = entries.len();

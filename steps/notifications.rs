@@ -612,7 +612,7 @@ fn sent_at(world: &CallWorld, item: &Received) -> Result<Duration> {
         .standin()?
         .deliveries()
         .into_iter()
-        .filter(|d| d.body == item.envelope)
+        .filter(|d| d.body == *item.envelope)
         .nth(k)
         .map(|d| d.at)
         .ok_or_else(|| anyhow::anyhow!("the stand-in has no record of sending {}", item.summary()))

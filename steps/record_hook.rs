@@ -166,7 +166,7 @@ fn notifications(
         let matched = deliveries
             .iter()
             .enumerate()
-            .find(|(k, d)| !used[*k] && d.body == first.envelope)
+            .find(|(k, d)| !used[*k] && d.body == *first.envelope)
             .map(|(k, d)| (k, d.at));
         if let Some((k, _)) = matched {
             used[k] = true;
