@@ -247,11 +247,53 @@ struct Plan {
     /// What the first read parsed, by file, while it fit [`KEEP_PARSED_SCENARIOS`]: handed
     /// to cucumber as is (parsing is most of a file's cost); the other files are read again.
     kept: Mutex<Vec<Option<Vec<Feature>>>>,
+    /// The next file past the budget, being parsed on a thread of its own meanwhile.
+    ahead: Mutex<Option<(usize, std::thread::JoinHandle<Vec<Feature>>)>>,
+}
+
+impl Plan {
+    /// File `i`'s features: kept by the first read, read ahead, or else read now.
+    ///
+    /// Never awaits: cucumber's runner polls for scenarios without yielding while none is
+    /// running, so a parse awaited on the blocking pool would never be picked up on the run's
+    /// single thread. The read-ahead thread is joined instead.
+    fn features(&self, i: usize) -> Vec<Feature> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner())[i].take();
+        let features = match kept {
+            Some(features) => features,
+            None => match self.ahead.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                Some((j, thread)) if j == i => thread
+                    .join()
+                    .unwrap_or_else(|_| features::read_one(&self.files[i]).features),
+                _ => features::read_one(&self.files[i]).features,
+            },
+        };
+        self.read_ahead(i + 1);
+        features
+    }
+
+    /// Starts parsing file `i` on another thread when the first read did not keep it.
+    fn read_ahead(&self, i: usize) {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.get(i).is_none_or(Option::is_some) {
+            return;
+        }
+        drop(kept);
+        let file = self.files[i].clone();
+        let thread = std::thread::Builder::new()
+            .name("callspec-read".into())
+            .spawn(move || features::read_one(&file).features);
+        // Without a thread, the file is read when its turn comes.
+        if let Ok(thread) = thread {
+            *self.ahead.lock().unwrap_or_else(|e| e.into_inner()) = Some((i, thread));
+        }
+    }
 }
 
 /// How many scenarios' parsed features the first read keeps for the run (a parsed scenario
 /// costs ~3 KB: ~15 MB at most). Smaller suites are parsed once; in larger ones the files
-/// past it are parsed again as the run makes room for them, off the run's thread.
+/// past it are parsed again as the run makes room for them, each on a thread of its own while
+/// the run works on the file before.
 const KEEP_PARSED_SCENARIOS: usize = 5_000;
 
 /// How many selected scenarios may have their features in memory at once.
@@ -307,18 +349,7 @@ impl parser::Parser<Arc<Plan>> for ReadFeatures {
             async move {
                 let gate = GATE.get().expect("the gate is set before the run");
                 gate.wait_for_room().await;
-                let kept = plan.kept.lock().unwrap_or_else(|e| e.into_inner())[i].take();
-                let features = match kept {
-                    Some(features) => features,
-                    None => {
-                        // Parsed on the blocking pool: the run's thread goes on with the
-                        // scenarios in flight meanwhile.
-                        let file = plan.files[i].clone();
-                        tokio::task::spawn_blocking(move || features::read_one(&file).features)
-                            .await
-                            .unwrap_or_default()
-                    }
-                };
+                let features = plan.features(i);
                 for feature in &features {
                     let path = feature.path.clone().unwrap_or_default();
                     gate.take(
@@ -812,6 +843,7 @@ async fn run(args: RunArgs) -> ExitCode {
         files: std::mem::take(&mut loaded.files),
         keys: selected.keys,
         kept: Mutex::new(kept),
+        ahead: Mutex::new(None),
     });
     let keys = plan.clone();
     // The type parameter is the default parser's input; `with_parser` replaces it.
