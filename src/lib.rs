@@ -47,11 +47,12 @@ pub mod graph {
     pub use crate::inbox::call_id_of;
     pub use crate::serve::DEFAULT_RETENTION;
     pub use crate::standin::{
-        codes, validate_create, Answer, ApiVersion, CallKind, CallState, CallbackPolicy, Callee,
-        Delivery, DeliveryQuirks, Fault, Lobby, MeetingChange, Profile, RateLimit, RemoteAction,
-        RemoteScript, ResourceStyle, ResultInfo, DEFAULT_ANSWER_DELAY, DEFAULT_JOURNAL_SIZE,
-        DEFAULT_RINGING_TIMEOUT, GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT,
-        MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, OPERATION_DELAY, REFUSAL_DELAY,
+        codes, names_of, validate_create, Answer, ApiVersion, CallKind, CallState, CallbackPolicy,
+        Callee, Delivery, DeliveryQuirks, Fault, Lobby, MeetingChange, Profile, RateLimit,
+        RemoteAction, RemoteScript, ResourceStyle, ResultInfo, DEFAULT_ANSWER_DELAY,
+        DEFAULT_JOURNAL_SIZE, DEFAULT_RINGING_TIMEOUT, GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW,
+        LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, OPERATION_DELAY,
+        REFUSAL_DELAY,
     };
 }
 

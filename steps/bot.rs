@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::bot::BotRequest;
-use callspec::graph::DeliveryQuirks;
+use callspec::graph::{names_of, DeliveryQuirks};
 use callspec::{check, MatchMode};
 use cucumber::{gherkin::Step, then, when};
 use serde_json::{json, Value};
@@ -179,21 +179,6 @@ fn accepted(request: &BotRequest) -> Result<()> {
     )
 }
 
-/// Every name an identity set gives (display names, ids, phone numbers).
-fn names_in(identity: &Value) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Some(set) = identity.as_object() {
-        for (_, who) in set.iter().filter(|(_, v)| v.is_object()) {
-            for field in ["displayName", "id"] {
-                if let Some(name) = who[field].as_str() {
-                    names.push(name.to_owned());
-                }
-            }
-        }
-    }
-    names
-}
-
 /// `When "John" calls the bot` with a bot under test: the bot's requests for the call belong to
 /// this scenario from now on.
 pub fn incoming_call_made(world: &mut CallWorld, call_id: &str) {
@@ -246,10 +231,10 @@ fn names_target(request: &BotRequest, pointers: &[&str], who: &str, what: &str) 
         match body.pointer(pointer) {
             Some(Value::Array(items)) => {
                 for item in items {
-                    named.extend(names_in(&item["identity"]));
+                    named.extend(names_of(&item["identity"]));
                 }
             }
-            Some(target) => named.extend(names_in(&target["identity"])),
+            Some(target) => named.extend(names_of(&target["identity"])),
             None => {}
         }
     }

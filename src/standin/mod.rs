@@ -40,6 +40,7 @@ pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceS
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use journal::DEFAULT_JOURNAL_SIZE;
+pub use lifecycle::names_of;
 pub(crate) use router::graph_refusal;
 pub use script::{
     codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
