@@ -34,8 +34,14 @@ fn example_bot_ready(test: &str) -> bool {
                examples/ivr-bot/.venv/bin/pip install -r examples/ivr-bot/requirements.txt` \
                (.ci/run does it)";
     assert!(!in_ci(), "CI=true: {test} needs the example bot: {why}");
-    eprintln!("skipped: {test} ({why})");
+    skip(&format!("{test} ({why})"));
     false
+}
+
+/// One line on the terminal: the test harness would swallow an `eprintln!`.
+fn skip(what: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "skipped: {what}");
 }
 
 fn has_python() -> bool {
@@ -227,7 +233,7 @@ fn a_bot_never_ready_times_out_clearly() {
 #[test]
 fn a_bot_that_crashes_mid_run_fails_the_waiting_scenario_with_its_exit() {
     if !has_python() {
-        eprintln!("skipped: the mid-run crash test needs python3 (its fake bot is http.server)");
+        skip("the mid-run crash test needs python3 (its fake bot is http.server)");
         return;
     }
     let dir = workspace(
@@ -255,7 +261,7 @@ fn a_bot_that_crashes_mid_run_fails_the_waiting_scenario_with_its_exit() {
 #[test]
 fn a_bot_that_answers_notifications_with_an_error_fails_the_acknowledgement_step() {
     if !has_python() {
-        eprintln!("skipped: the acknowledgement test needs python3 (its fake bot is http.server)");
+        skip("the acknowledgement test needs python3 (its fake bot is http.server)");
         return;
     }
     // http.server answers every POST with 501.
@@ -285,7 +291,7 @@ fn a_bot_that_answers_notifications_with_an_error_fails_the_acknowledgement_step
 #[test]
 fn a_request_the_stand_in_refuses_fails_with_graphs_error_and_the_request() {
     if !has_python() {
-        eprintln!("skipped: the refused-request test needs python3 (its bot is standard Python)");
+        skip("the refused-request test needs python3 (its bot is standard Python)");
         return;
     }
     let bot = root().join("tests/fixtures/bots/bad_answer.py");
@@ -325,7 +331,7 @@ fn free_port() -> u16 {
 #[test]
 fn a_bot_started_by_hand_is_given_its_environment_without_the_secret() {
     if !has_python() {
-        eprintln!("skipped: the hand-started bot test needs python3 (its fake bot is http.server)");
+        skip("the hand-started bot test needs python3 (its fake bot is http.server)");
         return;
     }
     let port = free_port();
@@ -394,7 +400,7 @@ fn alive(pid: i32) -> bool {
 #[test]
 fn ctrl_c_stops_the_bot_and_leaves_no_process_behind() {
     if !has_python() {
-        eprintln!("skipped: the Ctrl-C test needs python3 (its fake bot is http.server)");
+        skip("the Ctrl-C test needs python3 (its fake bot is http.server)");
         return;
     }
     let dir = workspace(
