@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::bot::BotRequest;
 use callspec::graph::{names_of, DeliveryQuirks};
+use callspec::matching::describe;
 use callspec::{check, MatchMode};
 use cucumber::{gherkin::Step, then, when};
 use serde_json::{json, Value};
@@ -403,18 +404,11 @@ async fn next_request(world: &mut CallWorld, step: &Step) -> Result<()> {
         return Ok(());
     }
     bail!(
-        "the bot's next request does not match ({} mismatch{}):\n{}\nthe request: {} {} → {}\n{}",
-        mismatches.len(),
-        if mismatches.len() == 1 { "" } else { "es" },
-        mismatches
-            .iter()
-            .map(|m| format!("  at {}: expected {}, got {}", m.path, m.expected, m.actual))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        "the bot's next request ({} {} → {}) does not match: {}",
         request.method,
         request.path,
         request.status,
-        serde_json::to_string_pretty(&actual["body"]).unwrap_or_default()
+        describe(&wanted, &actual, &mismatches)
     )
 }
 
@@ -637,13 +631,8 @@ async fn creates_call(world: &mut CallWorld, file: String, step: &Step) -> Resul
     let mismatches = check(&pattern, &body, MatchMode::Subset);
     if !mismatches.is_empty() {
         bail!(
-            "the bot's create does not match {source}:\n{}\nits body:\n{}",
-            mismatches
-                .iter()
-                .map(|m| format!("  at {}: expected {}, got {}", m.path, m.expected, m.actual))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            serde_json::to_string_pretty(&body).unwrap_or_default()
+            "the bot's create does not match {source}: {}",
+            describe(&pattern, &body, &mismatches)
         );
     }
     let call = request

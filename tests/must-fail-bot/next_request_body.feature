@@ -1,7 +1,7 @@
 # broken: none
 # The bot is right; the spec expects a video answer, and the message names the JSON path.
 # expect: Then the bot's next request matches:
-# expect: at $.body.acceptedModalities[0]: expected "video", got "audio"
+# expect: $.body.acceptedModalities[0]: expected "video", got "audio"
 @bot
 Feature: The next request's body is checked path by path
 
