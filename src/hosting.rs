@@ -198,6 +198,8 @@ impl Routes {
 struct Inner {
     uri: String,
     routes: Arc<Routes>,
+    /// The runtime the server runs on.
+    runtime: tokio::runtime::Handle,
     next_key: AtomicU64,
     /// Dropped with the last handle: the accept loop and every connection stop.
     _stop: watch::Sender<()>,
@@ -235,6 +237,11 @@ impl Space {
     /// Base URL of the space, e.g. `http://127.0.0.1:41234/s/17` (no trailing slash).
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    /// The runtime its server runs on (a run's servers have a thread of their own).
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.inner.runtime
     }
 }
 
@@ -319,6 +326,7 @@ impl Host {
             inner: Arc::new(Inner {
                 uri: format!("{scheme}://{address}"),
                 routes,
+                runtime: tokio::runtime::Handle::current(),
                 next_key: AtomicU64::new(1),
                 _stop: stop,
             }),

@@ -194,7 +194,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug)]
 pub struct StandIn {
     /// Where the stand-in is served; dropping it takes the stand-in off the server.
-    _space: Space,
+    space: Space,
     shared: Arc<Shared>,
 }
 
@@ -236,7 +236,7 @@ impl StandInServer {
             Arc::new(router::GraphRouter::new(made))
         });
         StandIn {
-            _space: space,
+            space,
             shared: shared.expect("open_with calls the closure"),
         }
     }
@@ -339,10 +339,7 @@ impl StandIn {
             ..standin_limits()
         };
         let space = Host::serve(listener, handler, limits, router::graph_refusal)?;
-        Ok(StandIn {
-            _space: space,
-            shared,
-        })
+        Ok(StandIn { space, shared })
     }
 
     /// Base URL, e.g. `http://127.0.0.1:41234` (the `${graph}` of specs).
@@ -439,12 +436,21 @@ impl StandIn {
 
     /// Sends the next notification(s) due at or before simulated time `limit`, moving the
     /// clock to them. Returns nothing when nothing is due by then.
+    ///
+    /// Runs on the server's runtime: in a run, that is the servers' own thread, so building,
+    /// signing and posting notifications keeps the second core busy instead of the runner's.
     pub async fn deliver_next(&self, limit: Duration) -> Vec<Delivery> {
-        let mut sent = Vec::new();
-        for (out, at) in self.shared.due_outgoing(limit) {
-            sent.push(self.post(out, at).await);
+        let shared = self.shared.clone();
+        let task = self
+            .space
+            .runtime()
+            .spawn(async move { shared.deliver_due(limit).await });
+        match task.await {
+            Ok(sent) => sent,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // The runtime is shutting down: the process is ending.
+            Err(_) => Vec::new(),
         }
-        sent
     }
 
     /// Sends everything due within `window` of simulated time, then moves the clock to its end.
@@ -462,19 +468,6 @@ impl StandIn {
         sent
     }
 
-    async fn post(&self, out: Outgoing, at: Duration) -> Delivery {
-        let epoch = self.shared.epoch.load(Ordering::SeqCst);
-        let delivery = self.send(out, at).await;
-        let mut deliveries = lock(&self.shared.deliveries);
-        // A delivery that was under way when the stand-in was reset belongs to the old record.
-        if self.shared.epoch.load(Ordering::SeqCst) == epoch {
-            deliveries.push(delivery.clone());
-        }
-        drop(deliveries);
-        self.shared.recorded.send_modify(|n| *n += 1);
-        delivery
-    }
-
     /// Waits until `count` notification POSTs have been recorded since the stand-in started
     /// (the bot may see a notification a moment before the stand-in records its answer), or
     /// until `deadline`; says whether they were.
@@ -485,8 +478,37 @@ impl StandIn {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// Takes the stand-in off its server (dropping it does the same).
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Shared {
+    /// Sends what is due at or before simulated time `limit` (see [`StandIn::deliver_next`]).
+    async fn deliver_due(&self, limit: Duration) -> Vec<Delivery> {
+        let mut sent = Vec::new();
+        for (out, at) in self.due_outgoing(limit) {
+            sent.push(self.post(out, at).await);
+        }
+        sent
+    }
+
+    pub(crate) async fn post(&self, out: Outgoing, at: Duration) -> Delivery {
+        let epoch = self.epoch.load(Ordering::SeqCst);
+        let delivery = self.send(out, at).await;
+        let mut deliveries = lock(&self.deliveries);
+        // A delivery that was under way when the stand-in was reset belongs to the old record.
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            deliveries.push(delivery.clone());
+        }
+        drop(deliveries);
+        self.recorded.send_modify(|n| *n += 1);
+        delivery
+    }
+
     async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
-        let quirks = self.delivery();
+        let quirks = *lock(&self.quirks);
         let sent_to = if quirks.callback_unreachable {
             // Port 0 can never be connected to; a port that was free a moment ago could be
             // taken by another scenario's server by now.
@@ -494,7 +516,7 @@ impl StandIn {
         } else {
             self.delivery_url(&out.callback_uri)
         };
-        let token = auth::notification_token_of(quirks.token, &out.app, self.shared.key);
+        let token = auth::notification_token_of(quirks.token, &out.app, self.key);
         let started = std::time::Instant::now();
         let mut request = delivery_client().post(&sent_to);
         if let Some(token) = token {
@@ -525,7 +547,7 @@ impl StandIn {
 
     /// Loopback callbacks are sent as given; others go to the configured inbox, keeping the path.
     fn delivery_url(&self, callback_uri: &str) -> String {
-        let Some(inbox) = &self.shared.config.route_callbacks_to else {
+        let Some(inbox) = &self.config.route_callbacks_to else {
             return callback_uri.to_owned();
         };
         match url::Url::parse(callback_uri) {
@@ -536,11 +558,6 @@ impl StandIn {
             }
             Err(_) => inbox.clone(),
         }
-    }
-
-    /// Takes the stand-in off its server (dropping it does the same).
-    pub fn shutdown(self) {
-        drop(self);
     }
 }
 

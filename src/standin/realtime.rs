@@ -147,7 +147,7 @@ impl StandIn {
         let send = |out: Outgoing, at: Duration| -> InFlight<'_> {
             Box::pin(async move {
                 let callback = out.callback_uri.clone();
-                self.post(out, at).await;
+                self.shared.post(out, at).await;
                 callback
             })
         };
