@@ -460,7 +460,12 @@ async fn drive(
     } else if !inclusive && end > now + Duration::from_millis(1) {
         standin.advance(end - now - Duration::from_millis(1)).await;
     }
-    replay.notifications = inbox.log().all().into_iter().map(|r| r.item).collect();
+    replay.notifications = inbox
+        .log()
+        .all()
+        .into_iter()
+        .map(|r| r.item().clone())
+        .collect();
     Ok(replay)
 }
 

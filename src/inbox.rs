@@ -62,10 +62,11 @@ pub struct Received {
     /// Request path the notification was POSTed to.
     pub path: String,
     /// The POST's headers, lower-case names; `authorization` is kept apart and never shown.
-    pub headers: Vec<(String, String)>,
+    /// Shared by the POST's items and by every copy.
+    pub headers: std::sync::Arc<[(String, String)]>,
     authorization: Option<String>,
-    /// The commsNotification item (an element of the envelope's `value`).
-    pub item: Value,
+    /// Which element of the envelope's `value` it is.
+    index: usize,
     /// The envelope the item came in (shared by its items and by every copy: copying the
     /// notification log is part of every wait).
     pub envelope: std::sync::Arc<Value>,
@@ -82,6 +83,11 @@ pub struct Received {
 }
 
 impl Received {
+    /// The commsNotification item (an element of the envelope's `value`).
+    pub fn item(&self) -> &Value {
+        &self.envelope["value"][self.index]
+    }
+
     /// The bearer token the notification carried, if any. Never print it.
     pub fn bearer_token(&self) -> Option<&str> {
         self.authorization.as_deref()?.strip_prefix("Bearer ")
@@ -106,12 +112,12 @@ impl Received {
 
     /// One line for messages: `updated /communications/calls/x state=established`.
     pub fn summary(&self) -> String {
-        let change = self.item["changeType"].as_str().unwrap_or("?");
-        let resource = self.item["resourceUrl"]
+        let change = self.item()["changeType"].as_str().unwrap_or("?");
+        let resource = self.item()["resourceUrl"]
             .as_str()
-            .or_else(|| self.item["resource"].as_str())
+            .or_else(|| self.item()["resource"].as_str())
             .unwrap_or("?");
-        let data = &self.item["resourceData"];
+        let data = &self.item()["resourceData"];
         let detail = match data {
             Value::Array(list) => format!("{} participant(s)", list.len()),
             _ => match data["state"].as_str() {
@@ -142,7 +148,7 @@ impl std::fmt::Debug for Received {
                 "authorization",
                 &self.authorization.as_deref().map(redact_authorization),
             )
-            .field("item", &self.item)
+            .field("item", self.item())
             .finish_non_exhaustive()
     }
 }
@@ -241,7 +247,7 @@ impl NotificationLog {
             lock(&self.rejected).push(why.clone());
             why
         })?;
-        let Some(items) = envelope["value"].as_array().cloned() else {
+        let Some(count) = envelope["value"].as_array().map(Vec::len) else {
             let why = format!("a POST to {path} had no `value` array of notifications");
             lock(&self.rejected).push(why.clone());
             return Err(why);
@@ -249,6 +255,7 @@ impl NotificationLog {
         let envelope = std::sync::Arc::new(envelope);
         let (authorization, headers): (Vec<_>, Vec<_>) =
             headers.into_iter().partition(|(n, _)| n == "authorization");
+        let headers: std::sync::Arc<[(String, String)]> = headers.into();
         let authorization = authorization.into_iter().next().map(|(_, v)| v);
         let token_check = lock(&self.verifier)
             .as_ref()
@@ -261,7 +268,8 @@ impl NotificationLog {
         };
         let recorded_at = std::time::Instant::now();
         let mut entries = lock(&self.entries);
-        for item in items {
+        for index in 0..count {
+            let item = &envelope["value"][index];
             let resource = item["resourceUrl"]
                 .as_str()
                 .or_else(|| item["resource"].as_str())
@@ -277,7 +285,7 @@ impl NotificationLog {
                 token_check: token_check.clone(),
                 arrived,
                 recorded_at,
-                item,
+                index,
                 envelope: std::sync::Arc::clone(&envelope),
             });
         }

@@ -602,6 +602,7 @@ async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Ste
         simulated_at: None,
         request_headers: Vec::new(),
     };
+    let answer = std::sync::Arc::new(answer);
     world.history.push(answer.clone());
     world.response = Some(answer);
     if !(200..300).contains(&status) {

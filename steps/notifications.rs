@@ -52,7 +52,7 @@ fn timed_listing(world: &CallWorld, items: &[Received], first: usize) -> String 
         .map(|(i, r)| {
             let at = sent
                 .iter_mut()
-                .find(|(_, item, taken)| !*taken && *item == r.item)
+                .find(|(_, item, taken)| !*taken && *item == *r.item())
                 .map(|(at, _, taken)| {
                     *taken = true;
                     format!("{} ", callspec::html::format_at(*at))
@@ -163,7 +163,7 @@ async fn expect_in_order(
     }
     for (i, (pattern, got)) in patterns.iter().zip(fresh).enumerate() {
         let root = format!("notification {}", start + i + 1);
-        let mismatches = pattern.mismatches(&root, &got.item);
+        let mismatches = pattern.mismatches(&root, got.item());
         if mismatches.is_empty() {
             continue;
         }
@@ -173,13 +173,13 @@ async fn expect_in_order(
         let elsewhere: Vec<usize> = fresh
             .iter()
             .enumerate()
-            .filter(|(j, other)| *j != i && matches(pattern, &other.item))
+            .filter(|(j, other)| *j != i && matches(pattern, other.item()))
             .map(|(j, _)| j)
             .collect();
         let unclaimed = elsewhere.iter().find(|j| {
             patterns
                 .get(**j)
-                .is_none_or(|p| !matches(p, &fresh[**j].item))
+                .is_none_or(|p| !matches(p, fresh[**j].item()))
         });
         let hint = match (unclaimed, elsewhere.first()) {
             (Some(j), _) => format!(
@@ -200,7 +200,7 @@ async fn expect_in_order(
             start + i + 1,
             start + i + 1,
             pattern.short(),
-            pattern.describe(&got.item, &mismatches),
+            pattern.describe(got.item(), &mismatches),
             world.clock(),
             timed_listing(world, fresh, start)
         );
@@ -281,7 +281,7 @@ fn assign(expected: &[Expected], items: &[Received], used: &mut Vec<bool>, at: u
         return true;
     };
     for (i, item) in items.iter().enumerate() {
-        if !used[i] && want.mismatches("", &item.item).is_empty() {
+        if !used[i] && want.mismatches("", item.item()).is_empty() {
             used[i] = true;
             if assign(expected, items, used, at + 1) {
                 return true;
@@ -299,7 +299,7 @@ fn unmatched(expected: &[Expected], items: &[Received]) -> String {
     for (i, want) in expected.iter().enumerate() {
         let best = items
             .iter()
-            .map(|r| (r, want.mismatches(&format!("expected {}", i + 1), &r.item)))
+            .map(|r| (r, want.mismatches(&format!("expected {}", i + 1), r.item())))
             .min_by_key(|(_, m)| m.len());
         match best {
             Some((_, m)) if m.is_empty() => {}
@@ -374,7 +374,7 @@ async fn eventually(
         expected.iter().all(|want| {
             items
                 .iter()
-                .any(|r| want.mismatches("", &r.item).is_empty())
+                .any(|r| want.mismatches("", r.item()).is_empty())
         })
     };
     let arrived = world.wait_for(all_found, window).await?;

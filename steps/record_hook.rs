@@ -171,7 +171,7 @@ fn notifications(
         if let Some((k, _)) = matched {
             used[k] = true;
         }
-        let mut headers: Vec<(String, String)> = first.headers.clone();
+        let mut headers: Vec<(String, String)> = first.headers.to_vec();
         if let Some(auth) = first.header("authorization") {
             headers.push(("authorization".to_owned(), auth));
         }

@@ -153,7 +153,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
         if deliveries.is_empty() {
             // Notifications that reached the inbox some other way (no simulated time).
             for received in env.inbox.log().all() {
-                let mut event = NotificationEvent::from_item(&received.item, None, None);
+                let mut event = NotificationEvent::from_item(received.item(), None, None);
                 event.body = capped(&event.body);
                 notifications.push(event);
             }

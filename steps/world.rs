@@ -362,7 +362,7 @@ pub struct CallWorld {
     /// An audience other than Graph's for the bot's token (a token for another API).
     pub token_audience: Option<String>,
     pub request: Option<PendingRequest>,
-    pub response: Option<HttpAnswer>,
+    pub response: Option<std::sync::Arc<HttpAnswer>>,
     /// The call the scenario talks about (the last one created).
     pub call_id: Option<String>,
     /// How many of each call's notifications earlier steps have already matched, by call id
@@ -373,7 +373,7 @@ pub struct CallWorld {
     /// Extra headers on every request the bot sends (`Given the request header ...`).
     pub request_headers: Vec<(String, String)>,
     /// Every request the bot sent and its answer, in order (for reports).
-    pub history: Vec<HttpAnswer>,
+    pub history: Vec<std::sync::Arc<HttpAnswer>>,
     /// In live mode, the callback URL a request named and the public one it was sent with
     /// instead (real Graph can only reach the bot there).
     pub callback_alias: Option<(String, String)>,
@@ -658,7 +658,7 @@ impl CallWorld {
     }
 
     pub fn response(&self) -> Result<&HttpAnswer> {
-        self.response.as_ref().ok_or_else(|| {
+        self.response.as_deref().ok_or_else(|| {
             anyhow!("no request has been sent yet: a \"When the bot ...\" step must come first")
         })
     }
@@ -814,6 +814,7 @@ impl CallWorld {
             body,
             text,
         };
+        let answer = std::sync::Arc::new(answer);
         self.history.push(answer.clone());
         self.response = Some(answer);
         Ok(())

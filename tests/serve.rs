@@ -88,7 +88,7 @@ async fn create(server: &Server, token: &str, body: Value) -> String {
 }
 
 fn state(r: &Received) -> String {
-    r.item["resourceData"]["state"]
+    r.item()["resourceData"]["state"]
         .as_str()
         .unwrap_or("?")
         .to_owned()
@@ -163,7 +163,7 @@ async fn an_unanswered_call_ends_at_the_scaled_ringing_timeout() {
     let states = wait_for_states(&inbox, &call_id, 2).await;
     let took = started.elapsed();
     assert_eq!(states, ["establishing", "terminated"]);
-    let end = &inbox.log().for_call(&call_id)[1].item;
+    let end = inbox.log().for_call(&call_id)[1].item().clone();
     assert_eq!(end["changeType"], "deleted");
     assert_eq!(end["resourceData"]["resultInfo"]["code"], 408);
     assert_eq!(end["resourceData"]["resultInfo"]["subcode"], 10057);
@@ -322,7 +322,7 @@ async fn an_incoming_call_reaches_the_bot_and_the_other_side_hangs_up() {
     let call_id = call["id"].as_str().unwrap().to_owned();
 
     assert_eq!(wait_for_states(&inbox, &call_id, 1).await, ["incoming"]);
-    let created = &inbox.log().for_call(&call_id)[0].item;
+    let created = inbox.log().for_call(&call_id)[0].item().clone();
     assert_eq!(created["changeType"], "created");
     assert_eq!(created["resourceData"]["direction"], "incoming");
 
@@ -356,7 +356,7 @@ async fn an_incoming_call_reaches_the_bot_and_the_other_side_hangs_up() {
     assert_eq!(status, 202);
     let states = wait_for_states(&inbox, &call_id, 5).await;
     assert_eq!(states[4], "terminated");
-    let end = &inbox.log().for_call(&call_id)[4].item;
+    let end = inbox.log().for_call(&call_id)[4].item().clone();
     assert_eq!(end["resourceData"]["resultInfo"]["subcode"], 5002);
     server.shutdown();
 }

@@ -68,7 +68,7 @@ fn states_of(all: &[Received], call_id: &str) -> Vec<String> {
     all.iter()
         .filter(|r| r.call_id.as_deref() == Some(call_id))
         .map(|r| {
-            r.item["resourceData"]["state"]
+            r.item()["resourceData"]["state"]
                 .as_str()
                 .unwrap_or("?")
                 .to_owned()

@@ -169,6 +169,8 @@ struct Shared {
     faults: Mutex<faults::Faults>,
     /// A notification held back to be sent after the next one (out-of-order delivery).
     held: Mutex<Option<(Outgoing, Duration)>>,
+    /// The last callback a notification went to, and the URL it was routed to.
+    last_route: Mutex<Option<(String, String)>>,
     deliveries: Mutex<journal::DeliveryLog>,
     /// Bumped by a reset (under the `deliveries` lock): deliveries begun before it are not
     /// recorded after it.
@@ -277,6 +279,7 @@ impl Shared {
             quirks: Mutex::default(),
             faults: Mutex::default(),
             held: Mutex::default(),
+            last_route: Mutex::default(),
             deliveries: Mutex::new(journal::Ring::with_capacity(journal_size)),
             epoch: AtomicU64::new(0),
             recorded: tokio::sync::watch::Sender::new(0),
@@ -550,13 +553,27 @@ impl Shared {
         let Some(inbox) = &self.config.route_callbacks_to else {
             return callback_uri.to_owned();
         };
+        // A call's notifications all go to one callback: its URL is parsed once (a domain's
+        // parse is the costliest part of a delivery's set-up).
+        let mut last = lock(&self.last_route);
+        if let Some((callback, url)) = &*last {
+            if callback == callback_uri {
+                return url.clone();
+            }
+        }
+        let url = Self::route(inbox, callback_uri);
+        *last = Some((callback_uri.to_owned(), url.clone()));
+        url
+    }
+
+    fn route(inbox: &str, callback_uri: &str) -> String {
         match url::Url::parse(callback_uri) {
             Ok(url) if is_loopback(&url) => callback_uri.to_owned(),
             Ok(url) => {
                 let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
                 format!("{}{}{query}", inbox.trim_end_matches('/'), url.path())
             }
-            Err(_) => inbox.clone(),
+            Err(_) => inbox.to_owned(),
         }
     }
 }
