@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use callspec::display_path;
 use cucumber::feature::Ext as _;
-use cucumber::gherkin::{Feature, GherkinEnv, Scenario, Table};
+use cucumber::gherkin::{Feature, Scenario, Table};
+
+use crate::tables;
 
 /// The largest feature file read (20 times the largest example feature). gherkin's parse time
 /// grows with the square of the size: measured on a debug build with both cores loaded, 128 KiB
@@ -235,7 +237,8 @@ fn read(file: &Path) -> Result<String, Problem> {
 
 fn parse(file: &Path, text: &str, loaded: &mut Loaded) {
     let shown = display_path(file);
-    match Feature::parse(text, GherkinEnv::default()) {
+    // gherkin's own parse, with simple step tables read faster; the lint reads the text as is.
+    match tables::parse_feature(text) {
         Ok(mut feature) => {
             feature.path = Some(file.to_path_buf());
             let (errors, warnings) = lint(&shown, text, &feature);

@@ -21,6 +21,7 @@ mod report_hook;
 mod request;
 mod response;
 mod support;
+mod tables;
 mod world;
 
 use std::collections::HashSet;
