@@ -50,15 +50,15 @@ async fn create_on(world: &mut CallWorld, path: String) -> Result<()> {
 }
 
 /// After a 201, the call is captured: `${call.id}`, `${call.location}` and any field by path.
-/// Returns it, if there is one.
-fn capture_created_call(world: &mut CallWorld) -> Option<Value> {
-    let answer = world.response.as_ref().filter(|a| a.status == 201)?;
+fn capture_created_call(world: &mut CallWorld) {
+    let Some(answer) = world.response.as_ref().filter(|a| a.status == 201) else {
+        return;
+    };
     let mut call = answer.body.clone();
     if let (Value::Object(fields), Some(location)) = (&mut call, answer.header("location")) {
         fields.insert("location".into(), json!(location));
     }
-    world.make_current(call.clone());
-    Some(call)
+    world.make_current(call);
 }
 
 /// `When the bot creates the call as "first"`: the same, and the call is remembered by that

@@ -169,8 +169,8 @@ struct Shared {
     faults: Mutex<faults::Faults>,
     /// A notification held back to be sent after the next one (out-of-order delivery).
     held: Mutex<Option<(Outgoing, Duration)>>,
-    /// The last callback a notification went to, and the URL it was routed to.
-    last_route: Mutex<Option<(String, String)>>,
+    /// The last callback a notification went to, and where it was sent.
+    last_route: Mutex<Option<Route>>,
     deliveries: Mutex<journal::DeliveryLog>,
     /// Bumped by a reset (under the `deliveries` lock): deliveries begun before it are not
     /// recorded after it.
@@ -438,11 +438,11 @@ impl StandIn {
     }
 
     /// Sends the next notification(s) due at or before simulated time `limit`, moving the
-    /// clock to them. Returns nothing when nothing is due by then.
+    /// clock to them. Returns how many were sent: 0 when nothing is due by then.
     ///
     /// Runs on the server's runtime: in a run, that is the servers' own thread, so building,
     /// signing and posting notifications keeps the second core busy instead of the runner's.
-    pub async fn deliver_next(&self, limit: Duration) -> Vec<Delivery> {
+    pub async fn deliver_next(&self, limit: Duration) -> usize {
         let shared = self.shared.clone();
         let task = self
             .space
@@ -452,20 +452,21 @@ impl StandIn {
             Ok(sent) => sent,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             // The runtime is shutting down: the process is ending.
-            Err(_) => Vec::new(),
+            Err(_) => 0,
         }
     }
 
     /// Sends everything due within `window` of simulated time, then moves the clock to its end.
-    pub async fn advance(&self, window: Duration) -> Vec<Delivery> {
+    /// Returns how many notifications were sent ([`StandIn::deliveries`] has them).
+    pub async fn advance(&self, window: Duration) -> usize {
         let until = self.now().saturating_add(window);
-        let mut sent = Vec::new();
+        let mut sent = 0;
         loop {
             let batch = self.deliver_next(until).await;
-            if batch.is_empty() {
+            if batch == 0 {
                 break;
             }
-            sent.extend(batch);
+            sent += batch;
         }
         lock(&self.shared.timeline).advance_to(until);
         sent
@@ -489,39 +490,44 @@ impl StandIn {
 
 impl Shared {
     /// Sends what is due at or before simulated time `limit` (see [`StandIn::deliver_next`]).
-    async fn deliver_due(&self, limit: Duration) -> Vec<Delivery> {
-        let mut sent = Vec::new();
-        for (out, at) in self.due_outgoing(limit) {
-            sent.push(self.post(out, at).await);
+    async fn deliver_due(&self, limit: Duration) -> usize {
+        let due = self.due_outgoing(limit);
+        let sent = due.len();
+        for (out, at) in due {
+            self.post(out, at).await;
         }
         sent
     }
 
-    pub(crate) async fn post(&self, out: Outgoing, at: Duration) -> Delivery {
+    /// Sends one notification and records its delivery.
+    pub(crate) async fn post(&self, out: Outgoing, at: Duration) {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let delivery = self.send(out, at).await;
         let mut deliveries = lock(&self.deliveries);
         // A delivery that was under way when the stand-in was reset belongs to the old record.
         if self.epoch.load(Ordering::SeqCst) == epoch {
-            deliveries.push(delivery.clone());
+            deliveries.push(delivery);
         }
         drop(deliveries);
         self.recorded.send_modify(|n| *n += 1);
-        delivery
     }
 
     async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
         let quirks = *lock(&self.quirks);
-        let sent_to = if quirks.callback_unreachable {
+        let (sent_to, target) = if quirks.callback_unreachable {
             // Port 0 can never be connected to; a port that was free a moment ago could be
             // taken by another scenario's server by now.
-            "http://127.0.0.1:0/callback".to_owned()
+            ("http://127.0.0.1:0/callback".to_owned(), None)
         } else {
-            self.delivery_url(&out.callback_uri)
+            self.delivery_target(&out.callback_uri)
         };
         let token = auth::notification_token_of(quirks.token, &out.app, self.key);
         let started = std::time::Instant::now();
-        let mut request = delivery_client().post(&sent_to);
+        let mut request = match target {
+            Some(url) => delivery_client().post(url),
+            // Not a URL: the client says so in the delivery's outcome.
+            None => delivery_client().post(&sent_to),
+        };
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -548,24 +554,30 @@ impl Shared {
         }
     }
 
-    /// Loopback callbacks are sent as given; others go to the configured inbox, keeping the path.
-    fn delivery_url(&self, callback_uri: &str) -> String {
-        let Some(inbox) = &self.config.route_callbacks_to else {
-            return callback_uri.to_owned();
-        };
-        // A call's notifications all go to one callback: its URL is parsed once (a domain's
-        // parse is the costliest part of a delivery's set-up).
+    /// Where a notification for `callback_uri` is POSTed, and that URL parsed. A call's
+    /// notifications all go to one callback: it is routed and parsed once (a domain's parse
+    /// is the costliest part of a delivery's set-up).
+    fn delivery_target(&self, callback_uri: &str) -> (String, Option<reqwest::Url>) {
         let mut last = lock(&self.last_route);
-        if let Some((callback, url)) = &*last {
-            if callback == callback_uri {
-                return url.clone();
+        if let Some(route) = &*last {
+            if route.callback == callback_uri {
+                return (route.sent_to.clone(), route.url.clone());
             }
         }
-        let url = Self::route(inbox, callback_uri);
-        *last = Some((callback_uri.to_owned(), url.clone()));
-        url
+        let sent_to = match &self.config.route_callbacks_to {
+            Some(inbox) => Self::route(inbox, callback_uri),
+            None => callback_uri.to_owned(),
+        };
+        let url = reqwest::Url::parse(&sent_to).ok();
+        *last = Some(Route {
+            callback: callback_uri.to_owned(),
+            sent_to: sent_to.clone(),
+            url: url.clone(),
+        });
+        (sent_to, url)
     }
 
+    /// Loopback callbacks are sent as given; others go to the configured inbox, keeping the path.
     fn route(inbox: &str, callback_uri: &str) -> String {
         match url::Url::parse(callback_uri) {
             Ok(url) if is_loopback(&url) => callback_uri.to_owned(),
@@ -576,6 +588,14 @@ impl Shared {
             Err(_) => inbox.to_owned(),
         }
     }
+}
+
+/// Where notifications for a callback are sent.
+#[derive(Debug)]
+struct Route {
+    callback: String,
+    sent_to: String,
+    url: Option<reqwest::Url>,
 }
 
 pub(crate) fn is_loopback(url: &url::Url) -> bool {
