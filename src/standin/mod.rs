@@ -440,16 +440,23 @@ impl StandIn {
     /// Sends the next notification(s) due at or before simulated time `limit`, moving the
     /// clock to them. Returns how many were sent: 0 when nothing is due by then.
     ///
-    /// Runs on the server's runtime: in a run, that is the servers' own thread, so building,
-    /// signing and posting notifications keeps the second core busy instead of the runner's.
+    /// The notifications are built here and sent from the server's runtime: in a run, that is
+    /// the servers' own thread, so the HTTP side of the delivery keeps the second core busy
+    /// instead of the runner's.
     pub async fn deliver_next(&self, limit: Duration) -> usize {
+        let due = self.shared.due_outgoing(limit);
+        let sent = due.len();
+        if sent == 0 {
+            return 0;
+        }
         let shared = self.shared.clone();
-        let task = self
-            .space
-            .runtime()
-            .spawn(async move { shared.deliver_due(limit).await });
+        let task = self.space.runtime().spawn(async move {
+            for (out, at) in due {
+                shared.post(out, at).await;
+            }
+        });
         match task.await {
-            Ok(sent) => sent,
+            Ok(()) => sent,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             // The runtime is shutting down: the process is ending.
             Err(_) => 0,
@@ -489,16 +496,6 @@ impl StandIn {
 }
 
 impl Shared {
-    /// Sends what is due at or before simulated time `limit` (see [`StandIn::deliver_next`]).
-    async fn deliver_due(&self, limit: Duration) -> usize {
-        let due = self.due_outgoing(limit);
-        let sent = due.len();
-        for (out, at) in due {
-            self.post(out, at).await;
-        }
-        sent
-    }
-
     /// Sends one notification and records its delivery.
     pub(crate) async fn post(&self, out: Outgoing, at: Duration) {
         let epoch = self.epoch.load(Ordering::SeqCst);
