@@ -132,13 +132,14 @@ impl SigningKey {
         token
     }
 
-    /// Checks `token` against this key with `validation`, which `purpose` names (one RS256
-    /// verification per token and purpose; later calls only check that it has not expired).
+    /// Checks `token` against this key with the `validation` rules, which `purpose` names (one
+    /// RS256 verification per token and purpose; later calls only check that it has not
+    /// expired, and do not build the rules).
     pub fn verify<T: DeserializeOwned>(
         &self,
         token: &str,
         purpose: &str,
-        validation: &Validation,
+        validation: impl FnOnce() -> Validation,
     ) -> Result<T, jsonwebtoken::errors::Error> {
         let slot = (purpose.to_owned(), token.to_owned());
         let known = self
@@ -152,7 +153,7 @@ impl SigningKey {
             Some(_) => return Err(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into()),
             None => {
                 let claims =
-                    jsonwebtoken::decode::<Value>(token, &self.decoding, validation)?.claims;
+                    jsonwebtoken::decode::<Value>(token, &self.decoding, &validation())?.claims;
                 if let Some(exp) = claims["exp"].as_u64() {
                     let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
                     verified.insert(slot, (exp, claims.clone()));
@@ -277,10 +278,13 @@ pub fn authenticate(
     if token.is_empty() {
         return Err(invalid_token("Access token is empty."));
     }
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[GRAPH_AUDIENCE]);
-    validation.leeway = 0;
-    key.verify::<AccessClaims>(token, GRAPH_AUDIENCE, &validation)
+    let validation = || {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[GRAPH_AUDIENCE]);
+        validation.leeway = 0;
+        validation
+    };
+    key.verify::<AccessClaims>(token, GRAPH_AUDIENCE, validation)
         .map_err(|_| invalid_token("Access token validation failure."))
 }
 
@@ -390,10 +394,13 @@ pub fn verify_notification_token(
     app_id: &str,
     key: &SigningKey,
 ) -> Result<NotificationClaims, String> {
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[app_id]);
-    validation.set_issuer(&[NOTIFICATION_ISSUER]);
-    key.verify::<NotificationClaims>(token, &format!("notification for {app_id}"), &validation)
+    let validation = || {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[app_id]);
+        validation.set_issuer(&[NOTIFICATION_ISSUER]);
+        validation
+    };
+    key.verify::<NotificationClaims>(token, &format!("notification for {app_id}"), validation)
         .map_err(|e| e.to_string())
 }
 

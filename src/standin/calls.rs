@@ -326,7 +326,7 @@ impl CallRegistry {
     /// `graph_base` is the stand-in's base URL, used in `@odata.context`.
     pub fn create(
         &mut self,
-        request: &Map<String, Value>,
+        request: Map<String, Value>,
         profile: Profile,
         app: &AppIdentity,
         graph_base: &str,
@@ -336,7 +336,7 @@ impl CallRegistry {
         call.insert("@odata.type".into(), json!("#microsoft.graph.call"));
         for (key, value) in request {
             if !SERVER_GENERATED.contains(&key.as_str()) {
-                call.insert(key.clone(), value.clone());
+                call.insert(key, value);
             }
         }
         call.insert("state".into(), json!(CallState::Establishing.as_str()));
@@ -460,7 +460,10 @@ impl CallRegistry {
         });
         let id = self
             .create(
-                request.as_object().expect("an object"),
+                match request {
+                    Value::Object(fields) => fields,
+                    _ => unreachable!("the request is built as an object"),
+                },
                 profile,
                 app,
                 graph_base,
@@ -563,7 +566,7 @@ mod tests {
             "state": "established",
             "targets": [{"identity": {"user": {"id": "u"}}}],
         });
-        let call = registry.create(request.as_object().unwrap(), V1, &app(), "http://g");
+        let call = registry.create(request.as_object().unwrap().clone(), V1, &app(), "http://g");
         let body = &call.resource;
         assert_ne!(body["id"], "client-chosen");
         assert!(Uuid::parse_str(body["id"].as_str().unwrap()).is_ok());
@@ -586,7 +589,7 @@ mod tests {
     fn ended_calls_are_not_found() {
         let mut registry = CallRegistry::default();
         let id = registry
-            .create(&Map::new(), V1, &app(), "http://g")
+            .create(Map::new(), V1, &app(), "http://g")
             .id
             .clone();
         registry

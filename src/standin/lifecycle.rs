@@ -574,7 +574,7 @@ mod tests {
             style: ResourceStyle::Communications,
         };
         let mut c = CallRegistry::default()
-            .create(body.as_object().unwrap(), profile, &app, "http://g")
+            .create(body.as_object().unwrap().clone(), profile, &app, "http://g")
             .clone();
         initial_roster(&mut c);
         c

@@ -305,7 +305,7 @@ impl GraphRouter {
         let public_base = self.shared.public_base();
         let mut registry = lock(&self.shared.registry);
         let id = registry
-            .create(&call, profile, &claims.app(), &public_base)
+            .create(call, profile, &claims.app(), &public_base)
             .id
             .clone();
         let record = registry.get_mut(&id).expect("just created");

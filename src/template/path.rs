@@ -184,7 +184,44 @@ pub(super) fn list_keys(map: &Map<String, Value>) -> String {
 /// (keys may contain dots and @). A leading `$.` or `$` is allowed and ignored.
 /// A malformed path finds nothing.
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    if let Some(found) = lookup_dotted(value, path) {
+        return found;
+    }
     walk(value, &parse_path(path).ok()?)
+}
+
+/// [`lookup`] of a path of plain keys and indexes (`targets[0].identity.user.id`), most
+/// paths in tables, without building its segments; `None` for any other path.
+fn lookup_dotted<'a>(mut value: &'a Value, path: &str) -> Option<Option<&'a Value>> {
+    if path.is_empty() || path.starts_with('$') || path.contains(['"', '\'', ' ']) {
+        return None;
+    }
+    for part in path.split('.') {
+        let (key, mut indexes) = match part.split_once('[') {
+            Some((key, rest)) => (key, Some(rest)),
+            None => (part, None),
+        };
+        if !is_plain_key(key) {
+            return None;
+        }
+        value = match value.get(key) {
+            Some(found) => found,
+            None => return Some(None),
+        };
+        while let Some(rest) = indexes {
+            let (index, after) = rest.split_once(']')?;
+            let index: usize = index.parse().ok()?;
+            indexes = match after {
+                "" => None,
+                more => Some(more.strip_prefix('[')?),
+            };
+            value = match value.get(index) {
+                Some(found) => found,
+                None => return Some(None),
+            };
+        }
+    }
+    Some(Some(value))
 }
 
 /// Sets a value, creating missing intermediate objects; an index equal to the array length
@@ -340,5 +377,54 @@ pub(super) fn describe_segment(seg: &Segment) -> String {
     match seg {
         Segment::Key(k) => format!("key \"{k}\""),
         Segment::Index(n) => format!("index {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dotted_lookup_finds_what_the_segment_walk_finds() {
+        let doc = json!({
+            "a": {"b": [10, {"c": "x"}], "@odata.type": "t", "k-1": null},
+            "m": [[1, 2], [3]],
+            "x.y": 5,
+        });
+        for path in [
+            "a",
+            "a.b",
+            "a.b[0]",
+            "a.b[1].c",
+            "a.b[2]",
+            "a.b[1].d",
+            "a.@odata.type",
+            "a.k-1",
+            "m[0][1]",
+            "m[1][0]",
+            "m[1][1]",
+            "m[0]",
+            "nope",
+            "a.b.c",
+            "a.b[x]",
+            "a.b[0",
+            "a..b",
+            "a.",
+            ".a",
+            "[0]",
+            "a.b[0]c",
+            "a.[0]",
+            "a[\"@odata.type\"]",
+            "['x.y']",
+            "$.a.b[0]",
+            " a ",
+            "a[ 1 ].c",
+            "a.b[1].c.d",
+            "é",
+        ] {
+            let walked = parse_path(path).ok().and_then(|s| walk(&doc, &s));
+            assert_eq!(lookup(&doc, path), walked, "{path}");
+        }
     }
 }

@@ -221,7 +221,25 @@ pub fn parse_scalar(text: &str) -> Value {
     if is_plain_text(text.trim()) {
         return Value::String(text.to_string());
     }
-    parse_scalar_as_yaml(text)
+    // The same cells come back in every scenario of a suite: each text goes through the YAML
+    // parser once per thread (a bounded memo, emptied when full).
+    const REMEMBERED: usize = 4096;
+    thread_local! {
+        static PARSED: std::cell::RefCell<std::collections::HashMap<String, Value>> =
+            std::cell::RefCell::default();
+    }
+    PARSED.with(|parsed| {
+        if let Some(value) = parsed.borrow().get(text) {
+            return value.clone();
+        }
+        let value = parse_scalar_as_yaml(text);
+        let mut parsed = parsed.borrow_mut();
+        if parsed.len() >= REMEMBERED {
+            parsed.clear();
+        }
+        parsed.insert(text.to_owned(), value.clone());
+        value
+    })
 }
 
 /// Text YAML can only read as a string (or as a block collection, which a cell keeps as text):
