@@ -13,6 +13,7 @@
 mod admin;
 mod auth;
 mod calls;
+mod delivery;
 mod faults;
 mod graph_error;
 mod journal;
@@ -55,8 +56,6 @@ use timeline::Timeline;
 
 /// How long after the create the callee answers (or the meeting lets the bot in), simulated.
 pub const DEFAULT_ANSWER_DELAY: Duration = Duration::from_secs(1);
-/// Wall-time bound on one notification POST to a bot.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a stand-in behaves.
 #[derive(Debug, Clone)]
@@ -247,22 +246,6 @@ impl StandInServer {
     pub fn open_count(&self) -> usize {
         self.host.open_spaces()
     }
-}
-
-/// One HTTP client for every notification POST of the process: keep-alive connections are
-/// reused across scenarios (a new client per stand-in opened new connections, and left idle
-/// ones behind).
-fn delivery_client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
-            // Below the servers' idle timeout, so a pooled connection is not one the server is
-            // closing.
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build()
-            .expect("an HTTP client with a timeout builds")
-    })
 }
 
 impl Shared {
@@ -520,33 +503,38 @@ impl Shared {
         };
         let token = auth::notification_token_of(quirks.token, &out.app, self.key);
         let started = std::time::Instant::now();
-        let mut request = match target {
-            Some(url) => delivery_client().post(url),
-            // Not a URL: the client says so in the delivery's outcome.
-            None => delivery_client().post(&sent_to),
+        let outcome = match &target {
+            Some(url) => {
+                let mut headers = Vec::with_capacity(4);
+                if let Some(token) = token {
+                    headers.push(("authorization", format!("Bearer {token}")));
+                }
+                headers.push((
+                    "user-agent",
+                    "callspec-standin/Graph-notifications".to_owned(),
+                ));
+                headers.push(("x-microsoft-skype-chain-id", out.chain_id.clone()));
+                headers.push((
+                    "x-microsoft-skype-message-id",
+                    uuid::Uuid::new_v4().to_string(),
+                ));
+                let body = serde_json::to_vec(&out.body).unwrap_or_default();
+                delivery::send(delivery::Post {
+                    url,
+                    headers,
+                    body: body.into(),
+                })
+                .await
+            }
+            None => Err(format!("builder error: `{sent_to}` is not a URL")),
         };
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let result = request
-            .header("User-Agent", "callspec-standin/Graph-notifications")
-            .header("X-Microsoft-Skype-Chain-ID", &out.chain_id)
-            .header(
-                "X-Microsoft-Skype-Message-ID",
-                uuid::Uuid::new_v4().to_string(),
-            )
-            .json(&out.body)
-            .send()
-            .await;
         Delivery {
             call_id: out.call_id,
             at,
             callback_uri: out.callback_uri,
             sent_to,
             body: out.body,
-            outcome: result
-                .map(|r| r.status().as_u16())
-                .map_err(|e| e.without_url().to_string()),
+            outcome,
             elapsed: started.elapsed(),
         }
     }
