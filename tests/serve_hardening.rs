@@ -242,3 +242,55 @@ async fn the_journal_is_a_bounded_ring_and_pages() {
         .unwrap()
         .contains("'limit'"));
 }
+
+#[tokio::test]
+async fn a_callback_that_redirects_is_answered_with_its_redirect_and_not_followed() {
+    let server = server(ServeOptions::default()).await;
+    let token = request_token(server.uri(), None, &[]).await.unwrap();
+    let inbox = Inbox::start().await;
+    // Answers every request with a 307 to the inbox: following it would land there.
+    let redirecting = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirect_uri = format!("http://{}/callback", redirecting.local_addr().unwrap());
+    let target = inbox.callback_uri();
+    let answering = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        while let Ok((mut socket, _)) = redirecting.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                let mut buffer = vec![0; 64 * 1024];
+                while let Ok(n) = socket.read(&mut buffer).await {
+                    if n == 0 {
+                        break;
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\n\
+                         Content-Length: 0\r\n\r\n"
+                    );
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let call_id = create(&server, &token, &redirect_uri).await;
+    let standin = server.standin();
+    assert!(
+        standin
+            .wait_for_deliveries(1, Instant::now() + DEADLINE)
+            .await,
+        "no notification was sent"
+    );
+    let first = standin
+        .deliveries()
+        .into_iter()
+        .find(|d| d.call_id == call_id)
+        .expect("the call's first delivery is recorded");
+    assert_eq!(first.outcome, Ok(307), "{first:?}");
+    assert_eq!(
+        states_of(&inbox.log().all(), &call_id),
+        Vec::<String>::new(),
+        "the redirect was followed to the inbox"
+    );
+    answering.abort();
+}
