@@ -22,6 +22,7 @@ mod hosting;
 mod inbox;
 mod matcher;
 mod paths;
+pub mod plain_http;
 mod record;
 mod report;
 mod serve;

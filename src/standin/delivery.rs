@@ -1,20 +1,13 @@
-//! The HTTP client notifications are POSTed with: one for the whole process, keeping
-//! connections alive across scenarios (a client per stand-in opened new connections and left
-//! idle ones behind).
-//!
-//! Plain `http://` callbacks (the inbox of every mock-mode scenario, a bot on loopback) go
-//! through hyper's pooled client directly: reqwest's layers on top of it (its redirect policy,
-//! proxy matching, and parsing each URL again for the response) were a fifth of the servers'
-//! thread in a run (callgrind, 1,000 scenarios). `https://` callbacks go through reqwest, for
-//! TLS. Neither follows redirects: a notification is POSTed to the callback it names.
+//! How notifications are POSTed: with one client for the whole process, keeping connections
+//! alive across scenarios (a client per stand-in opened new connections and left idle ones
+//! behind). Plain `http://` callbacks (the inbox of every mock-mode scenario, a bot on
+//! loopback) go through [`crate::plain_http`]; `https://` ones through reqwest, for TLS.
+//! Neither follows redirects: a notification is POSTed to the callback it names.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// How long a POST may take, from connecting to the end of the answer.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,38 +38,18 @@ pub(super) async fn send(post: Post<'_>) -> Result<u16, String> {
 }
 
 async fn send_plain(post: Post<'_>) -> Result<u16, String> {
-    static PLAIN: OnceLock<Client<HttpConnector, Full<Bytes>>> = OnceLock::new();
-    let client = PLAIN.get_or_init(|| {
-        Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_timer(TokioTimer::new())
-            .build_http()
-    });
-    let mut request = hyper::Request::post(post.url.as_str())
-        .header("content-type", "application/json")
-        .header("accept", "*/*");
-    for (name, value) in &post.headers {
-        request = request.header(*name, value.as_str());
-    }
-    let request = request
-        .body(Full::new(post.body))
-        .map_err(|e| format!("builder error: {e}"))?;
-    let answer = client.request(request).await.map_err(|e| {
-        let mut message = format!("error sending request: {e}");
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        message
-    })?;
-    let status = answer.status().as_u16();
-    // Read to its end so the connection goes back to the pool.
-    let body = http_body_util::Limited::new(answer.into_body(), MAX_ANSWER_BYTES);
-    body.collect()
-        .await
-        .map_err(|e| format!("error reading the answer's body: {e}"))?;
-    Ok(status)
+    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+    headers.extend(post.headers.into_iter().map(|(n, v)| (n.to_owned(), v)));
+    crate::plain_http::exchange(
+        hyper::Method::POST,
+        post.url.as_str(),
+        &headers,
+        post.body,
+        MAX_ANSWER_BYTES,
+    )
+    .await
+    .map(|answer| answer.status)
+    .map_err(|e| e.to_string())
 }
 
 async fn send_tls(post: Post<'_>) -> Result<u16, String> {
