@@ -15,8 +15,9 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Below the servers' idle timeout, so a pooled connection is not one the server is closing.
 const POOL_IDLE: Duration = Duration::from_secs(5);
 
-/// The most of an answer's body that is read (and dropped); a longer one ends the delivery.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
+/// The most of a bot's answer body that is read (and dropped, once the connection can go back
+/// to the pool); a longer one fails the delivery. Bots answer with an empty body.
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// One notification POST: where, with which headers, and the JSON body.
 pub(super) struct Post<'a> {

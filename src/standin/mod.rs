@@ -497,7 +497,8 @@ impl Shared {
         let (sent_to, target) = if quirks.callback_unreachable {
             // Port 0 can never be connected to; a port that was free a moment ago could be
             // taken by another scenario's server by now.
-            ("http://127.0.0.1:0/callback".to_owned(), None)
+            let nowhere = "http://127.0.0.1:0/callback";
+            (nowhere.to_owned(), reqwest::Url::parse(nowhere).ok())
         } else {
             self.delivery_target(&out.callback_uri)
         };

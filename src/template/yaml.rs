@@ -221,9 +221,13 @@ pub fn parse_scalar(text: &str) -> Value {
     if is_plain_text(text.trim()) {
         return Value::String(text.to_string());
     }
-    // The same cells come back in every scenario of a suite: each text goes through the YAML
-    // parser once per thread (a bounded memo, emptied when full).
+    // The same cells come back in every scenario of a suite: each short text goes through the
+    // YAML parser once per thread (a bounded memo, emptied when full).
     const REMEMBERED: usize = 4096;
+    const SHORT: usize = 256;
+    if text.len() > SHORT {
+        return parse_scalar_as_yaml(text);
+    }
     thread_local! {
         static PARSED: std::cell::RefCell<std::collections::HashMap<String, Value>> =
             std::cell::RefCell::default();
