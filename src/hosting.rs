@@ -721,7 +721,9 @@ impl<S> Sniffer<S> {
 
     fn scan(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
-            match bytes.iter().position(|&b| b == b'\n') {
+            // memchr: bodies pass through here too, a byte-by-byte search cost 5% of a run's
+            // servers' thread.
+            match memchr::memchr(b'\n', bytes) {
                 Some(end) => {
                     self.extend(&bytes[..end]);
                     self.end_line();

@@ -433,8 +433,13 @@ impl Handler for Recorder {
             .headers
             .iter()
             .map(|(n, v)| {
-                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                (n.as_str().to_ascii_lowercase(), value)
+                // Visible ASCII, as header values nearly always are, is taken as it is.
+                let value = match v.to_str() {
+                    Ok(text) => text.to_owned(),
+                    Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                };
+                // `http` keeps header names in lower case.
+                (n.as_str().to_owned(), value)
             })
             .collect();
         match self.log.record(request.url.path(), headers, &request.body) {

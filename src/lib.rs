@@ -61,8 +61,8 @@ pub mod graph {
 pub mod auth {
     pub use crate::inbox::{redact_authorization, TokenKeys, TokenVerifier};
     pub use crate::standin::{
-        authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
-        NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
+        authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
+        NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
     };
     pub use crate::target::{
         Jwks, Secret, CALLING_ISSUERS, GRAPH_URL, KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP,

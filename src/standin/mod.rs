@@ -34,8 +34,8 @@ use crate::hosting::{Host, Limits, Space};
 
 pub(crate) use admin::ALL_CALLING_ROLES;
 pub use auth::{
-    authenticate, authorize, verify_notification_token, AccessClaims, NotificationClaims,
-    NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
+    authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
+    NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
 };
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
