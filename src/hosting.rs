@@ -338,6 +338,11 @@ impl Host {
         &self.inner.uri
     }
 
+    /// The runtime the server runs on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.inner.runtime
+    }
+
     /// Opens a space served by `handler`, with a key no other space of this server had.
     pub fn open(&self, handler: Arc<dyn Handler>) -> Space {
         self.open_with(|_| handler)

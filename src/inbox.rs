@@ -429,19 +429,7 @@ impl Handler for Recorder {
         if let Some(status) = *lock(&self.log.failing) {
             return WireReply::new(status);
         }
-        let headers = request
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                // Visible ASCII, as header values nearly always are, is taken as it is.
-                let value = match v.to_str() {
-                    Ok(text) => text.to_owned(),
-                    Err(_) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                };
-                // `http` keeps header names in lower case.
-                (n.as_str().to_owned(), value)
-            })
-            .collect();
+        let headers = crate::plain_http::header_pairs(&request.headers);
         match self.log.record(request.url.path(), headers, &request.body) {
             // Graph expects a quick 202 Accepted from a bot.
             Ok(_) => WireReply::new(202),

@@ -67,16 +67,7 @@ pub async fn exchange(
         .await
         .map_err(|e| PlainHttpError::Send(with_causes(&e)))?;
     let status = answer.status().as_u16();
-    let headers = answer
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(answer.headers());
     // Read to its end: the connection goes back to the pool.
     let body = http_body_util::Limited::new(answer.into_body(), max_answer)
         .collect()
@@ -88,6 +79,21 @@ pub async fn exchange(
         headers,
         body,
     })
+}
+
+/// Headers as name and text pairs: names in lower case (as `http` keeps them), values as
+/// sent, lossily decoded (visible ASCII, as values nearly always are, is taken as it is).
+pub fn header_pairs(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = match value.to_str() {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            };
+            (name.as_str().to_owned(), value)
+        })
+        .collect()
 }
 
 /// `e: its cause: its cause's cause` (hyper's own message is only "client error (Connect)").

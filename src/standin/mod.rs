@@ -228,6 +228,11 @@ impl StandInServer {
         self.host.uri()
     }
 
+    /// The runtime the server runs on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.host.runtime()
+    }
+
     /// A new stand-in on this server.
     pub fn open(&self, config: StandInConfig) -> StandIn {
         let mut shared = None;
