@@ -20,14 +20,14 @@ const POOL_IDLE: Duration = Duration::from_secs(5);
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// One notification POST: where, with which headers, and the JSON body.
-pub(super) struct Post<'a> {
-    pub url: &'a reqwest::Url,
+pub(super) struct Post {
+    pub url: reqwest::Url,
     pub headers: Vec<(&'static str, String)>,
     pub body: Bytes,
 }
 
 /// Sends `post`; the answer's status, or why there is none.
-pub(super) async fn send(post: Post<'_>) -> Result<u16, String> {
+pub(super) async fn send(post: Post) -> Result<u16, String> {
     if post.url.scheme() == "http" {
         match tokio::time::timeout(DELIVERY_TIMEOUT, send_plain(post)).await {
             Ok(result) => result,
@@ -38,7 +38,7 @@ pub(super) async fn send(post: Post<'_>) -> Result<u16, String> {
     }
 }
 
-async fn send_plain(post: Post<'_>) -> Result<u16, String> {
+async fn send_plain(post: Post) -> Result<u16, String> {
     let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
     headers.extend(post.headers.into_iter().map(|(n, v)| (n.to_owned(), v)));
     crate::plain_http::exchange(
@@ -53,7 +53,7 @@ async fn send_plain(post: Post<'_>) -> Result<u16, String> {
     .map_err(|e| e.to_string())
 }
 
-async fn send_tls(post: Post<'_>) -> Result<u16, String> {
+async fn send_tls(post: Post) -> Result<u16, String> {
     static TLS: OnceLock<reqwest::Client> = OnceLock::new();
     let client = TLS.get_or_init(|| {
         reqwest::Client::builder()
@@ -64,7 +64,7 @@ async fn send_tls(post: Post<'_>) -> Result<u16, String> {
             .expect("an HTTP client with a timeout builds")
     });
     let mut request = client
-        .post(post.url.clone())
+        .post(post.url)
         .header("content-type", "application/json")
         .body(post.body);
     for (name, value) in post.headers {

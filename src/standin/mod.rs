@@ -437,10 +437,15 @@ impl StandIn {
         if sent == 0 {
             return 0;
         }
+        // Built here, on the scenario's thread: the servers' thread only does the HTTP.
+        let ready: Vec<Ready> = due
+            .into_iter()
+            .map(|(out, at)| self.shared.prepare(out, at))
+            .collect();
         let shared = self.shared.clone();
         let task = self.space.runtime().spawn(async move {
-            for (out, at) in due {
-                shared.post(out, at).await;
+            for ready in ready {
+                shared.post_ready(ready).await;
             }
         });
         match task.await {
@@ -486,18 +491,26 @@ impl StandIn {
 impl Shared {
     /// Sends one notification and records its delivery.
     pub(crate) async fn post(&self, out: Outgoing, at: Duration) {
-        let epoch = self.epoch.load(Ordering::SeqCst);
-        let delivery = self.send(out, at).await;
+        let ready = self.prepare(out, at);
+        self.post_ready(ready).await;
+    }
+
+    /// Sends a prepared notification and records its delivery.
+    async fn post_ready(&self, ready: Ready) {
+        let delivery = Self::send(ready.post, ready.delivery).await;
         let mut deliveries = lock(&self.deliveries);
         // A delivery that was under way when the stand-in was reset belongs to the old record.
-        if self.epoch.load(Ordering::SeqCst) == epoch {
+        if self.epoch.load(Ordering::SeqCst) == ready.epoch {
             deliveries.push(delivery);
         }
         drop(deliveries);
         self.recorded.send_modify(|n| *n += 1);
     }
 
-    async fn send(&self, out: Outgoing, at: Duration) -> Delivery {
+    /// Everything of a notification's POST but the HTTP: where it goes, its headers and token,
+    /// and its body as bytes.
+    fn prepare(&self, out: Outgoing, at: Duration) -> Ready {
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let quirks = *lock(&self.quirks);
         let (sent_to, target) = if quirks.callback_unreachable {
             // Port 0 can never be connected to; a port that was free a moment ago could be
@@ -507,42 +520,55 @@ impl Shared {
         } else {
             self.delivery_target(&out.callback_uri)
         };
-        let token = auth::notification_token_of(quirks.token, &out.app, self.key);
-        let started = std::time::Instant::now();
-        let outcome = match &target {
-            Some(url) => {
-                let mut headers = Vec::with_capacity(4);
-                if let Some(token) = token {
-                    headers.push(("authorization", format!("Bearer {token}")));
-                }
-                headers.push((
-                    "user-agent",
-                    "callspec-standin/Graph-notifications".to_owned(),
-                ));
-                headers.push(("x-microsoft-skype-chain-id", out.chain_id.clone()));
-                headers.push((
-                    "x-microsoft-skype-message-id",
-                    uuid::Uuid::new_v4().to_string(),
-                ));
-                let body = serde_json::to_vec(&out.body).unwrap_or_default();
-                delivery::send(delivery::Post {
-                    url,
-                    headers,
-                    body: body.into(),
-                })
-                .await
+        let post = target.map(|url| {
+            let token = auth::notification_token_of(quirks.token, &out.app, self.key);
+            let mut headers = Vec::with_capacity(4);
+            if let Some(token) = token {
+                headers.push(("authorization", format!("Bearer {token}")));
             }
-            None => Err(format!("builder error: `{sent_to}` is not a URL")),
-        };
-        Delivery {
-            call_id: out.call_id,
-            at,
-            callback_uri: out.callback_uri,
-            sent_to,
-            body: out.body,
-            outcome,
-            elapsed: started.elapsed(),
+            headers.push((
+                "user-agent",
+                "callspec-standin/Graph-notifications".to_owned(),
+            ));
+            headers.push(("x-microsoft-skype-chain-id", out.chain_id.clone()));
+            headers.push((
+                "x-microsoft-skype-message-id",
+                uuid::Uuid::new_v4().to_string(),
+            ));
+            let body = serde_json::to_vec(&out.body).unwrap_or_default();
+            delivery::Post {
+                url,
+                headers,
+                body: body.into(),
+            }
+        });
+        Ready {
+            post,
+            delivery: Delivery {
+                call_id: out.call_id,
+                at,
+                callback_uri: out.callback_uri,
+                sent_to,
+                body: out.body,
+                outcome: Ok(0),
+                elapsed: Duration::ZERO,
+            },
+            epoch,
         }
+    }
+
+    /// POSTs `post` (none: the callback is not a URL) and completes `delivery` with the outcome.
+    async fn send(post: Option<delivery::Post>, mut delivery: Delivery) -> Delivery {
+        let started = std::time::Instant::now();
+        delivery.outcome = match post {
+            Some(post) => delivery::send(post).await,
+            None => Err(format!(
+                "builder error: `{}` is not a URL",
+                delivery.sent_to
+            )),
+        };
+        delivery.elapsed = started.elapsed();
+        delivery
     }
 
     /// Where a notification for `callback_uri` is POSTed, and that URL parsed. A call's
@@ -607,6 +633,15 @@ fn tone_name(key: &str) -> Option<String> {
         k if k.len() == 1 && "ABCDabcd".contains(k) => k.to_ascii_lowercase(),
         _ => return None,
     })
+}
+
+/// A notification prepared for its POST, with the record of its delivery to complete.
+struct Ready {
+    /// None when the callback is not a URL (the delivery fails without a POST).
+    post: Option<delivery::Post>,
+    delivery: Delivery,
+    /// The reset epoch it was prepared in.
+    epoch: u64,
 }
 
 /// A notification ready to send.
