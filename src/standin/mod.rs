@@ -581,11 +581,13 @@ impl Shared {
                 return (route.sent_to.clone(), route.url.clone());
             }
         }
-        let sent_to = match &self.config.route_callbacks_to {
+        let (sent_to, url) = match &self.config.route_callbacks_to {
             Some(inbox) => Self::route(inbox, callback_uri),
-            None => callback_uri.to_owned(),
+            None => (
+                callback_uri.to_owned(),
+                reqwest::Url::parse(callback_uri).ok(),
+            ),
         };
-        let url = reqwest::Url::parse(&sent_to).ok();
         *last = Some(Route {
             callback: callback_uri.to_owned(),
             sent_to: sent_to.clone(),
@@ -594,16 +596,19 @@ impl Shared {
         (sent_to, url)
     }
 
-    /// Loopback callbacks are sent as given; others go to the configured inbox, keeping the path.
-    fn route(inbox: &str, callback_uri: &str) -> String {
-        match url::Url::parse(callback_uri) {
-            Ok(url) if is_loopback(&url) => callback_uri.to_owned(),
+    /// Loopback callbacks are sent as given; others go to the configured inbox, keeping the
+    /// path. With the URL it is sent to, parsed (once: a parse is most of a route's cost).
+    fn route(inbox: &str, callback_uri: &str) -> (String, Option<reqwest::Url>) {
+        let sent_to = match url::Url::parse(callback_uri) {
+            Ok(url) if is_loopback(&url) => return (callback_uri.to_owned(), Some(url)),
             Ok(url) => {
                 let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
                 format!("{}{}{query}", inbox.trim_end_matches('/'), url.path())
             }
             Err(_) => inbox.to_owned(),
-        }
+        };
+        let url = reqwest::Url::parse(&sent_to).ok();
+        (sent_to, url)
     }
 }
 
