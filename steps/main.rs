@@ -23,6 +23,7 @@ mod response;
 mod support;
 mod tables;
 mod world;
+mod writers;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -41,8 +42,9 @@ use anyhow::Context as _;
 use callspec::auth::{Jwks, TokenKeys, TokenVerifier};
 use callspec::{display_path, request_token, Inbox, LiveConfig, ServeOptions, Server, TokenSource};
 use console::{example_row, Console, Outcomes, Status};
-use report_hook::{HtmlWriter, Optional};
+use report_hook::HtmlWriter;
 use world::{init_settings, CallWorld, RunSettings};
+use writers::Writers;
 
 /// A scenario allocates and frees many small JSON values, tokens and buffers across threads;
 /// mimalloc spends a fraction of the time glibc's malloc does on them (measured with
@@ -570,7 +572,7 @@ fn distinct_reports(reports: &[(&str, &Option<PathBuf>)]) -> Result<(), String> 
 
 /// An in-memory report, written to its file when the run is over (so a write error is seen).
 #[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+pub struct SharedBuf(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for SharedBuf {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
@@ -824,13 +826,7 @@ async fn run(args: RunArgs) -> ExitCode {
             concurrency: Some(concurrency),
             ..Default::default()
         },
-        writer: cli::Compose {
-            left: cli::Compose {
-                left: cli::Empty,
-                right: cli::Empty,
-            },
-            right: cli::Empty,
-        },
+        writer: cli::Empty,
         custom: cli::Empty,
     };
     let outcomes = Outcomes::default();
@@ -840,15 +836,13 @@ async fn run(args: RunArgs) -> ExitCode {
     let started = std::time::Instant::now();
     // The console and each report asked for see the same normalized events; the reports are
     // built in memory and written when the run is over.
-    let writers = Console::new(args.verbose, outcomes.clone(), junit.is_some())
-        .tee::<CallWorld, _>(Optional::new(
-            json.is_some().then(|| writer::Json::raw(json_text.clone())),
-        ))
-        .tee::<CallWorld, _>(Optional::new(
-            html.is_some()
-                .then(|| HtmlWriter::new(html_page.clone(), problems)),
-        ))
-        .normalized::<CallWorld>();
+    let writers = Writers::new(
+        Console::new(args.verbose, outcomes.clone(), junit.is_some()),
+        json.is_some().then(|| writer::Json::raw(json_text.clone())),
+        html.is_some()
+            .then(|| HtmlWriter::new(html_page.clone(), problems)),
+    )
+    .normalized::<CallWorld>();
     let plan = Arc::new(Plan {
         files: std::mem::take(&mut loaded.files),
         keys: selected.keys,

@@ -176,41 +176,6 @@ fn take(key: &Key) -> Option<Collected> {
     sink()?.remove(key)
 }
 
-/// A writer that may be absent (no `--junit`, say); its own CLI options are left at their
-/// defaults so the composed options stay cucumber's console ones.
-pub struct Optional<Wr: Writer<CallWorld>> {
-    inner: Option<Wr>,
-    cli: Wr::Cli,
-}
-
-impl<Wr: Writer<CallWorld>> Optional<Wr>
-where
-    Wr::Cli: Default,
-{
-    pub fn new(inner: Option<Wr>) -> Self {
-        Optional {
-            inner,
-            cli: Wr::Cli::default(),
-        }
-    }
-}
-
-impl<Wr: Writer<CallWorld>> Writer<CallWorld> for Optional<Wr> {
-    type Cli = cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        event: parser::Result<Event<Cucumber<CallWorld>>>,
-        _: &cli::Empty,
-    ) {
-        if let Some(inner) = &mut self.inner {
-            inner.handle_event(event, &self.cli).await;
-        }
-    }
-}
-
-impl<Wr: Writer<CallWorld> + writer::NonTransforming> writer::NonTransforming for Optional<Wr> {}
-
 /// A scenario being reported: the steps as cucumber announced them.
 struct Running {
     report: ScenarioReport,

@@ -95,8 +95,8 @@ impl SigningKey {
         let der = private.to_pkcs1_der().map_err(|_| rsa::Error::Internal)?;
         let n = private.n().to_bytes_be();
         let e = private.e().to_bytes_be();
-        let signer =
-            ring::signature::RsaKeyPair::from_der(der.as_bytes()).map_err(|_| rsa::Error::Internal)?;
+        let signer = ring::signature::RsaKeyPair::from_der(der.as_bytes())
+            .map_err(|_| rsa::Error::Internal)?;
         Ok(SigningKey {
             signer,
             decoding: DecodingKey::from_rsa_raw_components(&n, &e),
