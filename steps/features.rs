@@ -16,7 +16,7 @@ use callspec::display_path;
 use cucumber::feature::Ext as _;
 use cucumber::gherkin::{Feature, Scenario, Table};
 
-use crate::tables;
+use crate::gherkin_fast;
 
 /// The largest feature file read (20 times the largest example feature). gherkin's parse time
 /// grows with the square of the size: measured on a debug build with both cores loaded, 128 KiB
@@ -237,8 +237,8 @@ fn read(file: &Path) -> Result<String, Problem> {
 
 fn parse(file: &Path, text: &str, loaded: &mut Loaded) {
     let shown = display_path(file);
-    // gherkin's own parse, with simple step tables read faster; the lint reads the text as is.
-    match tables::parse_feature(text) {
+    // gherkin's result, read without gherkin when the text allows; the lint reads the text as is.
+    match gherkin_fast::parse_feature(text) {
         Ok(mut feature) => {
             feature.path = Some(file.to_path_buf());
             let (errors, warnings) = lint(&shown, text, &feature);

@@ -10,6 +10,7 @@ mod catalog;
 mod console;
 mod faults;
 mod features;
+mod gherkin_fast;
 mod junit;
 mod limits;
 mod notifications;
