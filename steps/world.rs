@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -278,7 +278,8 @@ pub enum Edit {
 /// sent, so variables given after the template step still count.
 #[derive(Debug, Clone)]
 pub struct PendingRequest {
-    pub template: RequestTemplate,
+    /// Shared with the run's cache of parsed templates.
+    pub template: Arc<RequestTemplate>,
     pub edits: Vec<Edit>,
 }
 
@@ -514,8 +515,8 @@ impl CallWorld {
     }
 
     /// The request template `name`, parsed once per run (templates do not change during a run).
-    pub fn request_template(&self, name: &str) -> Result<RequestTemplate> {
-        type Cache = Mutex<HashMap<(Vec<PathBuf>, String), RequestTemplate>>;
+    pub fn request_template(&self, name: &str) -> Result<Arc<RequestTemplate>> {
+        type Cache = Mutex<HashMap<(Vec<PathBuf>, String), Arc<RequestTemplate>>>;
         static CACHE: OnceLock<Cache> = OnceLock::new();
         let key = (self.templates.roots().to_vec(), name.to_owned());
         // Loaded under the lock: scenarios starting together wait for one load.
@@ -526,7 +527,7 @@ impl CallWorld {
         if let Some(template) = cache.get(&key) {
             return Ok(template.clone());
         }
-        let template = self.templates.request(name)?;
+        let template = Arc::new(self.templates.request(name)?);
         cache.insert(key, template.clone());
         Ok(template)
     }

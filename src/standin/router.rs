@@ -118,7 +118,15 @@ fn unknown_segment(path: &str) -> &str {
 pub(super) struct Reply {
     status: u16,
     headers: Vec<(&'static str, String)>,
-    body: Option<Value>,
+    body: Option<ReplyBody>,
+}
+
+/// A JSON body, as a value or already encoded.
+enum ReplyBody {
+    Json(Value),
+    /// Encoded where the value is kept (a call's resource): copying it out first costs more
+    /// than encoding it.
+    Encoded(Vec<u8>),
 }
 
 impl Reply {
@@ -126,7 +134,19 @@ impl Reply {
         Reply {
             status,
             headers: Vec::new(),
-            body: Some(body),
+            body: Some(ReplyBody::Json(body)),
+        }
+    }
+
+    /// `body` encoded now, in place.
+    pub(super) fn encoded(status: u16, body: &Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            // Encoding a `Value` cannot fail.
+            body: Some(ReplyBody::Encoded(
+                serde_json::to_vec(body).expect("a JSON value encodes"),
+            )),
         }
     }
 
@@ -194,10 +214,20 @@ impl Handler for GraphRouter {
         let mut response = match outcome {
             Ok(reply) => {
                 if let Some(entry) = &mut journal {
-                    entry.answered(reply.status, reply.body.as_ref());
+                    match &reply.body {
+                        Some(ReplyBody::Json(body)) => entry.answered(reply.status, Some(body)),
+                        Some(ReplyBody::Encoded(bytes)) => {
+                            let body = serde_json::from_slice(bytes).ok();
+                            entry.answered(reply.status, body.as_ref());
+                        }
+                        None => entry.answered(reply.status, None),
+                    }
                 }
-                let mut r = match &reply.body {
-                    Some(body) => WireReply::json(reply.status, body),
+                let mut r = match reply.body {
+                    Some(ReplyBody::Json(body)) => WireReply::json(reply.status, &body),
+                    Some(ReplyBody::Encoded(bytes)) => WireReply::new(reply.status)
+                        .header("Content-Type", "application/json")
+                        .body(bytes),
                     None => WireReply::new(reply.status),
                 };
                 for (name, value) in reply.headers {
@@ -241,7 +271,7 @@ impl GraphRouter {
                 self.authenticate(request)?;
                 let mut registry = lock(&self.shared.registry);
                 let call = registry.live_on(&id, profile.style)?;
-                Ok(Reply::json(200, call.resource.clone()))
+                Ok(Reply::encoded(200, &call.resource))
             }
             Route::Delete(profile, id) => {
                 self.authenticate(request)?;
@@ -310,7 +340,9 @@ impl GraphRouter {
             .clone();
         let record = registry.get_mut(&id).expect("just created");
         record.participants = initial_roster(record);
-        let resource = record.resource.clone();
+        debug_assert_eq!(kind, CallKind::classify(&record.resource));
+        // The answer is the resource as created, before anything is planned for it.
+        let mut reply = Reply::encoded(201, &record.resource);
         let script = lock(&self.shared.script).clone();
         plan_outgoing(
             record,
@@ -319,13 +351,11 @@ impl GraphRouter {
             &mut lock(&self.shared.timeline),
         );
         drop(registry);
-        debug_assert_eq!(kind, CallKind::classify(&resource));
 
         let location = format!(
             "{public_base}/{}/communications/calls/{id}",
             profile.version.segment()
         );
-        let mut reply = Reply::json(201, resource);
         reply.headers.push(("Location", location));
         Ok(reply)
     }
