@@ -19,6 +19,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CALLSPEC: &str = env!("CARGO_BIN_EXE_callspec");
+/// Runs whose waits are pooled for the time-to-verdict figures.
+const VERDICT_RUNS: usize = 3;
+
 /// Paired runs of callspec and the floor for the throughput figure.
 const THROUGHPUT_PAIRS: usize = 9;
 
@@ -342,23 +345,36 @@ fn main() {
         );
     }
 
-    // 5. Time to verdict at concurrency 16.
+    // 5. Time to verdict at concurrency 16, over the waits of three runs pooled (one stall of a
+    // shared machine delays every wait under way in a single run).
     let figures = root.join("timings.json");
-    let m = callspec_run(
-        &base_dir,
-        16,
-        isolate,
-        &["--timings", figures.to_str().unwrap()],
-    );
-    assert!(m.ok, "callspec failed: {}", summary_line(&m));
-    let timings: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&figures).unwrap_or_default())
-            .unwrap_or_default();
-    let t = &timings["timeToVerdictMicros"];
+    let mut waits: Vec<u64> = Vec::new();
+    for _ in 0..VERDICT_RUNS {
+        let m = callspec_run(
+            &base_dir,
+            16,
+            isolate,
+            &["--timings", figures.to_str().unwrap()],
+        );
+        assert!(m.ok, "callspec failed: {}", summary_line(&m));
+        let timings: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&figures).unwrap_or_default())
+                .unwrap_or_default();
+        let all = timings["timeToVerdictMicros"]["all"].as_array().cloned();
+        waits.extend(all.unwrap_or_default().iter().filter_map(|w| w.as_u64()));
+    }
+    waits.sort_unstable();
+    let at = |q: f64| {
+        let i = ((waits.len() as f64 * q).ceil() as usize).saturating_sub(1);
+        waits.get(i).copied().unwrap_or_default()
+    };
     println!(
-        "time to verdict @c=16: p50 {} us, p99 {} us, max {} us over {} waits  [goal: p99 <= \
-         1000 us]",
-        t["p50"], t["p99"], t["max"], t["count"]
+        "time to verdict @c=16: p50 {} us, p99 {} us, max {} us over {} waits in {VERDICT_RUNS} \
+         runs  [goal: p99 <= 1000 us]",
+        at(0.5),
+        at(0.99),
+        waits.last().copied().unwrap_or_default(),
+        waits.len()
     );
     std::fs::remove_dir_all(&root).ok();
 }

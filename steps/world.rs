@@ -98,7 +98,8 @@ pub mod timings {
         }
     }
 
-    /// `{"timeToVerdictMicros": {"count", "p50", "p99", "max"}}`, when collecting.
+    /// `{"timeToVerdictMicros": {"count", "p50", "p99", "max", "all"}}`, when collecting
+    /// (`all`: every wait, sorted, for pooling several runs).
     pub fn summary() -> Option<serde_json::Value> {
         let mut all = VERDICTS
             .get()?
@@ -112,7 +113,7 @@ pub mod timings {
         };
         Some(serde_json::json!({"timeToVerdictMicros": {
             "count": all.len(), "p50": at(0.5), "p99": at(0.99),
-            "max": all.last().copied().unwrap_or_default(),
+            "max": all.last().copied().unwrap_or_default(), "all": all,
         }}))
     }
 }
