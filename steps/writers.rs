@@ -2,7 +2,7 @@
 //!
 //! One writer that hands each event to the console and to each report that was asked for.
 //! cucumber's `Tee` would clone every event for every writer, an unused report included, and
-//! poll the writers as joined futures: ~25 M instructions over 1,000 scenarios (callgrind), for
+//! poll the writers as joined futures: ~20 M instructions over 1,000 scenarios (callgrind), for
 //! nothing when no report is written.
 
 use cucumber::event::Cucumber;

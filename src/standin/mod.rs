@@ -550,6 +550,7 @@ impl Shared {
                 callback_uri: out.callback_uri,
                 sent_to,
                 body: out.body,
+                // Both completed by `send`.
                 outcome: Ok(0),
                 elapsed: Duration::ZERO,
             },
