@@ -286,16 +286,8 @@ impl<'a> Parser<'a> {
 
     /// `description(excluded)`: lines that start with none of `ends` nor `@`, joined with line
     /// breaks (`None` when that is blank), and the blanks, breaks and comments after them.
-    fn description(&self, ends: &[&str], mut p: usize) -> (Option<String>, usize) {
-        let mut lines = Vec::new();
-        if let Some((line, q)) = self.description_line(ends, p) {
-            lines.push(line);
-            p = q;
-            while let Some((line, q)) = self.description_line(ends, self.blanks(p)) {
-                lines.push(line);
-                p = q;
-            }
-        }
+    fn description(&mut self, ends: &[&str], p: usize) -> (Option<String>, usize) {
+        let (lines, p) = self.blank_separated(p, |me, at| me.description_line(ends, at));
         let text = lines.join("\n");
         let description = (!text.trim().is_empty()).then_some(text);
         (description, self.space(p))
@@ -421,18 +413,27 @@ impl<'a> Parser<'a> {
     }
 
     /// `steps`: `step() ** _`, after which `And` and `But` start again from Given.
-    fn steps(&mut self, mut p: usize) -> (Vec<Step>, usize) {
-        let mut steps = Vec::new();
-        if let Some((step, q)) = self.step(p) {
-            steps.push(step);
-            p = q;
-            while let Some((step, q)) = self.step(self.blanks(p)) {
-                steps.push(step);
-                p = q;
-            }
-        }
+    fn steps(&mut self, p: usize) -> (Vec<Step>, usize) {
+        let read = self.blank_separated(p, Self::step);
         self.last_step = None;
-        (steps, p)
+        read
+    }
+
+    /// `item() ** _`: items separated by blanks (none when the first fails), and where the
+    /// last one ended.
+    fn blank_separated<T>(
+        &mut self,
+        mut p: usize,
+        mut item: impl FnMut(&mut Self, usize) -> Option<(T, usize)>,
+    ) -> (Vec<T>, usize) {
+        let mut items = Vec::new();
+        let mut at = p;
+        while let Some((one, q)) = item(self, at) {
+            items.push(one);
+            p = q;
+            at = self.blanks(p);
+        }
+        (items, p)
     }
 
     /// `background`: `comment()* _ Background: name`, description, steps.
@@ -510,17 +511,8 @@ impl<'a> Parser<'a> {
 
     /// `scenarios`: `_ (scenario() ** _)?`.
     fn scenarios(&mut self, p: usize) -> (Vec<Scenario>, usize) {
-        let mut p = self.blanks(p);
-        let mut scenarios = Vec::new();
-        if let Some((scenario, q)) = self.scenario(p) {
-            scenarios.push(scenario);
-            p = q;
-            while let Some((scenario, q)) = self.scenario(self.blanks(p)) {
-                scenarios.push(scenario);
-                p = q;
-            }
-        }
-        (scenarios, p)
+        let p = self.blanks(p);
+        self.blank_separated(p, Self::scenario)
     }
 
     /// `rule_`: `_ tags _ Rule: name`, description, a background, scenarios.
@@ -552,17 +544,8 @@ impl<'a> Parser<'a> {
 
     /// `rules`: `_ (rule_() ** _)?`.
     fn rules(&mut self, p: usize) -> (Vec<Rule>, usize) {
-        let mut p = self.blanks(p);
-        let mut rules = Vec::new();
-        if let Some((rule, q)) = self.rule(p) {
-            rules.push(rule);
-            p = q;
-            while let Some((rule, q)) = self.rule(self.blanks(p)) {
-                rules.push(rule);
-                p = q;
-            }
-        }
-        (rules, p)
+        let p = self.blanks(p);
+        self.blank_separated(p, Self::rule)
     }
 
     /// `feature`, which must take the whole text: `_ nl()* tags Feature: name`, description,
@@ -1172,14 +1155,7 @@ mod tests {
                 .lines()
                 .chain(body.iter().map(String::as_str))
                 .collect();
-            let mut text = String::new();
-            for (i, line) in lines.iter().enumerate() {
-                text.push_str(line);
-                if i + 1 < lines.len() || final_break {
-                    text.push_str(if crlf[i % crlf.len()] { "\r\n" } else { "\n" });
-                }
-            }
-            text
+            tables::tests::joined(&lines, &crlf, final_break)
         })
     }
 

@@ -824,15 +824,21 @@ pub mod tests {
         (body, breaks, any::<bool>()).prop_map(|(body, crlf, final_break)| {
             let head = ["Feature: f".to_owned(), "  Scenario: s".to_owned()];
             let lines: Vec<String> = head.into_iter().chain(body.into_iter().flatten()).collect();
-            let mut text = String::new();
-            for (i, line) in lines.iter().enumerate() {
-                text.push_str(line);
-                if i + 1 < lines.len() || final_break {
-                    text.push_str(if crlf[i % crlf.len()] { "\r\n" } else { "\n" });
-                }
-            }
-            text
+            joined(&lines, &crlf, final_break)
         })
+    }
+
+    /// `lines` as a file: each line break `\r\n` where `crlf` (cycled) says so, else `\n`;
+    /// after the last line only with `final_break`.
+    pub fn joined(lines: &[impl AsRef<str>], crlf: &[bool], final_break: bool) -> String {
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(line.as_ref());
+            if i + 1 < lines.len() || final_break {
+                text.push_str(if crlf[i % crlf.len()] { "\r\n" } else { "\n" });
+            }
+        }
+        text
     }
 
     /// Random files of steps with rows (odd cells, odd row ends, CRLF) among keywords, comments,
