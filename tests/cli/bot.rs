@@ -7,14 +7,12 @@
 //! `examples/ivr-bot/.venv`. Outside CI, without it, the example tests say so on one line and
 //! pass as skipped; in CI (`CI=true`) they fail. The process tests need only `python3` and `sh`.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{callspec, exec_with_env, marked, Run};
+use crate::common::{callspec, exec_with_env, marked, Run};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-mod common;
-
-use common::exec as callspec;
+use crate::common::exec as callspec;
 
 const FIXTURES: &str = "tests/report-fixtures";
 

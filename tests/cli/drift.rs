@@ -5,11 +5,9 @@
 //! altered, and drift must report exactly the alteration. The one recording built from real
 //! captures (`tests/fixtures/drift/captures/`) is checked in terms that stay true.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{callspec, exec, Run};
+use crate::common::{callspec, exec, Run};
 use serde_json::{json, Value};
 
 /// A fresh folder for one test's recordings.

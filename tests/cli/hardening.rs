@@ -1,12 +1,10 @@
 //! Hostile or absurd input to `callspec run`: every one is refused with a clear message or
 //! bounded, and none aborts the run.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{callspec, Run};
+use crate::common::{callspec, Run};
 
 #[test]
 fn an_absurd_scenario_timeout_is_refused_before_the_run() {

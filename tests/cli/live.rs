@@ -2,12 +2,10 @@
 //! publishes the notification keys), a wiremock server plays the identity platform's token
 //! endpoint, and the `callspec` binary runs the example specs with `--target live`.
 
-mod common;
-
 use std::path::PathBuf;
 
+use crate::common::{callspec_off_runtime as run, summary, Run};
 use callspec::{request_token, ServeOptions, Server};
-use common::{callspec_off_runtime as run, summary, Run};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -280,7 +278,7 @@ async fn a_live_recording_holds_no_secret_and_replays_against_the_embedded_stand
     // hundred times faster than real time, so the replay's clock runs on past the recording's
     // end, as it must for any stand-in slower than Graph.
     let replayed = tokio::task::spawn_blocking(move || {
-        common::exec(&["drift", &dir.display().to_string(), "--settle", "5"])
+        crate::common::exec(&["drift", &dir.display().to_string(), "--settle", "5"])
     })
     .await
     .unwrap();

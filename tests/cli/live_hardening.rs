@@ -3,12 +3,10 @@
 //! endpoint does not panic. Graph is a local `callspec serve`, the identity platform a wiremock
 //! server.
 
-mod common;
-
 use std::path::PathBuf;
 
+use crate::common::callspec_off_runtime as run;
 use callspec::{request_token, ServeOptions, Server};
-use common::callspec_off_runtime as run;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

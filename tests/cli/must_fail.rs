@@ -1,12 +1,10 @@
 //! A harness that cannot fail is worthless: every spec in `tests/must-fail/` must fail, and
 //! with the message its `# expect:` lines name (the JSON path, the step, what arrived).
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{callspec, marked, summary};
+use crate::common::{callspec, marked, summary};
 
 fn must_fail_specs() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/must-fail");
@@ -37,7 +35,7 @@ fn every_must_fail_spec_fails_for_its_stated_reason() {
         .chunks(specs.len().div_ceil(2))
         .map(<[PathBuf]>::to_vec)
         .collect::<Vec<_>>();
-    let results: Vec<(String, Vec<String>, common::Run)> = std::thread::scope(|scope| {
+    let results: Vec<(String, Vec<String>, crate::common::Run)> = std::thread::scope(|scope| {
         let handles: Vec<_> = runs
             .into_iter()
             .map(|half| {

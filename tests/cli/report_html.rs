@@ -257,13 +257,13 @@ fn the_html_report_shows_steps_failures_and_the_sequence_in_a_browser() {
 
 /// Runs this file's browser test in a child test process with Chromium hidden.
 fn browser_test_without_chromium(env: &[(&str, &str)]) -> Output {
+    // The test's name in this binary: its module path without the crate's name.
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let test =
+        format!("{module}::the_html_report_shows_steps_failures_and_the_sequence_in_a_browser");
     let mut command = Command::new(std::env::current_exe().expect("the test binary"));
     command
-        .args([
-            "the_html_report_shows_steps_failures_and_the_sequence_in_a_browser",
-            "--exact",
-            "--test-threads=1",
-        ])
+        .args([test.as_str(), "--exact", "--test-threads=1"])
         .env("CALLSPEC_CHROMIUM", "/nonexistent/chromium")
         .env_remove("CI")
         .env_remove("CALLSPEC_REQUIRE_BROWSER");

@@ -1,8 +1,6 @@
 //! The example specs in `features/` all pass against the embedded stand-in.
 
-mod common;
-
-use common::{callspec, summary};
+use crate::common::{callspec, summary};
 
 #[test]
 fn every_example_spec_passes() {

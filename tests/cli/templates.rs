@@ -1,13 +1,11 @@
 //! Where templates come from, end to end: `--scenarios`, `CALLSPEC_SCENARIOS`, the not-found
 //! message, and templates that link out of the scenario folders.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::Run;
+use crate::common::Run;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
