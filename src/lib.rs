@@ -20,6 +20,7 @@ pub mod bot;
 mod drift;
 mod hosting;
 mod inbox;
+mod jwt_crypto;
 mod matcher;
 mod paths;
 pub mod plain_http;
@@ -60,6 +61,7 @@ pub mod graph {
 /// Access tokens the bot sends and notification tokens it checks, in mock and live mode.
 pub mod auth {
     pub use crate::inbox::{redact_authorization, TokenKeys, TokenVerifier};
+    pub use crate::jwt_crypto::install as install_jwt_crypto;
     pub use crate::standin::{
         authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
         NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,

@@ -609,6 +609,7 @@ impl Jwks {
             named.map_or("(none)", String::as_str)
         );
         for published in candidates {
+            crate::jwt_crypto::install();
             match jsonwebtoken::decode::<LiveClaims>(token, &published.key, &validation) {
                 Ok(data) => return Ok(data.claims.into_notification(app_id)),
                 Err(e) => last = e.to_string(),

@@ -173,6 +173,7 @@ impl SigningKey {
             Some((exp, claims)) if exp > now_secs() => claims,
             Some(_) => return Err(jsonwebtoken::errors::ErrorKind::ExpiredSignature.into()),
             None => {
+                crate::jwt_crypto::install();
                 let claims =
                     jsonwebtoken::decode::<Value>(token, &self.decoding, &validation())?.claims;
                 if let Some(exp) = claims["exp"].as_u64() {
@@ -449,6 +450,7 @@ mod tests {
         let private = rsa::RsaPrivateKey::from_pkcs1_pem(RUN_TEST_KEY_PEM).expect("the test key");
         let der = private.to_pkcs1_der().expect("DER");
         let encoding = jsonwebtoken::EncodingKey::from_rsa_der(der.as_bytes());
+        crate::jwt_crypto::install();
         let expected = jsonwebtoken::encode(&header, &claims, &encoding).expect("signed");
         assert_eq!(SigningKey::for_run().sign(&claims), expected);
     }

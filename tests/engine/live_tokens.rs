@@ -99,6 +99,7 @@ fn token(key: &Key, id: (&str, &str), cty: bool, claims: Value) -> String {
     if cty {
         header.cty = Some("JWT".into());
     }
+    callspec::auth::install_jwt_crypto();
     jsonwebtoken::encode(&header, &claims, &key.encoding).expect("signing")
 }
 
@@ -173,6 +174,8 @@ async fn tokens_a_bot_must_refuse_are_refused_with_a_reason() {
     let server = platform(&first, &second).await;
     let jwks = published(&server).await;
     let t = now();
+    // The HMAC case below signs with jsonwebtoken before any RSA case has.
+    callspec::auth::install_jwt_crypto();
     let cases = [
         (
             "the configuration's issuer is not a notification issuer",
