@@ -9,15 +9,14 @@ use std::time::{Duration, Instant};
 
 use callspec::{ServeOptions, Server};
 
+use crate::common::serve::{free_port, server_with, FAST};
+
 async fn server(idle: Duration) -> Server {
-    Server::start(ServeOptions {
-        port: 0,
-        time_scale: 0.01,
+    let options = ServeOptions {
         idle_timeout: idle,
         ..Default::default()
-    })
-    .await
-    .expect("the server starts")
+    };
+    server_with(FAST, options).await
 }
 
 fn address(uri: &str) -> String {
@@ -220,14 +219,6 @@ fn serve_limited(files: u32, port: u16) -> Option<Child> {
         .stderr(Stdio::piped())
         .spawn()
         .ok()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Connects until the port opens (at most 10 s).

@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
+use crate::common::live::{env_file, env_lines, graph, live_args, APP_ID};
 use crate::common::{callspec_off_runtime as run, summary, Run};
-use callspec::{request_token, ServeOptions, Server};
+use callspec::Server;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -14,8 +15,6 @@ const SECRET: &str = "test-client-secret-do-not-print";
 /// One live test at a time: each picks a free port for the callback inbox that the `callspec`
 /// process binds a moment later, and a parallel test's server must not take it meanwhile.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-const APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
-const TENANT: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
 
 /// Graph (a served stand-in, a hundred times faster than real time) and a token
 /// endpoint that hands out a token the stand-in accepts, for the client credentials only.
@@ -26,16 +25,7 @@ struct LocalCloud {
 
 impl LocalCloud {
     async fn start() -> LocalCloud {
-        let graph = Server::start(ServeOptions {
-            port: 0,
-            time_scale: 0.01,
-            ..Default::default()
-        })
-        .await
-        .expect("the stand-in serves");
-        let token = request_token(graph.uri(), Some(APP_ID), &[])
-            .await
-            .expect("the stand-in mints a token");
+        let (graph, token) = graph().await;
         let identity = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/token"))
@@ -61,45 +51,10 @@ impl LocalCloud {
 
     /// An env file for this cloud; `extra` lines override.
     fn env_file(&self, name: &str, extra: &[&str]) -> PathBuf {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let file = dir.join(format!("live-{name}.env"));
-        let mut lines = vec![
-            format!("CALLSPEC_TENANT_ID={TENANT}"),
-            "CALLSPEC_TENANT_KIND=staging".to_owned(),
-            format!("CALLSPEC_CLIENT_ID={APP_ID}"),
-            format!("CALLSPEC_CLIENT_SECRET={SECRET}"),
-            format!("CALLSPEC_GRAPH_URL={}", self.graph.uri()),
-            format!("CALLSPEC_TOKEN_URL={}/token", self.identity.uri()),
-            format!("CALLSPEC_CALLBACK_PORT={port}"),
-            format!("CALLSPEC_CALLBACK_URL=http://127.0.0.1:{port}/callback"),
-            format!(
-                "CALLSPEC_OPENID_URL={}/v1/.well-known/openidconfiguration",
-                self.graph.uri()
-            ),
-        ];
-        for line in extra {
-            let key = line.split('=').next().unwrap_or_default();
-            lines.retain(|l| !l.starts_with(&format!("{key}=")));
-            lines.push((*line).to_owned());
-        }
-        std::fs::write(&file, lines.join("\n")).expect("a writable temp dir");
-        file
+        let token_url = format!("{}/token", self.identity.uri());
+        let lines = env_lines(self.graph.uri(), &token_url, SECRET, extra);
+        env_file(&format!("live-{name}"), &lines)
     }
-}
-
-fn live_args(env: &std::path::Path, paths: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
-    args.extend([
-        "--target".into(),
-        "live".into(),
-        "--env".into(),
-        env.display().to_string(),
-    ]);
-    args
 }
 
 fn assert_no_secrets(run: &Run) {

@@ -6,25 +6,14 @@
 use std::path::PathBuf;
 
 use crate::common::callspec_off_runtime as run;
-use callspec::{request_token, ServeOptions, Server};
+use crate::common::live::{self, env_lines, graph, live_args as live, TENANT};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
-const TENANT: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
 const SECRET: &str = "SuperSecretValue123";
 
 fn env_file(name: &str, lines: &[String]) -> PathBuf {
-    let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("hardening-{name}.env"));
-    std::fs::write(&file, lines.join("\n")).expect("a writable temp dir");
-    file
-}
-
-fn live(env: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    args.extend(["--target", "live", "--env"].map(String::from));
-    args.push(env.display().to_string());
-    args
+    live::env_file(&format!("hardening-{name}"), lines)
 }
 
 #[tokio::test]
@@ -61,16 +50,7 @@ async fn env_file_typos_name_the_key_and_line_never_the_value() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_huge_expires_in_and_a_token_url_with_credentials_are_harmless() {
-    let graph = Server::start(ServeOptions {
-        port: 0,
-        time_scale: 0.01,
-        ..Default::default()
-    })
-    .await
-    .expect("the stand-in serves");
-    let token = request_token(graph.uri(), Some(APP_ID), &[])
-        .await
-        .expect("a token");
+    let (graph, token) = graph().await;
     let identity = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/token"))
@@ -79,31 +59,11 @@ async fn a_huge_expires_in_and_a_token_url_with_credentials_are_harmless() {
         })))
         .mount(&identity)
         .await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
     let token_url = identity
         .uri()
         .replace("http://", "http://bot:UrlPassword789@")
         + "/token?sig=QuerySecret012";
-    let file = env_file(
-        "expires",
-        &[
-            format!("CALLSPEC_TENANT_ID={TENANT}"),
-            "CALLSPEC_TENANT_KIND=staging".to_owned(),
-            format!("CALLSPEC_CLIENT_ID={APP_ID}"),
-            format!("CALLSPEC_CLIENT_SECRET={SECRET}"),
-            format!("CALLSPEC_GRAPH_URL={}", graph.uri()),
-            format!("CALLSPEC_TOKEN_URL={token_url}"),
-            format!("CALLSPEC_CALLBACK_PORT={port}"),
-            format!("CALLSPEC_CALLBACK_URL=http://127.0.0.1:{port}/callback"),
-            format!(
-                "CALLSPEC_OPENID_URL={}/v1/.well-known/openidconfiguration",
-                graph.uri()
-            ),
-        ],
-    );
+    let file = env_file("expires", &env_lines(graph.uri(), &token_url, SECRET, &[]));
     // A failing spec, so that -vv shows the scenario's exchanges.
     let out = run(live(
         &file,

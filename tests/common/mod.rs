@@ -91,3 +91,6 @@ pub fn marked(spec: &Path, marker: &str) -> Vec<String> {
         .map(|e| e.trim().to_owned())
         .collect()
 }
+
+pub mod live;
+pub mod serve;

@@ -4,102 +4,11 @@
 use std::time::Duration;
 
 use callspec::auth::{verify_notification_token, SigningKey};
-use callspec::{
-    request_token, Inbox, Received, ServeError, ServeOptions, Server, StandIn, StandInConfig,
-};
+use callspec::{request_token, Inbox, ServeError, ServeOptions, Server, StandIn, StandInConfig};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-/// Wall-time bound on anything a test waits for.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// Hundred times faster than real time.
-const FAST: f64 = 0.01;
-
-async fn server(time_scale: f64) -> Server {
-    Server::start(ServeOptions {
-        port: 0,
-        time_scale,
-        ..ServeOptions::default()
-    })
-    .await
-    .expect("the server starts on a free port")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(DEADLINE)
-        .build()
-        .expect("a client builds")
-}
-
-fn p2p(callback_uri: &str) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.call",
-        "callbackUri": callback_uri,
-        "targets": [{
-            "@odata.type": "#microsoft.graph.invitationParticipantInfo",
-            "identity": {
-                "@odata.type": "#microsoft.graph.identitySet",
-                "user": {
-                    "@odata.type": "#microsoft.graph.identity",
-                    "displayName": "John",
-                    "id": "112f7296-5fa4-42ca-bae8-6a692b15d4b8",
-                }
-            }
-        }],
-        "requestedModalities": ["audio"],
-        "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
-    })
-}
-
-async fn send(
-    method: reqwest::Method,
-    url: String,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = client().request(method, url);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body)
-}
-
-async fn post(url: String, token: Option<&str>, body: Value) -> (u16, Value) {
-    send(reqwest::Method::POST, url, token, Some(body)).await
-}
-
-async fn get(url: String) -> (u16, Value) {
-    send(reqwest::Method::GET, url, None, None).await
-}
-
-/// Creates a call as a bot does; returns its id.
-async fn create(server: &Server, token: &str, body: Value) -> String {
-    let url = format!("{}/v1.0/communications/calls", server.uri());
-    let (status, call) = post(url, Some(token), body).await;
-    assert_eq!(status, 201, "create answered {call}");
-    call["id"].as_str().expect("the call has an id").to_owned()
-}
-
-fn state(r: &Received) -> String {
-    r.item()["resourceData"]["state"]
-        .as_str()
-        .unwrap_or("?")
-        .to_owned()
-}
-
-fn states_of(all: &[Received], call_id: &str) -> Vec<String> {
-    all.iter()
-        .filter(|r| r.call_id.as_deref() == Some(call_id))
-        .map(state)
-        .collect()
-}
+use crate::common::serve::{client, create, get, p2p, post, server, states_of, DEADLINE, FAST};
 
 async fn wait_for_states(inbox: &Inbox, call_id: &str, count: usize) -> Vec<String> {
     let deadline = Instant::now() + DEADLINE;

@@ -3,82 +3,19 @@
 
 use std::time::Duration;
 
-use callspec::{request_token, Inbox, Received, ServeOptions, Server};
+use callspec::{request_token, Inbox, ServeOptions};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-/// Wall-time bound on anything a test waits for.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// Hundred times faster than real time.
-const FAST: f64 = 0.01;
-
-async fn server(options: ServeOptions) -> Server {
-    Server::start(ServeOptions {
-        port: 0,
-        time_scale: FAST,
-        ..options
-    })
-    .await
-    .expect("the server starts on a free port")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(DEADLINE)
-        .build()
-        .expect("a client builds")
-}
+use crate::common::serve::{create, p2p, send, server_with, states_of, DEADLINE, FAST};
 
 async fn call(method: reqwest::Method, url: String, token: &str, body: Value) -> (u16, Value) {
-    let response = client()
-        .request(method, url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn p2p(callback_uri: &str) -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.call",
-        "callbackUri": callback_uri,
-        "targets": [{
-            "@odata.type": "#microsoft.graph.invitationParticipantInfo",
-            "identity": {"@odata.type": "#microsoft.graph.identitySet",
-                         "user": {"@odata.type": "#microsoft.graph.identity",
-                                  "displayName": "John",
-                                  "id": "112f7296-5fa4-42ca-bae8-6a692b15d4b8"}}
-        }],
-        "requestedModalities": ["audio"],
-        "mediaConfig": {"@odata.type": "#microsoft.graph.serviceHostedMediaConfig"},
-    })
-}
-
-async fn create(server: &Server, token: &str, callback: &str) -> String {
-    let url = format!("{}/v1.0/communications/calls", server.uri());
-    let (status, body) = call(reqwest::Method::POST, url, token, p2p(callback)).await;
-    assert_eq!(status, 201, "create answered {body}");
-    body["id"].as_str().expect("an id").to_owned()
-}
-
-fn states_of(all: &[Received], call_id: &str) -> Vec<String> {
-    all.iter()
-        .filter(|r| r.call_id.as_deref() == Some(call_id))
-        .map(|r| {
-            r.item()["resourceData"]["state"]
-                .as_str()
-                .unwrap_or("?")
-                .to_owned()
-        })
-        .collect()
+    send(method, url, Some(token), Some(body)).await
 }
 
 #[tokio::test]
 async fn a_callback_that_never_answers_does_not_delay_another_calls_notifications() {
-    let server = server(ServeOptions::default()).await;
+    let server = server_with(FAST, ServeOptions::default()).await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     // Accepts connections and never answers: each POST to it hangs until the 5 s timeout.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,9 +26,9 @@ async fn a_callback_that_never_answers_does_not_delay_another_calls_notification
             kept.push(socket);
         }
     });
-    let stuck = create(&server, &token, &silent_uri).await;
+    let stuck = create(&server, &token, p2p(&silent_uri)).await;
     let inbox = Inbox::start().await;
-    let fine = create(&server, &token, &inbox.callback_uri()).await;
+    let fine = create(&server, &token, p2p(&inbox.callback_uri())).await;
     let arrived = inbox
         .log()
         .wait_until(
@@ -117,7 +54,7 @@ async fn a_callback_that_never_answers_does_not_delay_another_calls_notification
 
 #[tokio::test]
 async fn a_script_with_overflowing_durations_is_refused_and_creates_still_work() {
-    let server = server(ServeOptions::default()).await;
+    let server = server_with(FAST, ServeOptions::default()).await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let script = format!("{}/_callspec/script", server.uri());
     let (status, body) = call(
@@ -144,7 +81,7 @@ async fn a_script_with_overflowing_durations_is_refused_and_creates_still_work()
     .await;
     assert_eq!(status, 200, "{body}");
     let inbox = Inbox::start().await;
-    let id = create(&server, &token, &inbox.callback_uri()).await;
+    let id = create(&server, &token, p2p(&inbox.callback_uri())).await;
     let url = format!("{}/v1.0/communications/calls/{id}", server.uri());
     let (status, body) = call(reqwest::Method::GET, url, &token, Value::Null).await;
     assert_eq!(
@@ -155,16 +92,19 @@ async fn a_script_with_overflowing_durations_is_refused_and_creates_still_work()
 
 #[tokio::test]
 async fn the_journal_is_a_bounded_ring_and_pages() {
-    let server = server(ServeOptions {
-        journal_size: 3,
-        ..ServeOptions::default()
-    })
+    let server = server_with(
+        FAST,
+        ServeOptions {
+            journal_size: 3,
+            ..ServeOptions::default()
+        },
+    )
     .await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let inbox = Inbox::start().await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        ids.push(create(&server, &token, &inbox.callback_uri()).await);
+        ids.push(create(&server, &token, p2p(&inbox.callback_uri())).await);
     }
     // Every notification there will be (establishing, established, the media update per call)
     // has arrived.
@@ -245,7 +185,7 @@ async fn the_journal_is_a_bounded_ring_and_pages() {
 
 #[tokio::test]
 async fn a_callback_that_redirects_is_answered_with_its_redirect_and_not_followed() {
-    let server = server(ServeOptions::default()).await;
+    let server = server_with(FAST, ServeOptions::default()).await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let inbox = Inbox::start().await;
     // Answers every request with a 307 to the inbox: following it would land there.
@@ -273,7 +213,7 @@ async fn a_callback_that_redirects_is_answered_with_its_redirect_and_not_followe
             });
         }
     });
-    let call_id = create(&server, &token, &redirect_uri).await;
+    let call_id = create(&server, &token, p2p(&redirect_uri)).await;
     let standin = server.standin();
     assert!(
         standin
