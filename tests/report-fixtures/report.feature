@@ -1,4 +1,4 @@
-# Fixtures for tests/report_html.rs and tests/cli.rs: one scenario that passes, one that fails.
+# Fixtures for tests/cli/report_html.rs and tests/cli/cli.rs: one scenario that passes, one that fails.
 Feature: Report fixtures
 
   @answered

@@ -1,4 +1,4 @@
-# Run with --scenario-timeout 1 by tests/cli.rs: the answer comes after the scenario's limit.
+# Run with --scenario-timeout 1 by tests/cli/cli.rs: the answer comes after the scenario's limit.
 Feature: A scenario that outlives its time limit
   Scenario: Graph answers three seconds late
     Given a call request from template "v1/p2p-voip-service-hosted"
