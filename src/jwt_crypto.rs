@@ -38,7 +38,7 @@ fn verification(algorithm: Algorithm) -> Option<&'static rs::RsaParameters> {
 }
 
 fn padding(algorithm: Algorithm) -> Option<&'static dyn rs::RsaEncoding> {
-    Some(match algorithm {
+    let padding: &'static dyn rs::RsaEncoding = match algorithm {
         Algorithm::RS256 => &rs::RSA_PKCS1_SHA256,
         Algorithm::RS384 => &rs::RSA_PKCS1_SHA384,
         Algorithm::RS512 => &rs::RSA_PKCS1_SHA512,
@@ -46,7 +46,8 @@ fn padding(algorithm: Algorithm) -> Option<&'static dyn rs::RsaEncoding> {
         Algorithm::PS384 => &rs::RSA_PSS_SHA384,
         Algorithm::PS512 => &rs::RSA_PSS_SHA512,
         _ => return None,
-    })
+    };
+    Some(padding)
 }
 
 fn hmac(algorithm: Algorithm) -> Option<ring::hmac::Algorithm> {
@@ -100,11 +101,19 @@ impl Verifier<Vec<u8>> for RingVerifier {
                 rs::UnparsedPublicKey::new(self.parameters, der).verify(message, signature)
             }
             DecodingKeyKind::RsaModulusExponent { n, e } => {
+                // ring wants the minimal big-endian form; some key documents pad with zeros
+                // (the RustCrypto backend read them as numbers, so they verified there).
+                let (n, e) = (minimal(n), minimal(e));
                 rs::RsaPublicKeyComponents { n, e }.verify(self.parameters, message, signature)
             }
         };
         checked.map_err(|_| signature::Error::new())
     }
+}
+
+fn minimal(bytes: &[u8]) -> &[u8] {
+    let zeros = bytes.iter().take_while(|b| **b == 0).count();
+    &bytes[zeros..]
 }
 
 impl JwtVerifier for RingVerifier {
@@ -179,4 +188,82 @@ fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>
         padding,
         key,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{decode, encode, Header, Validation};
+    use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _, EncodeRsaPublicKey as _};
+    use rsa::traits::PublicKeyParts as _;
+    use serde_json::{json, Value};
+
+    fn claims() -> Value {
+        json!({"aud": "me", "exp": jsonwebtoken::get_current_timestamp() + 600})
+    }
+
+    fn validation(algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
+        validation.set_audience(&["me"]);
+        validation
+    }
+
+    #[test]
+    fn rsa_tokens_verify_with_either_key_form_and_a_changed_one_does_not() {
+        install();
+        let private = rsa::RsaPrivateKey::from_pkcs1_pem(include_str!("standin/test-keys/run.pem"))
+            .expect("the test key");
+        let der = private.to_pkcs1_der().expect("DER");
+        for algorithm in [Algorithm::RS256, Algorithm::RS512, Algorithm::PS256] {
+            let token = encode(
+                &Header::new(algorithm),
+                &claims(),
+                &EncodingKey::from_rsa_der(der.as_bytes()),
+            )
+            .expect("signed");
+            let public = private.to_public_key();
+            // A modulus with a zero byte in front, as some key documents have it.
+            let padded: Vec<u8> = [0].into_iter().chain(public.n().to_bytes_be()).collect();
+            let keys = [
+                DecodingKey::from_rsa_der(public.to_pkcs1_der().unwrap().as_bytes()),
+                DecodingKey::from_rsa_raw_components(&padded, &public.e().to_bytes_be()),
+            ];
+            for key in &keys {
+                let verified = decode::<Value>(&token, key, &validation(algorithm));
+                assert_eq!(verified.expect("verified").claims["aud"], "me");
+                let (signed, _) = token.rsplit_once('.').unwrap();
+                let forged = format!("{signed}.{}", "A".repeat(342));
+                let refused = decode::<Value>(&forged, key, &validation(algorithm)).unwrap_err();
+                assert!(
+                    matches!(refused.kind(), ErrorKind::InvalidSignature),
+                    "{algorithm:?}: {refused}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hmac_tokens_round_trip_and_elliptic_ones_are_refused() {
+        install();
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(b"guessable"),
+        )
+        .expect("signed");
+        let key = DecodingKey::from_secret(b"guessable");
+        assert!(decode::<Value>(&token, &key, &validation(Algorithm::HS256)).is_ok());
+        let other = DecodingKey::from_secret(b"another");
+        assert!(decode::<Value>(&token, &other, &validation(Algorithm::HS256)).is_err());
+        let refused = encode(
+            &Header::new(Algorithm::ES256),
+            &claims(),
+            &EncodingKey::from_ec_der(b"not a key"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(refused.kind(), ErrorKind::InvalidAlgorithm),
+            "{refused}"
+        );
+    }
 }
