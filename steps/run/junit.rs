@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::console::{Outcome, Status};
-use crate::features::Problem;
+use super::console::{Outcome, Status};
+use super::features::Problem;
 
 pub fn render(
     outcomes: &[Outcome],

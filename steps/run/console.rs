@@ -16,7 +16,7 @@ use cucumber::event::{self, Cucumber, HookType, StepError};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};
 use cucumber::{cli, parser, writer, Event, Writer};
 
-use crate::report_hook;
+use super::html;
 use crate::world::CallWorld;
 
 /// How a scenario ended.
@@ -160,13 +160,13 @@ impl Console {
                     scenario.position.line,
                 );
                 if running.outcome.status == Status::Failed && self.verbose > 0 {
-                    if let Some(collected) = report_hook::peek(&key) {
+                    if let Some(collected) = html::peek(&key) {
                         running
                             .out
                             .push_str(&exchanges_text(&collected, self.verbose > 1));
                     }
                 }
-                report_hook::release(&key);
+                html::release(&key);
                 if self.verbose > 1 {
                     if let Some(d) = running.outcome.duration {
                         running
@@ -388,7 +388,7 @@ fn body_text(text: &str, by: usize) -> String {
 }
 
 /// `-v`: the scenario's requests and answers, then its notifications.
-fn exchanges_text(collected: &report_hook::Collected, timings: bool) -> String {
+fn exchanges_text(collected: &html::Collected, timings: bool) -> String {
     let mut out = String::new();
     if !collected.exchanges.is_empty() {
         out.push_str("    requests:\n");

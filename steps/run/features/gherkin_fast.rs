@@ -40,7 +40,7 @@ use cucumber::gherkin::{
     Background, Examples, Feature, LineCol, ParseError, Rule, Scenario, Span, Step, StepType, Table,
 };
 
-use crate::tables;
+use super::tables;
 
 /// gherkin's English feature keywords, in its order (the first that prefixes the text wins).
 const FEATURE: [&str; 3] = ["Feature", "Business Need", "Ability"];
@@ -648,9 +648,9 @@ mod tests {
     use proptest::prelude::*;
     use proptest::test_runner::TestCaseError;
 
+    use super::super::tables::tests::feature_text as files_with_odd_tables;
+    use super::super::tables::tests::{feature_files, generated_suite, sorted};
     use super::*;
-    use crate::tables::tests::feature_text as files_with_odd_tables;
-    use crate::tables::tests::{feature_files, generated_suite, sorted};
 
     /// [`parse_feature`]'s result equals gherkin's on `text`, and the fast path did not accept
     /// what gherkin rejects; returns the way it went.

@@ -22,7 +22,7 @@ use cucumber::event::{self, Cucumber, HookType};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};
 use cucumber::{cli, parser, writer, Event, Writer};
 
-use crate::console::{panic_text, scenario_name, step_error};
+use super::console::{panic_text, scenario_name, step_error};
 use crate::world::CallWorld;
 
 /// The longest body the report keeps (request, response or notification).

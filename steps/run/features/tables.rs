@@ -23,7 +23,7 @@
 //! further row after blank or comment lines (gherkin would carry the table on across them).
 //! Examples tables, tables after a docstring and files with a `# language:` line go to gherkin.
 //!
-//! Whole files are now read without gherkin by [`crate::gherkin_fast`], which shares this
+//! Whole files are now read without gherkin by [`super::gherkin_fast`], which shares this
 //! module's row reader ([`parse_row`]); this path is its fallback for what it does not read
 //! (a `# language:` line, a shorter table row, text gherkin rejects).
 //!
