@@ -363,9 +363,8 @@ pub struct CallWorld {
     /// The feature file the scenario comes from: templates are looked up from there.
     pub feature: Option<PathBuf>,
     pub templates: TemplateStore,
-    pub env: Option<MockEnv>,
-    /// Set in live mode instead of `env`.
-    pub live: Option<&'static LiveRun>,
+    /// Where the scenario's requests go: set by the before hook, emptied by the after hook.
+    pub mode: Mode,
     pub vars: Vars,
     pub app: AppIdentity,
     pub roles: Vec<String>,
@@ -390,8 +389,22 @@ pub struct CallWorld {
     pub callback_alias: Option<(String, String)>,
     /// Wall-time limit of the whole scenario: every wait ends by then.
     pub deadline: tokio::time::Instant,
-    /// The bot under test (`--bot`): then steps about the bot check what it does.
-    pub bot: Option<BotScenario>,
+}
+
+/// Where a scenario's requests go, and what plays the bot: one of three kinds of run, so no
+/// step can see a live run with a stand-in or a bot without one.
+#[derive(Debug, Default)]
+pub enum Mode {
+    /// Before the before hook (cucumber builds the World first) and after the after hook.
+    #[default]
+    Idle,
+    /// The scenario's own stand-in and inbox; the spec plays the bot.
+    Mock(MockEnv),
+    /// Real Graph (`--target live`); the spec plays the bot.
+    Live(&'static LiveRun),
+    /// A bot under test (`--bot`): the stand-in plays Graph for it, and steps about the bot
+    /// check what it does.
+    Bot { env: MockEnv, bot: BotScenario },
 }
 
 /// A request body: JSON (sent as `application/json`) or raw text, sent as written.
@@ -417,8 +430,7 @@ impl CallWorld {
         CallWorld {
             feature: None,
             templates: TemplateStore::new([PathBuf::from("scenarios")]),
-            env: None,
-            live: None,
+            mode: Mode::Idle,
             vars: Vars::new(),
             app: AppIdentity {
                 app_id: DEFAULT_APP_ID.into(),
@@ -437,7 +449,6 @@ impl CallWorld {
             history: Vec::new(),
             callback_alias: None,
             deadline: tokio::time::Instant::now() + settings().scenario_time_limit,
-            bot: None,
         }
     }
 
@@ -462,7 +473,7 @@ impl CallWorld {
                 self.vars
                     .insert(name.clone(), callspec::templating::parse_scalar(value));
             }
-            self.live = Some(live);
+            self.mode = Mode::Live(live);
             return;
         }
         let servers = mock_servers();
@@ -481,7 +492,7 @@ impl CallWorld {
             self.vars.insert("app_id".into(), json!(self.app.app_id));
             self.vars
                 .insert("tenant_id".into(), json!(self.app.tenant_id));
-            self.env = Some(MockEnv {
+            self.mode = Mode::Mock(MockEnv {
                 standin: std::sync::Arc::new(standin),
                 inbox,
             });
@@ -499,21 +510,23 @@ impl CallWorld {
         self.vars.insert("app_id".into(), json!(self.app.app_id));
         self.vars
             .insert("tenant_id".into(), json!(self.app.tenant_id));
-        self.env = Some(MockEnv { standin, inbox });
-        self.bot = Some(BotScenario {
-            run: bot,
-            link,
-            driver,
-            consumed: Default::default(),
-            call_started: tokio::time::Instant::now(),
-        });
+        self.mode = Mode::Bot {
+            env: MockEnv { standin, inbox },
+            bot: BotScenario {
+                run: bot,
+                link,
+                driver,
+                consumed: Default::default(),
+                call_started: tokio::time::Instant::now(),
+            },
+        };
     }
 
     /// `url` as Graph would name it: without the scenario's key on the run's stand-in server
     /// (`http://127.0.0.1:PORT/s/KEY/v1.0/...` is `http://127.0.0.1:PORT/v1.0/...`).
     pub fn graph_url(&self, url: &str) -> String {
         let (Some(env), Ok(base)) = (
-            &self.env,
+            self.mock_env(),
             url::Url::parse(self.vars["graph"].as_str().unwrap_or_default()),
         ) else {
             return url.to_owned();
@@ -544,44 +557,82 @@ impl CallWorld {
 
     /// Takes the scenario's stand-in and inbox off the run's servers.
     pub fn finish(&mut self) {
-        // The driver holds the stand-in: stopped first, so the stand-in leaves the server.
-        self.bot.take();
-        if let Some(env) = self.env.take() {
-            drop(env.standin);
-            env.inbox.shutdown();
+        let env = match std::mem::take(&mut self.mode) {
+            Mode::Mock(env) => env,
+            Mode::Bot { env, bot } => {
+                // The driver holds the stand-in: stopped first, so the stand-in leaves the
+                // server.
+                drop(bot);
+                env
+            }
+            Mode::Live(_) | Mode::Idle => return,
+        };
+        drop(env.standin);
+        env.inbox.shutdown();
+    }
+
+    /// The scenario's stand-in and inbox (mock mode and bot mode).
+    pub fn mock_env(&self) -> Option<&MockEnv> {
+        match &self.mode {
+            Mode::Mock(env) | Mode::Bot { env, .. } => Some(env),
+            Mode::Live(_) | Mode::Idle => None,
         }
+    }
+
+    /// The live run (live mode).
+    pub fn live(&self) -> Option<&'static LiveRun> {
+        match self.mode {
+            Mode::Live(live) => Some(live),
+            _ => None,
+        }
+    }
+
+    /// The bot under test (bot mode).
+    pub fn bot_scenario(&self) -> Option<&BotScenario> {
+        match &self.mode {
+            Mode::Bot { bot, .. } => Some(bot),
+            _ => None,
+        }
+    }
+
+    pub fn bot_scenario_mut(&mut self) -> Option<&mut BotScenario> {
+        match &mut self.mode {
+            Mode::Bot { bot, .. } => Some(bot),
+            _ => None,
+        }
+    }
+
+    /// A bot under test plays the bot (bot mode), not the spec.
+    pub fn has_bot(&self) -> bool {
+        matches!(self.mode, Mode::Bot { .. })
     }
 
     /// The scenario's stand-in (mock mode).
     pub fn standin(&self) -> Result<&StandIn> {
-        match (&self.env, self.live) {
-            (Some(env), _) => Ok(&env.standin),
-            (None, Some(_)) => bail!(MOCK_ONLY),
-            (None, None) => bail!("the scenario's stand-in is not running"),
+        match &self.mode {
+            Mode::Mock(env) | Mode::Bot { env, .. } => Ok(&env.standin),
+            Mode::Live(_) => bail!(MOCK_ONLY),
+            Mode::Idle => bail!("the scenario's stand-in is not running"),
         }
     }
 
     /// What the bot's callback has received (this scenario's inbox, or the live run's).
     pub fn inbox_log(&self) -> Result<&std::sync::Arc<NotificationLog>> {
-        if self.bot.is_some() {
-            bail!(BOT_GETS_NOTIFICATIONS);
-        }
-        match (&self.env, self.live) {
-            (Some(env), _) => Ok(env.inbox.log()),
-            (None, Some(live)) => Ok(live.inbox.log()),
-            (None, None) => bail!("the scenario's inbox is not running"),
+        match &self.mode {
+            Mode::Mock(env) => Ok(env.inbox.log()),
+            Mode::Live(live) => Ok(live.inbox.log()),
+            Mode::Bot { .. } => bail!(BOT_GETS_NOTIFICATIONS),
+            Mode::Idle => bail!("the scenario's inbox is not running"),
         }
     }
 
     /// The bot's callback URL (the `${callback_uri}` of specs).
     pub fn callback_uri(&self) -> Result<String> {
-        if let Some(bot) = &self.bot {
-            return Ok(bot.run.webhook.clone());
-        }
-        match (&self.env, self.live) {
-            (Some(env), _) => Ok(env.inbox.callback_uri()),
-            (None, Some(live)) => Ok(live.config.callback_url.clone()),
-            (None, None) => bail!("the scenario's inbox is not running"),
+        match &self.mode {
+            Mode::Bot { bot, .. } => Ok(bot.run.webhook.clone()),
+            Mode::Mock(env) => Ok(env.inbox.callback_uri()),
+            Mode::Live(live) => Ok(live.config.callback_url.clone()),
+            Mode::Idle => bail!("the scenario's inbox is not running"),
         }
     }
 
@@ -607,7 +658,7 @@ impl CallWorld {
 
     /// In live mode, points the request's `callbackUri` at the public callback URL.
     pub fn route_callback(&mut self, body: &mut Value) {
-        let Some(live) = self.live else { return };
+        let Some(live) = self.live() else { return };
         let public = live.config.callback_url.clone();
         if let Some(named) = body["callbackUri"].as_str() {
             if named != public {
@@ -619,10 +670,9 @@ impl CallWorld {
 
     /// What the durations of notification steps are measured in.
     pub fn clock(&self) -> &'static str {
-        if self.live.is_some() {
-            "wall time"
-        } else {
-            "simulated time"
+        match self.mode {
+            Mode::Live(_) => "wall time",
+            Mode::Mock(_) | Mode::Bot { .. } | Mode::Idle => "simulated time",
         }
     }
 
@@ -645,7 +695,7 @@ impl CallWorld {
     ) -> Result<Vec<Received>> {
         let log = self.inbox_log()?;
         let call = self.call_id.as_deref();
-        if let Some(env) = &self.env {
+        if let Some(env) = self.mock_env() {
             let limit = env.standin.now() + window;
             // Looked at in place on each turn; copied once, at the end.
             while !log.holds(call, &done) && tokio::time::Instant::now() < self.deadline {
@@ -669,14 +719,14 @@ impl CallWorld {
         window: Duration,
         stop: impl Fn(&[Received]) -> bool,
     ) -> Result<Vec<Received>> {
-        if self.bot.is_some() {
-            bail!(BOT_GETS_NOTIFICATIONS);
+        match &self.mode {
+            Mode::Bot { .. } => bail!(BOT_GETS_NOTIFICATIONS),
+            Mode::Mock(env) => {
+                env.standin.advance(window).await;
+                self.received()
+            }
+            Mode::Live(_) | Mode::Idle => self.wait_for(stop, window).await,
         }
-        if let Some(env) = &self.env {
-            env.standin.advance(window).await;
-            return self.received();
-        }
-        self.wait_for(stop, window).await
     }
 
     pub fn response(&self) -> Result<&HttpAnswer> {
@@ -726,7 +776,7 @@ impl CallWorld {
 
     /// The `Authorization` header the bot sends, per the scenario's token settings.
     async fn authorization(&self) -> Result<Option<String>> {
-        if let Some(live) = self.live {
+        if let Mode::Live(live) = self.mode {
             return match self.token {
                 TokenKind::Missing => Ok(None),
                 TokenKind::Valid if self.token_audience.is_none() => Ok(Some(format!(
@@ -797,8 +847,8 @@ impl CallWorld {
             sent_headers.push((name.clone(), redact_authorization_of(name, value)));
             wire_headers.push((name.clone(), value.clone()));
         }
-        let deliveries_before = self.env.as_ref().map(|e| e.standin.delivery_count());
-        let simulated_at = self.env.as_ref().map(|e| e.standin.now());
+        let deliveries_before = self.mock_env().map(|e| e.standin.delivery_count());
+        let simulated_at = self.mock_env().map(|e| e.standin.now());
         let sent_at = std::time::SystemTime::now();
         let started = std::time::Instant::now();
         let deadline = self

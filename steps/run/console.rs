@@ -37,7 +37,7 @@ pub struct Outcome {
     pub name: String,
     pub line: usize,
     pub status: Status,
-    /// The failure's first line (what JUnit shows as the message).
+    /// The failure's message, as the console shows it under the step (JUnit's `message`).
     pub summary: Option<String>,
     /// The whole failure: the step, its position, the message.
     pub failure: Option<String>,
@@ -261,14 +261,14 @@ impl Console {
                     running.outcome.steps.push(format!("✘ {text}"));
                 }
                 running.outcome.status = Status::Failed;
-                running.outcome.summary = Some(
-                    message
-                        .lines()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("the step failed")
-                        .trim()
-                        .to_owned(),
-                );
+                // The whole message, as the console shows it: a first line alone drops the
+                // expected and got values that follow it.
+                let trimmed = message.trim();
+                running.outcome.summary = Some(if trimmed.is_empty() {
+                    "the step failed".to_owned()
+                } else {
+                    trimmed.to_owned()
+                });
                 running.outcome.failure = Some(format!("{text}\nat {at_line}\n{message}"));
             }
         }

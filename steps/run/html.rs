@@ -90,8 +90,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
         return;
     };
     let deliveries = world
-        .env
-        .as_ref()
+        .mock_env()
         .map(|env| env.standin.deliveries())
         .unwrap_or_default();
     // Notification items in the first `n` deliveries: where a request sent after them goes.
@@ -113,7 +112,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
             after_notifications: answer.deliveries_before.map(items_in),
         })
         .collect();
-    if let Some(bot) = &world.bot {
+    if let Some(bot) = world.bot_scenario() {
         // The bot's own requests, placed among the notifications by time: a request comes
         // after the deliveries made before it (the stand-in's clock follows the wall clock,
         // scaled, from about when the scenario attached to the gateway).
@@ -132,7 +131,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
         }
     }
     let mut notifications = Vec::new();
-    if let Some(env) = &world.env {
+    if let Some(env) = world.mock_env() {
         for delivery in &deliveries {
             let failure = match &delivery.outcome {
                 Ok(status) if (200..300).contains(status) => None,
