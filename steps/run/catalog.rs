@@ -520,7 +520,8 @@ pub fn suggest(entries: &[Entry], text: &str, max: usize) -> Vec<String> {
 pub fn unknown_steps<'f>(
     scenarios: impl IntoIterator<Item = (&'f std::path::Path, &'f Step)>,
 ) -> Vec<String> {
-    // Built once: the run reads feature files one at a time.
+    // Built once: the run reads feature files one at a time. Statics, not the run context:
+    // cucumber's step collection comes from link-time registrations, the same for every run.
     static KNOWN: std::sync::OnceLock<(cucumber::step::Collection<CallWorld>, Vec<Entry>)> =
         std::sync::OnceLock::new();
     let (collection, entries) = KNOWN.get_or_init(|| (CallWorld::collection(), entries()));

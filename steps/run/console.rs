@@ -63,12 +63,19 @@ pub struct Console {
     outcomes: Outcomes,
     running: Option<Running>,
     feature_shown: Option<PathBuf>,
+    /// What the after hook kept of each scenario (for `-v`), when collected.
+    collector: Option<Arc<html::Collector>>,
 }
 
 impl Console {
     /// `steps`: keep each scenario's steps in its outcome (for the JUnit report; a run of
     /// 100,000 scenarios should not hold them otherwise).
-    pub fn new(verbose: u8, outcomes: Outcomes, steps: bool) -> Self {
+    pub fn new(
+        verbose: u8,
+        outcomes: Outcomes,
+        steps: bool,
+        collector: Option<Arc<html::Collector>>,
+    ) -> Self {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Console {
             verbose,
@@ -77,6 +84,7 @@ impl Console {
             outcomes,
             running: None,
             feature_shown: None,
+            collector,
         }
     }
 
@@ -160,13 +168,15 @@ impl Console {
                     scenario.position.line,
                 );
                 if running.outcome.status == Status::Failed && self.verbose > 0 {
-                    if let Some(collected) = html::peek(&key) {
+                    if let Some(collected) = self.collector.as_ref().and_then(|c| c.peek(&key)) {
                         running
                             .out
                             .push_str(&exchanges_text(&collected, self.verbose > 1));
                     }
                 }
-                html::release(&key);
+                if let Some(collector) = &self.collector {
+                    collector.release(&key);
+                }
                 if self.verbose > 1 {
                     if let Some(d) = running.outcome.duration {
                         running

@@ -7,8 +7,7 @@
 //! scenario did.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use callspec::har::{EntryKind, RecordedExchange, RecordingInfo};
@@ -17,19 +16,9 @@ use cucumber::gherkin::{Feature, Scenario};
 
 use crate::world::{CallWorld, Mode};
 
-static DIR: OnceLock<PathBuf> = OnceLock::new();
-
-/// Turns recording on, into `dir` (created by the caller).
-pub fn enable(dir: PathBuf) {
-    let _ = DIR.set(dir);
-}
-
 /// Writes the scenario's recording, if recording is on. A file that cannot be written is
 /// reported and the run goes on.
-pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
-    let Some(dir) = DIR.get() else {
-        return;
-    };
+pub fn record(dir: &Path, feature: &Feature, scenario: &Scenario, world: &CallWorld) {
     let recording = recording_of(feature, scenario, world);
     let secrets: Vec<&str> = world
         .live()

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use callspec::display_path;
@@ -38,34 +38,55 @@ pub struct Collected {
     pub notifications: Vec<NotificationEvent>,
 }
 
-static SINK: OnceLock<Mutex<HashMap<Key, Collected>>> = OnceLock::new();
-/// Whether the HTML report takes what was kept (else the console releases it once shown).
-static FOR_HTML: OnceLock<()> = OnceLock::new();
-
-fn sink() -> Option<std::sync::MutexGuard<'static, HashMap<Key, Collected>>> {
-    SINK.get()
-        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+/// What the after hook keeps of each scenario, until the console and the HTML report have
+/// used it.
+#[derive(Default)]
+pub struct Collector {
+    kept: Mutex<HashMap<Key, Collected>>,
+    /// Whether the HTML report takes what was kept (else the console releases it once shown).
+    for_html: bool,
 }
 
-/// Turns collection on: for the HTML report, or for the console's `-v`.
-pub fn enable(for_html: bool) {
-    SINK.get_or_init(Mutex::default);
-    if for_html {
-        FOR_HTML.get_or_init(|| ());
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("for_html", &self.for_html)
+            .finish_non_exhaustive()
     }
 }
 
-/// A copy of what was kept of a scenario.
-pub fn peek(key: &Key) -> Option<Collected> {
-    sink()?.get(key).cloned()
-}
-
-/// Forgets a scenario once the console has shown it, unless the HTML report needs it.
-pub fn release(key: &Key) {
-    if FOR_HTML.get().is_none() {
-        if let Some(mut sink) = sink() {
-            sink.remove(key);
+impl Collector {
+    /// Collection for the HTML report (`for_html`), or for the console's `-v` only.
+    pub fn new(for_html: bool) -> Self {
+        Collector {
+            kept: Mutex::default(),
+            for_html,
         }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Collected>> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of what was kept of a scenario.
+    pub fn peek(&self, key: &Key) -> Option<Collected> {
+        self.kept().get(key).cloned()
+    }
+
+    /// Forgets a scenario once the console has shown it, unless the HTML report needs it.
+    pub fn release(&self, key: &Key) {
+        if !self.for_html {
+            self.kept().remove(key);
+        }
+    }
+
+    fn take(&self, key: &Key) -> Option<Collected> {
+        self.kept().remove(key)
+    }
+
+    /// Keeps what the report shows of a finished scenario (call it before `world.finish()`).
+    pub fn record(&self, feature: &Feature, scenario: &Scenario, world: &CallWorld) {
+        record(&mut self.kept(), feature, scenario, world);
     }
 }
 
@@ -84,11 +105,12 @@ fn capped(text: &str) -> String {
     )
 }
 
-/// Keeps what the report shows of a finished scenario (call it before `world.finish()`).
-pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
-    let Some(mut sink) = sink() else {
-        return;
-    };
+fn record(
+    sink: &mut HashMap<Key, Collected>,
+    feature: &Feature,
+    scenario: &Scenario,
+    world: &CallWorld,
+) {
     let deliveries = world
         .mock_env()
         .map(|env| env.standin.deliveries())
@@ -171,10 +193,6 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
     );
 }
 
-fn take(key: &Key) -> Option<Collected> {
-    sink()?.remove(key)
-}
-
 /// A scenario being reported: the steps as cucumber announced them.
 struct Running {
     report: ScenarioReport,
@@ -188,6 +206,7 @@ struct Running {
 /// normalized events.
 pub struct HtmlWriter {
     page: Arc<Mutex<Option<String>>>,
+    collector: Arc<Collector>,
     running: HashMap<Key, Running>,
     done: Vec<(Key, ScenarioReport)>,
     problems: Vec<String>,
@@ -196,9 +215,14 @@ pub struct HtmlWriter {
 
 impl HtmlWriter {
     /// `problems`: the feature files' errors, found before the run.
-    pub fn new(page: Arc<Mutex<Option<String>>>, problems: Vec<String>) -> Self {
+    pub fn new(
+        page: Arc<Mutex<Option<String>>>,
+        collector: Arc<Collector>,
+        problems: Vec<String>,
+    ) -> Self {
         HtmlWriter {
             page,
+            collector,
             running: HashMap::new(),
             done: Vec::new(),
             problems,
@@ -310,7 +334,7 @@ impl HtmlWriter {
         let scenarios = std::mem::take(&mut self.done)
             .into_iter()
             .map(|(key, mut report)| {
-                if let Some(collected) = take(&key) {
+                if let Some(collected) = self.collector.take(&key) {
                     report.exchanges = collected.exchanges;
                     report.notifications = collected.notifications;
                 }

@@ -25,6 +25,7 @@ pub mod bot;
 pub mod catalog;
 pub mod cli;
 pub mod console;
+pub mod context;
 pub mod error;
 pub mod features;
 pub mod har;
@@ -45,9 +46,10 @@ use callspec::auth::{Jwks, TokenKeys, TokenVerifier};
 use callspec::{display_path, Inbox, LiveConfig, TokenSource};
 use cucumber::{cli as cucumber_cli, writer, World as _, WriterExt as _};
 
-use crate::world::{self, init_settings, CallWorld, RunSettings};
+use crate::world::{self, CallWorld, LiveRun, MockServers};
 use cli::{RunArgs, Target};
 use console::{Console, Outcomes, Status};
+use context::{RunContext, RunKind};
 pub use error::{RunError, Summary};
 use html::HtmlWriter;
 use plan::{Gate, Plan, ReadFeatures, KEEP_PARSED_SCENARIOS};
@@ -164,10 +166,6 @@ fn create_report(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, Str
 
 /// Runs the scenarios `args` select.
 pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
-    init_settings(RunSettings {
-        scenario_time_limit: std::time::Duration::from_secs(args.scenario_timeout),
-        ..RunSettings::default()
-    });
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("features")]
     } else {
@@ -266,12 +264,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         };
         return Err(format!("nothing to run: {why}").into());
     }
-    match scenario_folders(&args.scenarios) {
-        Ok(folders) => world::init_scenario_folders(folders),
-        Err(e) => {
-            return Err(RunError::Input(e.to_string()));
-        }
-    }
+    let folders = scenario_folders(&args.scenarios)?;
     let (junit, json, html) = match (
         create_report(&args.junit, "JUnit"),
         create_report(&args.cucumber_json, "Cucumber JSON"),
@@ -286,28 +279,26 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
             return Err(problems.join("\ncallspec: ").into());
         }
     };
-    if html.is_some() || args.verbose > 0 {
-        html::enable(html.is_some());
-    }
+    let collector = (html.is_some() || args.verbose > 0)
+        .then(|| Arc::new(html::Collector::new(html.is_some())));
     if let Some(dir) = &args.record {
         if let Err(e) = std::fs::create_dir_all(dir) {
             return Err(
                 format!("cannot create the recording folder {}: {e}", dir.display()).into(),
             );
         }
-        har::enable(dir.clone());
     }
-    if args.timings.is_some() {
-        world::timings::enable();
-    }
-    if args.target == Target::Live {
-        if let Err(e) = start_live(&args).await {
-            return Err(RunError::Input(e.to_string()));
-        }
-    } else if let Err(e) = world::init_mock() {
+    let kind = if args.target == Target::Live {
+        let live = start_live(&args)
+            .await
+            .map_err(|e| RunError::Input(e.to_string()))?;
+        RunKind::Live(Arc::new(live))
+    } else {
         // One stand-in server and one inbox server for the whole run.
-        return Err(format!("cannot start the stand-in: {e}").into());
-    }
+        let servers = MockServers::start()
+            .map_err(|e| RunError::Input(format!("cannot start the stand-in: {e}")))?;
+        RunKind::Mock(servers)
+    };
     // The bot is in a process group of its own, so Ctrl-C reaches only callspec: from before
     // the bot starts, SIGINT and SIGTERM stop the bot, then callspec, or the bot would outlive
     // the run.
@@ -335,7 +326,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
                 }
             };
             match started {
-                Ok(process) => Some(process),
+                Ok(started) => Some(started),
                 Err(e) => {
                     return Err(format!("{e:#}").into());
                 }
@@ -343,6 +334,24 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         }
         _ => None,
     };
+    let (bot, kind) = match (bot, kind) {
+        (Some((process, bot)), RunKind::Mock(servers)) => (
+            Some(process),
+            RunKind::Bot {
+                servers,
+                bot: Arc::new(bot),
+            },
+        ),
+        (bot, kind) => (bot.map(|(process, _)| process), kind),
+    };
+    let mut context = RunContext::new(kind, std::time::Duration::from_secs(args.scenario_timeout));
+    context.scenario_folders = folders;
+    context.collector = collector.clone();
+    context.record_dir = args.record.clone();
+    if args.timings.is_some() {
+        context.collect_timings();
+    }
+    let context = Arc::new(context);
     let (concurrency, note) =
         limits::capped_concurrency(args.concurrency, limits::open_file_limit());
     if let Some(note) = note {
@@ -369,10 +378,21 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     // The console and each report asked for see the same normalized events; the reports are
     // built in memory and written when the run is over.
     let writers = Writers::new(
-        Console::new(args.verbose, outcomes.clone(), junit.is_some()),
+        Console::new(
+            args.verbose,
+            outcomes.clone(),
+            junit.is_some(),
+            collector.clone(),
+        ),
         json.is_some().then(|| writer::Json::raw(json_text.clone())),
-        html.is_some()
-            .then(|| HtmlWriter::new(html_page.clone(), problems)),
+        match (&html, &collector) {
+            (Some(_), Some(collector)) => Some(HtmlWriter::new(
+                html_page.clone(),
+                collector.clone(),
+                problems,
+            )),
+            _ => None,
+        },
     )
     .normalized::<CallWorld>();
     let plan = Arc::new(Plan {
@@ -384,18 +404,25 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     });
     let keys = plan.clone();
     let finished = plan.clone();
+    let (for_before, for_after) = (context.clone(), context.clone());
     // The type parameter is the default parser's input; `with_parser` replaces it.
     let suite = CallWorld::cucumber::<&str>()
         .with_parser(ReadFeatures)
         .with_writer(writers)
         .fail_on_skipped()
         .with_cli(opts)
-        .before(|feature, _, _, world| Box::pin(world.begin(feature.path.clone())))
+        .before(move |feature, _, _, world| {
+            Box::pin(world.begin(feature.path.clone(), for_before.clone()))
+        })
         .after(move |feature, _, scenario, _, world| {
             finished.gate.release();
             if let Some(world) = world {
-                html::record(feature, scenario, world);
-                har::record(feature, scenario, world);
+                if let Some(collector) = &for_after.collector {
+                    collector.record(feature, scenario, world);
+                }
+                if let Some(dir) = &for_after.record_dir {
+                    har::record(dir, feature, scenario, world);
+                }
                 world.finish();
             }
             Box::pin(async {})
@@ -424,7 +451,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         suite.await;
     }
     let wall_time = started.elapsed();
-    if let (Some(path), Some(figures)) = (&args.timings, world::timings::summary()) {
+    if let (Some(path), Some(figures)) = (&args.timings, context.timings_summary()) {
         if let Err(e) = std::fs::write(path, figures.to_string()) {
             eprintln!("callspec: cannot write {}: {e}", display_path(path));
         }
@@ -482,7 +509,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
 }
 
 /// and the notification keys loaded, and opens the callback inbox, before any scenario runs.
-async fn start_live(args: &RunArgs) -> anyhow::Result<()> {
+async fn start_live(args: &RunArgs) -> anyhow::Result<LiveRun> {
     let config = LiveConfig::load(args.env_file.as_deref())?;
     config.guard(args.allow_production)?;
     let client = world::http().clone();
@@ -505,10 +532,9 @@ async fn start_live(args: &RunArgs) -> anyhow::Result<()> {
         app_id: config.client_id.clone(),
         keys: TokenKeys::Published(keys),
     });
-    world::init_live(world::LiveRun {
+    Ok(LiveRun {
         config,
         tokens,
         inbox,
-    });
-    Ok(())
+    })
 }
