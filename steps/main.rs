@@ -19,6 +19,7 @@ mod support;
 mod world;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use callspec::{request_token, ServeOptions, Server};
 use clap::Parser as _;
@@ -35,7 +36,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A run is two threads: this one runs the scenarios; the stand-in and inbox servers, and
-    // the notifications they send each other, have one of their own (`world::init_mock`).
+    // the notifications they send each other, have one of their own (`world::MockServers::start`).
     // Measured: a multi-threaded runtime spread the scenarios' wake-ups over both cores and
     // put p99 time to verdict over 1 ms; two single-threaded runtimes keep it under. `serve`
     // and `drift` take every core.
@@ -58,21 +59,18 @@ fn main() -> ExitCode {
 }
 
 async fn async_main(cli: Cli) -> ExitCode {
-    match cli.command {
-        Some(Command::Run(args)) => run_command(*args).await,
-        Some(Command::Steps(args)) => run::catalog::command(args),
+    let done = match cli.command {
+        Some(Command::Run(args)) => return run_command(*args).await,
+        None => return run_command(RunArgs::default_run()).await,
+        Some(Command::Steps(args)) => return run::catalog::command(args),
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Token(args)) => token(args).await,
         Some(Command::Drift(args)) => drift(args).await,
-        None => {
-            run_command(RunArgs {
-                concurrency: 64,
-                scenario_timeout: 120,
-                ..Default::default()
-            })
-            .await
-        }
-    }
+    };
+    done.unwrap_or_else(|e| {
+        eprintln!("callspec: {e}");
+        bad_input()
+    })
 }
 
 async fn run_command(args: RunArgs) -> ExitCode {
@@ -85,59 +83,35 @@ async fn run_command(args: RunArgs) -> ExitCode {
     }
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
-    let options = ServeOptions {
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let server = Server::start(ServeOptions {
         port: args.port,
         time_scale: args.time_scale,
-        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        idle_timeout: Duration::from_secs(args.idle_timeout),
         journal_size: args.journal_size,
-        retention: std::time::Duration::from_secs(args.retention),
+        retention: Duration::from_secs(args.retention),
         ..Default::default()
-    };
-    match Server::start(options).await {
-        Ok(server) => {
-            println!("{}", server.banner());
-            server.wait().await;
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("callspec: {e}");
-            bad_input()
-        }
-    }
+    })
+    .await?;
+    println!("{}", server.banner());
+    server.wait().await;
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn token(args: TokenArgs) -> ExitCode {
+async fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     let roles: Vec<String> = args.roles.iter().map(|r| r.trim().to_owned()).collect();
-    match request_token(&args.server, args.app_id.as_deref(), &roles).await {
-        Ok(token) => {
-            println!("{token}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("callspec: {e}");
-            bad_input()
-        }
-    }
+    println!(
+        "{}",
+        request_token(&args.server, args.app_id.as_deref(), &roles).await?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn drift(args: DriftArgs) -> ExitCode {
-    let settle = std::time::Duration::from_secs(args.settle);
-    match callspec::drift(&args.path, settle).await {
-        Ok(report) => {
-            for file in &report.files {
-                print!("{}", file.render());
-            }
-            println!("{}", report.summary());
-            if report.drifted() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(e) => {
-            eprintln!("callspec: {e}");
-            bad_input()
-        }
+async fn drift(args: DriftArgs) -> anyhow::Result<ExitCode> {
+    let report = callspec::drift(&args.path, Duration::from_secs(args.settle)).await?;
+    for file in &report.files {
+        print!("{}", file.render());
     }
+    println!("{}", report.summary());
+    Ok(ExitCode::from(u8::from(report.drifted())))
 }

@@ -144,6 +144,17 @@ pub struct RunArgs {
     pub timings: Option<PathBuf>,
 }
 
+impl RunArgs {
+    /// `callspec` with no subcommand: `callspec run` with the defaults.
+    pub fn default_run() -> Self {
+        RunArgs {
+            concurrency: 64,
+            scenario_timeout: 120,
+            ..Default::default()
+        }
+    }
+}
+
 /// The longest `--scenario-timeout`: a day (beyond it, a deadline could overflow the clock).
 pub const MAX_SCENARIO_TIMEOUT: u64 = 86_400;
 

@@ -17,7 +17,6 @@ use cucumber::feature::Ext as _;
 use cucumber::gherkin::{Feature, Scenario, Table};
 
 pub mod gherkin_fast;
-mod tables;
 
 /// The largest feature file read (20 times the largest example feature). [`gherkin_fast`] is
 /// linear, but a file it cannot read (one with an error, in another language) goes to gherkin,
