@@ -82,6 +82,7 @@ fn scenario_folders(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(folders)
 }
 
+/// Two report options naming one file would overwrite each other: refused before the run.
 fn distinct_reports(reports: &[(&str, &Option<PathBuf>)]) -> Result<(), String> {
     // The same file however it is spelt: its folder resolved, then its name.
     let identity = |path: &Path| {
@@ -508,6 +509,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     Ok(summary)
 }
 
+/// Live mode: reads the settings, applies the production guard, checks that a token can be had
 /// and the notification keys loaded, and opens the callback inbox, before any scenario runs.
 async fn start_live(args: &RunArgs) -> anyhow::Result<LiveRun> {
     let config = LiveConfig::load(args.env_file.as_deref())?;

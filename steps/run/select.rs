@@ -155,8 +155,6 @@ pub fn select(features: impl IntoIterator<Item = Feature>, args: &RunArgs) -> Se
     }
 }
 
-/// Two report options naming one file would overwrite each other: refused before the run.
-
 /// A tag expression as the user wrote it, near enough (`@a and not @b`).
 pub fn tag_text(tags: &TagOperation) -> String {
     match tags {
@@ -166,8 +164,6 @@ pub fn tag_text(tags: &TagOperation) -> String {
         TagOperation::Tag(t) => format!("@{t}"),
     }
 }
-
-/// Live mode: reads the settings, applies the production guard, checks that a token can be had
 
 #[cfg(test)]
 mod tests {
