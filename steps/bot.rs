@@ -35,12 +35,12 @@ const NO_BOT: &str = "this step checks what a bot under test does: run with --bo
 impl CallWorld {
     /// The bot under test, for steps that only make sense with one.
     pub fn bot(&self) -> Result<&BotScenario> {
-        self.bot.as_ref().ok_or_else(|| anyhow!(NO_BOT))
+        self.bot_scenario().ok_or_else(|| anyhow!(NO_BOT))
     }
 
     /// A simulated duration as the wall time the bot gets for it.
     fn wall(&self, simulated: Duration) -> Duration {
-        let scale = self.bot.as_ref().map_or(1.0, |b| b.run.time_scale);
+        let scale = self.bot_scenario().map_or(1.0, |b| b.run.time_scale);
         Duration::try_from_secs_f64(simulated.as_secs_f64() * scale).unwrap_or(simulated)
     }
 }
@@ -130,7 +130,7 @@ async fn expect_request(
 ) -> Result<BotRequest> {
     let until = until.min(world.deadline);
     let started = Instant::now();
-    let bot = world.bot.as_mut().ok_or_else(|| anyhow!(NO_BOT))?;
+    let bot = world.bot_scenario_mut().ok_or_else(|| anyhow!(NO_BOT))?;
     let mut exited = bot.run.exited.clone();
     loop {
         let requests = bot.link.requests();
@@ -183,7 +183,7 @@ fn accepted(request: &BotRequest) -> Result<()> {
 /// `When "John" calls the bot` with a bot under test: the bot's requests for the call belong to
 /// this scenario from now on.
 pub fn incoming_call_made(world: &mut CallWorld, call_id: &str) {
-    if let Some(bot) = world.bot.as_mut() {
+    if let Some(bot) = world.bot_scenario_mut() {
         bot.link.own_call(call_id);
         bot.call_started = Instant::now();
     }
@@ -503,7 +503,7 @@ async fn bad_notification(world: &mut CallWorld, which: String) -> Result<()> {
         _ => NotificationToken::Missing,
     };
     world.bot()?;
-    let standin = match &world.env {
+    let standin = match world.mock_env() {
         Some(env) => env.standin.clone(),
         None => bail!("the scenario's stand-in is not running"),
     };
@@ -585,7 +585,7 @@ async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Ste
     .with_context(|| format!("the bot did not answer {method} {url}"))?;
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
-    if let Some(bot) = world.bot.as_mut() {
+    if let Some(bot) = world.bot_scenario_mut() {
         bot.call_started = Instant::now();
     }
     let answer = HttpAnswer {

@@ -99,7 +99,7 @@ async fn get_call(world: &mut CallWorld) -> Result<()> {
 /// `When the bot hangs up`: DELETE on the call's Location.
 #[when("the bot hangs up")]
 async fn hang_up(world: &mut CallWorld) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_hang_up(world).await;
     }
     let url = world.call_url()?;

@@ -220,7 +220,7 @@ fn check_arrival_times(
     if times.iter().all(Option::is_none) {
         return Ok(());
     }
-    if world.env.is_none() {
+    if world.mock_env().is_none() {
         bail!(
             "the `at` column's arrival times are simulated: this step runs in mock mode only \
              with it (tag the scenario @mock-only to skip it in live runs)"
@@ -544,7 +544,7 @@ async fn arrived_after_create(
         bail!("notifications are numbered from 1");
     }
     let expected = duration(&amount, &unit)?;
-    if world.env.is_none() {
+    if world.mock_env().is_none() {
         bail!(
             "arrival times are simulated: this step runs in mock mode only (tag the scenario \
              @mock-only to skip it in live runs)"

@@ -49,7 +49,7 @@ async fn operate(world: &mut CallWorld, action: &str, body: Value) -> Result<()>
 /// scenario's inbox as callback.
 #[when("the bot answers the call")]
 async fn answer(world: &mut CallWorld) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_answer(world, crate::bot::ANSWER_LIMIT).await;
     }
     let callback = world.callback_uri()?;
@@ -64,7 +64,7 @@ async fn answer(world: &mut CallWorld) -> Result<()> {
 /// `When the bot rejects the call` (optionally `with reason "busy"`: none, busy or forbidden).
 #[when(regex = r#"^the bot rejects the call(?: with reason "([^"]*)")?$"#)]
 async fn reject(world: &mut CallWorld, reason: String) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_reject(world, &reason).await;
     }
     let reason = if reason.is_empty() {
@@ -80,7 +80,7 @@ async fn reject(world: &mut CallWorld, reason: String) -> Result<()> {
     regex = r#"^the bot redirects the call to "([^"]+)"(?: with a timeout of (\d+) seconds?)?$"#
 )]
 async fn redirect(world: &mut CallWorld, target: String, timeout: String) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_redirect(world, &target).await;
     }
     let mut body = json!({ "targets": [participant(&target)] });
@@ -126,7 +126,7 @@ async fn mute(world: &mut CallWorld, which: String) -> Result<()> {
 /// `When the bot subscribes to tones`.
 #[when("the bot subscribes to tones")]
 async fn subscribe(world: &mut CallWorld) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_subscribe(world).await;
     }
     let body = json!({ "clientContext": uuid::Uuid::new_v4().to_string() });
@@ -146,7 +146,7 @@ async fn invite(world: &mut CallWorld, who: String) -> Result<()> {
 /// `When the bot transfers the call to "Alice"`.
 #[when(expr = "the bot transfers the call to {string}")]
 async fn transfer(world: &mut CallWorld, who: String) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_transfer(world, &who).await;
     }
     operate(

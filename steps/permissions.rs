@@ -16,7 +16,7 @@ async fn permissions(world: &mut CallWorld, list: String) -> Result<()> {
         .filter(|r| !r.is_empty())
         .map(str::to_owned)
         .collect();
-    if let Some(live) = world.live {
+    if let Some(live) = world.live() {
         let granted = TokenSource::roles_of(live.tokens.token().await?.expose());
         let missing: Vec<&String> = world
             .roles

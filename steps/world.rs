@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
@@ -15,6 +15,7 @@ use callspec::{
 };
 use serde_json::{json, Value};
 
+use crate::run::context::{RunContext, RunKind};
 use crate::support::TextAt;
 
 /// The app the scenario's bot is, by default the "Calling Bot" of the Graph docs.
@@ -31,108 +32,24 @@ pub const ALL_CALLING_ROLES: &[&str] = &[
 /// How long a notification step waits by default (simulated time in mock mode).
 pub const DEFAULT_NOTIFICATION_WAIT: Duration = Duration::from_secs(30);
 
-/// Settings of the whole run, set once by `main` before any scenario starts.
-#[derive(Debug, Clone)]
-pub struct RunSettings {
-    /// Wall-time bound on one HTTP request to the stand-in.
-    pub request_timeout: Duration,
-    /// Wall-time bound on a whole scenario.
-    pub scenario_time_limit: Duration,
-}
+/// Wall-time bound on one HTTP request to the stand-in (or Graph, or a bot).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-impl Default for RunSettings {
-    fn default() -> Self {
-        RunSettings {
-            request_timeout: Duration::from_secs(10),
-            scenario_time_limit: Duration::from_secs(120),
-        }
-    }
-}
-
-static SETTINGS: OnceLock<RunSettings> = OnceLock::new();
-
-pub fn settings() -> &'static RunSettings {
-    SETTINGS.get_or_init(RunSettings::default)
-}
-
-pub fn init_settings(settings: RunSettings) {
-    // A second call (tests running main twice) keeps the first settings.
-    let _ = SETTINGS.set(settings);
-}
-
-/// The template folders the run was given (`--scenarios`), empty: search up from each feature.
-static SCENARIO_FOLDERS: OnceLock<Vec<PathBuf>> = OnceLock::new();
-
-pub fn init_scenario_folders(folders: Vec<PathBuf>) {
-    let _ = SCENARIO_FOLDERS.set(folders);
-}
+/// A scenario's wall-time limit until the run hands the World its own (`--scenario-timeout`).
+const DEFAULT_SCENARIO_TIME_LIMIT: Duration = Duration::from_secs(120);
 
 /// One HTTP client for the whole run.
+///
+/// A static, not part of the run context: a client is a connection pool meant to be shared,
+/// and step functions (`steps/bot.rs`) reach it without a World at hand.
 pub fn http() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
-            .timeout(settings().request_timeout)
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("an HTTP client with a timeout builds")
     })
-}
-
-/// How long steps took to see what they waited for (`callspec run --timings FILE`, for the
-/// benchmark): from the arrival of the last notification a wait looked at to the wait's end.
-pub mod timings {
-    use std::sync::{Mutex, OnceLock};
-    use std::time::Duration;
-
-    static VERDICTS: OnceLock<Mutex<Vec<u32>>> = OnceLock::new();
-
-    /// Starts collecting (before the run).
-    pub fn enable() {
-        let _ = VERDICTS.set(Mutex::default());
-    }
-
-    pub fn verdict(elapsed: Duration) {
-        if let Some(all) = VERDICTS.get() {
-            let micros = u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX);
-            all.lock().unwrap_or_else(|e| e.into_inner()).push(micros);
-        }
-    }
-
-    /// `{"timeToVerdictMicros": {"count", "p50", "p99", "max", "all"}}`, when collecting
-    /// (`all`: every wait, sorted, for pooling several runs).
-    pub fn summary() -> Option<serde_json::Value> {
-        let mut all = VERDICTS
-            .get()?
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        all.sort_unstable();
-        let at = |q: f64| {
-            let i = ((all.len() as f64 * q).ceil() as usize).saturating_sub(1);
-            all.get(i).copied().unwrap_or_default()
-        };
-        Some(serde_json::json!({"timeToVerdictMicros": {
-            "count": all.len(), "p50": at(0.5), "p99": at(0.99),
-            "max": all.last().copied().unwrap_or_default(), "all": all,
-        }}))
-    }
-}
-
-/// Where a feature's templates are looked up, found once per feature file.
-fn store_for(feature: &std::path::Path) -> TemplateStore {
-    static STORES: OnceLock<Mutex<HashMap<PathBuf, TemplateStore>>> = OnceLock::new();
-    let stores = STORES.get_or_init(Mutex::default);
-    let mut stores = stores.lock().unwrap_or_else(|e| e.into_inner());
-    stores
-        .entry(feature.to_path_buf())
-        .or_insert_with(|| {
-            let folders = SCENARIO_FOLDERS
-                .get()
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            TemplateStore::for_feature_in(feature, folders)
-        })
-        .clone()
 }
 
 /// The run's two servers in mock mode: every scenario's stand-in on one, every scenario's inbox
@@ -143,20 +60,16 @@ pub struct MockServers {
     pub inbox: InboxServer,
 }
 
-static MOCK: OnceLock<MockServers> = OnceLock::new();
-
-/// Starts the run's servers (before any scenario starts; on the run's runtime).
-pub fn init_mock() -> std::io::Result<()> {
-    if MOCK.get().is_none() {
+impl MockServers {
+    /// Starts the run's servers (before any scenario starts) on a runtime of their own.
+    pub fn start() -> std::io::Result<MockServers> {
         let runtime = server_runtime()?;
         let _entered = runtime.enter();
-        let servers = MockServers {
+        Ok(MockServers {
             standin: StandInServer::start()?,
             inbox: InboxServer::start()?,
-        };
-        let _ = MOCK.set(servers);
+        })
     }
-    Ok(())
 }
 
 /// How many tasks the servers' runtime polls between two looks for new connections and requests
@@ -182,13 +95,6 @@ fn server_runtime() -> std::io::Result<tokio::runtime::Handle> {
     Ok(handle)
 }
 
-fn mock_servers() -> &'static MockServers {
-    MOCK.get_or_init(|| MockServers {
-        standin: StandInServer::start().expect("a loopback port for the stand-in"),
-        inbox: InboxServer::start().expect("a loopback port for the inbox"),
-    })
-}
-
 /// The Graph side and the bot side of one scenario.
 #[derive(Debug)]
 pub struct MockEnv {
@@ -212,23 +118,11 @@ pub struct BotRun {
     pub exited: tokio::sync::watch::Receiver<Option<BotExit>>,
 }
 
-static BOT: OnceLock<BotRun> = OnceLock::new();
-
-/// Puts the run in bot-under-test mode (before any scenario starts).
-pub fn init_bot(run: BotRun) {
-    let _ = BOT.set(run);
-}
-
-/// The bot under test, when the run has one.
-pub fn bot_run() -> Option<&'static BotRun> {
-    BOT.get()
-}
-
 /// One scenario's view of the bot under test: its link on the gateway (the bot's requests for
 /// the scenario's calls) and the stand-in's real-time driver.
 #[derive(Debug)]
 pub struct BotScenario {
-    pub run: &'static BotRun,
+    pub run: Arc<BotRun>,
     pub link: BotLink,
     driver: tokio::task::JoinHandle<()>,
     /// Indexes of the bot's requests that steps have already matched.
@@ -250,13 +144,6 @@ pub struct LiveRun {
     pub config: LiveConfig,
     pub tokens: TokenSource,
     pub inbox: Inbox,
-}
-
-static LIVE: OnceLock<LiveRun> = OnceLock::new();
-
-/// Switches the run to live mode (before any scenario starts).
-pub fn init_live(run: LiveRun) {
-    let _ = LIVE.set(run);
 }
 
 /// Steps that script the stand-in cannot run against real Graph.
@@ -363,9 +250,8 @@ pub struct CallWorld {
     /// The feature file the scenario comes from: templates are looked up from there.
     pub feature: Option<PathBuf>,
     pub templates: TemplateStore,
-    pub env: Option<MockEnv>,
-    /// Set in live mode instead of `env`.
-    pub live: Option<&'static LiveRun>,
+    /// Where the scenario's requests go: set by the before hook, emptied by the after hook.
+    pub mode: Mode,
     pub vars: Vars,
     pub app: AppIdentity,
     pub roles: Vec<String>,
@@ -390,8 +276,24 @@ pub struct CallWorld {
     pub callback_alias: Option<(String, String)>,
     /// Wall-time limit of the whole scenario: every wait ends by then.
     pub deadline: tokio::time::Instant,
-    /// The bot under test (`--bot`): then steps about the bot check what it does.
-    pub bot: Option<BotScenario>,
+    /// What the whole run shares, handed over by the before hook (`None` before it).
+    pub run: Option<Arc<RunContext>>,
+}
+
+/// Where a scenario's requests go, and what plays the bot: one of three kinds of run, so no
+/// step can see a live run with a stand-in or a bot without one.
+#[derive(Debug, Default)]
+pub enum Mode {
+    /// Before the before hook (cucumber builds the World first) and after the after hook.
+    #[default]
+    Idle,
+    /// The scenario's own stand-in and inbox; the spec plays the bot.
+    Mock(MockEnv),
+    /// Real Graph (`--target live`); the spec plays the bot.
+    Live(Arc<LiveRun>),
+    /// A bot under test (`--bot`): the stand-in plays Graph for it, and steps about the bot
+    /// check what it does.
+    Bot { env: MockEnv, bot: BotScenario },
 }
 
 /// A request body: JSON (sent as `application/json`) or raw text, sent as written.
@@ -417,8 +319,7 @@ impl CallWorld {
         CallWorld {
             feature: None,
             templates: TemplateStore::new([PathBuf::from("scenarios")]),
-            env: None,
-            live: None,
+            mode: Mode::Idle,
             vars: Vars::new(),
             app: AppIdentity {
                 app_id: DEFAULT_APP_ID.into(),
@@ -436,42 +337,46 @@ impl CallWorld {
             request_headers: Vec::new(),
             history: Vec::new(),
             callback_alias: None,
-            deadline: tokio::time::Instant::now() + settings().scenario_time_limit,
-            bot: None,
+            deadline: tokio::time::Instant::now() + DEFAULT_SCENARIO_TIME_LIMIT,
+            run: None,
         }
     }
 
     /// Starts the scenario's own stand-in and inbox (before its first step).
-    pub async fn begin(&mut self, feature: Option<PathBuf>) {
+    pub async fn begin(&mut self, feature: Option<PathBuf>, run: Arc<RunContext>) {
         if let Some(path) = &feature {
-            self.templates = store_for(path);
+            self.templates = run.store_for(path);
         }
         self.feature = feature;
-        self.deadline = tokio::time::Instant::now() + settings().scenario_time_limit;
-        if let Some(live) = LIVE.get() {
-            self.app.app_id = live.config.client_id.clone();
-            self.app.tenant_id = live.config.tenant_id.clone();
-            self.vars
-                .insert("graph".into(), json!(live.config.graph_url));
-            self.vars
-                .insert("callback_uri".into(), json!(live.config.callback_url));
-            self.vars.insert("app_id".into(), json!(self.app.app_id));
-            self.vars
-                .insert("tenant_id".into(), json!(self.app.tenant_id));
-            for (name, value) in &live.config.vars {
+        self.deadline = tokio::time::Instant::now() + run.scenario_time_limit;
+        self.run = Some(run.clone());
+        let (servers, bot) = match &run.kind {
+            RunKind::Live(live) => {
+                self.app.app_id = live.config.client_id.clone();
+                self.app.tenant_id = live.config.tenant_id.clone();
                 self.vars
-                    .insert(name.clone(), callspec::templating::parse_scalar(value));
+                    .insert("graph".into(), json!(live.config.graph_url));
+                self.vars
+                    .insert("callback_uri".into(), json!(live.config.callback_url));
+                self.vars.insert("app_id".into(), json!(self.app.app_id));
+                self.vars
+                    .insert("tenant_id".into(), json!(self.app.tenant_id));
+                for (name, value) in &live.config.vars {
+                    self.vars
+                        .insert(name.clone(), callspec::templating::parse_scalar(value));
+                }
+                self.mode = Mode::Live(live.clone());
+                return;
             }
-            self.live = Some(live);
-            return;
-        }
-        let servers = mock_servers();
+            RunKind::Mock(servers) => (servers, None),
+            RunKind::Bot { servers, bot } => (servers, Some(bot.clone())),
+        };
         let inbox = servers.inbox.open();
         inbox.log().verify_tokens(TokenVerifier {
             app_id: self.app.app_id.clone(),
             keys: TokenKeys::StandIn(SigningKey::for_run()),
         });
-        let Some(bot) = bot_run() else {
+        let Some(bot) = bot else {
             let standin = servers
                 .standin
                 .open(StandInConfig::default().route_callbacks_to(inbox.uri()));
@@ -481,7 +386,7 @@ impl CallWorld {
             self.vars.insert("app_id".into(), json!(self.app.app_id));
             self.vars
                 .insert("tenant_id".into(), json!(self.app.tenant_id));
-            self.env = Some(MockEnv {
+            self.mode = Mode::Mock(MockEnv {
                 standin: std::sync::Arc::new(standin),
                 inbox,
             });
@@ -492,28 +397,31 @@ impl CallWorld {
         let standin = std::sync::Arc::new(servers.standin.open(StandInConfig::default()));
         let link = bot.gateway.attach(&standin);
         let driving = standin.clone();
-        let driver = tokio::spawn(async move { driving.run_realtime(bot.time_scale).await });
+        let time_scale = bot.time_scale;
+        let driver = tokio::spawn(async move { driving.run_realtime(time_scale).await });
         self.vars
             .insert("graph".into(), json!(format!("{}", bot.gateway.uri())));
         self.vars.insert("callback_uri".into(), json!(bot.webhook));
         self.vars.insert("app_id".into(), json!(self.app.app_id));
         self.vars
             .insert("tenant_id".into(), json!(self.app.tenant_id));
-        self.env = Some(MockEnv { standin, inbox });
-        self.bot = Some(BotScenario {
-            run: bot,
-            link,
-            driver,
-            consumed: Default::default(),
-            call_started: tokio::time::Instant::now(),
-        });
+        self.mode = Mode::Bot {
+            env: MockEnv { standin, inbox },
+            bot: BotScenario {
+                run: bot,
+                link,
+                driver,
+                consumed: Default::default(),
+                call_started: tokio::time::Instant::now(),
+            },
+        };
     }
 
     /// `url` as Graph would name it: without the scenario's key on the run's stand-in server
     /// (`http://127.0.0.1:PORT/s/KEY/v1.0/...` is `http://127.0.0.1:PORT/v1.0/...`).
     pub fn graph_url(&self, url: &str) -> String {
         let (Some(env), Ok(base)) = (
-            &self.env,
+            self.mock_env(),
             url::Url::parse(self.vars["graph"].as_str().unwrap_or_default()),
         ) else {
             return url.to_owned();
@@ -526,62 +434,90 @@ impl CallWorld {
 
     /// The request template `name`, parsed once per run (templates do not change during a run).
     pub fn request_template(&self, name: &str) -> Result<Arc<RequestTemplate>> {
-        type Cache = Mutex<HashMap<(Vec<PathBuf>, String), Arc<RequestTemplate>>>;
-        static CACHE: OnceLock<Cache> = OnceLock::new();
-        let key = (self.templates.roots().to_vec(), name.to_owned());
-        // Loaded under the lock: scenarios starting together wait for one load.
-        let mut cache = CACHE
-            .get_or_init(Cache::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(template) = cache.get(&key) {
-            return Ok(template.clone());
+        match &self.run {
+            Some(run) => run.request_template(&self.templates, name),
+            None => Ok(Arc::new(self.templates.request(name)?)),
         }
-        let template = Arc::new(self.templates.request(name)?);
-        cache.insert(key, template.clone());
-        Ok(template)
     }
 
     /// Takes the scenario's stand-in and inbox off the run's servers.
     pub fn finish(&mut self) {
-        // The driver holds the stand-in: stopped first, so the stand-in leaves the server.
-        self.bot.take();
-        if let Some(env) = self.env.take() {
-            drop(env.standin);
-            env.inbox.shutdown();
+        let env = match std::mem::take(&mut self.mode) {
+            Mode::Mock(env) => env,
+            Mode::Bot { env, bot } => {
+                // The driver holds the stand-in: stopped first, so the stand-in leaves the
+                // server.
+                drop(bot);
+                env
+            }
+            Mode::Live(_) | Mode::Idle => return,
+        };
+        drop(env.standin);
+        env.inbox.shutdown();
+    }
+
+    /// The scenario's stand-in and inbox (mock mode and bot mode).
+    pub fn mock_env(&self) -> Option<&MockEnv> {
+        match &self.mode {
+            Mode::Mock(env) | Mode::Bot { env, .. } => Some(env),
+            Mode::Live(_) | Mode::Idle => None,
         }
+    }
+
+    /// The live run (live mode).
+    pub fn live(&self) -> Option<&LiveRun> {
+        match &self.mode {
+            Mode::Live(live) => Some(live),
+            _ => None,
+        }
+    }
+
+    /// The bot under test (bot mode).
+    pub fn bot_scenario(&self) -> Option<&BotScenario> {
+        match &self.mode {
+            Mode::Bot { bot, .. } => Some(bot),
+            _ => None,
+        }
+    }
+
+    pub fn bot_scenario_mut(&mut self) -> Option<&mut BotScenario> {
+        match &mut self.mode {
+            Mode::Bot { bot, .. } => Some(bot),
+            _ => None,
+        }
+    }
+
+    /// A bot under test plays the bot (bot mode), not the spec.
+    pub fn has_bot(&self) -> bool {
+        matches!(self.mode, Mode::Bot { .. })
     }
 
     /// The scenario's stand-in (mock mode).
     pub fn standin(&self) -> Result<&StandIn> {
-        match (&self.env, self.live) {
-            (Some(env), _) => Ok(&env.standin),
-            (None, Some(_)) => bail!(MOCK_ONLY),
-            (None, None) => bail!("the scenario's stand-in is not running"),
+        match &self.mode {
+            Mode::Mock(env) | Mode::Bot { env, .. } => Ok(&env.standin),
+            Mode::Live(_) => bail!(MOCK_ONLY),
+            Mode::Idle => bail!("the scenario's stand-in is not running"),
         }
     }
 
     /// What the bot's callback has received (this scenario's inbox, or the live run's).
     pub fn inbox_log(&self) -> Result<&std::sync::Arc<NotificationLog>> {
-        if self.bot.is_some() {
-            bail!(BOT_GETS_NOTIFICATIONS);
-        }
-        match (&self.env, self.live) {
-            (Some(env), _) => Ok(env.inbox.log()),
-            (None, Some(live)) => Ok(live.inbox.log()),
-            (None, None) => bail!("the scenario's inbox is not running"),
+        match &self.mode {
+            Mode::Mock(env) => Ok(env.inbox.log()),
+            Mode::Live(live) => Ok(live.inbox.log()),
+            Mode::Bot { .. } => bail!(BOT_GETS_NOTIFICATIONS),
+            Mode::Idle => bail!("the scenario's inbox is not running"),
         }
     }
 
     /// The bot's callback URL (the `${callback_uri}` of specs).
     pub fn callback_uri(&self) -> Result<String> {
-        if let Some(bot) = &self.bot {
-            return Ok(bot.run.webhook.clone());
-        }
-        match (&self.env, self.live) {
-            (Some(env), _) => Ok(env.inbox.callback_uri()),
-            (None, Some(live)) => Ok(live.config.callback_url.clone()),
-            (None, None) => bail!("the scenario's inbox is not running"),
+        match &self.mode {
+            Mode::Bot { bot, .. } => Ok(bot.run.webhook.clone()),
+            Mode::Mock(env) => Ok(env.inbox.callback_uri()),
+            Mode::Live(live) => Ok(live.config.callback_url.clone()),
+            Mode::Idle => bail!("the scenario's inbox is not running"),
         }
     }
 
@@ -607,7 +543,7 @@ impl CallWorld {
 
     /// In live mode, points the request's `callbackUri` at the public callback URL.
     pub fn route_callback(&mut self, body: &mut Value) {
-        let Some(live) = self.live else { return };
+        let Some(live) = self.live() else { return };
         let public = live.config.callback_url.clone();
         if let Some(named) = body["callbackUri"].as_str() {
             if named != public {
@@ -619,10 +555,9 @@ impl CallWorld {
 
     /// What the durations of notification steps are measured in.
     pub fn clock(&self) -> &'static str {
-        if self.live.is_some() {
-            "wall time"
-        } else {
-            "simulated time"
+        match self.mode {
+            Mode::Live(_) => "wall time",
+            Mode::Mock(_) | Mode::Bot { .. } | Mode::Idle => "simulated time",
         }
     }
 
@@ -645,7 +580,7 @@ impl CallWorld {
     ) -> Result<Vec<Received>> {
         let log = self.inbox_log()?;
         let call = self.call_id.as_deref();
-        if let Some(env) = &self.env {
+        if let Some(env) = self.mock_env() {
             let limit = env.standin.now() + window;
             // Looked at in place on each turn; copied once, at the end.
             while !log.holds(call, &done) && tokio::time::Instant::now() < self.deadline {
@@ -653,8 +588,8 @@ impl CallWorld {
                     break;
                 }
             }
-            if let Some(arrived) = log.last_arrival(call) {
-                timings::verdict(arrived.elapsed());
+            if let (Some(arrived), Some(run)) = (log.last_arrival(call), &self.run) {
+                run.verdict(arrived.elapsed());
             }
             return self.received();
         }
@@ -669,14 +604,14 @@ impl CallWorld {
         window: Duration,
         stop: impl Fn(&[Received]) -> bool,
     ) -> Result<Vec<Received>> {
-        if self.bot.is_some() {
-            bail!(BOT_GETS_NOTIFICATIONS);
+        match &self.mode {
+            Mode::Bot { .. } => bail!(BOT_GETS_NOTIFICATIONS),
+            Mode::Mock(env) => {
+                env.standin.advance(window).await;
+                self.received()
+            }
+            Mode::Live(_) | Mode::Idle => self.wait_for(stop, window).await,
         }
-        if let Some(env) = &self.env {
-            env.standin.advance(window).await;
-            return self.received();
-        }
-        self.wait_for(stop, window).await
     }
 
     pub fn response(&self) -> Result<&HttpAnswer> {
@@ -726,7 +661,7 @@ impl CallWorld {
 
     /// The `Authorization` header the bot sends, per the scenario's token settings.
     async fn authorization(&self) -> Result<Option<String>> {
-        if let Some(live) = self.live {
+        if let Mode::Live(live) = &self.mode {
             return match self.token {
                 TokenKind::Missing => Ok(None),
                 TokenKind::Valid if self.token_audience.is_none() => Ok(Some(format!(
@@ -797,13 +732,13 @@ impl CallWorld {
             sent_headers.push((name.clone(), redact_authorization_of(name, value)));
             wire_headers.push((name.clone(), value.clone()));
         }
-        let deliveries_before = self.env.as_ref().map(|e| e.standin.delivery_count());
-        let simulated_at = self.env.as_ref().map(|e| e.standin.now());
+        let deliveries_before = self.mock_env().map(|e| e.standin.delivery_count());
+        let simulated_at = self.mock_env().map(|e| e.standin.now());
         let sent_at = std::time::SystemTime::now();
         let started = std::time::Instant::now();
         let deadline = self
             .deadline
-            .min(tokio::time::Instant::now() + settings().request_timeout);
+            .min(tokio::time::Instant::now() + REQUEST_TIMEOUT);
         let exchange = exchange(
             method.clone(),
             url.clone(),

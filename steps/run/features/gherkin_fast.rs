@@ -4,8 +4,8 @@
 //! gherkin 0.16's PEG parser: its rules go one character at a time, and it builds a `String`
 //! for every failed keyword guess and a `Vec` of the excluded keywords for every description
 //! attempt. Callgrind (release build) puts one parse of a generated file of 20 benchmark
-//! scenarios at 7.12M instructions with gherkin alone, 2.7M with [`tables`] reading the simple
-//! step tables, and 0.41M read here. Over a run of 1,000 generated scenarios the parse went
+//! scenarios at 7.12M instructions with gherkin alone, 2.7M with an earlier pre-pass reading
+//! the simple step tables (since removed), and 0.41M read here. Over a run of 1,000 generated scenarios the parse went
 //! from 135M to 18.5M instructions (`features::parse` with its lint: 161M to 45M).
 //!
 //! [`parse_feature`] is a port of gherkin 0.16's grammar (`gherkin-0.16.0/src/parser.rs`) for
@@ -23,24 +23,25 @@
 //! rows are cut to the first row's width; spans and positions are byte offsets in the text
 //! gherkin reads (with the line break it appends to a file without one). It works on bytes:
 //! every token the grammar looks for is ASCII, and names are trimmed with the same `str`
-//! methods gherkin uses. Table rows are read by [`tables::parse_row`]. Covered: Feature
+//! methods gherkin uses. Table rows are read by [`parse_row`]. Covered: Feature
 //! (Business Need, Ability), Background, Scenario/Example, Scenario Outline/Template with
 //! Examples/Scenarios, Rule, tags, descriptions, docstrings, tables, comments.
 //!
 //! What it does not do is report errors: wherever the port's grammar fails (text gherkin
 //! rejects), and for what it leaves out (a `# language:` line at the top, which switches to
 //! another language's keywords; a table row shorter than the first, a fatal error in gherkin),
-//! the text goes to [`tables::parse_feature`], i.e. gherkin, so error messages and positions
+//! the text goes to gherkin, so error messages and positions
 //! stay gherkin's. The tests compare every feature file of the repository, edge cases and
 //! thousands of generated files with gherkin's own parse, and check which way each went.
 //!
 //! Pure: no I/O.
 
-use cucumber::gherkin::{
-    Background, Examples, Feature, LineCol, ParseError, Rule, Scenario, Span, Step, StepType, Table,
-};
+use std::borrow::Cow;
 
-use crate::tables;
+use cucumber::gherkin::{
+    Background, Examples, Feature, GherkinEnv, LineCol, ParseError, Rule, Scenario, Span, Step,
+    StepType, Table,
+};
 
 /// gherkin's English feature keywords, in its order (the first that prefixes the text wins).
 const FEATURE: [&str; 3] = ["Feature", "Business Need", "Ability"];
@@ -83,20 +84,20 @@ pub fn parse_feature(text: &str) -> Result<Feature, ParseError> {
 enum Route {
     /// Read here, gherkin not called.
     Fast,
-    /// Left to [`tables::parse_feature`].
+    /// Left to gherkin.
     Fallback,
 }
 
 fn parse_counted(text: &str) -> (Result<Feature, ParseError>, Route) {
     match read(text) {
         Some(feature) => (Ok(feature), Route::Fast),
-        None => (tables::parse_feature(text), Route::Fallback),
+        None => (Feature::parse(text, GherkinEnv::default()), Route::Fallback),
     }
 }
 
 /// The fast path: the feature, or `None` when gherkin is to parse the text.
 fn read(text: &str) -> Option<Feature> {
-    let text = tables::as_gherkin_reads(text);
+    let text = as_gherkin_reads(text);
     Parser::new(&text).feature()
 }
 
@@ -366,14 +367,14 @@ impl<'a> Parser<'a> {
         Some((table, q))
     }
 
-    /// `table_row`, read by [`tables::parse_row`] (a row starts at its `|`: the `_` before it
+    /// `table_row`, read by [`parse_row`] (a row starts at its `|`: the `_` before it
     /// took the blanks), then `nl_eof`.
     fn table_row(&self, p: usize) -> Option<(Vec<String>, usize)> {
         if self.at(p) != Some(b'|') {
             return None;
         }
         let end = self.line_end(p);
-        let cells = tables::parse_row(&self.s[p..end])?;
+        let cells = parse_row(&self.s[p..end])?;
         Some((cells, self.nl_eof(end)?))
     }
 
@@ -642,15 +643,217 @@ fn dedent(s: &str) -> String {
     result
 }
 
+/// gherkin appends a line break to text without one; offsets are counted in what it reads.
+fn as_gherkin_reads(text: &str) -> Cow<'_, str> {
+    if text.ends_with('\n') {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(format!("{text}\n"))
+    }
+}
+
+/// A row as gherkin's `table_row` reads it: `row` runs from the first `|` to the end of the line
+/// (no line break). `None` where that rule would fail (a lone backslash, no closing `|`,
+/// something after it).
+fn parse_row(row: &str) -> Option<Vec<String>> {
+    // Most tables have a few columns: one allocation, not three.
+    let mut cells = Vec::with_capacity(4);
+    let mut at = 0;
+    // `table_cell() ** _`: the `_` between cells takes nothing, each cell's content having taken
+    // the blanks before the next `|`.
+    while let Some((cell, next)) = parse_cell(row, at) {
+        cells.push(cell);
+        at = next;
+    }
+    // `_ "|" _` and then the line break.
+    let after = trim_blanks_start(&row[at..]).strip_prefix('|')?;
+    trim_blanks_start(after).is_empty().then_some(cells)
+}
+
+/// gherkin's `table_cell` at `at`: `|`, blanks, then (not at the line's end) characters up to a
+/// `|`, a lone backslash or the end, with `\n`, `\|` and `\\` unescaped. The cell is trimmed of
+/// blanks at both ends (`table_row`'s action); escapes never yield blanks, so trimming the
+/// unescaped text is the same. Returns the cell and where it stopped.
+fn parse_cell(row: &str, at: usize) -> Option<(String, usize)> {
+    let rest = row[at..].strip_prefix('|')?;
+    let content = trim_blanks_start(rest);
+    if content.is_empty() {
+        return None;
+    }
+    let start = row.len() - content.len();
+    let mut at = start;
+    // Filled only once an escape is met; most cells have none and are copied in one go.
+    let mut unescaped = String::new();
+    loop {
+        let rest = &row[at..];
+        // Cells are padded with blanks for alignment: memchr2 skips them faster than a loop.
+        let plain = memchr::memchr2(b'|', b'\\', rest.as_bytes()).unwrap_or(rest.len());
+        let escaped = match rest.as_bytes()[plain..] {
+            [b'\\', b'n', ..] => '\n',
+            [b'\\', b'|', ..] => '|',
+            [b'\\', b'\\', ..] => '\\',
+            _ => {
+                let end = at + plain;
+                if at == start {
+                    return Some((trim_blanks(&row[start..end]).to_owned(), end));
+                }
+                unescaped.push_str(&rest[..plain]);
+                return Some((trim_blanks(&unescaped).to_owned(), end));
+            }
+        };
+        unescaped.push_str(&rest[..plain]);
+        unescaped.push(escaped);
+        at += plain + 2;
+    }
+}
+
+/// `text` without blanks at its start; bytewise, faster than `trim_start_matches(BLANKS)`.
+fn trim_blanks_start(text: &str) -> &str {
+    let start = text.bytes().position(|b| b != b' ' && b != b'\t');
+    &text[start.unwrap_or(text.len())..]
+}
+
+/// `text` without blanks at either end.
+fn trim_blanks(text: &str) -> &str {
+    let text = trim_blanks_start(text);
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    // A cell's alignment padding, eight spaces at a time.
+    while end >= 8 && bytes[end - 8..end] == *b"        " {
+        end -= 8;
+    }
+    while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
-    use cucumber::gherkin::GherkinEnv;
     use proptest::prelude::*;
     use proptest::test_runner::TestCaseError;
 
     use super::*;
-    use crate::tables::tests::feature_text as files_with_odd_tables;
-    use crate::tables::tests::{feature_files, generated_suite, sorted};
+
+    /// A parse error's message with its expected tokens sorted (gherkin keeps them in a
+    /// `HashSet`, whose order differs from one parse to the next).
+    fn sorted(error: &ParseError) -> String {
+        let message = error.to_string();
+        let (position, expected) = message.split_once(" {").expect("Error at l:c: {...}");
+        let mut tokens: Vec<&str> = expected.trim_end_matches('}').split(", ").collect();
+        tokens.sort_unstable();
+        format!("{position} {tokens:?}")
+    }
+
+    fn feature_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                feature_files(&path, found);
+            } else if path.extension().is_some_and(|e| e == "feature") {
+                found.push(path);
+            }
+        }
+    }
+
+    /// The benchmark's scenario (`benches/suite.rs`, `SCENARIO`), `count` times in one file.
+    fn generated_suite(count: usize) -> String {
+        let bench = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/suite.rs"));
+        let start = bench
+            .find("const SCENARIO: &str = r##\"")
+            .expect("SCENARIO in the bench");
+        let scenario = &bench[start..];
+        let scenario = &scenario[scenario.find('"').unwrap() + 1..scenario.find("\"##;").unwrap()];
+        let mut text = "Feature: Generated 0\n".to_owned();
+        for n in 0..count {
+            text.push_str(&scenario.replace("{n}", &n.to_string()));
+        }
+        text
+    }
+
+    /// Lines a generated file is made of besides steps with tables.
+    const TABLE_LINES: [&str; 21] = [
+        "  Background:",
+        "  Scenario: s",
+        "  Scenario Outline: o",
+        "  Examples:",
+        "  Rule: r",
+        "  @t Scenario: t",
+        "    Given a <x>",
+        "    And b",
+        "    * c",
+        "",
+        "  \t",
+        "    # note",
+        "    \"\"\"",
+        "    ```",
+        "    text \"\"\" # x",
+        "  description",
+        "    | x |",
+        "    | <x> |",
+        "    |",
+        "| y | z |",
+        "  Scenario: \"\"\"",
+    ];
+
+    fn cell() -> impl Strategy<Value = String> {
+        let plain = proptest::sample::select(vec![" ", "\t", "a", "<x>", "\u{e9}"]);
+        let odd = proptest::sample::select(vec!["\\", "\\n", "\\|", "\\\\", "#", "\"\"\"", "\r"]);
+        let piece = prop_oneof![12 => plain, 1 => odd];
+        proptest::collection::vec(piece, 0..4).prop_map(|p| p.concat())
+    }
+
+    fn row() -> impl Strategy<Value = String> {
+        let indent = proptest::sample::select(vec!["", "  ", "      ", "\t "]);
+        let cells = prop_oneof![
+            4 => proptest::collection::vec(cell(), 2..=2),
+            1 => proptest::collection::vec(cell(), 0..4),
+        ];
+        let odd_end = proptest::sample::select(vec!["| ", "", "| # c", "|\t", "|\r"]);
+        let end = prop_oneof![10 => Just("|"), 1 => odd_end];
+        (indent, cells, end).prop_map(|(indent, cells, end)| {
+            let cells: String = cells.iter().map(|c| format!("|{c}")).collect();
+            format!("{indent}{cells}{end}")
+        })
+    }
+
+    /// A step and the rows after it, or another line.
+    fn lines() -> impl Strategy<Value = Vec<String>> {
+        let step =
+            proptest::sample::select(vec!["    Given t", "    And t <x>", "    * t", "  But t"]);
+        prop_oneof![
+            3 => (step, proptest::collection::vec(row(), 1..4)).prop_map(|(step, rows)| {
+                std::iter::once(step.to_owned()).chain(rows).collect()
+            }),
+            1 => proptest::sample::select(TABLE_LINES.to_vec()).prop_map(|l| vec![l.to_owned()]),
+        ]
+    }
+
+    fn files_with_odd_tables() -> impl Strategy<Value = String> {
+        let body = proptest::collection::vec(lines(), 0..12);
+        let breaks = proptest::collection::vec(proptest::bool::weighted(0.2), 40);
+        (body, breaks, any::<bool>()).prop_map(|(body, crlf, final_break)| {
+            let head = ["Feature: f".to_owned(), "  Scenario: s".to_owned()];
+            let lines: Vec<String> = head.into_iter().chain(body.into_iter().flatten()).collect();
+            joined(&lines, &crlf, final_break)
+        })
+    }
+
+    /// `lines` as a file: each line break `\r\n` where `crlf` (cycled) says so, else `\n`;
+    /// after the last line only with `final_break`.
+    fn joined(lines: &[impl AsRef<str>], crlf: &[bool], final_break: bool) -> String {
+        let mut text = String::new();
+        for (i, line) in lines.iter().enumerate() {
+            text.push_str(line.as_ref());
+            if i + 1 < lines.len() || final_break {
+                text.push_str(if crlf[i % crlf.len()] { "\r\n" } else { "\n" });
+            }
+        }
+        text
+    }
 
     /// [`parse_feature`]'s result equals gherkin's on `text`, and the fast path did not accept
     /// what gherkin rejects; returns the way it went.
@@ -735,7 +938,7 @@ mod tests {
     }
 
     /// For callgrind, what one parse of a generated file of 20 scenarios costs:
-    /// `CALLSPEC_PARSE=gherkin_alone|tables|fast valgrind --tool=callgrind
+    /// `CALLSPEC_PARSE=gherkin_alone|fast valgrind --tool=callgrind
     /// --toggle-collect='*parse_once*' callspec-<hash> gherkin_fast::tests::parse_cost
     /// --include-ignored`, on a test binary built with `--release`.
     #[test]
@@ -749,7 +952,6 @@ mod tests {
     fn parse_once(text: &str, way: &str) -> bool {
         let parsed = match way {
             "gherkin_alone" => Feature::parse(text, GherkinEnv::default()),
-            "tables" => tables::parse_feature(text),
             _ => parse_feature(text),
         };
         parsed.is_ok()
@@ -1155,7 +1357,7 @@ mod tests {
                 .lines()
                 .chain(body.iter().map(String::as_str))
                 .collect();
-            tables::tests::joined(&lines, &crlf, final_break)
+            joined(&lines, &crlf, final_break)
         })
     }
 
@@ -1191,7 +1393,7 @@ mod tests {
         assert!(read_here >= 1000, "only {read_here} read here");
     }
 
-    /// The files `tables`' own test generates (odd cells, escapes and row ends, CRLF).
+    /// Files of steps with odd tables (odd cells, escapes and row ends, CRLF).
     #[test]
     fn files_with_odd_tables_parse_as_gherkin_parses_them() {
         use proptest::test_runner::{Config, RngSeed, TestRunner};

@@ -1,7 +1,8 @@
 //! The JUnit XML report (`--junit FILE`), shaped for CI viewers (GitHub test reporters,
 //! GitLab): a suite per feature file; each scenario a test case with `classname` the feature,
-//! `name` the scenario and its example row, `file` and `line`; a failure with a one-line
-//! `message` and the whole text in its body; the steps in `system-out`; totals on the root.
+//! `name` the scenario and its example row, `file` and `line`; a failure with the message the
+//! console shows under the failed step as `message` (expected and got included), and the step,
+//! its position and that message in its body; the steps in `system-out`; totals on the root.
 //! Feature files that could not be read are `error` cases named by `file:line:col`.
 //! quick-junit drops characters XML cannot hold (`\x01`, colour codes).
 
@@ -9,8 +10,8 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::console::{Outcome, Status};
-use crate::features::Problem;
+use super::console::{Outcome, Status};
+use super::features::Problem;
 
 pub fn render(
     outcomes: &[Outcome],

@@ -8,7 +8,7 @@ use callspec::bot::{BotConfig, BotGateway, BotProcess, GatewaySettings};
 use callspec::AppIdentity;
 use rand::Rng as _;
 
-use crate::world::{init_bot, BotRun, DEFAULT_APP_ID, DEFAULT_TENANT_ID};
+use crate::world::{BotRun, DEFAULT_APP_ID, DEFAULT_TENANT_ID};
 
 /// Where the gateway keeps its local CA, beside the bot's config: a bot started by hand keeps
 /// trusting the same CA from run to run.
@@ -37,9 +37,9 @@ fn printable(env: &[(String, String)], secret_in_config: bool) -> String {
         .join("\n")
 }
 
-/// Starts the gateway and the bot (or waits for a bot started by hand) and puts the run in
-/// bot-under-test mode. The returned process stops the bot when dropped.
-pub async fn start(config_path: &Path) -> Result<BotProcess> {
+/// Starts the gateway and the bot (or waits for a bot started by hand): what the run's
+/// scenarios share about the bot. The returned process stops the bot when dropped.
+pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
     let config = BotConfig::load(config_path)?;
     let app = AppIdentity {
         app_id: DEFAULT_APP_ID.into(),
@@ -86,14 +86,14 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
     }
     // `start` adds the config's own `[env]` after these.
     let process = BotProcess::start(&config, env).await?;
-    init_bot(BotRun {
+    let run = BotRun {
         gateway,
         webhook: config.webhook.clone(),
         trigger: config.trigger.clone(),
         time_scale: config.time_scale,
         exited: process.exited(),
-    });
-    Ok(process)
+    };
+    Ok((process, run))
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, listened for from before the bot starts: the default action

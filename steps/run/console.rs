@@ -16,7 +16,7 @@ use cucumber::event::{self, Cucumber, HookType, StepError};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};
 use cucumber::{cli, parser, writer, Event, Writer};
 
-use crate::report_hook;
+use super::html;
 use crate::world::CallWorld;
 
 /// How a scenario ended.
@@ -37,7 +37,7 @@ pub struct Outcome {
     pub name: String,
     pub line: usize,
     pub status: Status,
-    /// The failure's first line (what JUnit shows as the message).
+    /// The failure's message, as the console shows it under the step (JUnit's `message`).
     pub summary: Option<String>,
     /// The whole failure: the step, its position, the message.
     pub failure: Option<String>,
@@ -63,12 +63,19 @@ pub struct Console {
     outcomes: Outcomes,
     running: Option<Running>,
     feature_shown: Option<PathBuf>,
+    /// What the after hook kept of each scenario (for `-v`), when collected.
+    collector: Option<Arc<html::Collector>>,
 }
 
 impl Console {
     /// `steps`: keep each scenario's steps in its outcome (for the JUnit report; a run of
     /// 100,000 scenarios should not hold them otherwise).
-    pub fn new(verbose: u8, outcomes: Outcomes, steps: bool) -> Self {
+    pub fn new(
+        verbose: u8,
+        outcomes: Outcomes,
+        steps: bool,
+        collector: Option<Arc<html::Collector>>,
+    ) -> Self {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Console {
             verbose,
@@ -77,6 +84,7 @@ impl Console {
             outcomes,
             running: None,
             feature_shown: None,
+            collector,
         }
     }
 
@@ -160,13 +168,15 @@ impl Console {
                     scenario.position.line,
                 );
                 if running.outcome.status == Status::Failed && self.verbose > 0 {
-                    if let Some(collected) = report_hook::peek(&key) {
+                    if let Some(collected) = self.collector.as_ref().and_then(|c| c.peek(&key)) {
                         running
                             .out
                             .push_str(&exchanges_text(&collected, self.verbose > 1));
                     }
                 }
-                report_hook::release(&key);
+                if let Some(collector) = &self.collector {
+                    collector.release(&key);
+                }
                 if self.verbose > 1 {
                     if let Some(d) = running.outcome.duration {
                         running
@@ -261,14 +271,14 @@ impl Console {
                     running.outcome.steps.push(format!("✘ {text}"));
                 }
                 running.outcome.status = Status::Failed;
-                running.outcome.summary = Some(
-                    message
-                        .lines()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("the step failed")
-                        .trim()
-                        .to_owned(),
-                );
+                // The whole message, as the console shows it: a first line alone drops the
+                // expected and got values that follow it.
+                let trimmed = message.trim();
+                running.outcome.summary = Some(if trimmed.is_empty() {
+                    "the step failed".to_owned()
+                } else {
+                    trimmed.to_owned()
+                });
                 running.outcome.failure = Some(format!("{text}\nat {at_line}\n{message}"));
             }
         }
@@ -388,7 +398,7 @@ fn body_text(text: &str, by: usize) -> String {
 }
 
 /// `-v`: the scenario's requests and answers, then its notifications.
-fn exchanges_text(collected: &report_hook::Collected, timings: bool) -> String {
+fn exchanges_text(collected: &html::Collected, timings: bool) -> String {
     let mut out = String::new();
     if !collected.exchanges.is_empty() {
         out.push_str("    requests:\n");

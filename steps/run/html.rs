@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use callspec::display_path;
@@ -22,7 +22,7 @@ use cucumber::event::{self, Cucumber, HookType};
 use cucumber::gherkin::{Feature, Rule, Scenario, Step};
 use cucumber::{cli, parser, writer, Event, Writer};
 
-use crate::console::{panic_text, scenario_name, step_error};
+use super::console::{panic_text, scenario_name, step_error};
 use crate::world::CallWorld;
 
 /// The longest body the report keeps (request, response or notification).
@@ -38,34 +38,55 @@ pub struct Collected {
     pub notifications: Vec<NotificationEvent>,
 }
 
-static SINK: OnceLock<Mutex<HashMap<Key, Collected>>> = OnceLock::new();
-/// Whether the HTML report takes what was kept (else the console releases it once shown).
-static FOR_HTML: OnceLock<()> = OnceLock::new();
-
-fn sink() -> Option<std::sync::MutexGuard<'static, HashMap<Key, Collected>>> {
-    SINK.get()
-        .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+/// What the after hook keeps of each scenario, until the console and the HTML report have
+/// used it.
+#[derive(Default)]
+pub struct Collector {
+    kept: Mutex<HashMap<Key, Collected>>,
+    /// Whether the HTML report takes what was kept (else the console releases it once shown).
+    for_html: bool,
 }
 
-/// Turns collection on: for the HTML report, or for the console's `-v`.
-pub fn enable(for_html: bool) {
-    SINK.get_or_init(Mutex::default);
-    if for_html {
-        FOR_HTML.get_or_init(|| ());
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("for_html", &self.for_html)
+            .finish_non_exhaustive()
     }
 }
 
-/// A copy of what was kept of a scenario.
-pub fn peek(key: &Key) -> Option<Collected> {
-    sink()?.get(key).cloned()
-}
-
-/// Forgets a scenario once the console has shown it, unless the HTML report needs it.
-pub fn release(key: &Key) {
-    if FOR_HTML.get().is_none() {
-        if let Some(mut sink) = sink() {
-            sink.remove(key);
+impl Collector {
+    /// Collection for the HTML report (`for_html`), or for the console's `-v` only.
+    pub fn new(for_html: bool) -> Self {
+        Collector {
+            kept: Mutex::default(),
+            for_html,
         }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Collected>> {
+        self.kept.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of what was kept of a scenario.
+    pub fn peek(&self, key: &Key) -> Option<Collected> {
+        self.kept().get(key).cloned()
+    }
+
+    /// Forgets a scenario once the console has shown it, unless the HTML report needs it.
+    pub fn release(&self, key: &Key) {
+        if !self.for_html {
+            self.kept().remove(key);
+        }
+    }
+
+    fn take(&self, key: &Key) -> Option<Collected> {
+        self.kept().remove(key)
+    }
+
+    /// Keeps what the report shows of a finished scenario (call it before `world.finish()`).
+    pub fn record(&self, feature: &Feature, scenario: &Scenario, world: &CallWorld) {
+        record(&mut self.kept(), feature, scenario, world);
     }
 }
 
@@ -84,14 +105,14 @@ fn capped(text: &str) -> String {
     )
 }
 
-/// Keeps what the report shows of a finished scenario (call it before `world.finish()`).
-pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
-    let Some(mut sink) = sink() else {
-        return;
-    };
+fn record(
+    sink: &mut HashMap<Key, Collected>,
+    feature: &Feature,
+    scenario: &Scenario,
+    world: &CallWorld,
+) {
     let deliveries = world
-        .env
-        .as_ref()
+        .mock_env()
         .map(|env| env.standin.deliveries())
         .unwrap_or_default();
     // Notification items in the first `n` deliveries: where a request sent after them goes.
@@ -113,7 +134,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
             after_notifications: answer.deliveries_before.map(items_in),
         })
         .collect();
-    if let Some(bot) = &world.bot {
+    if let Some(bot) = world.bot_scenario() {
         // The bot's own requests, placed among the notifications by time: a request comes
         // after the deliveries made before it (the stand-in's clock follows the wall clock,
         // scaled, from about when the scenario attached to the gateway).
@@ -132,7 +153,7 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
         }
     }
     let mut notifications = Vec::new();
-    if let Some(env) = &world.env {
+    if let Some(env) = world.mock_env() {
         for delivery in &deliveries {
             let failure = match &delivery.outcome {
                 Ok(status) if (200..300).contains(status) => None,
@@ -172,10 +193,6 @@ pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
     );
 }
 
-fn take(key: &Key) -> Option<Collected> {
-    sink()?.remove(key)
-}
-
 /// A scenario being reported: the steps as cucumber announced them.
 struct Running {
     report: ScenarioReport,
@@ -189,6 +206,7 @@ struct Running {
 /// normalized events.
 pub struct HtmlWriter {
     page: Arc<Mutex<Option<String>>>,
+    collector: Arc<Collector>,
     running: HashMap<Key, Running>,
     done: Vec<(Key, ScenarioReport)>,
     problems: Vec<String>,
@@ -197,9 +215,14 @@ pub struct HtmlWriter {
 
 impl HtmlWriter {
     /// `problems`: the feature files' errors, found before the run.
-    pub fn new(page: Arc<Mutex<Option<String>>>, problems: Vec<String>) -> Self {
+    pub fn new(
+        page: Arc<Mutex<Option<String>>>,
+        collector: Arc<Collector>,
+        problems: Vec<String>,
+    ) -> Self {
         HtmlWriter {
             page,
+            collector,
             running: HashMap::new(),
             done: Vec::new(),
             problems,
@@ -311,7 +334,7 @@ impl HtmlWriter {
         let scenarios = std::mem::take(&mut self.done)
             .into_iter()
             .map(|(key, mut report)| {
-                if let Some(collected) = take(&key) {
+                if let Some(collected) = self.collector.take(&key) {
                     report.exchanges = collected.exchanges;
                     report.notifications = collected.notifications;
                 }

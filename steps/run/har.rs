@@ -7,33 +7,22 @@
 //! scenario did.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use callspec::har::{EntryKind, RecordedExchange, RecordingInfo};
 use callspec::{display_path, Recording};
 use cucumber::gherkin::{Feature, Scenario};
 
-use crate::world::CallWorld;
-
-static DIR: OnceLock<PathBuf> = OnceLock::new();
-
-/// Turns recording on, into `dir` (created by the caller).
-pub fn enable(dir: PathBuf) {
-    let _ = DIR.set(dir);
-}
+use crate::world::{CallWorld, Mode};
 
 /// Writes the scenario's recording, if recording is on. A file that cannot be written is
 /// reported and the run goes on.
-pub fn record(feature: &Feature, scenario: &Scenario, world: &CallWorld) {
-    let Some(dir) = DIR.get() else {
-        return;
-    };
+pub fn record(dir: &Path, feature: &Feature, scenario: &Scenario, world: &CallWorld) {
     let recording = recording_of(feature, scenario, world);
     let secrets: Vec<&str> = world
-        .live
-        .iter()
+        .live()
+        .into_iter()
         .map(|live| live.config.client_secret.expose())
         .collect();
     if let Err(e) = recording.write(dir, &secrets) {
@@ -46,11 +35,16 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
         feature: display_path(feature.path.as_deref().unwrap_or(std::path::Path::new(""))),
         line: scenario.position.line,
         scenario: scenario.name.clone(),
-        target: if world.live.is_some() { "live" } else { "mock" }.to_owned(),
-        script: world.env.as_ref().map(|env| env.standin.script_json()),
+        target: if world.live().is_some() {
+            "live"
+        } else {
+            "mock"
+        }
+        .to_owned(),
+        script: world.mock_env().map(|env| env.standin.script_json()),
         callback: world.callback_uri().ok(),
         // Live mode: the app's real grants, which the World does not know.
-        roles: world.env.as_ref().map(|_| world.roles.clone()),
+        roles: world.mock_env().map(|_| world.roles.clone()),
         duration_seconds: None,
     };
     // Mock mode: the scenario began at simulated time 0.
@@ -59,7 +53,7 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
         .first()
         .map(|a| a.sent_at - a.simulated_at.unwrap_or_default())
         .unwrap_or_else(SystemTime::now);
-    let at = |wall: SystemTime, simulated: Option<Duration>| match (world.live, simulated) {
+    let at = |wall: SystemTime, simulated: Option<Duration>| match (world.live(), simulated) {
         (None, Some(sim)) => started + sim,
         _ => wall,
     };
@@ -84,14 +78,14 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
     for (rank, exchange) in notifications(world, &at) {
         entries.push((exchange.at, rank * 2 + 1, exchange));
     }
-    if world.live.is_some() {
+    if world.live().is_some() {
         entries.sort_by_key(|(time, rank, _)| (*time, *rank));
     } else {
         entries.sort_by_key(|(time, rank, _)| (*rank, *time));
     }
     let started = started.min(entries.first().map_or(started, |e| e.0));
     let mut info = info;
-    let ended = match &world.env {
+    let ended = match world.mock_env() {
         Some(env) => started + env.standin.now(),
         None => SystemTime::now(),
     };
@@ -116,7 +110,7 @@ fn notifications(
         return Vec::new();
     };
     // A live run shares one inbox: keep this scenario's calls only.
-    let mine: Option<HashSet<String>> = world.live.map(|_| {
+    let mine: Option<HashSet<String>> = world.live().map(|_| {
         world
             .history
             .iter()
@@ -143,20 +137,19 @@ fn notifications(
         }
         posts.entry(received.delivery).or_default().push(received);
     }
-    let base = match (&world.env, world.live) {
+    let base = match &world.mode {
         // The run's inbox server, without the scenario's key (the path is the bot's own).
-        (Some(env), _) => url::Url::parse(env.inbox.uri())
+        Mode::Mock(env) | Mode::Bot { env, .. } => url::Url::parse(env.inbox.uri())
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default(),
-        (None, Some(live)) => url::Url::parse(&live.config.callback_url)
+        Mode::Live(live) => url::Url::parse(&live.config.callback_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default(),
-        (None, None) => String::new(),
+        Mode::Idle => String::new(),
     };
     // Mock mode: the stand-in's deliveries, matched by body, give simulated time and index.
     let deliveries = world
-        .env
-        .as_ref()
+        .mock_env()
         .map(|env| env.standin.deliveries())
         .unwrap_or_default();
     let mut used = vec![false; deliveries.len()];

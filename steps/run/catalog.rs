@@ -12,6 +12,9 @@ use cucumber::codegen::{StepConstructor as _, WorldInventory};
 use cucumber::gherkin::{Step, StepType};
 use cucumber::World as _;
 
+use std::process::ExitCode;
+
+use super::cli::{StepsArgs, StepsFormat};
 use crate::world::CallWorld;
 
 include!(concat!(env!("OUT_DIR"), "/step_sources.rs"));
@@ -517,7 +520,8 @@ pub fn suggest(entries: &[Entry], text: &str, max: usize) -> Vec<String> {
 pub fn unknown_steps<'f>(
     scenarios: impl IntoIterator<Item = (&'f std::path::Path, &'f Step)>,
 ) -> Vec<String> {
-    // Built once: the run reads feature files one at a time.
+    // Built once: the run reads feature files one at a time. Statics, not the run context:
+    // cucumber's step collection comes from link-time registrations, the same for every run.
     static KNOWN: std::sync::OnceLock<(cucumber::step::Collection<CallWorld>, Vec<Entry>)> =
         std::sync::OnceLock::new();
     let (collection, entries) = KNOWN.get_or_init(|| (CallWorld::collection(), entries()));
@@ -582,6 +586,29 @@ fn shown_path(file: &std::path::Path) -> String {
         .to_string()
 }
 
+/// `callspec steps`: prints the catalog, or checks it (`--check`).
+pub fn command(args: StepsArgs) -> ExitCode {
+    let entries = entries();
+    if args.check {
+        let problems = check(&entries);
+        if problems.is_empty() {
+            println!("{} steps, each with an example that runs it", entries.len());
+            return ExitCode::SUCCESS;
+        }
+        for problem in &problems {
+            println!("{problem}");
+        }
+        println!("{} problem(s) in the step catalog", problems.len());
+        return ExitCode::from(1);
+    }
+    let text = match args.format {
+        StepsFormat::Text => render_text(&entries),
+        StepsFormat::Markdown => render_markdown(&entries),
+    };
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,5 +630,37 @@ mod tests {
             Some("Given a call request from template \"v1/p2p-voip-service-hosted\"")
         );
         assert!(suggest(&entries, "the bot does a backflip", 3).is_empty());
+    }
+
+    #[test]
+    fn catalog_parses_attributes_and_docs() {
+        let source = r##"//! Steps about things.
+
+/// `Given a thing "x"`: makes a thing.
+/// More words.
+#[given(expr = "a thing {string}")]
+fn thing(world: &mut CallWorld, name: String) {}
+
+#[then(
+    regex = r#"^it is "([^"]+)"$"#
+)]
+async fn is(world: &mut CallWorld, what: String) {}
+
+/// Not an example: `code`, then `When it runs`.
+#[when("it runs")]
+fn runs(world: &mut CallWorld) {}
+"##;
+        let entries = parse_source("steps/things.rs", source);
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].line, 5);
+        assert_eq!(entries[0].pattern, "a thing {string}");
+        assert_eq!(entries[0].example.as_deref(), Some("Given a thing \"x\""));
+        assert_eq!(entries[0].prose, "makes a thing. More words.");
+        assert_eq!(entries[0].function, "thing");
+        assert_eq!(entries[1].pattern, r#"^it is "([^"]+)"$"#);
+        assert_eq!(entries[1].example, None);
+        assert_eq!(entries[1].function, "is");
+        assert_eq!(entries[2].example.as_deref(), Some("When it runs"));
+        assert_eq!(entries[2].pattern, "it runs");
     }
 }

@@ -16,7 +16,7 @@ use callspec::display_path;
 use cucumber::feature::Ext as _;
 use cucumber::gherkin::{Feature, Scenario, Table};
 
-use crate::gherkin_fast;
+pub mod gherkin_fast;
 
 /// The largest feature file read (20 times the largest example feature). [`gherkin_fast`] is
 /// linear, but a file it cannot read (one with an error, in another language) goes to gherkin,

@@ -8,10 +8,10 @@
 use cucumber::event::Cucumber;
 use cucumber::{cli, parser, writer, Event, Writer};
 
-use crate::console::Console;
-use crate::report_hook::HtmlWriter;
+use super::console::Console;
+use super::html::HtmlWriter;
+use super::SharedBuf;
 use crate::world::CallWorld;
-use crate::SharedBuf;
 
 pub struct Writers {
     console: Console,

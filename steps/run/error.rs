@@ -1,0 +1,76 @@
+//! How a run ends, and the exit code each ending has: the one place exit codes are chosen.
+
+use std::process::ExitCode;
+
+/// Exit code of bad input: options, feature files, templates folders, reports that cannot be
+/// written, a stand-in or bot that cannot start.
+const BAD_INPUT: u8 = 2;
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+const INTERRUPTED: u8 = 130;
+
+/// A run that stopped before its scenarios ran to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad input or a failed setup, said before any scenario ran (each line is one problem).
+    #[error("{0}")]
+    Input(String),
+    /// Ctrl-C (or SIGTERM) during a run with a bot under test: the bot was stopped.
+    #[error("{0}; the bot was stopped")]
+    Interrupted(&'static str),
+}
+
+impl RunError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            RunError::Input(_) => ExitCode::from(BAD_INPUT),
+            RunError::Interrupted(_) => ExitCode::from(INTERRUPTED),
+        }
+    }
+}
+
+impl From<String> for RunError {
+    fn from(message: String) -> Self {
+        RunError::Input(message)
+    }
+}
+
+/// A run that went to its end: the scenarios' verdicts, and what kept the run from being
+/// complete (problems in feature files, a report that could not be written).
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    /// Problems in the feature files (said above the summary): the run is bad input.
+    pub feature_problems: usize,
+    /// Every report asked for was written.
+    pub reports_written: bool,
+}
+
+impl Summary {
+    pub fn exit_code(&self) -> ExitCode {
+        if self.feature_problems > 0 || !self.reports_written {
+            ExitCode::from(BAD_INPUT)
+        } else if self.failed > 0 || self.skipped > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// The closing line: `N passed, N failed` (`, N skipped` when some were).
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} passed, {} failed", self.passed, self.failed)?;
+        if self.skipped > 0 {
+            write!(f, ", {} skipped", self.skipped)?;
+        }
+        Ok(())
+    }
+}
+
+/// Exit code of a command other than `run` that failed on bad input.
+pub fn bad_input() -> ExitCode {
+    ExitCode::from(BAD_INPUT)
+}
