@@ -21,5 +21,6 @@ mod live;
 mod live_hardening;
 mod must_fail;
 mod report_html;
+mod snapshots;
 mod specs;
 mod templates;

@@ -5,7 +5,7 @@
 //! What differs between two runs of the same specs is normalised away before comparing: wall
 //! times, the stand-in's port, generated ids, tokens, clock readings and absolute paths. After a
 //! deliberate change of output: `cargo insta review` (or `INSTA_UPDATE=always cargo test --test
-//! snapshots`), and read the diff before committing it.
+//! cli snapshots`), and read the diff before committing it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -106,10 +106,10 @@ fn normalise(text: &str) -> String {
     text
 }
 
-/// Compares against `tests/snapshots/NAME.snap`, wherever this file moves.
+/// Compares against `tests/cli/snapshots/NAME.snap`, wherever this file moves.
 fn check(name: &str, value: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(root().join("tests/snapshots"));
+    settings.set_snapshot_path(root().join("tests/cli/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(name, value));
 }
