@@ -19,6 +19,8 @@
 pub mod bot;
 mod drift;
 mod hosting;
+#[cfg(test)]
+mod import_circles;
 mod inbox;
 mod matcher;
 mod paths;

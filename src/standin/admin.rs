@@ -27,7 +27,7 @@ use wiremock::Request;
 use super::calls::AppIdentity;
 use super::journal;
 pub(super) use super::journal::JournalEntry;
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{Answer, Callee, Lobby, MeetingChange, RemoteScript};
 use super::timeline::{Timeline, MAX_DURATION};
 use super::{
