@@ -19,10 +19,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use crate::hosting::Request;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use wiremock::Request;
 
 use super::calls::AppIdentity;
 use super::journal;

@@ -1,4 +1,4 @@
-//! The Graph stand-in: a wiremock server that answers the calling API the way Graph does and
+//! The Graph stand-in: a server (on [`crate::hosting`]'s front) that answers the calling API the way Graph does and
 //! sends the notifications Graph would send, in simulated time.
 //!
 //! ```no_run

@@ -1,13 +1,13 @@
 //! The stand-in's HTTP face: routes a request, runs it against the call registry, and answers
-//! with the call or a Graph error envelope. Runs inside wiremock's responder: quick and
+//! with the call or a Graph error envelope. Runs as the hosting front's handler: quick and
 //! synchronous, it only schedules notification work on the timeline.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::hosting::Request;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use wiremock::Request;
 
 use crate::hosting::{Handler, WireReply};
 
