@@ -14,10 +14,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::hosting::Request;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
-use wiremock::Request;
 
 use crate::hosting::{plain_refusal, Handler, Host, Limits, Space, WireReply};
 use crate::standin::{verify_notification_token, SigningKey};

@@ -19,6 +19,8 @@
 pub mod bot;
 mod drift;
 mod hosting;
+#[cfg(test)]
+mod import_circles;
 mod inbox;
 mod jwt_crypto;
 mod matcher;
@@ -80,9 +82,10 @@ pub mod templating {
     };
 }
 
-/// Matching beyond [`check`](crate::check): at a path, field by field, and describing a value.
+/// Matching beyond [`check`](crate::check): at a path, field by field, describing a value, and
+/// notification sequences (in order, in any order, eventually).
 pub mod matching {
-    pub use crate::matcher::{check_at, check_fields, describe};
+    pub use crate::matcher::{check_at, check_fields, describe, sequence};
 }
 
 /// The HTML report: what a scenario's report holds, and the page made of them.

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use callspec::matching::{check_at, check_fields, describe};
-use callspec::{check, MatchMode, Mismatch, Received};
+use callspec::matching::sequence::{self, Expected};
+use callspec::{check, MatchMode, Received};
 use cucumber::{gherkin::Step, then};
 use serde_json::Value;
 
@@ -92,45 +92,8 @@ fn ms(d: Duration) -> u128 {
     d.as_millis()
 }
 
-/// What one notification must look like: a full pattern, or a table row of path checks.
-enum Expected {
-    Pattern(Value),
-    Fields(Vec<(String, Value)>),
-}
-
-impl Expected {
-    fn mismatches(&self, root: &str, item: &Value) -> Vec<Mismatch> {
-        match self {
-            Expected::Pattern(p) => check_at(root, p, item, MatchMode::Subset),
-            Expected::Fields(f) => check_fields(root, f, item),
-        }
-    }
-
-    /// What is expected, in one line: `resourceData.state=established`.
-    fn short(&self) -> String {
-        match self {
-            Expected::Pattern(p) => serde_json::to_string(p).unwrap_or_default(),
-            Expected::Fields(fields) => fields
-                .iter()
-                .map(|(path, value)| match value {
-                    Value::String(text) => format!("{path}={text}"),
-                    other => format!("{path}={other}"),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
-    }
-
-    fn describe(&self, item: &Value, mismatches: &[Mismatch]) -> String {
-        match self {
-            Expected::Pattern(p) => describe(p, item, mismatches),
-            Expected::Fields(_) => {
-                let lines: Vec<String> = mismatches.iter().map(|m| format!("  {m}")).collect();
-                let shown = serde_json::to_string_pretty(item).unwrap_or_default();
-                format!("{}\nthe notification:\n{shown}", lines.join("\n"))
-            }
-        }
-    }
+fn values(items: &[Received]) -> Vec<&Value> {
+    items.iter().map(Received::item).collect()
 }
 
 async fn expect_in_order(
@@ -161,46 +124,11 @@ async fn expect_in_order(
             failed_deliveries(world)
         );
     }
-    for (i, (pattern, got)) in patterns.iter().zip(fresh).enumerate() {
-        let root = format!("notification {}", start + i + 1);
-        let mismatches = pattern.mismatches(&root, got.item());
-        if mismatches.is_empty() {
-            continue;
-        }
-        // Where what this position expects did arrive, and whether another expectation
-        // already accounts for that notification (a state expected twice, say).
-        let matches = |p: &Expected, item: &Value| p.mismatches("", item).is_empty();
-        let elsewhere: Vec<usize> = fresh
-            .iter()
-            .enumerate()
-            .filter(|(j, other)| *j != i && matches(pattern, other.item()))
-            .map(|(j, _)| j)
-            .collect();
-        let unclaimed = elsewhere.iter().find(|j| {
-            patterns
-                .get(**j)
-                .is_none_or(|p| !matches(p, fresh[**j].item()))
-        });
-        let hint = match (unclaimed, elsewhere.first()) {
-            (Some(j), _) => format!(
-                "\nwrong order: what position {} expects arrived as notification {}",
-                start + i + 1,
-                start + j + 1
-            ),
-            (None, Some(j)) => format!(
-                "\nthe only notification like it is notification {}, which position {} of the \
-                 table already expects: is it expected twice?",
-                start + j + 1,
-                start + j + 1
-            ),
-            (None, None) => String::new(),
-        };
+    let items = values(fresh);
+    if let Err(failure) = sequence::in_order(&patterns, &items, start) {
         bail!(
-            "notification {} does not match what position {} expects ({}):\n{}{hint}\narrived in this order ({}):\n{}",
-            start + i + 1,
-            start + i + 1,
-            pattern.short(),
-            pattern.describe(got.item(), &mismatches),
+            "{}\narrived in this order ({}):\n{}",
+            failure.message(&patterns, &items, start),
             world.clock(),
             timed_listing(world, fresh, start)
         );
@@ -275,53 +203,6 @@ fn expectations(world: &CallWorld, step: &Step) -> Result<Vec<Expected>> {
     })
 }
 
-/// Pairs each expectation with a distinct item it matches (backtracking; lists are short).
-fn assign(expected: &[Expected], items: &[Received], used: &mut Vec<bool>, at: usize) -> bool {
-    let Some(want) = expected.get(at) else {
-        return true;
-    };
-    for (i, item) in items.iter().enumerate() {
-        if !used[i] && want.mismatches("", item.item()).is_empty() {
-            used[i] = true;
-            if assign(expected, items, used, at + 1) {
-                return true;
-            }
-            used[i] = false;
-        }
-    }
-    false
-}
-
-/// The expectations that match no arrived item at all, by number (1-based), with the closest
-/// item's mismatches for the first of them.
-fn unmatched(expected: &[Expected], items: &[Received]) -> String {
-    let mut lines = Vec::new();
-    for (i, want) in expected.iter().enumerate() {
-        let best = items
-            .iter()
-            .map(|r| (r, want.mismatches(&format!("expected {}", i + 1), r.item())))
-            .min_by_key(|(_, m)| m.len());
-        match best {
-            Some((_, m)) if m.is_empty() => {}
-            Some((r, m)) => lines.push(format!(
-                "expected {} matches no notification; closest is \"{}\":\n    {}",
-                i + 1,
-                r.summary(),
-                m.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n    ")
-            )),
-            None => lines.push(format!("expected {} matches no notification", i + 1)),
-        }
-    }
-    if lines.is_empty() {
-        "each expectation matches some notification, but not each a different one".to_owned()
-    } else {
-        lines.join("\n")
-    }
-}
-
 /// `Then the bot receives notifications in any order:` with a table or a docstring list: the
 /// next notifications of the call match these, one each, in whatever order they arrived.
 #[then(regex = r"^the bot receives notifications in any order(?: within (\S+?) ?([a-z]+))?:$")]
@@ -345,11 +226,11 @@ async fn any_order(world: &mut CallWorld, step: &Step, amount: String, unit: Str
         );
     }
     let batch = &fresh[..expected.len()];
-    if !assign(&expected, batch, &mut vec![false; batch.len()], 0) {
+    if let Err(unmatched) = sequence::any_order(&expected, &values(batch)) {
         bail!(
             "the next {} notifications do not match in any order:\n{}\narrived:\n{}",
             expected.len(),
-            unmatched(&expected, batch),
+            unmatched.message(|i| batch[i].summary()),
             listing(batch, start)
         );
     }
@@ -370,20 +251,14 @@ async fn eventually(
     refuse_at_column(step, "\"eventually include\"")?;
     let window = wait_of(&amount, &unit)?;
     let expected = expectations(world, step)?;
-    let all_found = |items: &[Received]| {
-        expected.iter().all(|want| {
-            items
-                .iter()
-                .any(|r| want.mismatches("", r.item()).is_empty())
-        })
-    };
+    let all_found = |items: &[Received]| sequence::all_included(&expected, &values(items));
     let arrived = world.wait_for(all_found, window).await?;
-    if !all_found(&arrived) {
+    if let Err(unmatched) = sequence::eventually(&expected, &values(&arrived)) {
         bail!(
             "within {} ms ({}) the notifications never included:\n{}\narrived:\n{}{}",
             ms(window),
             world.clock(),
-            unmatched(&expected, &arrived),
+            unmatched.message(|i| arrived[i].summary()),
             listing(&arrived, 0),
             failed_deliveries(world)
         );

@@ -25,7 +25,9 @@ fn from_template(world: &mut CallWorld, name: String) -> Result<()> {
 fn variables(world: &mut CallWorld, step: &Step) -> Result<()> {
     for (r, row) in rows(step, 2, "| name | value |")?.into_iter().enumerate() {
         let at = TextAt::cell(world, step, r + 1, 1);
-        let v = value_at(world, at, &row[1]).with_context(|| format!("variable \"{}\"", row[0]))?;
+        // The cause in the message itself (a context would print alone, hiding the place).
+        let v = value_at(world, at, &row[1])
+            .map_err(|e| anyhow::anyhow!("variable \"{}\": {e:#}", row[0].trim()))?;
         world.vars.insert(row[0].trim().to_owned(), v);
     }
     Ok(())

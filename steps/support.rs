@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
 use std::path::{Path, PathBuf};
 
 use callspec::graph::MAX_DURATION;
@@ -226,8 +226,10 @@ pub fn fields_from_table(world: &CallWorld, step: &Step) -> Result<Vec<Vec<(Stri
                 continue;
             }
             let at = TextAt::cell(world, step, r + 1, c);
+            // The cause goes into the message itself: a context line alone would print as
+            // `table row 1, column "x"` and hide the undefined variable and its place.
             let expected = value_at(world, at, cell)
-                .with_context(|| format!("table row {}, column \"{path}\"", r + 1))?;
+                .map_err(|e| anyhow!("table row {}, column \"{path}\": {e:#}", r + 1))?;
             fields.push((path.trim().to_owned(), expected));
         }
         rows.push(fields);

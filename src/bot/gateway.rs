@@ -454,7 +454,7 @@ fn json_of(bytes: &[u8]) -> Option<Value> {
 }
 
 impl Handler for GatewayHandler {
-    fn handle(&self, request: wiremock::Request) -> WireReply {
+    fn handle(&self, request: crate::hosting::Request) -> WireReply {
         let path = request.url.path().to_owned();
         if let Some(route) = identity::route(&path) {
             return self.identity.handle(route, &request);

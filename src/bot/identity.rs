@@ -119,7 +119,7 @@ pub(crate) fn route(path: &str) -> Option<Route<'_>> {
 
 impl Identity {
     /// Answers an identity route.
-    pub(crate) fn handle(&self, route: Route<'_>, request: &wiremock::Request) -> WireReply {
+    pub(crate) fn handle(&self, route: Route<'_>, request: &crate::hosting::Request) -> WireReply {
         let correlation_id = header(request, "client-request-id")
             .and_then(|id| Uuid::parse_str(id).ok())
             .unwrap_or_else(Uuid::new_v4)
@@ -188,7 +188,7 @@ impl Identity {
     }
 
     /// `POST /{tenant}/oauth2/v2.0/token` with `grant_type=client_credentials`.
-    fn token(&self, request: &wiremock::Request) -> Result<WireReply, AadError> {
+    fn token(&self, request: &crate::hosting::Request) -> Result<WireReply, AadError> {
         let form_type = header(request, "content-type").is_some_and(|t| {
             t.split(';').next().is_some_and(|t| {
                 t.trim()
@@ -337,7 +337,7 @@ fn unknown_tenant(tenant: &str) -> AadError {
     )
 }
 
-fn header<'r>(request: &'r wiremock::Request, name: &str) -> Option<&'r str> {
+fn header<'r>(request: &'r crate::hosting::Request, name: &str) -> Option<&'r str> {
     request.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -388,8 +388,8 @@ mod tests {
         }
     }
 
-    fn post(path: &str, body: &str) -> wiremock::Request {
-        wiremock::Request {
+    fn post(path: &str, body: &str) -> crate::hosting::Request {
+        crate::hosting::Request {
             url: url::Url::parse(&format!("http://localhost{path}")).unwrap(),
             method: http::Method::POST,
             headers: [(

@@ -354,7 +354,7 @@ mod tests {
     struct Fine;
 
     impl crate::hosting::Handler for Fine {
-        fn handle(&self, _: wiremock::Request) -> crate::hosting::WireReply {
+        fn handle(&self, _: crate::hosting::Request) -> crate::hosting::WireReply {
             crate::hosting::WireReply::new(200)
         }
     }

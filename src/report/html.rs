@@ -2,40 +2,11 @@
 //! sequence diagram, requests and notifications. Every text is escaped; tokens never show.
 
 use std::fmt::Write as _;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use regex::Regex;
-
 use super::sequence::{sequence_of, sequence_svg};
+pub use super::text::{escape_html, redact_tokens};
 use super::{format_at, HtmlReport, ReportStatus, ScenarioReport};
-
-/// Text made safe for HTML and SVG, in element content and in quoted attributes.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Anything that looks like a JWT (`eyJ...`) becomes `<redacted>`; terminal colour codes go.
-pub fn redact_tokens(text: &str) -> String {
-    static JWT: OnceLock<Regex> = OnceLock::new();
-    static ANSI: OnceLock<Regex> = OnceLock::new();
-    let jwt =
-        JWT.get_or_init(|| Regex::new(r"eyJ[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*){0,2}").unwrap());
-    let ansi = ANSI.get_or_init(|| Regex::new(r"\x1b\[[0-9;]*[A-Za-z]").unwrap());
-    let plain = ansi.replace_all(text, "");
-    jwt.replace_all(&plain, "<redacted>").into_owned()
-}
 
 fn text(s: &str) -> String {
     escape_html(&redact_tokens(s))

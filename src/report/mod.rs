@@ -22,12 +22,14 @@
 
 mod html;
 mod sequence;
+mod text;
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-pub use html::{redact_tokens, render_html};
+pub use html::render_html;
+pub use text::redact_tokens;
 
 /// How a scenario or a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

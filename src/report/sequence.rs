@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::html::{escape_html, redact_tokens};
+use super::text::{escape_html, redact_tokens};
 use super::{format_at, parties_of, ExchangeReport, NotificationEvent, ScenarioReport};
 
 /// How an arrow is drawn.

@@ -19,15 +19,15 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use crate::hosting::Request;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use wiremock::Request;
 
 use super::calls::AppIdentity;
 use super::journal;
 pub(super) use super::journal::JournalEntry;
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{Answer, Callee, Lobby, MeetingChange, RemoteScript};
 use super::timeline::{Timeline, MAX_DURATION};
 use super::{

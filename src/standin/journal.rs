@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::hosting::Request;
 use serde_json::{json, Map, Value};
-use wiremock::Request;
 
 use super::{lock, Delivery, Shared};
 

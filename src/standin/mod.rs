@@ -1,4 +1,4 @@
-//! The Graph stand-in: a wiremock server that answers the calling API the way Graph does and
+//! The Graph stand-in: a server (on [`crate::hosting`]'s front) that answers the calling API the way Graph does and
 //! sends the notifications Graph would send, in simulated time.
 //!
 //! ```no_run
@@ -14,6 +14,7 @@ mod admin;
 mod auth;
 mod calls;
 mod delivery;
+mod event;
 mod faults;
 mod graph_error;
 mod journal;
@@ -21,6 +22,7 @@ mod lifecycle;
 mod notifications;
 mod operations;
 mod realtime;
+mod reply;
 mod router;
 mod script;
 mod timeline;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::calls::{CallRecord, CallState};
 use super::lifecycle::{ends, names_of, participant, result_json, ringing_timeout, CallEvent};
 use super::notifications::ChangeType;
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{codes, Answer, RemoteScript, OPERATION_DELAY, REFUSAL_DELAY};
 use super::timeline::Timeline;
 use super::GraphError;

@@ -1,13 +1,13 @@
 //! The stand-in's HTTP face: routes a request, runs it against the call registry, and answers
-//! with the call or a Graph error envelope. Runs inside wiremock's responder: quick and
+//! with the call or a Graph error envelope. Runs as the hosting front's handler: quick and
 //! synchronous, it only schedules notification work on the timeline.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::hosting::Request;
 use serde_json::{json, Value};
 use uuid::Uuid;
-use wiremock::Request;
 
 use crate::hosting::{Handler, WireReply};
 
@@ -16,6 +16,7 @@ use super::calls::{is_app_hosted_media, ApiVersion, CallKind, CallState, Profile
 use super::lifecycle::{ends, initial_roster, plan_outgoing, CallEvent};
 use super::notifications::ChangeType;
 use super::operations;
+pub(super) use super::reply::{Reply, ReplyBody};
 use super::script::codes;
 use super::validation::validate_create;
 use super::{lock, GraphError, Shared};
@@ -112,56 +113,6 @@ fn unknown_segment(path: &str) -> &str {
         }
     }
     segments.last().copied().unwrap_or_default()
-}
-
-/// A successful answer.
-pub(super) struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: Option<ReplyBody>,
-}
-
-/// A JSON body, as a value or already encoded.
-enum ReplyBody {
-    Json(Value),
-    /// Encoded where the value is kept (a call's resource): copying it out first costs more
-    /// than encoding it.
-    Encoded(Vec<u8>),
-}
-
-impl Reply {
-    pub(super) fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: Some(ReplyBody::Json(body)),
-        }
-    }
-
-    /// `body` encoded now, in place.
-    pub(super) fn encoded(status: u16, body: &Value) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            // Encoding a `Value` cannot fail.
-            body: Some(ReplyBody::Encoded(
-                serde_json::to_vec(body).expect("a JSON value encodes"),
-            )),
-        }
-    }
-
-    pub(super) fn empty(status: u16) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: None,
-        }
-    }
-
-    pub(super) fn with_header(mut self, name: &'static str, value: String) -> Reply {
-        self.headers.push((name, value));
-        self
-    }
 }
 
 fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {

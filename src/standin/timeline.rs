@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::lifecycle::CallEvent;
+use super::event::CallEvent;
 
 /// The longest duration a spec, a script or a remote action may name (365 days): anything
 /// longer is a typo, and sums of such values would overflow the simulated clock.

@@ -119,3 +119,13 @@ pub enum TemplateError {
         source: std::io::Error,
     },
 }
+
+/// `text` cut to `max_chars` characters, with `...` when it was longer (for messages).
+pub(super) fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max_chars).collect();
+        format!("{cut}...")
+    }
+}

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::error::TemplateError;
+use super::error::{shorten, TemplateError};
 use super::path::{parse_path, walk, Segment};
 use super::source::{locate, Origin, Source};
 use super::suggest::closest_few;
@@ -230,15 +230,6 @@ pub(super) fn value_as_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-pub(super) fn shorten(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max_chars).collect();
-        format!("{cut}...")
     }
 }
 

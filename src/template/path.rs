@@ -2,8 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use super::error::shorten;
 use super::error::TemplateError;
-use super::interpolate::shorten;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Segment {
