@@ -83,7 +83,9 @@ export class GraphCalls {
       },
       system: {
         loggerOptions: {
-          logLevel: LogLevel.Warning,
+          // Warning would log "No client info in response" for every app token (app tokens
+          // have none); errors are what matter.
+          logLevel: LogLevel.Error,
           piiLoggingEnabled: false,
           loggerCallback: (_level, message, containsPii) => {
             if (!containsPii) log("msal", message);

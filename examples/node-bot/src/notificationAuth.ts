@@ -48,13 +48,14 @@ export class NotificationValidator {
       throw new Error(`the OpenID configuration at ${settings.openIdConfigUrl} has no "jwks_uri"`);
     }
     const url = new URL(jwksUri);
-    const keySet = await getJson(url.href);
-    const keys = (keySet as { keys?: unknown[] } | null)?.keys;
-    if (!Array.isArray(keys) || keys.length === 0) {
-      throw new Error(`the key set at ${url.href} has no keys`);
-    }
     // jose caches the keys and refetches (at most every 30 s) when a token names an unknown kid.
     const remote = createRemoteJWKSet(url, { timeoutDuration: 10_000 });
+    // Fetched now, not on the first notification: every notification of a burst would wait on it.
+    await remote.reload();
+    const keys = remote.jwks()?.keys;
+    if (!keys || keys.length === 0) {
+      throw new Error(`the key set at ${url.href} has no keys`);
+    }
     return new NotificationValidator(settings, url, remote);
   }
 
