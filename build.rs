@@ -53,4 +53,25 @@ fn main() {
 
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     fs::write(Path::new(&out_dir).join("step_sources.rs"), out).expect("OUT_DIR is writable");
+
+    node_bot_cfg(Path::new(&root));
+}
+
+/// `cfg(callspec_no_node_bot)`: the Node example bot's packages are not installed and this is
+/// not CI, so tests/node_bot.rs marks its tests ignored, the reason saying how to install them.
+/// In CI (`CI=true`) they always run, and fail clearly without the packages.
+fn node_bot_cfg(root: &Path) {
+    println!("cargo:rustc-check-cfg=cfg(callspec_no_node_bot)");
+    println!("cargo:rerun-if-env-changed=CI");
+    let bot = root.join("examples/node-bot");
+    let packages = bot.join("node_modules");
+    // A missing watched path would rerun this script, and so rebuild the crate, on every build:
+    // watch node_modules while it exists (its removal reruns once), else the bot's folder, where
+    // `npm ci` creating node_modules is a change.
+    let watched = if packages.is_dir() { &packages } else { &bot };
+    println!("cargo:rerun-if-changed={}", watched.display());
+    let in_ci = env::var("CI").is_ok_and(|v| v == "true");
+    if !in_ci && !packages.is_dir() {
+        println!("cargo:rustc-cfg=callspec_no_node_bot");
+    }
 }

@@ -1,0 +1,238 @@
+// The IVR itself: what the bot does with each notification, one state per call.
+//
+// Node runs this on one thread, so a check-and-set before the first `await` cannot race with
+// another notification. Graph repeats and reorders notifications, so each action happens once
+// per call: answer once, welcome once (on the first `established`), each tone once (by its
+// sequenceId), hang up once.
+
+import { randomUUID } from "node:crypto";
+
+import { SLOW_ANSWER_SECONDS, type Broken } from "./broken.js";
+import { describe, type GraphCalls, type Identity } from "./graph.js";
+import { log } from "./log.js";
+
+export const WELCOME = "https://example.com/welcome.wav";
+export const GOODBYE = "https://example.com/goodbye.wav";
+/** Ended calls are remembered (so that a late duplicate does nothing) up to this many. */
+const ENDED_KEPT = 10_000;
+
+export interface IvrSettings {
+  callbackUri: string;
+  transferTo: Identity;
+  broken: Broken | undefined;
+}
+
+interface CallState {
+  outbound: boolean;
+  answered: boolean;
+  welcomed: boolean;
+  transferring: boolean;
+  goodbyeContext?: string;
+  goodbyeOperation?: string;
+  hungUp: boolean;
+  tonesSeen: Set<string>;
+}
+
+function newCall(): CallState {
+  return {
+    outbound: false,
+    answered: false,
+    welcomed: false,
+    transferring: false,
+    hungUp: false,
+    tonesSeen: new Set(),
+  };
+}
+
+/** One item of a commsNotifications body, as far as the IVR reads it. */
+interface NotificationItem {
+  changeType?: string;
+  resource?: string;
+  resourceUrl?: string;
+  resourceData?: Record<string, unknown>;
+}
+
+interface ToneInfo {
+  tone?: string;
+  sequenceId?: number;
+}
+
+export class Ivr {
+  private readonly calls = new Map<string, CallState>();
+  /** A Map keeps insertion order: the oldest ended call is forgotten first. */
+  private readonly ended = new Map<string, true>();
+
+  constructor(
+    private readonly graph: GraphCalls,
+    private readonly settings: IvrSettings,
+  ) {}
+
+  /** Handles one commsNotifications body (already authenticated). Never throws. */
+  async handle(body: { value?: unknown }): Promise<void> {
+    const items = Array.isArray(body.value) ? (body.value as NotificationItem[]) : [];
+    for (const item of items) {
+      try {
+        await this.handleItem(item);
+      } catch (e) {
+        // One bad item must not stop the others, nor the bot.
+        log("ivr", `notification ${item?.resourceUrl} failed: ${describe(e)}`);
+      }
+    }
+  }
+
+  private async handleItem(item: NotificationItem): Promise<void> {
+    const resource = item.resourceUrl ?? item.resource ?? "";
+    const change = item.changeType;
+    const data = item.resourceData ?? {};
+    // /communications/calls/{id}[/operations/{op}] or /app/calls/{id}[...]
+    const parts = resource.replace(/^\/+|\/+$/g, "").split("/");
+    const at = parts.indexOf("calls");
+    const callId = at >= 0 ? parts[at + 1] : undefined;
+    if (!callId) {
+      log("ivr", `notification for ${JSON.stringify(resource)} ignored: not a call`);
+      return;
+    }
+    const kind = typeof data["@odata.type"] === "string" ? data["@odata.type"] : "";
+    if (this.ended.has(callId)) {
+      log("ivr", `call ${callId}: ${change} ${kind || "item"} after the call ended, ignored`);
+      return;
+    }
+    if (resource.includes("/operations/") || kind.endsWith("Operation")) {
+      await this.onOperation(callId, data);
+      return;
+    }
+    if (kind !== "#microsoft.graph.call") {
+      log("ivr", `call ${callId}: ${change} ${kind || "item"} (nothing to do)`);
+      return;
+    }
+    const state = data.state;
+    const toneInfo = data.toneInfo as ToneInfo | undefined;
+    log("ivr", `call ${callId}: ${change} state=${state}${toneInfo ? ` tone=${toneInfo.tone}` : ""}`);
+    if (change === "deleted" || state === "terminated") {
+      this.forget(callId);
+      return;
+    }
+    let call = this.calls.get(callId);
+    if (!call) {
+      call = newCall();
+      this.calls.set(callId, call);
+    }
+    if (data.direction === "outgoing") call.outbound = true;
+    if (change === "created" && state === "incoming") {
+      await this.onIncoming(callId, call);
+    } else if (toneInfo) {
+      await this.onTone(callId, call, toneInfo);
+    } else if (state === "established") {
+      await this.onEstablished(callId, call);
+    }
+  }
+
+  private async onIncoming(callId: string, call: CallState): Promise<void> {
+    if (call.answered) {
+      log("ivr", `call ${callId}: incoming again (duplicate), already answered`);
+      return;
+    }
+    call.answered = true;
+    if (this.settings.broken === "slow-answer") {
+      log("ivr", `call ${callId}: answering in ${SLOW_ANSWER_SECONDS} s (NODE_BOT_BROKEN=slow-answer)`);
+      await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_SECONDS * 1000));
+    }
+    await this.request(callId, "answer", () => this.graph.answer(callId, this.settings.callbackUri));
+  }
+
+  private async onEstablished(callId: string, call: CallState): Promise<void> {
+    // Only the first `established` acts, so the prompt always precedes subscribeToTone even
+    // when a repeat arrives while the prompt request is under way.
+    const first = !call.welcomed;
+    call.welcomed = true;
+    if (!first && this.settings.broken !== "double-prompt") {
+      log("ivr", `call ${callId}: established again, already welcomed`);
+      return;
+    }
+    await this.request(callId, `playPrompt ${WELCOME}`, () =>
+      this.graph.playPrompt(callId, WELCOME, randomUUID()),
+    );
+    if (first && !call.outbound) {
+      await this.request(callId, "subscribeToTone", () => this.graph.subscribeToTone(callId, randomUUID()));
+    }
+  }
+
+  private async onTone(callId: string, call: CallState, toneInfo: ToneInfo): Promise<void> {
+    const { tone, sequenceId } = toneInfo;
+    const key = `${sequenceId}/${tone}`;
+    if (sequenceId !== undefined && call.tonesSeen.has(key)) {
+      log("ivr", `call ${callId}: ${tone} (sequence ${sequenceId}) again, ignored`);
+      return;
+    }
+    call.tonesSeen.add(key);
+    if (call.transferring || call.goodbyeContext || call.hungUp) {
+      log("ivr", `call ${callId}: ${tone} ignored, the call is already ending`);
+      return;
+    }
+    if (tone === "tone1") {
+      call.transferring = true;
+      const target = this.settings.broken === "wrong-transfer" ? { displayName: "Bob" } : this.settings.transferTo;
+      await this.request(callId, `transfer to ${target.displayName}`, () => this.graph.transfer(callId, target));
+    } else if (tone === "tone2") {
+      if (this.settings.broken === "no-goodbye") {
+        call.hungUp = true;
+        await this.request(callId, "hang up", () => this.graph.hangUp(callId));
+        return;
+      }
+      const context = randomUUID();
+      call.goodbyeContext = context;
+      call.goodbyeOperation = await this.request(callId, `playPrompt ${GOODBYE}`, () =>
+        this.graph.playPrompt(callId, GOODBYE, context),
+      );
+    } else {
+      log("ivr", `call ${callId}: ${tone} has no menu entry`);
+    }
+  }
+
+  private async onOperation(callId: string, operation: Record<string, unknown>): Promise<void> {
+    const call = this.calls.get(callId);
+    const status = operation.status;
+    log("ivr", `call ${callId}: operation ${operation["@odata.type"]} ${status}`);
+    if (!call || !call.goodbyeContext || call.hungUp) return;
+    // The completion may arrive before playPrompt's own answer: match the clientContext the bot
+    // chose, or the operation id once known.
+    const ours =
+      operation.clientContext === call.goodbyeContext ||
+      (call.goodbyeOperation !== undefined && operation.id === call.goodbyeOperation);
+    if (ours && (status === "completed" || status === "failed")) {
+      call.hungUp = true;
+      await this.request(callId, "hang up", () => this.graph.hangUp(callId));
+    }
+  }
+
+  private forget(callId: string): void {
+    this.calls.delete(callId);
+    this.ended.set(callId, true);
+    for (const oldest of this.ended.keys()) {
+      if (this.ended.size <= ENDED_KEPT) break;
+      this.ended.delete(oldest);
+    }
+  }
+
+  /** Runs one Graph request, logging it; a failure is logged, not thrown. */
+  private async request<T>(callId: string, what: string, send: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await send();
+      log("ivr", `call ${callId}: ${what}: done`);
+      return result;
+    } catch (e) {
+      log("ivr", `call ${callId}: ${what} failed: ${describe(e)}`);
+      return undefined;
+    }
+  }
+
+  /** The trigger: places a call to a user; returns its id, or throws what Graph said. */
+  async placeCall(callee: Identity): Promise<string> {
+    const callId = await this.graph.create(callee, this.settings.callbackUri);
+    const call = this.calls.get(callId) ?? newCall();
+    call.outbound = true;
+    this.calls.set(callId, call);
+    log("ivr", `call ${callId}: placed to ${callee.displayName ?? callee.id}`);
+    return callId;
+  }
+}
