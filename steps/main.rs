@@ -12,6 +12,7 @@ mod faults;
 mod features;
 mod gherkin_fast;
 mod junit;
+mod keywords;
 mod limits;
 mod notifications;
 mod operations;
@@ -23,6 +24,7 @@ mod request;
 mod response;
 mod support;
 mod tables;
+mod templates;
 mod world;
 mod writers;
 
@@ -78,6 +80,9 @@ enum Command {
     /// Replay recorded scenarios (`run --record DIR`) against the embedded stand-in and report
     /// where it differs from what Graph sent. Exits 1 when anything drifted.
     Drift(DriftArgs),
+    /// List the request templates and documents a run can use, and where each comes from
+    /// (a scenarios folder, or built in).
+    Templates(templates::TemplatesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1108,6 +1113,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Token(args)) => token(args).await,
         Some(Command::Drift(args)) => drift(args).await,
+        Some(Command::Templates(args)) => templates::print(&args),
         None => {
             run(RunArgs {
                 concurrency: 64,
