@@ -235,3 +235,39 @@ fn a_phone_number_sent_as_a_json_number_is_refused_as_graph_refuses_it() {
     let (code, out) = ws.callspec(&["run"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+#[test]
+fn a_step_is_found_by_its_text_whatever_its_keyword() {
+    let ws = Workspace::new("keywords");
+    ws.write(
+        "features/keywords.feature",
+        "Feature: Keywords\n\
+         \x20 Scenario: The callee's answer after the create\n\
+         \x20   Given a call request from template \"v1/p2p-voip-service-hosted\"\n\
+         \x20   When the bot creates the call\n\
+         \x20   And the callee answers after 3 seconds\n\
+         \x20   Then the response status is 201\n\
+         \x20   And the bot receives notifications in order:\n\
+         \x20     | changeType | resourceData.state |\n\
+         \x20     | updated    | establishing       |\n\
+         \x20     | updated    | established        |\n",
+    );
+    let (code, out) = ws.callspec(&["run"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 passed, 0 failed"), "{out}");
+    assert!(!out.contains("did you mean"), "{out}");
+
+    // Text no definition has, under any keyword, is still an unknown step.
+    ws.write(
+        "features/keywords.feature",
+        "Feature: Keywords\n\
+         \x20 Scenario: A step that does not exist\n\
+         \x20   Given a call request from template \"v1/p2p-voip-service-hosted\"\n\
+         \x20   When the bot creates the call\n\
+         \x20   And the callee answerz after 3 seconds\n",
+    );
+    let (code, out) = ws.callspec(&["run"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("the callee answerz after 3 seconds"), "{out}");
+    assert!(out.contains("did you mean"), "{out}");
+}
