@@ -22,8 +22,8 @@ pub enum TemplateError {
         name: String,
         /// The relative file that was looked for, e.g. `requests/p2p.yaml`.
         looked_for: String,
-        /// The roots that were searched, in order.
-        roots: Vec<PathBuf>,
+        /// The roots that were searched, in order (boxed: keeps the error small).
+        roots: Box<[PathBuf]>,
         /// Whether the built-in templates were searched too (after the roots).
         builtins: bool,
         /// The closest existing name, if one is similar.

@@ -196,7 +196,7 @@ impl TemplateStore {
             kind: "document",
             name: relative.to_string(),
             looked_for: relative.to_string(),
-            roots: self.roots.clone(),
+            roots: self.roots.clone().into(),
             builtins: self.builtins,
             suggestion: closest(&relative, &candidates),
         })
@@ -250,7 +250,7 @@ impl TemplateStore {
                 kind: "template",
                 name: name.to_string(),
                 looked_for: format!("requests/{name}.yaml"),
-                roots: self.roots[start.min(self.roots.len())..].to_vec(),
+                roots: self.roots[start.min(self.roots.len())..].into(),
                 builtins: self.builtins && start <= self.roots.len(),
                 suggestion: closest(name, &self.request_names()),
             });
