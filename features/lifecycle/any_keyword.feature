@@ -1,3 +1,4 @@
+@lifecycle @mock-only
 Feature: A step is matched by its text, whatever its keyword
   Cucumber's rule (cucumber-js, Cucumber-JVM): `And` after a `When` may be a step written with
   `Given` elsewhere; the keyword only reads better.
