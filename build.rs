@@ -1,6 +1,11 @@
 //! Embeds the source of every step file (`steps/*.rs` holding a `#[given`, `#[when` or `#[then`
 //! attribute) so `callspec steps` prints a catalog generated from the step definitions themselves.
 //! A new step file is picked up without touching this script.
+//!
+//! Also embeds the standard templates and documents under `scenarios/` (requests, notification
+//! sequences, responses: about 25 KB) so a team's own repository can use them without a copy.
+//! `include_str!` of each file is enough at this size and needs no extra crate; it also tells
+//! cargo to rebuild when a file changes.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,6 +23,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     // A directory here makes cargo rerun the script when any file under it changes.
     println!("cargo:rerun-if-changed=steps");
+    println!("cargo:rerun-if-changed=scenarios");
 
     let root = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let dir = Path::new(&root).join("steps");
@@ -53,9 +59,62 @@ fn main() {
 
     let out_dir = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     fs::write(Path::new(&out_dir).join("step_sources.rs"), out).expect("OUT_DIR is writable");
+    fs::write(
+        Path::new(&out_dir).join("builtin_scenarios.rs"),
+        builtin_scenarios(&Path::new(&root).join("scenarios")),
+    )
+    .expect("OUT_DIR is writable");
 
     node_bot_cfg(Path::new(&root));
 }
+
+
+/// The folders of `scenarios/` that are built in: the documented examples. `requests/errors/`
+/// holds the harness's own limit tests, not examples for a team.
+const BUILTIN_FOLDERS: [&str; 3] = ["requests", "notifications", "responses"];
+
+fn builtin_scenarios(scenarios: &Path) -> String {
+    fn visit(dir: &Path, rel: &str, out: &mut Vec<(String, std::path::PathBuf)>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+                continue;
+            };
+            let rel = format!("{rel}/{name}");
+            if path.is_dir() {
+                if rel != "requests/errors" {
+                    visit(&path, &rel, out);
+                }
+            } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+                out.push((rel, path));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for folder in BUILTIN_FOLDERS {
+        visit(&scenarios.join(folder), folder, &mut files);
+    }
+    files.sort();
+    let mut out = String::from(
+        "/// The built-in templates and documents: path under `scenarios/` and text, sorted.\n\
+         pub(super) static BUILTIN: &[(&str, &str)] = &[\n",
+    );
+    for (rel, path) in &files {
+        let path = path.canonicalize().unwrap_or_else(|_| path.clone());
+        writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("writing to a String cannot fail");
+    }
+    out.push_str("];\n");
+    out
+}
+
 
 /// `cfg(callspec_no_node_bot)`: the Node example bot's packages are not installed and this is
 /// not CI, so tests/node_bot.rs marks its tests ignored, the reason saying how to install them.

@@ -78,7 +78,8 @@ pub mod auth {
 pub mod templating {
     pub use crate::template::{
         interpolate, interpolate_at, interpolate_str, lookup, parse_scalar, parse_text,
-        remove_path, render_text, set_path, Document, Origin,
+        remove_path, render_available, render_text, set_path, Available, Document, Origin,
+        Provenance,
     };
 }
 

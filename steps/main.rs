@@ -66,6 +66,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Token(args)) => token(args).await,
         Some(Command::Drift(args)) => drift(args).await,
+        Some(Command::Templates(args)) => return run::templates::print(&args),
     };
     done.unwrap_or_else(|e| {
         eprintln!("callspec: {e}");

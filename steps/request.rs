@@ -20,7 +20,7 @@ fn from_template(world: &mut CallWorld, name: String) -> Result<()> {
     Ok(())
 }
 
-/// `Given the variables:` with a `| name | value |` table; values are read as YAML.
+/// `Given the variables:` with a `| name | value |` table; a value is text as written unless JSON spells it (`45`, `true`, `null`) or it is a `[list]` or `{map}`.
 #[given("the variables:")]
 fn variables(world: &mut CallWorld, step: &Step) -> Result<()> {
     for (r, row) in rows(step, 2, "| name | value |")?.into_iter().enumerate() {
@@ -47,7 +47,7 @@ fn pending(world: &mut CallWorld) -> Result<&mut PendingRequest> {
     )
 }
 
-/// `Given the request sets:` with a `| path | value |` table; values are read as YAML.
+/// `Given the request sets:` with a `| path | value |` table; a value is text as written unless JSON spells it (`45`, `true`, `null`) or it is a `[list]` or `{map}`.
 #[given("the request sets:")]
 fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
     let edits = rows(step, 2, "| path | value |")?
@@ -64,7 +64,7 @@ fn sets_table(world: &mut CallWorld, step: &Step) -> Result<()> {
     Ok(())
 }
 
-/// `Given the request sets "source.region" to "emea"`; the value is read as YAML.
+/// `Given the request sets "source.region" to "emea"`; the value is text as written unless JSON spells it (`45`, `true`, `null`) or it is a `[list]` or `{map}`: `"+14255550123"` stays text.
 #[given(expr = "the request sets {string} to {string}")]
 fn sets_one(world: &mut CallWorld, step: &Step, path: String, raw: String) -> Result<()> {
     let value = parse_scalar(&raw);

@@ -22,7 +22,8 @@ pub fn text(world: &CallWorld, raw: &str) -> Result<String> {
     })
 }
 
-/// A table cell or argument read as YAML (numbers, null, lists), then interpolated.
+/// A table cell or argument (text unless JSON spells a number, boolean or null, or a `[list]`
+/// or `{map}`: `parse_scalar`), then interpolated.
 pub fn value(world: &CallWorld, raw: &str) -> Result<Value> {
     Ok(world.in_live_terms(interpolate(&parse_scalar(raw), &world.vars)?))
 }
@@ -182,7 +183,8 @@ impl TextAt {
     }
 }
 
-/// A table cell or argument read as YAML and interpolated; errors point at where it is written.
+/// A table cell or argument read by `parse_scalar` and interpolated; errors point at where it is
+/// written.
 pub fn value_at(world: &CallWorld, at: Option<TextAt>, raw: &str) -> Result<Value> {
     let value = parse_scalar(raw);
     let rendered = match at {

@@ -63,6 +63,7 @@ pub fn validate_create(
     check_media(&call)?;
     check_modalities(&call)?;
     check_shape(&call)?;
+    check_identity_types(&call)?;
     check_call_options(&call)?;
     check_ringing_timeout(&call)?;
     check_pstn_source(&call)?;
@@ -240,6 +241,49 @@ fn check_modalities(call: &Map<String, Value>) -> Result<(), GraphError> {
     Ok(())
 }
 
+/// An identity's `id` and `displayName` are `Edm.String` (identity resource page): Graph's
+/// OData reader refuses any other JSON type with "Cannot convert the literal '…' to the expected
+/// type 'Edm.String'." (msgraph-sdk-powershell #3304, a number sent for a String property).
+/// A phone number sent as the JSON number 14255550123 is refused the same way.
+fn check_identity_types(call: &Map<String, Value>) -> Result<(), GraphError> {
+    let sets = call
+        .get("targets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(call.get("source"))
+        .filter_map(|participant| participant.get("identity")?.as_object());
+    for set in sets {
+        for identity in set
+            .iter()
+            .filter(|(k, _)| !k.starts_with('@'))
+            .filter_map(|(_, v)| v.as_object())
+        {
+            for key in ["id", "displayName"] {
+                match identity.get(key) {
+                    None | Some(Value::Null) | Some(Value::String(_)) => {}
+                    Some(other) => {
+                        return Err(GraphError::bad_request(format!(
+                            "Cannot convert the literal '{}' to the expected type 'Edm.String'.",
+                            literal(other)
+                        )))
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value as OData names it in a conversion error: numbers and booleans as written.
+fn literal(value: &Value) -> String {
+    match value {
+        Value::Bool(true) => "True".to_owned(),
+        Value::Bool(false) => "False".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 fn check_shape(call: &Map<String, Value>) -> Result<(), GraphError> {
     let body = Value::Object(call.clone());
     let targets = call.get("targets").and_then(Value::as_array);
@@ -338,6 +382,32 @@ mod tests {
         assert!(e.message.contains("at most 5"), "{e}");
         let e = error_of(p2p(), |b| b["meetingInfo"] = json!({"organizer": {}}));
         assert!(e.message.contains("chatInfo"), "{e}");
+    }
+
+    #[test]
+    fn an_identity_id_or_name_that_is_not_a_string_is_refused_as_graph_does() {
+        let e = error_of(p2p(), |b| {
+            b["targets"] = json!([{"identity": {"phone": {"id": 14255550123_u64}}}]);
+            b["source"] = json!({"identity": {"applicationInstance": {"id": "i"}}});
+        });
+        assert_eq!((e.status, e.code.as_str()), (400, "BadRequest"));
+        assert_eq!(
+            e.message,
+            "Cannot convert the literal '14255550123' to the expected type 'Edm.String'."
+        );
+        let e = error_of(p2p(), |b| {
+            b["targets"][0]["identity"]["user"]["displayName"] = json!(true)
+        });
+        assert!(e.message.contains("literal 'True'"), "{e}");
+        let e = error_of(p2p(), |b| {
+            b["source"] = json!({"identity": {"application": {"id": 7}}})
+        });
+        assert!(e.message.contains("literal '7'"), "{e}");
+        // A null id is left to the other checks, and a string id passes.
+        let mut pstn = p2p();
+        pstn["targets"] = json!([{"identity": {"phone": {"id": "+14255550123"}}}]);
+        pstn["source"] = json!({"identity": {"applicationInstance": {"id": "i"}}});
+        assert!(check(&pstn).is_ok());
     }
 
     #[test]

@@ -19,16 +19,25 @@ pub(super) fn show_roots(roots: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Every file that was looked for, one per folder searched, as paths a user can paste.
-pub(super) fn show_searched(roots: &[PathBuf], looked_for: &str) -> String {
-    if roots.is_empty() {
-        return format!("{looked_for} but no scenario folder was given");
-    }
-    roots
+/// Every file that was looked for, one per folder searched, as paths a user can paste; then
+/// the built-in templates, and how to search other folders.
+pub(super) fn show_searched(roots: &[PathBuf], looked_for: &str, builtins: bool) -> String {
+    let mut places: Vec<String> = roots
         .iter()
         .map(|r| show_path(&r.join(looked_for)))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if builtins {
+        places.push(format!("{looked_for} among the built-in templates"));
+    }
+    let places = match places.as_slice() {
+        [] => format!("{looked_for} but no scenario folder was given"),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    format!(
+        "{places} (`callspec templates` lists what there is; other folders: run with \
+         --scenarios DIR)"
+    )
 }
 
 pub(super) fn show_suggestion(suggestion: &Option<String>) -> String {

@@ -13,7 +13,7 @@ pub enum TemplateError {
     /// No template or document with that name exists in any root.
     #[error(
         "{kind} \"{name}\" not found; looked for {}{}",
-        show_searched(roots, looked_for),
+        show_searched(roots, looked_for, *builtins),
         show_suggestion(suggestion)
     )]
     NotFound {
@@ -22,8 +22,10 @@ pub enum TemplateError {
         name: String,
         /// The relative file that was looked for, e.g. `requests/p2p.yaml`.
         looked_for: String,
-        /// The roots that were searched, in order.
-        roots: Vec<PathBuf>,
+        /// The roots that were searched, in order (boxed: keeps the error small).
+        roots: Box<[PathBuf]>,
+        /// Whether the built-in templates were searched too (after the roots).
+        builtins: bool,
         /// The closest existing name, if one is similar.
         suggestion: Option<String>,
     },

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::builtin::{builtin, builtin_files, builtin_path};
 use super::display::absolute;
 use super::error::TemplateError;
 use super::path::{remove_path, set_path};
@@ -14,10 +15,18 @@ use super::suggest::closest;
 use super::yaml::{yaml_error, JsonMap, JsonValue};
 use super::{Vars, MAX_TEMPLATE_BYTES};
 
-/// Where templates and documents are looked up: an ordered list of `scenarios/` folders.
+/// Where templates and documents are looked up: an ordered list of `scenarios/` folders, then
+/// the templates built into callspec (a team's own file of the same name comes first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateStore {
     roots: Vec<PathBuf>,
+    builtins: bool,
+}
+
+/// Where a template was found: in a folder, or built in.
+enum Found {
+    File(PathBuf),
+    BuiltIn(&'static str),
 }
 
 pub(super) fn validate_name(kind: &'static str, name: &str) -> Result<(), TemplateError> {
@@ -85,6 +94,7 @@ impl TemplateStore {
     pub fn new(roots: impl IntoIterator<Item = PathBuf>) -> Self {
         TemplateStore {
             roots: roots.into_iter().collect(),
+            builtins: true,
         }
     }
 
@@ -110,7 +120,10 @@ impl TemplateStore {
         if !roots.contains(&cwd_root) {
             roots.push(cwd_root);
         }
-        TemplateStore { roots }
+        TemplateStore {
+            roots,
+            builtins: true,
+        }
     }
 
     /// The folders a run was told to use (`--scenarios DIR`, `CALLSPEC_SCENARIOS`), in order,
@@ -126,11 +139,25 @@ impl TemplateStore {
                 roots.push(root);
             }
         }
-        TemplateStore { roots }
+        TemplateStore {
+            roots,
+            builtins: true,
+        }
     }
 
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
+    }
+
+    /// The same folders without the built-in templates behind them.
+    pub fn without_builtins(mut self) -> Self {
+        self.builtins = false;
+        self
+    }
+
+    /// Whether the built-in templates are searched after the folders.
+    pub fn builtins(&self) -> bool {
+        self.builtins
     }
 
     /// Loads `requests/<name>.yaml` (or `.yml`) from the first root that has it; `name` may
@@ -155,13 +182,23 @@ impl TemplateStore {
                 return Document::from_text(file, text);
             }
         }
-        let candidates: Vec<String> = self.roots.iter().flat_map(|r| yaml_files(r)).collect();
+        let relative = relative.replace('\\', "/");
+        if let Some(text) = self.builtins.then(|| builtin(&relative)).flatten() {
+            return Document::from_text(builtin_path(&relative), text.to_owned());
+        }
+        let mut candidates: Vec<String> = self.roots.iter().flat_map(|r| yaml_files(r)).collect();
+        if self.builtins {
+            for folder in ["requests", "notifications", "responses"] {
+                candidates.extend(builtin_files(folder).map(|f| format!("{folder}/{f}")));
+            }
+        }
         Err(TemplateError::NotFound {
             kind: "document",
             name: relative.to_string(),
             looked_for: relative.to_string(),
-            roots: self.roots.clone(),
-            suggestion: closest(relative, &candidates),
+            roots: self.roots.clone().into(),
+            builtins: self.builtins,
+            suggestion: closest(&relative, &candidates),
         })
     }
 
@@ -173,21 +210,33 @@ impl TemplateStore {
             .flat_map(|r| yaml_files(&r.join("requests")))
             .map(|f| strip_yaml_ext(&f).to_string())
             .collect();
+        if self.builtins {
+            names.extend(builtin_files("requests").map(|f| strip_yaml_ext(f).to_string()));
+        }
         names.sort();
         names.dedup();
         names
     }
 
-    fn find_request(&self, name: &str, start: usize) -> Option<(usize, PathBuf)> {
+    /// The first folder from `start` on with `requests/<name>.yaml`; the built-in templates
+    /// count as one more folder after the last.
+    fn find_request(&self, name: &str, start: usize) -> Option<(usize, Found)> {
         for (i, root) in self.roots.iter().enumerate().skip(start) {
             for ext in ["yaml", "yml"] {
                 let file = root.join("requests").join(format!("{name}.{ext}"));
                 if file.is_file() {
-                    return Some((i, file));
+                    return Some((i, Found::File(file)));
                 }
             }
         }
-        None
+        if !self.builtins || start > self.roots.len() {
+            return None;
+        }
+        let name = name.replace('\\', "/");
+        ["yaml", "yml"].into_iter().find_map(|ext| {
+            let relative = format!("requests/{name}.{ext}");
+            builtin(&relative).map(|text| (self.roots.len(), Found::BuiltIn(text)))
+        })
     }
 
     fn load_request(
@@ -196,14 +245,25 @@ impl TemplateStore {
         start: usize,
         chain: &mut Vec<(String, PathBuf)>,
     ) -> Result<RequestTemplate, TemplateError> {
-        let Some((root_index, file)) = self.find_request(name, start) else {
+        let Some((root_index, found)) = self.find_request(name, start) else {
             return Err(TemplateError::NotFound {
                 kind: "template",
                 name: name.to_string(),
                 looked_for: format!("requests/{name}.yaml"),
-                roots: self.roots[start.min(self.roots.len())..].to_vec(),
+                roots: self.roots[start.min(self.roots.len())..].into(),
+                builtins: self.builtins && start <= self.roots.len(),
                 suggestion: closest(name, &self.request_names()),
             });
+        };
+        let (file, text) = match found {
+            Found::File(file) => {
+                let text = self.read(&file)?;
+                (file, text)
+            }
+            Found::BuiltIn(text) => (
+                builtin_path(&format!("requests/{}.yaml", name.replace('\\', "/"))),
+                text.to_owned(),
+            ),
         };
         if chain.iter().any(|(_, f)| *f == file) {
             let mut names: Vec<String> = chain.iter().map(|(n, _)| n.clone()).collect();
@@ -212,7 +272,6 @@ impl TemplateStore {
         }
         chain.push((name.to_string(), file.clone()));
 
-        let text = self.read(&file)?;
         let own = Origin::new(file.clone(), 0).source(&text);
         let raw = parse_template(&own)?;
         let invalid = |(line, column): (usize, usize), message: String| TemplateError::Invalid {

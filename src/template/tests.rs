@@ -421,7 +421,8 @@ fn parse_scalar_cases() {
     assert_eq!(parse_scalar("30"), json!(30));
     assert_eq!(parse_scalar("-2.5"), json!(-2.5));
     assert_eq!(parse_scalar("null"), Value::Null);
-    assert_eq!(parse_scalar("~"), Value::Null);
+    // YAML's other spelling of null is not JSON's: it stays the text written.
+    assert_eq!(parse_scalar("~"), json!("~"));
     assert_eq!(parse_scalar("true"), json!(true));
     assert_eq!(parse_scalar("false"), json!(false));
     assert_eq!(parse_scalar("[a, b]"), json!(["a", "b"]));
@@ -921,7 +922,9 @@ fn not_found_suggests_closest_name() {
     let dir = TempDir::new();
     dir.write("scenarios/requests/p2p.yaml", "body: {}\n");
     dir.write("scenarios/requests/v1/group-call.yaml", "body: {}\n");
-    let store = TemplateStore::new([dir.0.join("scenarios"), dir.0.join("other/scenarios")]);
+    // Without the built-in templates: their beta/group-call would be as close as v1/group-call.
+    let store = TemplateStore::new([dir.0.join("scenarios"), dir.0.join("other/scenarios")])
+        .without_builtins();
     let err = store.request("p2p-typo").unwrap_err();
     match &err {
         TemplateError::NotFound {
@@ -1276,4 +1279,49 @@ fn files_above_the_limit_are_refused_before_parsing() {
     assert!(err.to_string().contains("1 MiB"), "{err}");
     let err = dir.store().document("requests/big.yaml").unwrap_err();
     assert!(matches!(err, TemplateError::TooLarge { .. }), "{err}");
+}
+
+#[test]
+fn the_built_in_templates_come_after_the_folders_and_a_folder_may_refine_them() {
+    let dir = TempDir::new();
+    dir.write(
+        "scenarios/requests/v1/p2p-voip-service-hosted.yaml",
+        "extends: v1/p2p-voip-service-hosted\nset:\n  requestedModalities: [video]\n",
+    );
+    let store = TemplateStore::new([dir.0.join("scenarios")]);
+    let refined = store.request("v1/p2p-voip-service-hosted").unwrap();
+    assert_eq!(
+        refined.file,
+        dir.0
+            .join("scenarios/requests/v1/p2p-voip-service-hosted.yaml")
+    );
+    let body = refined.render(&Vars::new()).unwrap();
+    assert_eq!(body["requestedModalities"], json!(["video"]));
+    assert!(body["targets"].is_array(), "the built-in body: {body}");
+
+    let builtin = store.request("v1/p2p-pstn-service-hosted").unwrap();
+    assert_eq!(
+        builtin.file,
+        std::path::PathBuf::from("<built-in>/requests/v1/p2p-pstn-service-hosted.yaml")
+    );
+    let doc = store
+        .document("notifications/v1/p2p-connected.yaml")
+        .unwrap();
+    assert_eq!(
+        doc.file,
+        std::path::PathBuf::from("<built-in>/notifications/v1/p2p-connected.yaml")
+    );
+
+    let without = TemplateStore::new([dir.0.join("scenarios")]).without_builtins();
+    let err = without
+        .request("v1/p2p-pstn-service-hosted")
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains("built-in"), "{err}");
+    let err = store.request("v1/nothing-like-it").unwrap_err().to_string();
+    assert!(
+        err.contains("requests/v1/nothing-like-it.yaml among the built-in templates"),
+        "{err}"
+    );
+    assert!(err.contains("--scenarios DIR"), "{err}");
 }

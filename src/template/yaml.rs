@@ -212,10 +212,14 @@ pub fn parse_text(text: &str, origin: &Origin) -> Result<Value, TemplateError> {
     parse_yaml(text, origin)
 }
 
-/// Reads a table cell as YAML: `30` -> 30, `null` -> null, `[a, b]` -> array, `true` -> bool,
-/// `"30"` -> string "30"; text that is not valid YAML stays a string. Empty cell -> empty string.
+/// Reads a table cell or quoted step argument: `30` -> 30, `null` -> null, `[a, b]` -> array,
+/// `true` -> bool, `"30"` -> string "30"; anything else stays the text as written. Empty cell ->
+/// empty string.
 ///
-/// Only scalars and flow collections (`[...]`, `{...}`) are read as YAML: `a: b` or `- x` stay
+/// A number, boolean or null only when written exactly as JSON writes it: YAML would also read
+/// `+14255550123` (a phone number), `007`, `1e3`, `0x1F`, `0o17`, `1.50`, `~`, `True` or `NULL`
+/// as numbers, booleans or null, silently changing what the user wrote; these stay text. Only
+/// scalars and flow collections (`[...]`, `{...}`, read as YAML) are typed: `a: b` or `- x` stay
 /// text, and an unquoted string keeps its exact text (so `#uuid` or `a #b` are not comments).
 pub fn parse_scalar(text: &str) -> Value {
     if is_plain_text(text.trim()) {
@@ -255,12 +259,7 @@ fn is_plain_text(trimmed: &str) -> bool {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '$' | '_'));
-    starts_plain
-        && !trimmed.contains('#')
-        && !matches!(
-            trimmed,
-            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-        )
+    starts_plain && !trimmed.contains('#') && !matches!(trimmed, "null" | "true" | "false")
 }
 
 /// [`parse_scalar`] by way of the YAML parser.
@@ -280,13 +279,73 @@ fn parse_scalar_as_yaml(text: &str) -> Value {
         Value::Array(_) | Value::Object(_) if flow => value,
         Value::Array(_) | Value::Object(_) => Value::String(text.to_string()),
         Value::Null if trimmed.starts_with('#') => Value::String(text.to_string()),
-        other => other,
+        // JSON's own spelling only: anything YAML reads differently from JSON keeps its text.
+        other if serde_json::to_string(&other).is_ok_and(|json| json == trimmed) => other,
+        _ => Value::String(text.to_string()),
     }
 }
 
 #[cfg(test)]
 mod plain_text_tests {
     use super::*;
+
+    #[test]
+    fn only_json_spellings_are_typed_and_other_text_is_kept_as_written() {
+        use serde_json::json;
+        for (text, typed) in [
+            ("30", json!(30)),
+            ("-2.5", json!(-2.5)),
+            ("1.0", json!(1.0)),
+            ("0", json!(0)),
+            ("true", json!(true)),
+            ("false", json!(false)),
+            ("null", json!(null)),
+            (" 45 ", json!(45)),
+            ("[a, 1]", json!(["a", 1])),
+            ("{a: 1}", json!({"a": 1})),
+            ("\"45\"", json!("45")),
+            ("'null'", json!("null")),
+            ("\"+14255550123\"", json!("+14255550123")),
+        ] {
+            assert_eq!(parse_scalar(text), typed, "{text:?}");
+        }
+        // YAML reads each of these as a number, boolean or null that JSON spells otherwise.
+        for text in [
+            "+14255550123",
+            "007",
+            "0123",
+            "1e3",
+            "1E3",
+            "0x1F",
+            "0o17",
+            "1.50",
+            "-0",
+            "+1",
+            ".5",
+            "5.",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "~",
+            "True",
+            "TRUE",
+            "False",
+            "Null",
+            "NULL",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "2026-12-08",
+            "2026-12-08T01:00:00Z",
+            "12:30:00",
+            "123456789012345678901234567890",
+            "1_000",
+        ] {
+            assert_eq!(parse_scalar(text), json!(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn the_plain_text_shortcut_reads_cells_as_the_yaml_parser_does() {
@@ -326,6 +385,8 @@ mod plain_text_tests {
             assert_eq!(parse_scalar(cell), parse_scalar_as_yaml(cell), "{cell:?}");
         }
         for taken in [
+            "True",
+            "NULL",
             "establishing",
             "/communications/calls/${call.id}",
             "a: b",
@@ -334,7 +395,7 @@ mod plain_text_tests {
             assert!(is_plain_text(taken), "{taken:?}");
         }
         for yaml in [
-            "null", "True", "30", "-2.5", ".inf", "\"x\"", "[a]", "#uuid", "a #b", "!!int 3",
+            "null", "30", "-2.5", ".inf", "\"x\"", "[a]", "#uuid", "a #b", "!!int 3",
         ] {
             assert!(!is_plain_text(yaml), "{yaml:?}");
         }

@@ -32,6 +32,9 @@ pub enum Command {
     /// Replay recorded scenarios (`run --record DIR`) against the embedded stand-in and report
     /// where it differs from what Graph sent. Exits 1 when anything drifted.
     Drift(DriftArgs),
+    /// List the request templates and documents a run can use, and where each comes from
+    /// (a scenarios folder, or built in).
+    Templates(super::templates::TemplatesArgs),
 }
 
 #[derive(Debug, Args)]

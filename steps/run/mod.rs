@@ -34,6 +34,7 @@ pub mod junit;
 pub mod limits;
 pub mod plan;
 pub mod select;
+pub mod templates;
 pub mod writers;
 
 use std::fs::File;

@@ -20,6 +20,7 @@ mod layout;
 mod live;
 mod live_hardening;
 mod must_fail;
+mod newcomer;
 mod node_bot;
 mod report_html;
 mod snapshots;

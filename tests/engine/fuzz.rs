@@ -370,6 +370,24 @@ fn readme_violations(body: &Value) -> Vec<&'static str> {
     if to_phone && !from_instance {
         codes.push("BadRequest");
     }
+    // An identity's id and displayName are strings (or null), in targets and source.
+    let identities = targets
+        .into_iter()
+        .flatten()
+        .chain(call.get("source"))
+        .filter_map(|p| p.get("identity")?.as_object())
+        .flat_map(|set| set.iter().filter(|(k, _)| !k.starts_with('@')))
+        .filter_map(|(_, identity)| identity.as_object());
+    let typed = |identity: &serde_json::Map<String, Value>| {
+        ["id", "displayName"].iter().all(|k| {
+            identity
+                .get(*k)
+                .is_none_or(|v| v.is_null() || v.is_string())
+        })
+    };
+    if !identities.into_iter().all(typed) {
+        codes.push("BadRequest");
+    }
     codes
 }
 

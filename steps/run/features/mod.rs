@@ -17,6 +17,7 @@ use cucumber::feature::Ext as _;
 use cucumber::gherkin::{Feature, Scenario, Table};
 
 pub mod gherkin_fast;
+mod keywords;
 
 /// The largest feature file read (20 times the largest example feature). [`gherkin_fast`] is
 /// linear, but a file it cannot read (one with an error, in another language) goes to gherkin,
@@ -266,7 +267,9 @@ fn parse(file: &Path, text: &str, loaded: &mut Loaded) {
             loaded.warnings.extend(warnings);
             // Each example row becomes a scenario of its own (what cucumber's parser does).
             match feature.expand_examples() {
-                Ok(feature) => loaded.features.push(feature),
+                Ok(feature) => loaded
+                    .features
+                    .push(keywords::match_any_keyword(feature)),
                 Err(e) => loaded.errors.push(Problem {
                     file: shown,
                     line: e.pos.line,
