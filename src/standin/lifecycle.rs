@@ -44,6 +44,11 @@ pub enum CallEvent {
     OperationDone { call_id: String, operation: Value },
     /// The remote side sends a DTMF tone.
     Tone { call_id: String, tone: String },
+    /// Media: a prompt or recording ends, someone shares a screen (media.rs).
+    Media {
+        call_id: String,
+        event: super::media::MediaEvent,
+    },
 }
 
 impl CallEvent {
@@ -57,7 +62,8 @@ impl CallEvent {
             | CallEvent::RingingTimeout { call_id }
             | CallEvent::IncomingTimeout { call_id }
             | CallEvent::OperationDone { call_id, .. }
-            | CallEvent::Tone { call_id, .. } => call_id,
+            | CallEvent::Tone { call_id, .. }
+            | CallEvent::Media { call_id, .. } => call_id,
         }
     }
 }
@@ -532,11 +538,15 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             fire(call, ends(&call_id, codes::INCOMING_NOT_ANSWERED), at)
         }
         CallEvent::OperationDone { operation, .. } => {
+            call.extras.remember(&operation);
             vec![notifications::operation(call, &operation)]
         }
+        CallEvent::Media { event, .. } => super::media::fire(call, event, at),
         CallEvent::Tone { tone, .. } => {
+            // A recording listening for this key stops first.
+            let stopped = super::media::tone_pressed(call, &tone, at);
             if !call.tone_subscribed {
-                return Vec::new();
+                return stopped;
             }
             call.tones += 1;
             let tone_info = json!({
@@ -544,7 +554,9 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
                 "sequenceId": call.tones,
                 "tone": tone,
             });
-            vec![notifications::tone(call, tone_info)]
+            let mut out = stopped;
+            out.push(notifications::tone(call, tone_info));
+            out
         }
     }
 }
