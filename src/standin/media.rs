@@ -403,15 +403,22 @@ fn complete(call: &mut CallRecord, index: usize, end: Outcome, at: Duration) -> 
     let mut op = running.op;
     match running.record {
         None => {
-            // Graph's completion of a prompt (capture P2PTest1Event5PlayPromptFinish.json).
+            // Graph's completion of a prompt, in the capture's order and without the
+            // response's createdDateTime (capture P2PTest1Event5PlayPromptFinish.json).
             let cancelled = end.reason == "operationCanceled";
-            op["status"] = json!(if cancelled { "failed" } else { "completed" });
-            op["completionReason"] = json!(if cancelled {
-                "mediaOperationCanceled"
-            } else {
-                "completedSuccessfully"
+            op = json!({
+                "@odata.type": op["@odata.type"],
+                "prompts": op["prompts"],
+                "completionReason": if cancelled {
+                    "mediaOperationCanceled"
+                } else {
+                    "completedSuccessfully"
+                },
+                "status": if cancelled { "failed" } else { "completed" },
+                "clientContext": op["clientContext"],
+                "resultInfo": result_json(end.result),
+                "id": op["id"],
             });
-            op["resultInfo"] = result_json(end.result);
         }
         Some(plan) => {
             let cancelled = end.reason == "operationCanceled";

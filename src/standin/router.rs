@@ -508,7 +508,11 @@ mod tests {
         assert_eq!(route("GET", "/v1/.well-known/keys"), Route::Jwks);
         assert_eq!(
             route("POST", "/v1.0/communications/calls/x/participants/invite"),
-            call(v1, "/v1.0/communications/calls", &["participants", "invite"])
+            call(
+                v1,
+                "/v1.0/communications/calls",
+                &["participants", "invite"]
+            )
         );
         // The .NET SDK's OData-qualified names (comms-samples #571, msteams-docs #9170).
         assert_eq!(
@@ -516,10 +520,17 @@ mod tests {
                 "POST",
                 "/v1.0/communications/calls/x/participants/microsoft.graph.invite"
             ),
-            call(v1, "/v1.0/communications/calls", &["participants", "invite"])
+            call(
+                v1,
+                "/v1.0/communications/calls",
+                &["participants", "invite"]
+            )
         );
         assert_eq!(
-            route("POST", "/v1.0/communications/calls/x/microsoft.graph.answer"),
+            route(
+                "POST",
+                "/v1.0/communications/calls/x/microsoft.graph.answer"
+            ),
             call(v1, "/v1.0/communications/calls", &["answer"])
         );
         assert_eq!(
