@@ -929,3 +929,100 @@ async fn the_dotnet_sdks_qualified_names_and_the_app_calls_paths_answer() {
     let unknown = bench.act("microsoft.graph.dance", json!({})).await;
     assert_error(&unknown, 400, "microsoft.graph.dance");
 }
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Every endpoint through the official Python `msgraph-sdk` (the example bot's venv, which
+/// `.ci/run` creates) against `callspec serve`: tests/fixtures/sdk_surface.py.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_msgraph_sdk_drives_every_endpoint() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = root.join("examples/ivr-bot/.venv/bin/python");
+    if !python.exists() {
+        let why = "examples/ivr-bot/.venv is missing: `python3 -m venv examples/ivr-bot/.venv && \
+                   examples/ivr-bot/.venv/bin/pip install -r examples/ivr-bot/requirements.txt` \
+                   (.ci/run does it)";
+        assert!(
+            !in_ci(),
+            "CI=true: the msgraph-sdk test needs the venv: {why}"
+        );
+        eprintln!("skipped: the_python_msgraph_sdk_drives_every_endpoint: {why}");
+        return;
+    }
+    let server = callspec::Server::start(callspec::ServeOptions {
+        port: 0,
+        // Twenty times real time: a recording of seconds takes a fraction of one.
+        time_scale: 0.05,
+        ..callspec::ServeOptions::default()
+    })
+    .await
+    .expect("the server starts");
+    let mut driver = tokio::process::Command::new(&python);
+    driver
+        .arg(root.join("tests/fixtures/sdk_surface.py"))
+        .env("CALLSPEC_GRAPH", server.uri())
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let run = tokio::time::timeout(Duration::from_secs(120), driver.output())
+        .await
+        .expect("the SDK driver finishes within 120 s")
+        .expect("the SDK driver runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "the SDK driver failed:\n{stderr}\n{stdout}"
+    );
+    let report: Value = serde_json::from_str(stdout.trim().lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("the driver's report ({e}): {stdout}"));
+    let covered: Vec<&str> = report["covered"]
+        .as_array()
+        .expect("covered")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for endpoint in [
+        "create",
+        "get",
+        "delete",
+        "answer",
+        "reject",
+        "redirect",
+        "transfer",
+        "keepAlive",
+        "mute",
+        "unmute",
+        "playPrompt",
+        "recordResponse",
+        "cancelMediaProcessing",
+        "subscribeToTone",
+        "sendDtmfTones",
+        "changeScreenSharingRole",
+        "addLargeGalleryView",
+        "operations/get",
+        "participants/list",
+        "participants/get",
+        "participants/invite",
+        "participants/mute",
+        "participants/delete",
+        "participants/startHoldMusic",
+        "participants/stopHoldMusic",
+        "audioRoutingGroups/create",
+        "audioRoutingGroups/list",
+        "audioRoutingGroups/get",
+        "audioRoutingGroups/update",
+        "audioRoutingGroups/delete",
+        "contentSharingSessions/list",
+        "contentSharingSessions/get",
+        "logTeleconferenceDeviceQuality",
+    ] {
+        assert!(
+            covered.contains(&endpoint),
+            "the SDK did not drive {endpoint}: {covered:?}"
+        );
+    }
+    server.shutdown();
+}
