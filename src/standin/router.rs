@@ -69,8 +69,10 @@ fn route(method: &str, path: &str) -> Route {
             Some(v) => (profile(v, ResourceStyle::Communications), 3, rest),
             None => return Route::Unknown,
         },
-        // The older `/app/calls` path, which every operation page still lists.
+        // The older `/app/calls` path, which every operation page still lists (v1.0 creates a
+        // call on `/communications/calls` only: its create page lists no other path).
         [v, "app", "calls", rest @ ..] => match version(v) {
+            Some(ApiVersion::V1) if rest.is_empty() => return Route::Unknown,
             Some(v) => (profile(v, ResourceStyle::App), 3, rest),
             None => return Route::Unknown,
         },
@@ -103,7 +105,7 @@ fn route(method: &str, path: &str) -> Route {
 fn unknown_segment(path: &str) -> &str {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let expected: &[&[&str]] = match segments.first() {
-        Some(&"v1.0") => &[&["v1.0"], &["communications"], &["calls"]],
+        Some(&"v1.0") => &[&["v1.0"], &["communications", "app"], &["calls"]],
         Some(&"beta") => match segments.get(1) {
             Some(&"app") => &[&["beta"], &["app"], &["calls"]],
             Some(&"applications") => &[&["beta"], &["applications"], &[], &["calls"]],
@@ -316,6 +318,13 @@ impl GraphRouter {
             Route::Call(profile, collection, id, rest) => {
                 self.authenticate(request)?;
                 let method = request.method.as_str();
+                let segments: Vec<&str> = rest.iter().map(String::as_str).collect();
+                if !surface::known(method, &segments) {
+                    return Err(GraphError::bad_request(format!(
+                        "Resource not found for the segment '{}'.",
+                        unknown_segment(request.url.path())
+                    )));
+                }
                 match (method, rest.as_slice()) {
                     ("GET", []) => {
                         let mut registry = lock(&self.shared.registry);

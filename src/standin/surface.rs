@@ -187,6 +187,47 @@ pub fn dispatch(
     Some(result)
 }
 
+/// Whether `dispatch` has a resource for `method` on `rest` (the path is refused with 400
+/// before the call is looked up otherwise, as Graph refuses an unknown segment).
+pub fn known(method: &str, rest: &[&str]) -> bool {
+    matches!(
+        (method, rest),
+        ("GET" | "DELETE", [])
+            | ("POST", ["participants", "invite"])
+            | (
+                "POST",
+                ["recordResponse"
+                    | "cancelMediaProcessing"
+                    | "sendDtmfTones"
+                    | "changeScreenSharingRole"
+                    | "addLargeGalleryView"
+                    | "audioRoutingGroups"]
+            )
+            | ("GET", ["operations", _])
+            | (
+                "GET",
+                ["participants" | "contentSharingSessions" | "audioRoutingGroups"]
+            )
+            | (
+                "GET",
+                [
+                    "participants" | "contentSharingSessions" | "audioRoutingGroups",
+                    _
+                ]
+            )
+            | ("DELETE", ["participants" | "audioRoutingGroups", _])
+            | ("PATCH", ["audioRoutingGroups", _])
+            | (
+                "POST",
+                [
+                    "participants",
+                    _,
+                    "mute" | "startHoldMusic" | "stopHoldMusic"
+                ]
+            )
+    ) || matches!((method, rest), ("POST", [action]) if operations::ACTIONS.contains(action))
+}
+
 fn get_operation(id: &str, cx: &Context<'_>) -> Result<Reply, GraphError> {
     cx.call
         .extras
