@@ -13,6 +13,7 @@ mod features;
 mod gherkin_fast;
 mod junit;
 mod limits;
+mod media;
 mod notifications;
 mod operations;
 mod permissions;
