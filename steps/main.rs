@@ -8,6 +8,7 @@
 mod bot;
 mod call;
 mod faults;
+mod media;
 mod notifications;
 mod operations;
 mod permissions;

@@ -2,8 +2,9 @@
 Feature: Create call on the beta endpoint POST /beta/app/calls
   The beta Create call page (2019): peer-to-peer VoIP calls with service-hosted and with
   application-hosted media, and a group call with a Teams user and a phone number.
-  The beta bodies carry no "@odata.type" on the call; the service adds it. The call is
-  addressed as /beta/communications/calls/{id}. The 2019 page's notifications name it by
+  The beta bodies carry no "@odata.type" on the call; the service adds it. The Location
+  names the path used, /beta/app/calls/{id}, as the beta pages' Location headers do (the call
+  is under /communications/calls too). The 2019 page's notifications name it by
   `resource` (/app/calls/{id}) with an "@odata.id" and an "@odata.etag" and no resourceUrl;
   real traffic (tests/fixtures/captures) carries both `resource` and `resourceUrl`, no
   "@odata.id" nor etag, whichever path created the call. The stand-in follows real traffic.
@@ -15,7 +16,7 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/p2p-service-hosted"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response header "request-id" matches "#uuid"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response matches:
@@ -59,7 +60,7 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/p2p-app-hosted"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response has:
       | path                                    | value                                   |
@@ -91,7 +92,7 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/group-call"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response matches:
       """

@@ -15,7 +15,7 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/join-private-meeting"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response has:
       | path                                | value                                                                   |
@@ -35,7 +35,7 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/join-channel-meeting"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response matches:
       """
@@ -64,7 +64,7 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/join-channel-meeting-as-guest-user"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response matches:
       """
@@ -124,7 +124,7 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
     And a call request from template "beta/join-channel-meeting-as-guest"
     When the bot creates the call
     Then the response status is 201
-    And the response header "Location" is "${graph}/beta/communications/calls/${call.id}"
+    And the response header "Location" is "${graph}/beta/app/calls/${call.id}"
     And the response matches "responses/beta/call-establishing.yaml"
     And the response has:
       | path                              | value                                |

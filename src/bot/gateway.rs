@@ -411,12 +411,16 @@ enum CallTarget {
 }
 
 /// The calling-API request `path` is, if it is one: `/{v1.0|beta}/communications/calls...` or
-/// the old `/beta/app/calls...`.
+/// the old `/{v1.0|beta}/app/calls...`; or a recording's download (`/recordings/{call}/{id}`,
+/// the `recordingLocation` of a recordResponse), which belongs to its call.
 fn call_target(method: &str, path: &str) -> Option<CallTarget> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let rest = match segments.as_slice() {
         ["v1.0" | "beta", "communications", "calls", rest @ ..] => rest,
-        ["beta", "app", "calls", rest @ ..] => rest,
+        ["v1.0" | "beta", "app", "calls", rest @ ..] => rest,
+        ["recordings", call, _] if method == "GET" => {
+            return Some(CallTarget::Call((*call).to_owned()))
+        }
         _ => return None,
     };
     match rest {
@@ -631,6 +635,10 @@ mod tests {
         assert_eq!(call_target("GET", "/v1.0/communications/calls"), None);
         assert_eq!(call_target("POST", "/v2.0/communications/calls"), None);
         assert_eq!(call_target("GET", "/v1.0/me"), None);
+        assert_eq!(
+            call_target("GET", "/recordings/abc/r-1"),
+            Some(CallTarget::Call("abc".into()))
+        );
     }
 
     #[test]

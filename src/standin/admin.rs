@@ -621,6 +621,11 @@ enum ActionName {
     HangsUp,
     Joins,
     Leaves,
+    /// The other side speaks for `forSeconds` (what a recordResponse hears).
+    Speaks,
+    StaysSilent,
+    /// `who` shares their screen (a content sharing session starts).
+    SharesScreen,
 }
 
 #[derive(Debug, Deserialize)]
@@ -630,6 +635,7 @@ struct RemoteBody {
     key: Option<Text>,
     who: Option<Text>,
     after_seconds: Option<Seconds>,
+    for_seconds: Option<Seconds>,
 }
 
 fn remote(shared: &Shared, call_id: &str, body: RemoteBody) -> Result<Reply, GraphError> {
@@ -651,6 +657,17 @@ fn remote(shared: &Shared, call_id: &str, body: RemoteBody) -> Result<Reply, Gra
         ActionName::Leaves => (
             RemoteAction::Leaves(needs(body.who, "who", "leaves")?),
             "leaves",
+        ),
+        ActionName::Speaks => (
+            RemoteAction::Speaks(body.for_seconds.map(|s| s.0).ok_or_else(|| {
+                GraphError::bad_request("'forSeconds' is required for the action 'speaks'.")
+            })?),
+            "speaks",
+        ),
+        ActionName::StaysSilent => (RemoteAction::StaysSilent, "staysSilent"),
+        ActionName::SharesScreen => (
+            RemoteAction::SharesScreen(needs(body.who, "who", "sharesScreen")?),
+            "sharesScreen",
         ),
     };
     let after = body.after_seconds.map_or(Duration::ZERO, |s| s.0);

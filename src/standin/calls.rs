@@ -132,6 +132,9 @@ impl CallState {
 #[derive(Debug, Clone)]
 pub struct CallRecord {
     pub id: String,
+    /// The path and version that created the call (every path reaches it now; kept for the
+    /// journal's and future rules' sake).
+    #[allow(dead_code)]
     pub profile: Profile,
     pub kind: CallKind,
     pub state: CallState,
@@ -157,6 +160,9 @@ pub struct CallRecord {
     pub graph_meeting: Option<Value>,
     /// The next media stream `sourceId` to hand out (distinct within a call, as Graph's are).
     pub next_source_id: u32,
+    /// What the operations beyond the first ten keep (operations, media queue, recordings,
+    /// hold, audio routing groups, content sharing).
+    pub extras: super::surface::Extras,
 }
 
 /// What sort of endpoint a participant is: decides its media streams and client fields.
@@ -404,6 +410,7 @@ impl CallRegistry {
             graph_meeting: None,
             // The bot's streams start at 201, as in the captures (others follow on).
             next_source_id: 200,
+            extras: Default::default(),
         };
         self.calls.entry(id).or_insert(record)
     }
@@ -421,20 +428,15 @@ impl CallRegistry {
         }
     }
 
-    /// A live call addressed through `style`'s paths: every call is under
-    /// `/communications/calls` (the `Location` of an `/app/calls` create points there too), but
-    /// only calls created on the old beta paths are under `/app/calls`.
+    /// A live call addressed through `style`'s paths: every call is under both
+    /// `/communications/calls` and the older `/app/calls` (the pages of each operation list
+    /// both paths; the .NET SDK still uses `/app/calls`).
     pub fn live_on(
         &mut self,
         id: &str,
-        style: ResourceStyle,
+        _style: ResourceStyle,
     ) -> Result<&mut CallRecord, GraphError> {
-        match self.live_mut(id)? {
-            call if style == ResourceStyle::Communications || call.profile.style == style => {
-                Ok(call)
-            }
-            _ => Err(GraphError::call_not_found()),
-        }
+        self.live_mut(id)
     }
 
     /// Registers a call someone places to the bot: state `incoming`, direction `incoming`.

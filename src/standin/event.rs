@@ -37,6 +37,11 @@ pub enum CallEvent {
     OperationDone { call_id: String, operation: Value },
     /// The remote side sends a DTMF tone.
     Tone { call_id: String, tone: String },
+    /// Media: a prompt or recording ends, someone shares a screen (media.rs).
+    Media {
+        call_id: String,
+        event: super::media::MediaEvent,
+    },
 }
 
 impl CallEvent {
@@ -50,7 +55,8 @@ impl CallEvent {
             | CallEvent::RingingTimeout { call_id }
             | CallEvent::IncomingTimeout { call_id }
             | CallEvent::OperationDone { call_id, .. }
-            | CallEvent::Tone { call_id, .. } => call_id,
+            | CallEvent::Tone { call_id, .. }
+            | CallEvent::Media { call_id, .. } => call_id,
         }
     }
 }

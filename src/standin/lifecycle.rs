@@ -486,11 +486,15 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             fire(call, ends(&call_id, codes::INCOMING_NOT_ANSWERED), at)
         }
         CallEvent::OperationDone { operation, .. } => {
+            call.extras.remember(&operation);
             vec![notifications::operation(call, &operation)]
         }
+        CallEvent::Media { event, .. } => super::media::fire(call, event, at),
         CallEvent::Tone { tone, .. } => {
+            // A recording listening for this key stops first.
+            let stopped = super::media::tone_pressed(call, &tone, at);
             if !call.tone_subscribed {
-                return Vec::new();
+                return stopped;
             }
             call.tones += 1;
             let tone_info = json!({
@@ -498,7 +502,9 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
                 "sequenceId": call.tones,
                 "tone": tone,
             });
-            vec![notifications::tone(call, tone_info)]
+            let mut out = stopped;
+            out.push(notifications::tone(call, tone_info));
+            out
         }
     }
 }

@@ -11,6 +11,7 @@
 //! ```
 
 mod admin;
+mod audio_routing;
 mod auth;
 mod calls;
 mod delivery;
@@ -19,12 +20,15 @@ mod faults;
 mod graph_error;
 mod journal;
 mod lifecycle;
+mod media;
 mod notifications;
 mod operations;
+mod participants;
 mod realtime;
 mod reply;
 mod router;
 mod script;
+mod surface;
 mod timeline;
 mod validation;
 
@@ -134,6 +138,12 @@ pub enum RemoteAction {
     Joins(String),
     /// Someone leaves it (by display name or id).
     Leaves(String),
+    /// The other side speaks for this long (a recording hears it), then is silent.
+    Speaks(Duration),
+    /// The other side says nothing (a recording times out on its initial silence).
+    StaysSilent,
+    /// Someone (by display name or participant id) shares their screen.
+    SharesScreen(String),
 }
 
 /// One notification POST the stand-in made.
@@ -713,6 +723,31 @@ impl Shared {
     ) -> Result<(), GraphError> {
         lock(&self.registry).live_mut(call_id)?;
         let call_id = call_id.to_owned();
+        let voice = match action {
+            RemoteAction::Speaks(length) => Some(Some(length)),
+            RemoteAction::StaysSilent => Some(None),
+            _ => None,
+        };
+        if let Some(speech) = voice {
+            // The voice applies now (re-planning a running recording); `after` is when the
+            // speech starts.
+            self.sync_clock();
+            let mut registry = lock(&self.registry);
+            let call = registry.live_mut(&call_id)?;
+            let mut timeline = lock(&self.timeline);
+            let voice = match speech {
+                Some(length) => media::Voice::Speaks {
+                    from: timeline.now().saturating_add(after),
+                    length,
+                },
+                None => media::Voice::Silent,
+            };
+            media::set_voice(call, voice, &mut timeline);
+            drop(timeline);
+            drop(registry);
+            self.wake.notify_one();
+            return Ok(());
+        }
         let event = match action {
             RemoteAction::PressesKey(key) => CallEvent::Tone {
                 call_id,
@@ -728,6 +763,12 @@ impl Shared {
                 participant: lifecycle::named_user(&name),
             },
             RemoteAction::Leaves(who) => CallEvent::Leaves { call_id, who },
+            RemoteAction::SharesScreen(who) => CallEvent::Media {
+                call_id,
+                event: media::MediaEvent::SharesScreen { who },
+            },
+            // Applied above, as the voice of the call.
+            RemoteAction::Speaks(_) | RemoteAction::StaysSilent => return Ok(()),
         };
         self.sync_clock();
         lock(&self.timeline).schedule(after, event);

@@ -45,7 +45,7 @@ fn enrich_identity(identity: &Value, tenant_id: &str) -> Value {
 
 impl Participant {
     /// The participant as a roster item, with the keys (and in the order) the captures show.
-    fn to_json(&self, call: &CallRecord) -> Value {
+    pub(super) fn to_json(&self, call: &CallRecord) -> Value {
         let tenant = call.resource["tenantId"]
             .as_str()
             .unwrap_or(&call.app.tenant_id);

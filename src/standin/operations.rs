@@ -33,12 +33,17 @@ pub struct Context<'a> {
     pub call: &'a mut CallRecord,
     pub timeline: &'a mut Timeline,
     pub script: &'a RemoteScript,
-    /// `{graph}/{version}` for operation `Location`s.
+    /// `{graph}/{version}`, for `@odata.context`.
     pub api_base: String,
+    /// The calls collection as the bot addressed it (`{graph}/v1.0/communications/calls`,
+    /// `{graph}/beta/app/calls`, ...): operation `Location`s name the path the bot used.
+    pub calls_url: String,
+    /// The stand-in's base URL (recordings are served under it).
+    pub public_base: String,
     pub answer_delay: Duration,
 }
 
-fn body_object(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
+pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
@@ -54,7 +59,7 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
 }
 
 /// The non-empty array at `key`, or a 400 saying `missing`.
-fn non_empty<'b>(
+pub fn non_empty<'b>(
     body: &'b Map<String, Value>,
     key: &str,
     missing: &str,
@@ -82,7 +87,7 @@ pub fn run(action: &str, body: &[u8], cx: Context<'_>) -> Result<Reply, GraphErr
         "answer" => answer(&body, cx),
         "reject" => reject(&body, cx),
         "redirect" => redirect(&body, cx),
-        "playPrompt" => play_prompt(&body, cx),
+        "playPrompt" => super::media::play_prompt(&body, cx),
         "keepAlive" => Ok(Reply::empty(200)),
         "mute" => mute(&body, cx, true),
         "unmute" => mute(&body, cx, false),
@@ -188,8 +193,8 @@ fn operation(kind: &str, body: &Map<String, Value>, status: &str) -> Value {
 /// The 200 that hands out a running operation with its `Location`.
 fn running(cx: &Context<'_>, op: &Value) -> Reply {
     let location = format!(
-        "{}/communications/calls/{}/operations/{}",
-        cx.api_base,
+        "{}/{}/operations/{}",
+        cx.calls_url,
         cx.call.id,
         op["id"].as_str().unwrap_or_default()
     );
@@ -200,31 +205,6 @@ fn finished(mut op: Value, status: &str, result: super::script::ResultInfo) -> V
     op["status"] = json!(status);
     op["resultInfo"] = result_json(result);
     op
-}
-
-fn play_prompt(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphError> {
-    let prompts = non_empty(body, "prompts", "playPrompt needs at least one prompt.")?.clone();
-    let op = operation("playPromptOperation", body, "running");
-    let reply = running(&cx, &op);
-    // The completion echoes the operation, in the capture's order
-    // (P2PTest1Event5PlayPromptFinish.json).
-    let done = json!({
-        "@odata.type": op["@odata.type"],
-        "prompts": prompts,
-        "completionReason": "completedSuccessfully",
-        "status": "completed",
-        "clientContext": op["clientContext"],
-        "resultInfo": result_json(codes::OPERATION_DONE),
-        "id": op["id"],
-    });
-    cx.timeline.schedule(
-        OPERATION_DELAY,
-        CallEvent::OperationDone {
-            call_id: cx.call.id.clone(),
-            operation: done,
-        },
-    );
-    Ok(reply)
 }
 
 fn mute(body: &Map<String, Value>, cx: Context<'_>, muted: bool) -> Result<Reply, GraphError> {

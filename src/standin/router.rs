@@ -18,6 +18,7 @@ use super::notifications::ChangeType;
 use super::operations;
 pub(super) use super::reply::{Reply, ReplyBody};
 use super::script::codes;
+use super::surface;
 use super::validation::validate_create;
 use super::{lock, GraphError, Shared};
 
@@ -35,11 +36,15 @@ impl GraphRouter {
 /// What a request asks for.
 #[derive(Debug, PartialEq)]
 enum Route {
-    Create(Profile),
-    Get(Profile, String),
-    Delete(Profile, String),
-    /// `POST .../calls/{id}/{action}`, e.g. `playPrompt` or `participants/invite`.
-    Operation(Profile, String, String),
+    /// `POST` on a calls collection, as the bot addressed it (`/v1.0/communications/calls`).
+    Create(Profile, String),
+    /// Anything under `calls/{id}`: the collection's path, the id, and the rest of the path
+    /// with OData-qualified names made plain (`microsoft.graph.answer` → `answer`).
+    Call(Profile, String, String, Vec<String>),
+    /// `POST .../calls/logTeleconferenceDeviceQuality`.
+    LogQuality,
+    /// `GET /recordings/{call}/{recording}`: a recordResponse's file.
+    Recording(String, String),
     OpenIdConfiguration,
     Jwks,
     Unknown,
@@ -47,39 +52,52 @@ enum Route {
 
 fn route(method: &str, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let communications = |version| Profile {
-        version,
-        style: ResourceStyle::Communications,
-    };
-    let app = Profile {
-        version: ApiVersion::Beta,
-        style: ResourceStyle::App,
-    };
     let version = |s: &str| match s {
         "v1.0" => Some(ApiVersion::V1),
         "beta" => Some(ApiVersion::Beta),
         _ => None,
     };
-    let (profile, id) = match segments.as_slice() {
+    let profile = |version, style| Profile { version, style };
+    let (profile, collection, rest) = match segments.as_slice() {
         ["v1", ".well-known", "openidconfiguration"] if method == "GET" => {
             return Route::OpenIdConfiguration
         }
         ["v1", ".well-known", "keys"] if method == "GET" => return Route::Jwks,
+        ["recordings", call, recording] if method == "GET" => {
+            return Route::Recording((*call).to_owned(), (*recording).to_owned())
+        }
         [v, "communications", "calls", rest @ ..] => match version(v) {
-            Some(v) => (communications(v), rest),
+            Some(v) => (profile(v, ResourceStyle::Communications), 3, rest),
             None => return Route::Unknown,
         },
-        ["beta", "app", "calls", rest @ ..] => (app, rest),
-        ["beta", "applications", _, "calls", rest @ ..] => (app, rest),
+        // The older `/app/calls` path, which every operation page still lists (v1.0 creates a
+        // call on `/communications/calls` only: its create page lists no other path).
+        [v, "app", "calls", rest @ ..] => match version(v) {
+            Some(ApiVersion::V1) if rest.is_empty() => return Route::Unknown,
+            Some(v) => (profile(v, ResourceStyle::App), 3, rest),
+            None => return Route::Unknown,
+        },
+        ["beta", "applications", _, "calls", rest @ ..] => {
+            (profile(ApiVersion::Beta, ResourceStyle::App), 4, rest)
+        }
         _ => return Route::Unknown,
     };
-    match (method, id) {
-        ("POST", []) => Route::Create(profile),
-        ("GET", [id]) => Route::Get(profile, (*id).to_owned()),
-        ("DELETE", [id]) => Route::Delete(profile, (*id).to_owned()),
-        ("POST", [id, action @ ..]) if operations::ACTIONS.contains(&action.join("/").as_str()) => {
-            Route::Operation(profile, (*id).to_owned(), action.join("/"))
+    let collection = format!("/{}", segments[..collection].join("/"));
+    match (method, rest) {
+        ("POST", []) => Route::Create(profile, collection),
+        ("POST", [action])
+            if surface::plain_segment(action) == "logTeleconferenceDeviceQuality" =>
+        {
+            Route::LogQuality
         }
+        (_, [id, rest @ ..]) if !id.is_empty() => Route::Call(
+            profile,
+            collection,
+            (*id).to_owned(),
+            rest.iter()
+                .map(|s| surface::plain_segment(s).to_owned())
+                .collect(),
+        ),
         _ => Route::Unknown,
     }
 }
@@ -88,7 +106,7 @@ fn route(method: &str, path: &str) -> Route {
 fn unknown_segment(path: &str) -> &str {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let expected: &[&[&str]] = match segments.first() {
-        Some(&"v1.0") => &[&["v1.0"], &["communications"], &["calls"]],
+        Some(&"v1.0") => &[&["v1.0"], &["communications", "app"], &["calls"]],
         Some(&"beta") => match segments.get(1) {
             Some(&"app") => &[&["beta"], &["app"], &["calls"]],
             Some(&"applications") => &[&["beta"], &["applications"], &[], &["calls"]],
@@ -141,6 +159,11 @@ fn graph_date(now: SystemTime) -> String {
 impl Handler for GraphRouter {
     fn handle(&self, request: Request) -> WireReply {
         let request = &request;
+        if let Route::Recording(call_id, recording) =
+            route(request.method.as_str(), request.url.path())
+        {
+            return self.recording(request, &call_id, &recording);
+        }
         let request_id = Uuid::new_v4().to_string();
         let client_request_id = header(request, "client-request-id")
             .map(str::to_owned)
@@ -215,39 +238,101 @@ impl Handler for GraphRouter {
 }
 
 impl GraphRouter {
+    /// A recording's file, for its access token only (call-record.md, example 2).
+    fn recording(&self, request: &Request, call_id: &str, recording: &str) -> WireReply {
+        let token = header(request, "authorization")
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let registry = lock(&self.shared.registry);
+        let Some(call) = registry
+            .get(call_id)
+            .filter(|c| super::media::has_recording(c, recording))
+        else {
+            return graph_refusal(404, "itemNotFound", "There is no such recording.");
+        };
+        match super::media::recording_file(call, recording, token) {
+            Some(file) => WireReply::new(200)
+                .header("Content-Type", "application/octet-stream")
+                .body(file),
+            None => graph_refusal(
+                401,
+                "InvalidAuthenticationToken",
+                "A recording is served with 'Authorization: Bearer {recordingAccessToken}' \
+                 from the completed recordOperation.",
+            ),
+        }
+    }
+
     fn serve_api(&self, request: &Request) -> Result<Reply, GraphError> {
         match route(request.method.as_str(), request.url.path()) {
-            Route::Create(profile) => self.create(request, profile),
-            Route::Get(profile, id) => {
+            Route::Create(profile, collection) => self.create(request, profile, &collection),
+            Route::Call(profile, collection, id, rest) => {
                 self.authenticate(request)?;
-                let mut registry = lock(&self.shared.registry);
-                let call = registry.live_on(&id, profile.style)?;
-                Ok(Reply::encoded(200, &call.resource))
-            }
-            Route::Delete(profile, id) => {
-                self.authenticate(request)?;
-                self.hang_up(&id, profile.style)?;
-                Ok(Reply::empty(204))
-            }
-            Route::Operation(profile, id, action) => {
-                self.authenticate(request)?;
+                let method = request.method.as_str();
+                let segments: Vec<&str> = rest.iter().map(String::as_str).collect();
+                if !surface::known(method, &segments) {
+                    return Err(GraphError::bad_request(format!(
+                        "Resource not found for the segment '{}'.",
+                        unknown_segment(request.url.path())
+                    )));
+                }
+                match (method, rest.as_slice()) {
+                    ("GET", []) => {
+                        let mut registry = lock(&self.shared.registry);
+                        let call = registry.live_on(&id, profile.style)?;
+                        return Ok(Reply::encoded(200, &call.resource));
+                    }
+                    ("DELETE", []) => {
+                        self.hang_up(&id, profile.style)?;
+                        return Ok(Reply::empty(204));
+                    }
+                    _ => {}
+                }
                 let mut registry = lock(&self.shared.registry);
                 let call = registry.live_on(&id, profile.style)?;
                 let mut timeline = lock(&self.shared.timeline);
                 let script = lock(&self.shared.script);
+                let public_base = self.shared.public_base();
                 let cx = operations::Context {
                     call,
                     timeline: &mut timeline,
                     script: &script,
-                    api_base: format!(
-                        "{}/{}",
-                        self.shared.public_base(),
-                        profile.version.segment()
-                    ),
+                    api_base: format!("{public_base}/{}", profile.version.segment()),
+                    calls_url: format!("{public_base}{collection}"),
+                    public_base,
                     answer_delay: self.shared.config.answer_delay,
                 };
-                operations::run(&action, &request.body, cx)
+                let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+                match surface::dispatch(method, &rest, &request.body, cx) {
+                    Some(Ok(reply)) => {
+                        // Every operation handed out can be read back (GET operations/{id}).
+                        if let Some(ReplyBody::Json(op)) = &reply.body {
+                            let is_operation = op["@odata.type"]
+                                .as_str()
+                                .is_some_and(|t| t.ends_with("Operation"));
+                            if is_operation {
+                                if let Ok(call) = registry.live_mut(&id) {
+                                    call.extras.remember(op);
+                                }
+                            }
+                        }
+                        Ok(reply)
+                    }
+                    Some(Err(error)) => Err(error),
+                    None => Err(GraphError::bad_request(format!(
+                        "Resource not found for the segment '{}'.",
+                        unknown_segment(request.url.path())
+                    ))),
+                }
             }
+            Route::LogQuality => {
+                let claims = self.authenticate(request)?;
+                authorize(&claims, "Calls.AccessMedia.All", false)?;
+                surface::log_device_quality(&request.body)
+            }
+            Route::Recording(..) => Err(GraphError::bad_request(
+                "Recordings are served outside the API.",
+            )),
             Route::OpenIdConfiguration => Ok(Reply::json(
                 200,
                 json!({
@@ -269,7 +354,12 @@ impl GraphRouter {
         authenticate(header(request, "authorization"), self.shared.key)
     }
 
-    fn create(&self, request: &Request, profile: Profile) -> Result<Reply, GraphError> {
+    fn create(
+        &self,
+        request: &Request,
+        profile: Profile,
+        collection: &str,
+    ) -> Result<Reply, GraphError> {
         let claims = self.authenticate(request)?;
         let call = validate_create(
             header(request, "content-type"),
@@ -303,10 +393,9 @@ impl GraphRouter {
         );
         drop(registry);
 
-        let location = format!(
-            "{public_base}/{}/communications/calls/{id}",
-            profile.version.segment()
-        );
+        // Under the path the bot used (`/beta/app/calls/{id}` for a create on `/beta/app/calls`,
+        // as the beta create page shows).
+        let location = format!("{public_base}{collection}/{id}");
         reply.headers.push(("Location", location));
         Ok(reply)
     }
@@ -346,37 +435,86 @@ mod tests {
             version: ApiVersion::Beta,
             style: ResourceStyle::App,
         };
+        let call = |profile, collection: &str, rest: &[&str]| {
+            Route::Call(
+                profile,
+                collection.into(),
+                "x".into(),
+                rest.iter().map(|s| s.to_string()).collect(),
+            )
+        };
         assert_eq!(
             route("POST", "/v1.0/communications/calls"),
-            Route::Create(v1)
+            Route::Create(v1, "/v1.0/communications/calls".into())
         );
-        assert_eq!(route("POST", "/beta/app/calls"), Route::Create(app));
+        assert_eq!(
+            route("POST", "/beta/app/calls"),
+            Route::Create(app, "/beta/app/calls".into())
+        );
         assert_eq!(
             route("POST", "/beta/applications/abc/calls"),
-            Route::Create(app)
+            Route::Create(app, "/beta/applications/abc/calls".into())
         );
         assert_eq!(
             route("GET", "/v1.0/communications/calls/x"),
-            Route::Get(v1, "x".into())
+            call(v1, "/v1.0/communications/calls", &[])
         );
         assert_eq!(
             route("DELETE", "/beta/app/calls/x"),
-            Route::Delete(app, "x".into())
+            call(app, "/beta/app/calls", &[])
         );
         assert_eq!(route("POST", "/v2.0/communications/calls"), Route::Unknown);
         assert_eq!(route("PUT", "/v1.0/communications/calls"), Route::Unknown);
         assert_eq!(route("GET", "/v1/.well-known/keys"), Route::Jwks);
         assert_eq!(
             route("POST", "/v1.0/communications/calls/x/participants/invite"),
-            Route::Operation(v1, "x".into(), "participants/invite".into())
+            call(
+                v1,
+                "/v1.0/communications/calls",
+                &["participants", "invite"]
+            )
+        );
+        // The .NET SDK's OData-qualified names (comms-samples #571, msteams-docs #9170).
+        assert_eq!(
+            route(
+                "POST",
+                "/v1.0/communications/calls/x/participants/microsoft.graph.invite"
+            ),
+            call(
+                v1,
+                "/v1.0/communications/calls",
+                &["participants", "invite"]
+            )
+        );
+        assert_eq!(
+            route(
+                "POST",
+                "/v1.0/communications/calls/x/microsoft.graph.answer"
+            ),
+            call(v1, "/v1.0/communications/calls", &["answer"])
         );
         assert_eq!(
             route("POST", "/beta/app/calls/x/playPrompt"),
-            Route::Operation(app, "x".into(), "playPrompt".into())
+            call(app, "/beta/app/calls", &["playPrompt"])
+        );
+        let v1_app = Profile {
+            version: ApiVersion::V1,
+            style: ResourceStyle::App,
+        };
+        assert_eq!(
+            route("POST", "/v1.0/app/calls/x/sendDtmfTones"),
+            call(v1_app, "/v1.0/app/calls", &["sendDtmfTones"])
         );
         assert_eq!(
-            route("POST", "/v1.0/communications/calls/x/dance"),
-            Route::Unknown
+            route(
+                "POST",
+                "/v1.0/communications/calls/microsoft.graph.logTeleconferenceDeviceQuality"
+            ),
+            Route::LogQuality
+        );
+        assert_eq!(
+            route("GET", "/recordings/c/r"),
+            Route::Recording("c".into(), "r".into())
         );
     }
 }

@@ -15,3 +15,4 @@ mod live_tokens;
 mod matcher_differential;
 mod serve;
 mod serve_hardening;
+mod surface;

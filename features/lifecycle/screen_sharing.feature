@@ -1,0 +1,25 @@
+@lifecycle @group @mock-only
+Feature: Someone in a group call shares their screen
+  A content sharing session starts (GET contentSharingSessions lists it,
+  contentsharingsession-get.md) and the roster shows the sharer's screen-sharing stream sending.
+
+  Scenario: user1 shares her screen
+    Given a call request from template "v1/group-call-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.state | resourceData[1].info.identity.user.displayName |
+      | /communications/calls/${call.id}              | establishing       |                                                |
+      | /communications/calls/${call.id}              | established        |                                                |
+      | /communications/calls/${call.id}/participants |                    |                                                |
+      | /communications/calls/${call.id}/participants |                    |                                                |
+      | /communications/calls/${call.id}/participants |                    | user2                                          |
+    When "user1" shares her screen
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData[0].info.identity.user.displayName | resourceData[0].mediaStreams[2].mediaType | resourceData[0].mediaStreams[2].direction |
+      | /communications/calls/${call.id}/participants | user1                                          | videoBasedScreenSharing                   | sendOnly                                  |
+    When the bot gets "/v1.0/communications/calls/${call.id}/contentSharingSessions"
+    Then the response status is 200
+    And the response has:
+      | path                     | value                                    |
+      | value[0].["@odata.type"] | "#microsoft.graph.contentSharingSession" |
+      | value[0].id              | "#uuid"                                  |

@@ -1,0 +1,70 @@
+//! Steps for the media operations beyond playPrompt (recordResponse) and for what the other
+//! side does while it is recorded or shares a screen (issue 18).
+
+use anyhow::{anyhow, Result};
+use callspec::graph::RemoteAction;
+use cucumber::when;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::duration;
+use crate::world::{Body, CallWorld};
+
+/// `When the bot records a response of at most 30 seconds`: `POST .../recordResponse` with that
+/// `maxRecordDurationInSeconds`, a beep and `#` as stop tone; the operation is `${operation}`.
+#[when(regex = r"^the bot records a response of at most (\S+?) ?([a-z]+)$")]
+async fn records(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let seconds = duration(&amount, &unit)?.as_secs();
+    let url = format!("{}/recordResponse", world.call_url()?);
+    let body = json!({
+        "clientContext": uuid::Uuid::new_v4().to_string(),
+        "maxRecordDurationInSeconds": seconds,
+        "playBeep": true,
+        "stopTones": ["#"],
+    });
+    world
+        .send(Method::POST, &url, Some(Body::Json(body)))
+        .await?;
+    let answer = world.response()?;
+    if answer.status == 200 && answer.body["id"].is_string() {
+        let mut op = answer.body.clone();
+        if let Some(location) = answer.header("location") {
+            op["location"] = json!(location);
+        }
+        world.vars.insert("operation".into(), op);
+    }
+    Ok(())
+}
+
+fn remote(world: &CallWorld, action: RemoteAction) -> Result<()> {
+    let call_id = world
+        .call_id
+        .clone()
+        .ok_or_else(|| anyhow!("there is no call yet for the other side to act on"))?;
+    world
+        .standin()?
+        .remote(&call_id, std::time::Duration::ZERO, action)?;
+    Ok(())
+}
+
+/// `When the caller speaks for 5 seconds` (or `the callee`, `"John"`): what a recording hears;
+/// a running recording is re-planned.
+#[when(regex = r#"^(?:the caller|the callee|"[^"]+") speaks for (\S+?) ?([a-z]+)$"#)]
+fn speaks(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let length = duration(&amount, &unit)?;
+    remote(world, RemoteAction::Speaks(length))
+}
+
+/// `When the caller stays silent` (or `the callee`, `"John"`): a recording ends on its initial
+/// silence timeout.
+#[when(regex = r#"^(?:the caller|the callee|"[^"]+") stays silent$"#)]
+fn stays_silent(world: &mut CallWorld) -> Result<()> {
+    remote(world, RemoteAction::StaysSilent)
+}
+
+/// `When "Alice" shares her screen`: a content sharing session starts and the roster shows her
+/// screen-sharing stream sending.
+#[when(regex = r#"^"([^"]+)" shares (?:her|his|their) screen$"#)]
+fn shares_screen(world: &mut CallWorld, who: String) -> Result<()> {
+    remote(world, RemoteAction::SharesScreen(who))
+}
