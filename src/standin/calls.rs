@@ -448,8 +448,10 @@ impl CallRegistry {
     ) -> &CallRecord {
         let request = json!({
             "callbackUri": callback_uri,
+            // Real created items name the caller's participant id (comms-samples #596).
             "source": {
                 "@odata.type": "#microsoft.graph.participantInfo",
+                "id": Uuid::new_v4().to_string(),
                 "identity": caller,
             },
             "targets": [{
