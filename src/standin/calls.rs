@@ -157,6 +157,8 @@ pub struct CallRecord {
     pub graph_meeting: Option<Value>,
     /// The next media stream `sourceId` to hand out (distinct within a call, as Graph's are).
     pub next_source_id: u32,
+    /// Set when Teams invited the bot to record the call (policy-based recording).
+    pub recording: Option<super::recording::Recording>,
 }
 
 /// What sort of endpoint a participant is: decides its media streams and client fields.
@@ -404,6 +406,7 @@ impl CallRegistry {
             graph_meeting: None,
             // The bot's streams start at 201, as in the captures (others follow on).
             next_source_id: 200,
+            recording: None,
         };
         self.calls.entry(id).or_insert(record)
     }

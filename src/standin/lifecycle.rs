@@ -44,6 +44,8 @@ pub enum CallEvent {
     OperationDone { call_id: String, operation: Value },
     /// The remote side sends a DTMF tone.
     Tone { call_id: String, tone: String },
+    /// A strict recording policy's deadline: the call ends unless the bot reported recording.
+    RecordingDeadline { call_id: String },
 }
 
 impl CallEvent {
@@ -57,7 +59,8 @@ impl CallEvent {
             | CallEvent::RingingTimeout { call_id }
             | CallEvent::IncomingTimeout { call_id }
             | CallEvent::OperationDone { call_id, .. }
-            | CallEvent::Tone { call_id, .. } => call_id,
+            | CallEvent::Tone { call_id, .. }
+            | CallEvent::RecordingDeadline { call_id } => call_id,
         }
     }
 }
@@ -606,6 +609,10 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
         CallEvent::OperationDone { operation, .. } => {
             vec![notifications::operation(call, &operation)]
         }
+        CallEvent::RecordingDeadline { .. } => match super::recording::deadline(call) {
+            Some(end) => fire(call, end, at),
+            None => Vec::new(),
+        },
         CallEvent::Tone { tone, .. } => {
             if !call.tone_subscribed {
                 return Vec::new();

@@ -76,6 +76,9 @@ fn route(method: &str, path: &str) -> Route {
         ("POST", []) => Route::Create(profile),
         ("GET", [id]) => Route::Get(profile, (*id).to_owned()),
         ("DELETE", [id]) => Route::Delete(profile, (*id).to_owned()),
+        ("POST", [id, "microsoft.graph.updateRecordingStatus"]) => {
+            Route::Operation(profile, (*id).to_owned(), "updateRecordingStatus".into())
+        }
         ("POST", [id, action @ ..]) if operations::ACTIONS.contains(&action.join("/").as_str()) => {
             Route::Operation(profile, (*id).to_owned(), action.join("/"))
         }
