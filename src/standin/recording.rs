@@ -50,6 +50,8 @@ pub struct Recording {
     pub strict: bool,
     /// Every status the bot reported, in order.
     pub reported: Vec<String>,
+    /// The bot answered the invite (its call may still be `incoming` until Graph moves it on).
+    pub answered: bool,
 }
 
 /// What a policy-recording invite is about.
@@ -118,6 +120,7 @@ pub fn make_invite(call: &mut CallRecord, invite: &Invite) {
     call.recording = Some(Recording {
         strict: invite.strict,
         reported: Vec::new(),
+        answered: false,
     });
 }
 
@@ -133,8 +136,12 @@ pub const INVITE_KEYS: [&str; 5] = [
 /// When the bot answers a strict policy's invite: the policy ends the call if the bot has not
 /// reported `recording` within [`STATUS_WINDOW`] of its leg being established
 /// (`established_after` from now).
-pub fn on_answered(call: &CallRecord, timeline: &mut Timeline, established_after: Duration) {
-    if call.recording.as_ref().is_some_and(|r| r.strict) {
+pub fn on_answered(call: &mut CallRecord, timeline: &mut Timeline, established_after: Duration) {
+    let Some(recording) = call.recording.as_mut() else {
+        return;
+    };
+    recording.answered = true;
+    if recording.strict {
         timeline.schedule(
             established_after.saturating_add(STATUS_WINDOW),
             CallEvent::RecordingDeadline {
@@ -163,9 +170,12 @@ pub fn update_status(
     let status = match body.get("status") {
         Some(Value::String(s)) if STATUSES.contains(&s.as_str()) => s.clone(),
         Some(other) => {
+            let shown = other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_owned);
             return Err(GraphError::bad_request(format!(
-                "status {other} is not a recording status: use notRecording, recording or failed."
-            )))
+                "'{shown}' is not a recording status: use notRecording, recording or failed."
+            )));
         }
         None => {
             return Err(GraphError::bad_request(
@@ -192,7 +202,8 @@ pub fn update_status(
             "API call not allowed for non-Compliance Recording call",
         ));
     };
-    if !matches!(call.state, CallState::Establishing | CallState::Established) {
+    let live = matches!(call.state, CallState::Establishing | CallState::Established);
+    if !(live || call.state == CallState::Incoming && recording.answered) {
         return Err(GraphError::bad_request(format!(
             "Cannot update the recording status of a call in state {}.",
             call.state.as_str()
@@ -303,9 +314,10 @@ mod tests {
             "http://g",
         )
         .err()
-        .expect("an incoming call cannot record yet");
+        .expect("an unanswered invite cannot record yet");
         assert_eq!(err.status, 400);
-        call.set_state(CallState::Established);
+        // Answered: it may report before Graph moves the call on.
+        on_answered(call, &mut t, Duration::from_secs(1));
         let err = update_status(
             &body(json!({"status": "started"})),
             call,
