@@ -430,5 +430,13 @@ mod tests {
             route("POST", "/v1.0/communications/calls/x/dance"),
             Route::Unknown
         );
+        // The .NET SDK's OData-qualified action name (comms-samples #414 shows the form).
+        assert_eq!(
+            route(
+                "POST",
+                "/v1.0/communications/calls/x/microsoft.graph.updateRecordingStatus"
+            ),
+            Route::Operation(v1, "x".into(), "updateRecordingStatus".into())
+        );
     }
 }
