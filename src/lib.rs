@@ -58,6 +58,7 @@ pub mod graph {
         LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, OPERATION_DELAY,
         REFUSAL_DELAY,
     };
+    pub use crate::standin::{RECORDING_STATUSES, RECORDING_STATUS_WINDOW};
 }
 
 /// Access tokens the bot sends and notification tokens it checks, in mock and live mode.

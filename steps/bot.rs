@@ -288,6 +288,98 @@ pub async fn expect_subscribe(world: &mut CallWorld) -> Result<()> {
     accepted(&request)
 }
 
+/// Whether `path` (after the API version) is `action` on `call`, by its plain or OData-qualified
+/// name (`/microsoft.graph.updateRecordingStatus`, as the .NET SDK sends), under
+/// `/communications/calls` or `/app/calls`.
+fn is_action(path: &str, call: &str, action: &str) -> bool {
+    ["/communications/calls/", "/app/calls/"]
+        .iter()
+        .any(|base| {
+            let prefix = format!("{base}{call}/");
+            path.strip_prefix(&prefix)
+                .is_some_and(|a| a == action || a.strip_prefix("microsoft.graph.") == Some(action))
+        })
+}
+
+/// `Then the bot reports the recording status "recording"` (optionally `within 2 seconds` of
+/// the invite): with a bot under test, an `updateRecordingStatus` with that status, which the
+/// stand-in accepted. Without one, the spec played the bot: the stand-in must have taken that
+/// status as the call's latest.
+#[then(regex = r#"^the bot reports the recording status "([^"]*)"(?: within (\S+?) ?([a-z]+))?$"#)]
+async fn reports_recording(
+    world: &mut CallWorld,
+    status: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let status = text(world, &status)?;
+    if !callspec::graph::RECORDING_STATUSES.contains(&status.as_str()) {
+        bail!(
+            "\"{status}\" is not a recording status: use one of {}",
+            callspec::graph::RECORDING_STATUSES.join(", ")
+        );
+    }
+    let limit = if amount.is_empty() {
+        None
+    } else {
+        Some(duration(&amount, &unit)?)
+    };
+    if world.bot.is_some() {
+        return expect_recording_status(world, &status, limit).await;
+    }
+    let call = current_call(world)?;
+    let reported = world
+        .standin()?
+        .reported_recording_statuses(&call)
+        .ok_or_else(|| {
+            anyhow!(
+                "the call {call} is not one Teams invited the bot to record: start it with \
+                 `When \"John\" starts a call that Teams records with the bot`"
+            )
+        })?;
+    match reported.last() {
+        Some(last) if *last == status => Ok(()),
+        Some(_) => bail!(
+            "the bot reported the recording status \"{}\" last, expected \"{status}\" \
+             (reported, in order: {})",
+            reported.last().map(String::as_str).unwrap_or_default(),
+            reported.join(", ")
+        ),
+        None => bail!("the bot reported no recording status, expected \"{status}\""),
+    }
+}
+
+/// With a bot under test, `Then the bot reports the recording status "recording"`: an
+/// `updateRecordingStatus` naming `status`, within `limit` of the invite (by default within
+/// the time a step waits for a bot), accepted by the stand-in.
+pub async fn expect_recording_status(
+    world: &mut CallWorld,
+    status: &str,
+    limit: Option<Duration>,
+) -> Result<()> {
+    let call = current_call(world)?;
+    let until = match limit {
+        Some(limit) => world.bot()?.call_started + world.wall(limit),
+        None => Instant::now() + world.wall(DEFAULT_BOT_WAIT),
+    };
+    let wanted = status.to_owned();
+    let expected = Expected {
+        what: format!(
+            "the bot to report the recording status \"{status}\" (a POST \
+             .../calls/{call}/updateRecordingStatus with \"status\": \"{status}\")"
+        ),
+        matches: Box::new(move |r| {
+            r.method == "POST"
+                && is_action(api_path(&r.path), &call, "updateRecordingStatus")
+                && r.body
+                    .as_ref()
+                    .is_some_and(|b| b["status"].as_str() == Some(wanted.as_str()))
+        }),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)
+}
+
 /// With a bot under test, `Then the bot hangs up`: a DELETE of the call.
 pub async fn expect_hang_up(world: &mut CallWorld) -> Result<()> {
     let call = current_call(world)?;

@@ -157,6 +157,21 @@ async fn transfer(world: &mut CallWorld, who: String) -> Result<()> {
     .await
 }
 
+/// `When the bot reports the recording status "recording"` (or `notRecording`, `failed`): an
+/// `updateRecordingStatus` on the current call, which Teams invited the bot to record. With a
+/// bot under test: checks that the bot did.
+#[when(regex = r#"^the bot reports the recording status "([^"]*)"$"#)]
+async fn report_recording(world: &mut CallWorld, status: String) -> Result<()> {
+    if world.bot.is_some() {
+        return crate::bot::expect_recording_status(world, &status, None).await;
+    }
+    let body = json!({
+        "clientContext": uuid::Uuid::new_v4().to_string(),
+        "status": text(world, &status)?,
+    });
+    operate(world, "updateRecordingStatus", body).await
+}
+
 /// `When the bot sends "playPrompt" with:` + YAML docstring: any operation on the current call
 /// with a body of your own.
 #[when(expr = "the bot sends {string} with:")]

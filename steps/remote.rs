@@ -199,6 +199,67 @@ pub fn incoming(world: &mut CallWorld, caller: String) -> Result<()> {
     Ok(())
 }
 
+/// A Teams user's identity set, by display name.
+fn teams_user(name: &str) -> serde_json::Value {
+    json!({
+        "@odata.type": "#microsoft.graph.identitySet",
+        "user": {
+            "@odata.type": "#microsoft.graph.identity",
+            "displayName": name,
+            "id": uuid::Uuid::new_v4().to_string(),
+        },
+    })
+}
+
+/// `Given the recording policy is strict`: the policy that invites the bot cancels the
+/// recorded user's call when the bot does not record (the policy application's
+/// `RequiredBeforeCallEstablishment` / `RequiredDuringCall`): an unanswered invite ends, and so
+/// does a call whose bot has not reported "recording" 10 s after its leg is established.
+#[given("the recording policy is strict")]
+fn strict_policy(world: &mut CallWorld) -> Result<()> {
+    world
+        .standin()?
+        .update_script(|s| s.strict_recording = true);
+    Ok(())
+}
+
+/// `When "John" starts a call that Teams records with the bot` (optionally `starts a call with
+/// "Alice"`), or `When "John" joins a meeting that Teams records with the bot`: John's
+/// recording policy names the bot, so Teams invites it to record: an incoming call whose source
+/// is John and whose `incomingContext` observes him (a meeting's also carries its chat and
+/// token). The bot must answer and report that it records. The call becomes the scenario's
+/// current call; with a bot under test, it is the bot's.
+#[when(
+    regex = r#"^"([^"]+)" (?:starts a call(?: with "([^"]+)")?|(joins a meeting)) that Teams records with the bot$"#
+)]
+pub fn recorded_call(
+    world: &mut CallWorld,
+    recorded: String,
+    other: String,
+    meeting: String,
+) -> Result<()> {
+    let recorded = text(world, &recorded)?;
+    let other = if !meeting.is_empty() {
+        None
+    } else if other.is_empty() {
+        Some(teams_user("Callee"))
+    } else {
+        Some(teams_user(&text(world, &other)?))
+    };
+    let callback = world.callback_uri()?;
+    let call = world.standin()?.policy_recording_invite(
+        teams_user(&recorded),
+        other,
+        &callback,
+        &world.app,
+    );
+    if let Some(id) = call["id"].as_str() {
+        crate::bot::incoming_call_made(world, id);
+    }
+    world.make_current(call);
+    Ok(())
+}
+
 fn remote_action(
     world: &CallWorld,
     after: std::time::Duration,

@@ -1,7 +1,8 @@
 """An IVR calling bot for Microsoft Graph, the example bot callspec's specs drive.
 
 It answers incoming calls, plays a welcome prompt, listens for tones (1: transfer to a person,
-2: goodbye and hang up) and places a call when its trigger endpoint is asked. See README.md.
+2: goodbye and hang up) and places a call when its trigger endpoint is asked. Invited by Teams to
+record a call (policy-based recording), it answers and reports that it records. See README.md.
 
 Threads: the webhook server (http.server, one thread per request) checks each notification's
 token, answers 202 at once and hands the body to one asyncio loop, where all Graph requests

@@ -27,6 +27,9 @@ from msgraph.generated.communications.calls.item.play_prompt.play_prompt_post_re
 from msgraph.generated.communications.calls.item.subscribe_to_tone.subscribe_to_tone_post_request_body import (
     SubscribeToTonePostRequestBody,
 )
+from msgraph.generated.communications.calls.item.update_recording_status.update_recording_status_post_request_body import (
+    UpdateRecordingStatusPostRequestBody,
+)
 from msgraph.generated.communications.calls.item.transfer.transfer_post_request_body import (
     TransferPostRequestBody,
 )
@@ -38,6 +41,7 @@ from msgraph.generated.models.media_info import MediaInfo
 from msgraph.generated.models.media_prompt import MediaPrompt
 from msgraph.generated.models.modality import Modality
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.recording_status import RecordingStatus
 from msgraph.generated.models.service_hosted_media_config import ServiceHostedMediaConfig
 from msgraph_core import GraphClientFactory
 
@@ -124,6 +128,8 @@ class GraphCalls:
         prompt = MediaPrompt(media_info=MediaInfo(uri="https://example.com/a.wav"))
         call.play_prompt.to_post_request_information(PlayPromptPostRequestBody(prompts=[prompt]))
         call.subscribe_to_tone.to_post_request_information(SubscribeToTonePostRequestBody())
+        call.update_recording_status.to_post_request_information(
+            UpdateRecordingStatusPostRequestBody(status=RecordingStatus.Recording))
         call.transfer.to_post_request_information(TransferPostRequestBody(
             transfer_target=InvitationParticipantInfo(identity=user_identity("x", None))))
         call.to_delete_request_information()
@@ -160,6 +166,13 @@ class GraphCalls:
             identity=user_identity(display_name, user_id),
         )
         await self._call(call_id).transfer.post(TransferPostRequestBody(transfer_target=target))
+
+    async def report_recording(self, call_id: str, client_context: str) -> None:
+        """Tells Teams the bot records the call (policy-based recording): a bot may record only
+        after this succeeded (call-updaterecordingstatus.md)."""
+        body = UpdateRecordingStatusPostRequestBody(
+            status=RecordingStatus.Recording, client_context=client_context)
+        await self._call(call_id).update_recording_status.post(body)
 
     async def hang_up(self, call_id: str) -> None:
         await self._call(call_id).delete()

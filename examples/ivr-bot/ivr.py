@@ -37,6 +37,7 @@ BROKEN_VARIANTS = {
     "slow-answer": f"answers {SLOW_ANSWER_SECONDS} s after the incoming call",
     "double-prompt": "plays the welcome prompt on every `established` notification",
     "wrong-transfer": 'transfers to "Bob"',
+    "no-recording-status": "answers a recording invite but never reports that it records",
 }
 
 
@@ -49,6 +50,9 @@ class CallState:
     goodbye_context: Optional[str] = None
     goodbye_operation: Optional[str] = None
     hung_up: bool = False
+    # Teams invited the bot to record this call (policy-based recording): it answers and reports
+    # that it records; it plays nothing to the call.
+    recorder: bool = False
     tones_seen: set = field(default_factory=set)
 
 
@@ -100,6 +104,8 @@ class Ivr:
         if data.get("direction") == "outgoing":
             call.outbound = True
         if change == "created" and state == "incoming":
+            # A policy-recording invite names the observed (recorded) participant.
+            call.recorder = bool(data.get("incomingContext"))
             await self.on_incoming(call_id, call)
         elif data.get("toneInfo"):
             await self.on_tone(call_id, call, data["toneInfo"])
@@ -115,8 +121,16 @@ class Ivr:
             log.info("call %s: answering in %d s (IVR_BROKEN=slow-answer)", call_id, SLOW_ANSWER_SECONDS)
             await asyncio.sleep(SLOW_ANSWER_SECONDS)
         await self.request(call_id, "answer", self.graph.answer(call_id, self.settings.callback_uri))
+        if call.recorder and self.settings.broken != "no-recording-status":
+            # Under a strict policy Teams cancels the recorded user's call when the recorder
+            # does not record: report at once.
+            await self.request(call_id, "updateRecordingStatus recording",
+                               self.graph.report_recording(call_id, str(uuid.uuid4())))
 
     async def on_established(self, call_id: str, call: CallState) -> None:
+        if call.recorder:
+            log.info("call %s: established; recording (no prompt for a recorder)", call_id)
+            return
         # Only the first `established` acts, so the prompt always precedes subscribeToTone even
         # when a repeat arrives while the prompt request is under way.
         first = not call.welcomed

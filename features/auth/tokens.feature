@@ -139,4 +139,11 @@ Feature: Access tokens Graph refuses
       | updated    | /communications/calls/${call.id} | establishing       |                               |
       | updated    | /communications/calls/${call.id} | established        |                               |
       | updated    | /communications/calls/${call.id} | established        | active                        |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms

@@ -52,6 +52,13 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
       | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#microsoft.graph.call"     | "#notpresent"             | established        | outgoing               |                               |
       | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#microsoft.graph.call"     | "#notpresent"             | established        | "#notpresent"          | active                        |
     And every notification has the header "Authorization" matching "#regex Bearer .+"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   @p2p
@@ -79,6 +86,13 @@ Feature: Create call on the beta endpoint POST /beta/app/calls
       | updated    | /app/calls/${call.id} | established        | outgoing               | "#notpresent"               |
       | updated    | /app/calls/${call.id} | established        | "#notpresent"          | "#notpresent"               |
     And every notification has the header "Authorization" matching "#regex Bearer .+"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   @group

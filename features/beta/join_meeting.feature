@@ -97,8 +97,6 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
           state: established
           direction: outgoing
       - resourceData: { state: established, mediaState: { audio: active } }
-      - resourceData: { state: established, chatInfo: { messageId: "1507228578052" } }
-      - resourceData: { state: established, meetingInfo: "#object" }
       - changeType: updated
         resource: "/app/calls/${call.id}/participants"
         resourceData:
@@ -149,8 +147,6 @@ Feature: Join a meeting on the beta endpoint POST /beta/app/calls
           state: established
           direction: outgoing
       - resourceData: { state: established, mediaState: { audio: active } }
-      - resourceData: { state: established, chatInfo: { messageId: "1507228578052" } }
-      - resourceData: { state: established, meetingInfo: "#object" }
       - changeType: updated
         resource: "/app/calls/${call.id}/participants"
         resourceData:

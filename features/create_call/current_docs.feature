@@ -36,8 +36,6 @@ Feature: Requests of the current Create call pages
       | /communications/calls/${call.id}              | establishing       |                                        |                                                |                           |
       | /communications/calls/${call.id}              | established        |                                        |                                                |                           |
       | /communications/calls/${call.id}              | established        | "#notpresent"                          |                                                |                           |
-      | /communications/calls/${call.id}              | established        | "#notpresent"                          |                                                |                           |
-      | /communications/calls/${call.id}              | established        | "1234567"                              |                                                |                           |
       | /communications/calls/${call.id}/participants |                    |                                        | Organizer                                      | "${call.myParticipantId}" |
 
   @meeting

@@ -3,9 +3,9 @@ Feature: Join a scheduled meeting (v1.0 Create call, examples 5 and 6)
   The bot joins Bob's scheduled Teams meeting through POST /v1.0/communications/calls, naming
   the meeting by its chat thread (chatInfo) and its organizer (meetingInfo). The request names
   no source: the service fills in the calling application. In example 5 the service hosts the
-  media, in example 6 the application does. Besides the call-state notifications, a meeting
-  join gets updates with the media, the meeting's chat and the meeting, then a roster
-  notification listing the organizer and the bot.
+  media, in example 6 the application does. Establishing and established echo the meeting's
+  chat and meetingInfo; an update with the media follows, then a roster notification listing
+  the organizer and the bot.
 
   Scenario: Example 5 - join a scheduled meeting with service-hosted media
     Given the app has the permissions "Calls.JoinGroupCall.All"
@@ -28,11 +28,10 @@ Feature: Join a scheduled meeting (v1.0 Create call, examples 5 and 6)
     And the bot receives no further notifications within 500 ms
 
   Scenario: Example 6 - join a scheduled meeting with application-hosted media
-    The roster is the sixth notification: organizer Bob first, then the bot under its own
-    participant id; nobody waits in the lobby. The 2021 v1.0 page echoes chatInfo and
-    meetingInfo in establishing and established, and sends the roster third; real traffic
-    (tests/fixtures/captures, P2P/CallUpdates) sends them in updates after the media. The
-    stand-in follows real traffic.
+    The roster is the fourth notification: organizer Bob first, then the bot under its own
+    participant id; nobody waits in the lobby. Establishing and established echo the meeting's
+    chat and a typed meetingInfo, as real meeting joins do (comms-samples #95, #405, #632) and
+    the 2021 v1.0 page shows; the media update comes between them and the roster.
 
     Given the app has the permissions "Calls.JoinGroupCall.All, Calls.AccessMedia.All"
     And a call request from template "v1/join-meeting-app-hosted"
@@ -48,10 +47,8 @@ Feature: Join a scheduled meeting (v1.0 Create call, examples 5 and 6)
       | mediaConfig["@odata.type"] | "#microsoft.graph.appHostedMediaConfig" |
     And the bot receives notifications in order:
       | resourceUrl                                   | resourceData.state | resourceData.chatInfo.messageId | resourceData.meetingInfo.organizer.user.displayName | resourceData[0].info.identity.user.displayName | resourceData[0].isInLobby | resourceData[1].id        | resourceData[1].info.identity.application.id | resourceData[1].isInLobby |
-      | /communications/calls/${call.id}              | establishing       | "#notpresent"                   | "#notpresent"                                       |                                                |                           |                           |                                              |                           |
-      | /communications/calls/${call.id}              | established        | "#notpresent"                   | "#notpresent"                                       |                                                |                           |                           |                                              |                           |
-      | /communications/calls/${call.id}              | established        | "#notpresent"                   | "#notpresent"                                       |                                                |                           |                           |                                              |                           |
-      | /communications/calls/${call.id}              | established        | "0"                             | "#notpresent"                                       |                                                |                           |                           |                                              |                           |
+      | /communications/calls/${call.id}              | establishing       | "0"                             | Bob                                                 |                                                |                           |                           |                                              |                           |
       | /communications/calls/${call.id}              | established        | "0"                             | Bob                                                 |                                                |                           |                           |                                              |                           |
+      | /communications/calls/${call.id}              | established        | "#notpresent"                   | "#notpresent"                                       |                                                |                           |                           |                                              |                           |
       | /communications/calls/${call.id}/participants |                    |                                 |                                                     | Bob                                            | false                     | "${call.myParticipantId}" | "${app_id}"                                  | false                     |
     And the bot receives no further notifications within 500 ms

@@ -33,6 +33,13 @@ Feature: Peer-to-peer VoIP call (v1.0 Create call, examples 1 and 2)
       | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | "#notpresent"   | establishing       | "#notpresent"          |                               |
       | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | "#notpresent"   | established        | outgoing               |                               |
       | updated    | /app/calls/${call.id} | /communications/calls/${call.id} | "#notpresent" | "#microsoft.graph.call"     | "#notpresent"   | established        | "#notpresent"          | active                        |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   Scenario: Example 2 - peer-to-peer VoIP call with application-hosted media, full response
@@ -105,6 +112,13 @@ Feature: Peer-to-peer VoIP call (v1.0 Create call, examples 1 and 2)
     # resource and resourceUrl, no callbackUri, no id, direction only on established, and a
     # mediaState update after it. The stand-in follows real traffic.
     And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   Scenario: Example 1 with the callback pointed at the scenario's own inbox
@@ -119,6 +133,13 @@ Feature: Peer-to-peer VoIP call (v1.0 Create call, examples 1 and 2)
       | callbackUri                 | "${callback_uri}"                    |
       | targets[0].identity.user.id | 112f7296-5fa4-42ca-bae8-6a692b15d4b8 |
     And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   @beta
@@ -143,4 +164,11 @@ Feature: Peer-to-peer VoIP call (v1.0 Create call, examples 1 and 2)
       | updated    | /communications/calls/${call.id} | /app/calls/${call.id} | establishing       | "#notpresent"          |
       | updated    | /communications/calls/${call.id} | /app/calls/${call.id} | established        | outgoing               |
       | updated    | /communications/calls/${call.id} | /app/calls/${call.id} | established        | "#notpresent"          |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms

@@ -21,6 +21,13 @@ Feature: Adjusting a documented request, and reading the call back
       | targets[0].identity.user.id          | 0c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f |
       | targets[0].identity.user.displayName | Alice                                |
     And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   Scenario: Overriding and removing request properties
@@ -49,6 +56,13 @@ Feature: Adjusting a documented request, and reading the call back
       | source.identity.application.id       | 2891555a-92ff-42e6-80fa-6e1300c6b5c6    |
       | mediaConfig["@odata.type"]           | "#microsoft.graph.appHostedMediaConfig" |
     And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms
 
   Scenario: Reading the created call back
@@ -75,4 +89,11 @@ Feature: Adjusting a documented request, and reading the call back
               id: 112f7296-5fa4-42ca-bae8-6a692b15d4b8
               displayName: John
       """
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 500 ms

@@ -106,6 +106,13 @@ Feature: Create-call requests Graph refuses
         | path        | value             |
         | callbackUri | "${callback_uri}" |
       And the bot receives notifications in order from "notifications/v1/p2p-connected.yaml"
+      # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+      # (capture P2PTest2Event4..6; FIDELITY.md).
+      Then the bot receives notifications in order:
+        | resourceUrl                                   | resourceData.chatInfo.messageId |
+        | /communications/calls/${call.id}              | "0"                             |
+        | /communications/calls/${call.id}              | "0"                             |
+        | /communications/calls/${call.id}/participants |                                 |
       And the bot receives no further notifications within 500 ms
 
     Scenario Outline: Plain http on another loopback address is allowed (<uri>)

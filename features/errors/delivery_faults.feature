@@ -11,14 +11,14 @@ Feature: The bot's callback fails
     When the bot creates the call
     Then the response status is 201
     And the bot receives no further notifications within 1 minute
-    # establishing, established, the media update
-    And the stand-in recorded 3 failed deliveries
+    # establishing, established, the media update, the chat, the meeting, the roster
+    And the stand-in recorded 6 failed deliveries
 
   Scenario: The callback cannot be reached
     Given the bot's callback cannot be reached
     When the bot creates the call
     Then the bot receives no further notifications within 1 minute
-    And the stand-in recorded 3 failed deliveries
+    And the stand-in recorded 6 failed deliveries
 
   Scenario: A healthy callback has no failed deliveries
     When the bot creates the call

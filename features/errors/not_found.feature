@@ -43,6 +43,13 @@ Feature: Calls and resources that are not there
         | updated    | established        | active                        |
       When the bot hangs up
       Then the response status is 204
+      # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+      # (capture P2PTest2Event4..6; FIDELITY.md).
+      Then the bot receives notifications in order:
+        | resourceUrl                                   | resourceData.chatInfo.messageId |
+        | /communications/calls/${call.id}              | "0"                             |
+        | /communications/calls/${call.id}              | "0"                             |
+        | /communications/calls/${call.id}/participants |                                 |
       And the bot receives notifications in order:
         | changeType | resourceUrl                      | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
         | updated    | /communications/calls/${call.id} | terminating        |                              |                                 |

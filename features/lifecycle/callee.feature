@@ -55,11 +55,16 @@ Feature: What the callee does
     Given the callee answers after 45 seconds
     And the callee hangs up after 10 seconds
     When the bot creates the call
+    # A call with a Teams user: the media, its chat, the meeting Graph hosts it in, the two of
+    # them (capture P2PTest2Event3..6; FIDELITY.md).
     Then the bot receives notifications in order within 1 minute:
       | at     | changeType | resourceData.state |
       | +0 s   | updated    | establishing       |
       | +45 s  | updated    | established        |
       | +45 s  | updated    | established        |
+      | +45 s  | updated    | established        |
+      | +45 s  | updated    | established        |
+      | +45 s  | updated    |                    |
       | +55 s  | deleted    | terminated         |
 
   Scenario Outline: The callee does not take the call: <behaviour>
@@ -104,11 +109,16 @@ Feature: What the callee does
     # call-delete.md lists 200/4097 for "ended by the other participant"; the captured
     # peer-to-peer hang-up (P2PTest1Event6HangUp.json) is 200/5002 with a DiagCode message.
     # The stand-in follows the capture.
+    # A call with a Teams user: then its chat, Graph's meeting and the roster of two
+    # (capture P2PTest2Event4..6; FIDELITY.md).
     Then the bot receives notifications in order:
       | changeType | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode | resourceData.resultInfo.message                 |
       | updated    | establishing       | "#notpresent"                |                                 |                                                 |
       | updated    | established        | "#notpresent"                |                                 |                                                 |
       | updated    | established        | "#notpresent"                |                                 |                                                 |
+      | updated    | established        | "#notpresent"                |                                 |                                                 |
+      | updated    | established        | "#notpresent"                |                                 |                                                 |
+      | updated    |                    | "#notpresent"                |                                 |                                                 |
       | deleted    | terminated         | 200                          | 5002                            | The conversation has ended. DiagCode: 0#5002.@ |
     And the bot receives no further notifications within 1 minute
 
@@ -120,6 +130,13 @@ Feature: What the callee does
       | established        |
       | established        |
     When the callee hangs up after 5 seconds
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     Then the bot receives notifications in order:
       | changeType | resourceData.state | resourceData.resultInfo.subcode |
       | deleted    | terminated         | 5002                            |

@@ -14,6 +14,13 @@ Feature: The bot hangs up
       | established        | active                        |
     When the bot hangs up
     Then the response status is 204
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives notifications in order:
       """
       - changeType: updated
@@ -69,6 +76,13 @@ Feature: The bot hangs up
       | /app/calls/${call.id} | established        |
     When the bot hangs up
     Then the response status is 204
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives notifications in order:
       | changeType | resource              | resourceData.state | resourceData.resultInfo.subcode |
       | updated    | /app/calls/${call.id} | terminating        |                                 |

@@ -14,6 +14,8 @@ Feature: Someone calls the bot
           state: incoming
           direction: incoming
           source:
+            # Real created items name the caller's participant id (comms-samples #596).
+            id: "#uuid"
             identity:
               user:
                 displayName: John
@@ -25,12 +27,13 @@ Feature: Someone calls the bot
     When the bot answers the call
     Then the response status is 202
     # Real items name the direction only on established, and the media update follows
-    # (captures P2PTest1Event2, Event3; stand-in's choice to treat answered calls the same).
+    # (captures P2PTest1Event2, Event3); from a Teams caller it names the call's chat and the
+    # tenant (comms-samples #700).
     And the bot receives notifications in order:
-      | changeType | resourceData.state | resourceData.direction | resourceData.mediaState.audio |
-      | updated    | establishing       | "#notpresent"          |                               |
-      | updated    | established        | incoming               |                               |
-      | updated    | established        | "#notpresent"          | active                        |
+      | changeType | resourceData.state | resourceData.direction | resourceData.mediaState.audio | resourceData.chatInfo.threadId | resourceData.tenantId |
+      | updated    | establishing       | "#notpresent"          |                               | "#notpresent"                  | "#notpresent"         |
+      | updated    | established        | incoming               |                               | "#notpresent"                  | "#notpresent"         |
+      | updated    | established        | "#notpresent"          | active                        | "#regex ^19:[0-9a-f-]{36}$"    | "${call.tenantId}"    |
     And the bot receives no further notifications within 1 minute
 
   Scenario: A PSTN caller is rejected as busy

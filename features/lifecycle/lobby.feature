@@ -18,8 +18,6 @@ Feature: A bot joining as a guest waits in the lobby
       | /app/calls/${call.id}              | establishing       |                           |                           |                                                |
       | /app/calls/${call.id}              | established        |                           |                           |                                                |
       | /app/calls/${call.id}              | established        |                           |                           |                                                |
-      | /app/calls/${call.id}              | established        |                           |                           |                                                |
-      | /app/calls/${call.id}              | established        |                           |                           |                                                |
       | /app/calls/${call.id}/participants |                    | true                      | "#notpresent"             |                                                |
       | /app/calls/${call.id}/participants |                    | false                     | false                     | Alice                                          |
     And the bot receives no further notifications within 20 minutes
@@ -32,8 +30,6 @@ Feature: A bot joining as a guest waits in the lobby
       | updated    | establishing       |                           |                              |
       | updated    | established        |                           |                              |
       | updated    | established        |                           |                              |
-      | updated    | established        |                           |                              |
-      | updated    | established        |                           |                              |
       | updated    |                    | true                      |                              |
       | deleted    | terminated         |                           | 403                          |
 
@@ -44,8 +40,6 @@ Feature: A bot joining as a guest waits in the lobby
     Then the bot receives notifications in order within 20 minutes:
       | changeType | resourceData.state | resourceData[0].isInLobby | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
       | updated    | establishing       |                           |                              |                                 |
-      | updated    | established        |                           |                              |                                 |
-      | updated    | established        |                           |                              |                                 |
       | updated    | established        |                           |                              |                                 |
       | updated    | established        |                           |                              |                                 |
       | updated    |                    | true                      |                              |                                 |

@@ -22,6 +22,13 @@ Feature: The bot's operations on an established call
       | clientContext   | "#string"                              |
     # The completion echoes the operation: its prompts and how it completed (capture
     # P2PTest1Event5PlayPromptFinish.json).
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives notifications in order:
       """
       - changeType: deleted
@@ -49,17 +56,31 @@ Feature: The bot's operations on an established call
       | path            | value                                       |
       | ["@odata.type"] | "#microsoft.graph.muteParticipantOperation" |
       | status          | completed                                   |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives notifications in order:
-      | resourceUrl                                   | resourceData[0].id         | resourceData[0].isMuted |
+      | resourceUrl                                   | resourceData[1].id         | resourceData[1].isMuted |
       | /communications/calls/${call.id}/participants | "${call.myParticipantId}" | true                    |
     When the bot unmutes itself
     Then the response status is 200
     And the bot receives notifications in order:
-      | resourceUrl                                   | resourceData[0].isMuted |
+      | resourceUrl                                   | resourceData[1].isMuted |
       | /communications/calls/${call.id}/participants | false                   |
 
   Scenario: Tones reach the bot once it subscribed
     When the callee presses 4
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     Then the bot receives no further notifications within 5 seconds
     When the bot subscribes to tones
     Then the response status is 200
@@ -81,14 +102,28 @@ Feature: The bot's operations on an established call
       | ["@odata.type"]                          | "#microsoft.graph.inviteParticipantsOperation" |
       | status                                   | running                                        |
       | participants[0].identity.user.displayName | Alice                                         |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives notifications in any order:
-      | resourceUrl                                                 | resourceData.status | resourceData[0].info.identity.user.displayName |
+      | resourceUrl                                                 | resourceData.status | resourceData[1].info.identity.user.displayName |
       | /communications/calls/${call.id}/operations/${operation.id} | completed           |                                                |
       | /communications/calls/${call.id}/participants               |                     | Alice                                          |
 
   Scenario: Inviting a participant who declines
     Given "Alice" declines
     When the bot invites "Alice" to the call
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     Then the bot receives notifications in order:
       | resourceUrl                                                 | resourceData.status | resourceData.resultInfo.code |
       | /communications/calls/${call.id}/operations/${operation.id} | failed              | 603                          |
@@ -98,6 +133,13 @@ Feature: The bot's operations on an established call
     Given "Alice" answers after 90 seconds
     When the bot invites "Alice" to the call
     Then the response status is 200
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 58 seconds
     And the bot receives notifications in order within 2 seconds:
       | resourceUrl                                                 | resourceData.status | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
@@ -107,6 +149,13 @@ Feature: The bot's operations on an established call
   Scenario: A transfer that the target accepts ends the bot's call
     When the bot transfers the call to "Alice"
     Then the response status is 202
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives notifications in order:
       | changeType | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
       | updated    | transferring       |                              |                                 |
@@ -119,6 +168,13 @@ Feature: The bot's operations on an established call
   Scenario: A transfer that the target declines leaves the call established
     Given the transfer target declines
     When the bot transfers the call to "Alice"
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     Then the bot receives notifications in order:
       | changeType | resourceData.state | resourceData.resultInfo.code | resourceData.resultInfo.subcode |
       | updated    | transferring       |                              |                                 |

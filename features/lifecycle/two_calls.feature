@@ -22,4 +22,11 @@ Feature: Two calls in one scenario
       | /communications/calls/${call.id} | establishing       |                               |
       | /communications/calls/${call.id} | established        |                               |
       | /communications/calls/${call.id} | established        | active                        |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    Then the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
     And the bot receives no further notifications within 1 minute

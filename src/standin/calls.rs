@@ -163,6 +163,8 @@ pub struct CallRecord {
     /// What the operations beyond the first ten keep (operations, media queue, recordings,
     /// hold, audio routing groups, content sharing).
     pub extras: super::surface::Extras,
+    /// Set when Teams invited the bot to record the call (policy-based recording).
+    pub recording: Option<super::recording::Recording>,
 }
 
 /// What sort of endpoint a participant is: decides its media streams and client fields.
@@ -411,6 +413,7 @@ impl CallRegistry {
             // The bot's streams start at 201, as in the captures (others follow on).
             next_source_id: 200,
             extras: Default::default(),
+            recording: None,
         };
         self.calls.entry(id).or_insert(record)
     }
@@ -450,8 +453,10 @@ impl CallRegistry {
     ) -> &CallRecord {
         let request = json!({
             "callbackUri": callback_uri,
+            // Real created items name the caller's participant id (comms-samples #596).
             "source": {
                 "@odata.type": "#microsoft.graph.participantInfo",
+                "id": Uuid::new_v4().to_string(),
                 "identity": caller,
             },
             "targets": [{

@@ -42,6 +42,8 @@ pub enum CallEvent {
         call_id: String,
         event: super::media::MediaEvent,
     },
+    /// A strict recording policy's deadline: the call ends unless the bot reported recording.
+    RecordingDeadline { call_id: String },
 }
 
 impl CallEvent {
@@ -56,7 +58,8 @@ impl CallEvent {
             | CallEvent::IncomingTimeout { call_id }
             | CallEvent::OperationDone { call_id, .. }
             | CallEvent::Tone { call_id, .. }
-            | CallEvent::Media { call_id, .. } => call_id,
+            | CallEvent::Media { call_id, .. }
+            | CallEvent::RecordingDeadline { call_id } => call_id,
         }
     }
 }

@@ -345,32 +345,91 @@ fn meeting_of(call: &CallRecord) -> Value {
     meeting
 }
 
+/// The chat Graph opens for a peer-to-peer call with a Teams user: a thread of its own, not a
+/// meeting's (`19:<guid>`, message `0`: capture P2PTest2Event4UpdatedWithChatInfo.json,
+/// comms-samples #700).
+fn peer_chat() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.chatInfo",
+        "threadId": format!("19:{}", Uuid::new_v4()),
+        "messageId": "0",
+    })
+}
+
+/// Whether the other party of a peer-to-peer call is a Teams client (user or guest).
+fn with_teams_user(call: &CallRecord) -> bool {
+    let other = if call.resource["direction"] == "incoming" {
+        &call.resource["source"]["identity"]
+    } else {
+        &call.resource["targets"][0]["identity"]
+    };
+    other.get("user").is_some() || other.get("guest").is_some()
+}
+
+/// A meeting join's `establishing` and `established` echo the meeting: its chat and its typed
+/// `meetingInfo`, before `callChainId` (comms-samples #95 2019, #405 2021, #632 2023).
+fn echo_meeting(call: &CallRecord, notification: &mut Value) {
+    let chat = chat_of(call);
+    let meeting = meeting_of(call);
+    let Some(data) = notification["value"][0]["resourceData"].as_object_mut() else {
+        return;
+    };
+    let chain = data.remove("callChainId");
+    data.insert("chatInfo".into(), chat);
+    data.insert("meetingInfo".into(), meeting);
+    if let Some(chain) = chain {
+        data.insert("callChainId".into(), chain);
+    }
+}
+
 /// What Graph sends right after a call is established, beyond the `established` item.
 fn after_established(call: &mut CallRecord) -> Vec<Value> {
     let active = ("mediaState", media_active());
     let capability = ("meetingCapability", notifications::meeting_capability());
     let co_organizers = ("coOrganizers", json!([]));
-    let media = notifications::call_with(
-        call,
-        ChangeType::Updated,
-        &[active.clone(), capability.clone(), co_organizers.clone()],
-    );
+    let incoming = call.resource["direction"] == "incoming";
     match call.kind {
         // Captures GroupCallEstablished.json then GroupCallBotJoin.json: the bot alone.
         CallKind::Group => {
             call.graph_meeting = Some(graph_meeting());
             vec![roster(call)]
         }
-        // Captures P2PTest1Event3 / P2PTest2Event3: the media is active.
-        CallKind::PeerToPeer => vec![media],
-        // Then a meeting's chat, and the meeting itself (captures P2PTest2Event4, Event5); its
-        // roster follows as an event of its own.
-        CallKind::Meeting | CallKind::GuestMeeting => {
-            let organizer = call.participants.first().map(|p| p.id.clone());
+        // An incoming call from a Teams user: the media update also names the call's chat and
+        // tenant (comms-samples #700).
+        CallKind::PeerToPeer if incoming && with_teams_user(call) => {
+            if !call.resource["chatInfo"].is_object() {
+                call.resource["chatInfo"] = peer_chat();
+            }
+            let tenant = call.resource["tenantId"].clone();
+            vec![notifications::call_with(
+                call,
+                ChangeType::Updated,
+                &[
+                    ("chatInfo", call.resource["chatInfo"].clone()),
+                    active,
+                    ("tenantId", tenant),
+                    capability,
+                    co_organizers,
+                ],
+            )]
+        }
+        // A peer-to-peer call to a Teams user: media, the call's own chat, the meeting Graph
+        // hosts it in, then a roster of the two (captures P2P/CallUpdates/P2PTest2Event3..6).
+        CallKind::PeerToPeer if !incoming && with_teams_user(call) => {
+            let media = notifications::call_with(
+                call,
+                ChangeType::Updated,
+                &[active.clone(), capability.clone(), co_organizers.clone()],
+            );
+            let callee = participant(call.resource["targets"][0]["identity"].clone());
+            let callee_id = callee.id.clone();
+            call.admit(callee);
+            call.resource["chatInfo"] = peer_chat();
+            let meeting = graph_meeting();
+            call.graph_meeting = Some(meeting.clone());
             let context = base64::engine::general_purpose::STANDARD.encode(format!(
-                "https://callspec.invalid/cc/v1/callParticipant/{}/replacement?rt={}",
+                "https://callspec.invalid/cc/v1/callParticipant/{}/replacement?rt={callee_id}",
                 call.id,
-                organizer.unwrap_or_default()
             ));
             let replaces = ("replacesContext", json!(context));
             let chat = ("chatInfo", chat_of(call));
@@ -393,14 +452,23 @@ fn after_established(call: &mut CallRecord) -> Vec<Value> {
                 &[
                     active,
                     chat,
-                    ("meetingInfo", meeting_of(call)),
+                    ("meetingInfo", meeting),
                     capability,
                     properties,
                     co_organizers,
                     replaces,
                 ],
             );
-            vec![media, with_chat, with_meeting]
+            vec![media, with_chat, with_meeting, roster(call)]
+        }
+        // Captures P2PTest1Event3 (a phone): the media is active, nothing more. A meeting join
+        // echoed its meeting already; its roster follows as an event of its own.
+        CallKind::PeerToPeer | CallKind::Meeting | CallKind::GuestMeeting => {
+            vec![notifications::call_with(
+                call,
+                ChangeType::Updated,
+                &[active, capability, co_organizers],
+            )]
         }
     }
 }
@@ -433,6 +501,10 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
                 call.closing = true;
             }
             let mut out = vec![notifications::call_state(call, change)];
+            let echoes = matches!(state, CallState::Establishing | CallState::Established);
+            if call.kind.is_meeting() && change == ChangeType::Updated && echoes {
+                echo_meeting(call, &mut out[0]);
+            }
             if first_established {
                 out.extend(after_established(call));
             }
@@ -490,6 +562,10 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             vec![notifications::operation(call, &operation)]
         }
         CallEvent::Media { event, .. } => super::media::fire(call, event, at),
+        CallEvent::RecordingDeadline { .. } => match super::recording::deadline(call) {
+            Some(end) => fire(call, end, at),
+            None => Vec::new(),
+        },
         CallEvent::Tone { tone, .. } => {
             // A recording listening for this key stops first.
             let stopped = super::media::tone_pressed(call, &tone, at);
@@ -640,10 +716,54 @@ mod tests {
     }
 
     #[test]
-    fn a_meeting_join_gets_media_chat_meeting_and_roster_updates() {
+    fn a_meeting_join_echoes_its_meeting_then_gets_media_and_roster() {
         let mut c = call(json!({
             "meetingInfo": {"@odata.type": "#microsoft.graph.tokenMeetingInfo", "token": "x"},
         }));
+        let script = RemoteScript::new(Duration::from_secs(1));
+        let mut t = Timeline::default();
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
+        let items = run(&mut c, &mut t);
+        assert_eq!(
+            states(&items),
+            ["establishing", "established", "established", "roster2"]
+        );
+        for echo in &items[..2] {
+            let data = &echo["resourceData"];
+            assert_eq!(data["chatInfo"]["messageId"], "0");
+            assert_eq!(data["chatInfo"]["@odata.type"], "#microsoft.graph.chatInfo");
+            assert_eq!(data["meetingInfo"]["token"], "x");
+            let keys: Vec<&String> = data.as_object().unwrap().keys().collect();
+            assert_eq!(keys.last().unwrap().as_str(), "callChainId");
+        }
+        assert_eq!(items[1]["resourceData"]["direction"], "outgoing");
+        assert_eq!(items[2]["resourceData"]["mediaState"]["audio"], "active");
+        assert!(items[2]["resourceData"]["chatInfo"].is_null());
+    }
+
+    #[test]
+    fn an_untyped_organizer_meeting_is_echoed_typed() {
+        let mut c = call(json!({
+            "meetingInfo": {"organizer": {"user": {"id": "org"}}},
+            "chatInfo": {"threadId": "19:meeting_x@thread.v2", "messageId": "0"},
+        }));
+        let script = RemoteScript::new(Duration::from_secs(1));
+        let mut t = Timeline::default();
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
+        let items = run(&mut c, &mut t);
+        assert_eq!(
+            items[0]["resourceData"]["meetingInfo"]["@odata.type"],
+            "#microsoft.graph.organizerMeetingInfo"
+        );
+        assert_eq!(
+            items[0]["resourceData"]["chatInfo"]["threadId"],
+            "19:meeting_x@thread.v2"
+        );
+    }
+
+    #[test]
+    fn a_peer_to_peer_call_with_a_teams_user_gets_a_chat_a_meeting_and_a_roster_of_two() {
+        let mut c = call(json!({"targets": [user("Sam")]}));
         let script = RemoteScript::new(Duration::from_secs(1));
         let mut t = Timeline::default();
         plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
@@ -659,11 +779,32 @@ mod tests {
                 "roster2"
             ]
         );
-        assert_eq!(items[1]["resourceData"]["direction"], "outgoing");
-        assert_eq!(items[2]["resourceData"]["mediaState"]["audio"], "active");
-        assert!(items[3]["resourceData"]["meetingInfo"].is_null());
-        assert_eq!(items[3]["resourceData"]["chatInfo"]["messageId"], "0");
-        assert_eq!(items[4]["resourceData"]["meetingInfo"]["token"], "x");
+        assert!(items[1]["resourceData"]["chatInfo"].is_null());
+        let chat = &items[3]["resourceData"]["chatInfo"];
+        assert!(chat["threadId"].as_str().unwrap().starts_with("19:"));
+        assert!(!chat["threadId"].as_str().unwrap().contains("meeting_"));
+        assert_eq!(
+            items[4]["resourceData"]["meetingInfo"]["@odata.type"],
+            "#microsoft.graph.tokenMeetingInfo"
+        );
+        assert_eq!(
+            items[5]["resourceData"][0]["info"]["identity"]["user"]["id"],
+            "Sam"
+        );
+    }
+
+    #[test]
+    fn a_peer_to_peer_call_with_a_phone_gets_only_the_media_update() {
+        let mut c = call(json!({"targets": [{"identity": {"phone": {"id": "+1"}}}]}));
+        let script = RemoteScript::new(Duration::from_secs(1));
+        let mut t = Timeline::default();
+        plan_outgoing(&mut c, &script, Duration::from_secs(1), &mut t);
+        let items = run(&mut c, &mut t);
+        assert_eq!(
+            states(&items),
+            ["establishing", "established", "established"]
+        );
+        assert!(items[2]["resourceData"]["chatInfo"].is_null());
     }
 
     #[test]
@@ -689,12 +830,10 @@ mod tests {
                 "establishing",
                 "established",
                 "established",
-                "established",
-                "established",
                 "roster1",
                 "roster3"
             ]
         );
-        assert_eq!(items[5]["resourceData"][0]["isInLobby"], true);
+        assert_eq!(items[3]["resourceData"][0]["isInLobby"], true);
     }
 }

@@ -26,6 +26,7 @@ mod operations;
 mod participants;
 mod realtime;
 mod reply;
+mod recording;
 mod router;
 mod script;
 mod surface;
@@ -48,6 +49,7 @@ pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use journal::DEFAULT_JOURNAL_SIZE;
 pub use lifecycle::names_of;
+pub use recording::{STATUSES as RECORDING_STATUSES, STATUS_WINDOW as RECORDING_STATUS_WINDOW};
 pub(crate) use router::graph_refusal;
 pub use script::{
     codes, Answer, Callee, Lobby, MeetingChange, RemoteScript, ResultInfo, DEFAULT_RINGING_TIMEOUT,
@@ -427,6 +429,38 @@ impl StandIn {
         self.shared.incoming_call(caller, callback_uri, app)
     }
 
+    /// A user whose Teams recording policy names the bot starts a call (`other`: whom they call)
+    /// or joins a meeting (`other` is `None`): Teams invites the bot to record it, an incoming
+    /// call with the recorded user as source and an `incomingContext`. Under a strict policy
+    /// (the script's `strict_recording`) the call ends if the bot does not report that it
+    /// records in time. Returns the call as Graph describes it.
+    pub fn policy_recording_invite(
+        &self,
+        recorded: serde_json::Value,
+        other: Option<serde_json::Value>,
+        callback_uri: &str,
+        app: &AppIdentity,
+    ) -> serde_json::Value {
+        let invite = recording::Invite {
+            recorded: recorded.clone(),
+            other,
+            strict: lock(&self.shared.script).strict_recording,
+        };
+        self.shared
+            .incoming_with(recorded, callback_uri, app, |call| {
+                recording::make_invite(call, &invite)
+            })
+    }
+
+    /// The recording statuses the bot reported for a call, in order (`None`: the call is not
+    /// one Teams invited the bot to record, or is unknown).
+    pub fn reported_recording_statuses(&self, call_id: &str) -> Option<Vec<String>> {
+        lock(&self.shared.registry)
+            .get(call_id)
+            .and_then(|c| c.recording.as_ref())
+            .map(|r| r.reported.clone())
+    }
+
     /// Schedules something the other side does to a call, `after` from now (simulated).
     pub fn remote(
         &self,
@@ -696,6 +730,17 @@ impl Shared {
         callback_uri: &str,
         app: &AppIdentity,
     ) -> serde_json::Value {
+        self.incoming_with(caller, callback_uri, app, |_| {})
+    }
+
+    /// An incoming call, shaped by `shape` before it is announced.
+    fn incoming_with(
+        &self,
+        caller: serde_json::Value,
+        callback_uri: &str,
+        app: &AppIdentity,
+        shape: impl FnOnce(&mut calls::CallRecord),
+    ) -> serde_json::Value {
         self.sync_clock();
         let profile = Profile {
             version: ApiVersion::V1,
@@ -707,6 +752,7 @@ impl Shared {
             .id
             .clone();
         let call = registry.get_mut(&id).expect("just created");
+        shape(call);
         call.participants = lifecycle::initial_roster(call);
         lifecycle::plan_incoming(call, INCOMING_ANSWER_WINDOW, &mut lock(&self.timeline));
         let resource = call.resource.clone();

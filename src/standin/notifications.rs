@@ -179,6 +179,14 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Valu
         ] {
             data[key] = call.resource[key].clone();
         }
+        if call.recording.is_some() {
+            // A policy-recording invite also says whom it records, and in which meeting.
+            for key in super::recording::INVITE_KEYS {
+                if !call.resource[key].is_null() {
+                    data[key] = call.resource[key].clone();
+                }
+            }
+        }
     }
     if !call.resource["resultInfo"].is_null() {
         data["resultInfo"] = call.resource["resultInfo"].clone();

@@ -26,6 +26,7 @@ pub const ACTIONS: &[&str] = &[
     "subscribeToTone",
     "transfer",
     "participants/invite",
+    "updateRecordingStatus",
 ];
 
 /// Everything an operation works on.
@@ -94,6 +95,9 @@ pub fn run(action: &str, body: &[u8], cx: Context<'_>) -> Result<Reply, GraphErr
         "subscribeToTone" => subscribe_to_tone(&body, cx),
         "transfer" => transfer(&body, cx),
         "participants/invite" => invite(&body, cx),
+        "updateRecordingStatus" => {
+            super::recording::update_status(&body, cx.call, cx.timeline, &cx.api_base)
+        }
         other => Err(GraphError::bad_request(format!(
             "Resource not found for the segment '{other}'."
         ))),
@@ -141,6 +145,7 @@ fn answer(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
         .schedule(Duration::ZERO, state(CallState::Establishing));
     cx.timeline
         .schedule(cx.answer_delay, state(CallState::Established));
+    super::recording::on_answered(cx.call, cx.timeline, cx.answer_delay);
     Ok(Reply::empty(202))
 }
 

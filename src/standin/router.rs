@@ -516,5 +516,13 @@ mod tests {
             route("GET", "/recordings/c/r"),
             Route::Recording("c".into(), "r".into())
         );
+        // The .NET SDK's OData-qualified action name (comms-samples #414 shows the form).
+        assert_eq!(
+            route(
+                "POST",
+                "/v1.0/communications/calls/x/microsoft.graph.updateRecordingStatus"
+            ),
+            call(v1, "/v1.0/communications/calls", &["updateRecordingStatus"])
+        );
     }
 }

@@ -189,6 +189,9 @@ pub struct RemoteScript {
     pub present: Vec<String>,
     /// Whether a transfer target accepts.
     pub transfer_accepted: bool,
+    /// Whether the recording policy that invites the bot is strict (the call ends when the bot
+    /// does not record).
+    pub strict_recording: bool,
 }
 
 impl RemoteScript {
@@ -203,6 +206,7 @@ impl RemoteScript {
             meeting: Vec::new(),
             present: Vec::new(),
             transfer_accepted: true,
+            strict_recording: false,
         }
     }
 

@@ -87,11 +87,12 @@ async fn the_journal_lists_requests_and_notifications_and_no_token() {
     let inbox = Inbox::start().await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let call_id = create(&server, &token, p2p(&inbox.callback_uri())).await;
-    // establishing, established, the media update
-    wait_for_states(&inbox, &call_id, 3).await;
+    // establishing, established, the media update, the chat, the meeting (a call to a Teams
+    // user), then the roster
+    wait_for_states(&inbox, &call_id, 5).await;
     let recorded = server
         .standin()
-        .wait_for_deliveries(3, Instant::now() + DEADLINE)
+        .wait_for_deliveries(6, Instant::now() + DEADLINE)
         .await;
     assert!(recorded, "the stand-in recorded its deliveries");
     let (status, _) = get(format!(
@@ -125,7 +126,7 @@ async fn the_journal_lists_requests_and_notifications_and_no_token() {
     );
 
     let notifications = journal["notifications"].as_array().unwrap();
-    assert_eq!(notifications.len(), 3);
+    assert_eq!(notifications.len(), 6);
     assert_eq!(notifications[0]["callId"], call_id.as_str());
     assert_eq!(notifications[0]["sentTo"], inbox.callback_uri());
     assert_eq!(notifications[0]["status"], 202);

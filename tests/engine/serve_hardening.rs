@@ -106,16 +106,16 @@ async fn the_journal_is_a_bounded_ring_and_pages() {
     for _ in 0..5 {
         ids.push(create(&server, &token, p2p(&inbox.callback_uri())).await);
     }
-    // Every notification there will be (establishing, established, the media update per call)
-    // has arrived.
+    // Every notification there will be (per call to a Teams user: establishing, established,
+    // the media update, the chat, the meeting, the roster) has arrived.
     let all_arrived = inbox
         .log()
-        .wait_until(|all| all.len() >= 15, Instant::now() + DEADLINE)
+        .wait_until(|all| all.len() >= 30, Instant::now() + DEADLINE)
         .await;
     assert!(all_arrived, "{} notifications arrived", inbox.log().len());
     let recorded = server
         .standin()
-        .wait_for_deliveries(15, Instant::now() + DEADLINE)
+        .wait_for_deliveries(30, Instant::now() + DEADLINE)
         .await;
     assert!(recorded, "the stand-in recorded its deliveries");
     let journal_url = |query: &str| format!("{}/_callspec/journal{query}", server.uri());

@@ -3,8 +3,8 @@
 # expect: expected 1 matches no notification
 # expect: 2. updated /communications/calls/
 Feature: Must fail - eventually include
-  Scenario: A roster is expected from a peer-to-peer call
-    Given a call request from template "v1/p2p-voip-service-hosted"
+  Scenario: A roster is expected from a peer-to-peer call to a phone
+    Given a call request from template "v1/p2p-pstn-service-hosted"
     When the bot creates the call
     Then the bot's notifications eventually include:
       | resourceUrl                                   |

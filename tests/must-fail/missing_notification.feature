@@ -6,8 +6,8 @@
 # expect: 2. updated /communications/calls/
 # expect: state=established
 Feature: Must fail - missing notification
-  Scenario: A peer-to-peer call is expected to send a roster too
-    Given a call request from template "v1/p2p-voip-service-hosted"
+  Scenario: A peer-to-peer call to a phone is expected to send a roster too
+    Given a call request from template "v1/p2p-pstn-service-hosted"
     When the bot creates the call
     Then the bot receives notifications in order within 2000 ms:
       | resourceData.state |

@@ -1,6 +1,6 @@
 # A notification list file that must fail.
-# expect: notification 6 does not match
-# expect: notification 6.resourceData[0].isInLobby: expected true, got false
+# expect: notification 4 does not match
+# expect: notification 4.resourceData[0].isInLobby: expected true, got false
 Feature: Must fail - notification file
   Scenario: The organizer is expected in the lobby
     Given a call request from template "v1/join-meeting-service-hosted"

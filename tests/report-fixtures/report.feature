@@ -3,7 +3,7 @@ Feature: Report fixtures
 
   @answered
   Scenario: A call that is answered, then hung up
-    Given a call request from template "v1/p2p-voip-service-hosted"
+    Given a call request from template "v1/p2p-pstn-service-hosted"
     When the bot creates the call
     Then the response status is 201
     And the bot receives notifications in order:
@@ -19,7 +19,7 @@ Feature: Report fixtures
       | deleted    | terminated         |
 
   Scenario: The new call is expected to be established already
-    Given a call request from template "v1/p2p-voip-service-hosted"
+    Given a call request from template "v1/p2p-pstn-service-hosted"
     When the bot creates the call
     Then the bot receives notifications in order:
       | changeType | resourceData.state |
