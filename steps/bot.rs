@@ -324,7 +324,7 @@ async fn reports_recording(
     } else {
         Some(duration(&amount, &unit)?)
     };
-    if world.bot.is_some() {
+    if world.has_bot() {
         return expect_recording_status(world, &status, limit).await;
     }
     let call = current_call(world)?;

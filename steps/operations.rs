@@ -162,7 +162,7 @@ async fn transfer(world: &mut CallWorld, who: String) -> Result<()> {
 /// bot under test: checks that the bot did.
 #[when(regex = r#"^the bot reports the recording status "([^"]*)"$"#)]
 async fn report_recording(world: &mut CallWorld, status: String) -> Result<()> {
-    if world.bot.is_some() {
+    if world.has_bot() {
         return crate::bot::expect_recording_status(world, &status, None).await;
     }
     let body = json!({
