@@ -13,6 +13,13 @@ Feature: The bot records the caller, cancels media, and sees a screen shared
       | establishing       |                               |
       | established        |                               |
       | established        | active                        |
+    # A call with a Teams user: its chat, the meeting Graph hosts it in, the two of them
+    # (capture P2PTest2Event4..6; FIDELITY.md).
+    And the bot receives notifications in order:
+      | resourceUrl                                   | resourceData.chatInfo.messageId |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}              | "0"                             |
+      | /communications/calls/${call.id}/participants |                                 |
 
   Scenario: The caller leaves a message and falls silent
     When the caller speaks for 3 seconds
