@@ -24,6 +24,7 @@ mod matcher;
 mod paths;
 pub mod plain_http;
 mod record;
+pub mod redact;
 mod report;
 mod serve;
 mod standin;

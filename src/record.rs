@@ -309,11 +309,10 @@ struct Redactor<'s> {
 
 impl Redactor<'_> {
     fn text(&self, text: &str) -> String {
-        let mut out = redact_tokens(text);
-        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
-            out = out.replace(secret, "<redacted>");
+        for secret in self.secrets {
+            crate::redact::register_secret(secret);
         }
-        out
+        redact_tokens(text)
     }
 
     fn headers(&self, headers: &[(String, String)]) -> Vec<NameValue> {

@@ -112,7 +112,19 @@ fn context(bot: &BotScenario) -> String {
     if !strays.is_empty() {
         text.push_str("\nrequests the bot made for calls no scenario owns:\n");
         for r in strays.iter().rev().take(5).rev() {
-            text.push_str(&format!("  {} {} → {}\n", r.method, r.path, r.status));
+            // Graph's refusal as the bot got it (a token for another app or tenant...).
+            let why = r
+                .response
+                .as_ref()
+                .and_then(|b| {
+                    Some((
+                        b["error"]["code"].as_str()?,
+                        b["error"]["message"].as_str()?,
+                    ))
+                })
+                .map(|(code, message)| format!(" {code}: {message}"))
+                .unwrap_or_default();
+            text.push_str(&format!("  {} {} → {}{why}\n", r.method, r.path, r.status));
         }
     }
     if let Some(exit) = bot.run.exited.borrow().as_ref() {

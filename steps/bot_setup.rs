@@ -25,10 +25,17 @@ fn fresh_secret() -> String {
 fn printable(env: &[(String, String)], secret_in_config: bool) -> String {
     env.iter()
         .map(|(name, value)| {
-            if name.contains("SECRET") && !secret_in_config {
-                format!("  {name}=(hidden)")
-            } else if name.contains("SECRET") {
+            let client_secret = matches!(
+                name.as_str(),
+                "CALLSPEC_CLIENT_SECRET" | "AZURE_CLIENT_SECRET"
+            );
+            if client_secret && secret_in_config {
                 format!("  {name}=(the client_secret of your bot config)")
+            } else if client_secret {
+                format!("  {name}=(hidden)")
+            } else if callspec::bot::is_secret_name(name) {
+                // The bot's own secrets (`[env]`): it has them; the terminal need not.
+                format!("  {name}=<set>")
             } else {
                 format!("  {name}={value}")
             }

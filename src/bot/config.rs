@@ -93,7 +93,7 @@ pub enum BotConfigError {
 /// Whether an environment variable's value is a secret, by its name: it is then never shown in
 /// `Debug` output and is replaced by `[redacted]` in the bot's output tails. Names of where a
 /// secret is (`CALLSPEC_TOKEN_URL`, `..._KEY_FILE`) are not secrets themselves.
-pub(crate) fn is_secret_name(name: &str) -> bool {
+pub fn is_secret_name(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
     let secret = ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "KEY"]
         .iter()
@@ -174,11 +174,27 @@ impl BotConfig {
     /// Reads and checks `bot.toml`. Relative paths in it are relative to its folder; `${port}`
     /// is replaced by a free loopback port (also in [`BotConfig::port`]).
     pub fn load(path: &Path) -> Result<BotConfig, BotConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BotConfigError::Unreadable {
+        let unreadable = |message: String| BotConfigError::Unreadable {
             file: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        BotConfig::parse(&text, path)
+            message,
+        };
+        // Opening a FIFO would wait for a writer forever: look before opening.
+        let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(unreadable(crate::paths::not_a_file(&meta)));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+        let config = BotConfig::parse(&text, path)?;
+        // Every output of the run redacts them, in every form.
+        for (name, value) in &config.env {
+            if is_secret_name(name) {
+                crate::redact::register_secret(value);
+            }
+        }
+        if let Some(secret) = &config.client_secret {
+            crate::redact::register_secret(secret);
+        }
+        Ok(config)
     }
 
     /// Checks `text` as if it were the content of the file `path` (which need not exist; its

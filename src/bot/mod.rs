@@ -11,7 +11,7 @@ mod identity;
 mod process;
 mod tls;
 
-pub use config::{BotConfig, BotConfigError, ReadyProbe};
+pub use config::{is_secret_name, BotConfig, BotConfigError, ReadyProbe};
 pub use gateway::{BotGateway, BotLink, BotRequest, GatewayError, GatewaySettings};
 pub use process::{BotError, BotExit, BotKiller, BotProcess};
 pub use tls::TlsError;

@@ -613,6 +613,10 @@ fn secrets_of(config: &BotConfig, env: &[(String, String)]) -> Vec<Vec<u8>> {
         .flat_map(|v| v.lines().map(str::trim).map(str::to_owned))
         .filter(|v| v.len() >= MIN_SECRET_LEN)
         .collect();
+    // Every other output of the run redacts them too, in every form.
+    for value in &values {
+        crate::redact::register_secret(value);
+    }
     // The longest first, so a secret containing another is replaced whole.
     values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     values.dedup();
@@ -690,7 +694,9 @@ impl Tail {
 
     fn add(&mut self, line: &[u8]) {
         let line = redact(line, &self.secrets);
-        let mut line = String::from_utf8_lossy(&line)
+        let line = String::from_utf8_lossy(&line);
+        // Tokens the bot prints, and the secrets' other forms.
+        let mut line = crate::redact::redact_with(&line, REDACTED)
             .trim_end_matches('\r')
             .to_owned();
         if line.len() > TAIL_BYTES {
@@ -724,7 +730,8 @@ impl Tail {
                 }
             }
             let redacted = redact(partial, &self.secrets);
-            out.push(String::from_utf8_lossy(&redacted).into_owned());
+            let redacted = String::from_utf8_lossy(&redacted);
+            out.push(crate::redact::redact_with(&redacted, REDACTED).into_owned());
         }
         out.join("\n")
     }

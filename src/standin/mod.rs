@@ -37,6 +37,7 @@ pub use auth::{
     authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
     NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
 };
+pub(crate) use calls::is_app_hosted_media;
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
