@@ -585,3 +585,46 @@ fn a_bot_that_prints_its_token_and_secret_and_dies_leaks_them_into_no_output() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_fifo_as_bot_toml_and_an_env_overriding_callspecs_variables_are_bad_input() {
+    let dir = workspace("fifo", "", ONE_CALL);
+    let toml = dir.join("bot.toml");
+    fs::remove_file(&toml).unwrap();
+    let name = std::ffi::CString::new(toml.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path; mkfifo touches nothing else.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let started = Instant::now();
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("bot.toml") && run.stderr.contains("a FIFO"),
+        "{}",
+        run.output()
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    fs::remove_file(&toml).unwrap();
+
+    for (text, expected) in [
+        (
+            "command = [\"true\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n\
+             [env]\nCALLSPEC_GRAPH_URL = \"https://graph.microsoft.com/v1.0\"\n",
+            "bot.toml:4:1: `CALLSPEC_GRAPH_URL` is set by callspec",
+        ),
+        (
+            "command = [\"true\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n\
+             time_scale = 1e-300\n",
+            "bot.toml:3:14: `time_scale` is",
+        ),
+    ] {
+        fs::write(&toml, text).unwrap();
+        let run = run_in(&dir);
+        assert_eq!(run.code, Some(2), "{}", run.output());
+        assert!(
+            run.stderr.contains(expected),
+            "no {expected:?}\n{}",
+            run.output()
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -758,6 +758,27 @@ mod tests {
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
+    #[tokio::test]
+    async fn env_cannot_override_what_the_gateway_gives_the_bot() {
+        let dir = std::env::temp_dir().join(format!("callspec-env-{}", std::process::id()));
+        let gateway = BotGateway::start(GatewaySettings {
+            app: AppIdentity {
+                app_id: "a".into(),
+                tenant_id: "t".into(),
+                display_name: "Bot".into(),
+            },
+            client_secret: "hunter2-hunter2".into(),
+            port: 0,
+            ca_dir: dir.clone(),
+        })
+        .unwrap();
+        for (name, _) in gateway.env() {
+            assert!(super::super::is_gateway_variable(&name), "{name}");
+        }
+        drop(gateway);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn ids_must_fit_in_a_url() {
         assert!(check_id("tenant id", "aa67bd4c-8475-432d-bd41-39f255720e0a").is_ok());
