@@ -77,6 +77,9 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
         ca_dir,
     })
     .context("cannot start the gateway for the bot")?;
+    for warning in gateway.warnings() {
+        eprintln!("callspec: warning: {warning}");
+    }
     let mut env = gateway.env();
     if let Some(port) = config.port {
         env.push(("CALLSPEC_BOT_PORT".into(), port.to_string()));

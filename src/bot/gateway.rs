@@ -66,8 +66,9 @@ pub enum GatewayError {
     #[error("bad gateway settings: {0}")]
     Settings(String),
     /// The port is taken (or not ours to take).
-    #[error("cannot listen on 127.0.0.1:{port} for the bot gateway: {source}")]
-    Listen { port: u16, source: std::io::Error },
+    /// (The OS error is in the message, not a `source`: chained printers would say it twice.)
+    #[error("cannot listen on 127.0.0.1:{port} for the bot gateway: {cause}")]
+    Listen { port: u16, cause: std::io::Error },
     /// The CA folder or the certificates.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -133,6 +134,8 @@ struct Inner {
     app: AppIdentity,
     client_secret: String,
     routing: Arc<Routing>,
+    /// What the user should fix, though the gateway runs (see [`BotGateway::warnings`]).
+    warnings: Vec<String>,
     /// The server; it stops when the last handle to the gateway is dropped.
     _space: Space,
 }
@@ -184,17 +187,17 @@ impl BotGateway {
         }
         crate::redact::register_secret(&settings.client_secret);
         let tls = tls::setup(&settings.ca_dir)?;
-        let listener = TcpListener::bind(("127.0.0.1", settings.port)).map_err(|source| {
+        let listener = TcpListener::bind(("127.0.0.1", settings.port)).map_err(|cause| {
             GatewayError::Listen {
                 port: settings.port,
-                source,
+                cause,
             }
         })?;
         let port = listener
             .local_addr()
-            .map_err(|source| GatewayError::Listen {
+            .map_err(|cause| GatewayError::Listen {
                 port: settings.port,
-                source,
+                cause,
             })?
             .port();
         let uri = format!("https://127.0.0.1:{port}");
@@ -220,7 +223,7 @@ impl BotGateway {
             ..Limits::default()
         };
         let space = Host::serve_tls(listener, handler, limits, graph_refusal, tls.server)
-            .map_err(|source| GatewayError::Listen { port, source })?;
+            .map_err(|cause| GatewayError::Listen { port, cause })?;
         Ok(BotGateway {
             inner: Arc::new(Inner {
                 uri,
@@ -229,6 +232,7 @@ impl BotGateway {
                 app: settings.app,
                 client_secret: settings.client_secret,
                 routing,
+                warnings: tls.warnings,
                 _space: space,
             }),
         })
@@ -247,6 +251,11 @@ impl BotGateway {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or_default()
+    }
+
+    /// Things the user should fix though the gateway runs (a CA key other users can read).
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
     }
 
     /// The CA's PEM file: what the bot is told to trust (`SSL_CERT_FILE` and friends).
