@@ -96,6 +96,13 @@ pub async fn start(config_path: &Path) -> Result<BotProcess> {
     }
     // `start` adds the config's own `[env]` after these.
     let process = BotProcess::start(&config, env).await?;
+    process.on_left_behind(|names| {
+        eprintln!(
+            "callspec: the bot left {} process(es) running when it was stopped; killed: {}",
+            names.len(),
+            names.join(", ")
+        );
+    });
     init_bot(BotRun {
         gateway,
         webhook: config.webhook.clone(),

@@ -16,5 +16,5 @@ pub use config::{
     MIN_TIME_SCALE,
 };
 pub use gateway::{BotGateway, BotLink, BotRequest, GatewayError, GatewaySettings};
-pub use process::{BotError, BotExit, BotKiller, BotProcess};
+pub use process::{BotError, BotExit, BotKiller, BotProcess, RUN_MARKER};
 pub use tls::TlsError;
