@@ -53,12 +53,15 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
         roles: world.env.as_ref().map(|_| world.roles.clone()),
         duration_seconds: None,
     };
-    // Mock mode: the scenario began at simulated time 0.
-    let started = world
-        .history
-        .first()
-        .map(|a| a.sent_at - a.simulated_at.unwrap_or_default())
-        .unwrap_or_else(SystemTime::now);
+    // Mock mode: the scenario began at simulated time 0; bot mode: when it was attached.
+    let started = match &world.bot {
+        Some(bot) => SystemTime::now() - bot.link.age(),
+        None => world
+            .history
+            .first()
+            .map(|a| a.sent_at - a.simulated_at.unwrap_or_default())
+            .unwrap_or_else(SystemTime::now),
+    };
     let at = |wall: SystemTime, simulated: Option<Duration>| match (world.live, simulated) {
         (None, Some(sim)) => started + sim,
         _ => wall,
@@ -84,7 +87,8 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
     for (rank, exchange) in notifications(world, &at) {
         entries.push((exchange.at, rank * 2 + 1, exchange));
     }
-    if world.live.is_some() {
+    entries.extend(crate::bot::recorded(world, started));
+    if world.live.is_some() || world.bot.is_some() {
         entries.sort_by_key(|(time, rank, _)| (*time, *rank));
     } else {
         entries.sort_by_key(|(time, rank, _)| (*rank, *time));

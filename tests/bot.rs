@@ -628,3 +628,69 @@ fn a_fifo_as_bot_toml_and_an_env_overriding_callspecs_variables_are_bad_input() 
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn record_in_bot_mode_keeps_the_bots_requests_graphs_answers_and_the_notifications() {
+    if !has_python() {
+        skip("the bot recording test needs python3 (its bot is standard Python)");
+        return;
+    }
+    let bot = root().join("tests/fixtures/bots/bad_answer.py");
+    let dir = workspace(
+        "record",
+        &format!(
+            "command = [\"python3\", \"{}\"]\nwebhook = \"http://127.0.0.1:${{port}}/api/calls\"\n\
+             client_secret = \"rec-secret-5e7a1c\"\n",
+            bot.display()
+        ),
+        ONE_CALL,
+    );
+    let recordings = dir.join("recordings");
+    let feature = dir.join("bot.feature");
+    let toml = dir.join("bot.toml");
+    let run = callspec(&[
+        feature.to_str().unwrap(),
+        "--bot",
+        toml.to_str().unwrap(),
+        "--record",
+        recordings.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let file = fs::read_dir(&recordings)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "har"))
+        .expect("a recording");
+    let text = fs::read_to_string(&file).unwrap();
+    let har: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| e["_callspec"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"notification"), "{kinds:?}\n{text}");
+    let answer = entries
+        .iter()
+        .find(|e| e["_callspec"]["kind"] == "request")
+        .expect("the bot's request");
+    assert!(
+        answer["request"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/answer"),
+        "{answer}"
+    );
+    assert_eq!(answer["response"]["status"], 400, "{answer}");
+    assert!(
+        answer["response"]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("acceptedModalities"),
+        "{answer}"
+    );
+    assert!(
+        !text.contains("rec-secret-5e7a1c") && !text.contains("eyJ"),
+        "{text}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -379,6 +379,11 @@ impl BotLink {
         lock(&self.link.log).clone()
     }
 
+    /// How long ago the scenario was attached (what [`BotRequest::at`] counts from).
+    pub fn age(&self) -> Duration {
+        self.link.attached.elapsed()
+    }
+
     /// How many requests were logged.
     pub fn request_count(&self) -> usize {
         *self.link.logged.borrow()
