@@ -121,6 +121,7 @@ impl Server {
         if opts.idle_timeout.is_zero() {
             return Err(ServeError::IdleTimeout);
         }
+        crate::standin::prompt_purge();
         let standin = Arc::new(
             StandIn::serve_on(config, listener, opts.idle_timeout).map_err(|e| {
                 ServeError::Bind {

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use crate::hosting::{Host, Limits, Space};
 
-pub(crate) use admin::ALL_CALLING_ROLES;
+pub(crate) use admin::{prompt_purge, ALL_CALLING_ROLES};
 pub use auth::{
     authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
     NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
