@@ -362,3 +362,42 @@ async fn reset_gives_the_memory_back_before_it_answers() {
         "reset kept the memory: {before} → {full} → {after} KiB"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_app_cannot_hold_more_live_calls_than_the_limit() {
+    let server = server(ServeOptions {
+        max_live_calls_per_app: 3,
+        ..ServeOptions::default()
+    })
+    .await;
+    let token = request_token(server.uri(), None, &[]).await.unwrap();
+    let callback = "http://127.0.0.1:1/cb";
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(create(&server, &token, callback).await);
+    }
+    let url = format!("{}/v1.0/communications/calls", server.uri());
+    let (status, body) = call(reqwest::Method::POST, url.clone(), &token, p2p(callback)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("TooManyRequests")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 calls going"),
+        "{body}"
+    );
+    // A call hung up makes room.
+    let (status, _) = call(
+        reqwest::Method::DELETE,
+        format!("{url}/{}", ids[0]),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    create(&server, &token, callback).await;
+}

@@ -78,6 +78,9 @@ pub struct StandInConfig {
     /// How long (simulated) an ended call is kept before it is forgotten, with a real-time
     /// driver; `None` keeps ended calls.
     pub retention: Option<Duration>,
+    /// How many calls one app may have going at once (`callspec serve`: one client cannot make
+    /// the stand-in hold unbounded memory); `None`: no limit (specs' stand-ins).
+    pub max_live_calls_per_app: Option<usize>,
 }
 
 impl Default for StandInConfig {
@@ -94,6 +97,7 @@ impl Default for StandInConfig {
             },
             journal_size: None,
             retention: None,
+            max_live_calls_per_app: None,
         }
     }
 }
