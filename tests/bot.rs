@@ -694,3 +694,24 @@ fn record_in_bot_mode_keeps_the_bots_requests_graphs_answers_and_the_notificatio
     );
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bot_whose_venv_is_missing_is_told_how_to_make_it() {
+    let dir = workspace(
+        "venv",
+        "command = [\".venv/bin/python\", \"bot.py\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n",
+        ONE_CALL,
+    );
+    fs::write(dir.join("requirements.txt"), "msal\n").unwrap();
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("/.venv/bin/python does not exist")
+            && run.stderr.contains("python3 -m venv ")
+            && run.stderr.contains(".venv/bin/pip install -r ")
+            && run.stderr.contains("requirements.txt"),
+        "{}",
+        run.output()
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

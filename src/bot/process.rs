@@ -738,13 +738,47 @@ fn spawn_message(error: &io::Error, program: &str, resolved: &Path, path_var: &s
             display_path(resolved)
         ),
         io::ErrorKind::NotFound => {
-            format!("{} does not exist: {os}", display_path(resolved))
+            format!(
+                "{} does not exist: {os}{}",
+                display_path(resolved),
+                venv_hint(resolved)
+            )
         }
         io::ErrorKind::PermissionDenied => format!(
             "{} cannot be run (is it executable? chmod +x): {os}",
             display_path(resolved)
         ),
         _ => os,
+    }
+}
+
+/// For a missing interpreter in a Python virtual environment (`.venv/bin/python`): the
+/// commands that create it, with the project's requirements when it has a requirements.txt.
+fn venv_hint(resolved: &Path) -> String {
+    let Some(bin) = resolved.parent().filter(|b| b.ends_with("bin")) else {
+        return String::new();
+    };
+    let Some(venv) = bin.parent() else {
+        return String::new();
+    };
+    let named_venv = venv
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("venv") || n == ".env");
+    if !named_venv {
+        return String::new();
+    }
+    let shown = display_path(venv);
+    let requirements = venv
+        .parent()
+        .map(|project| project.join("requirements.txt"))
+        .filter(|r| r.is_file());
+    match requirements {
+        Some(r) => format!(
+            "; create the virtual environment first: python3 -m venv {shown} && {shown}/bin/pip \
+             install -r {}",
+            display_path(&r)
+        ),
+        None => format!("; create the virtual environment first: python3 -m venv {shown}"),
     }
 }
 
