@@ -76,24 +76,6 @@ fn joined(path: &Path) -> String {
         .join("/")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_under_the_working_directory_are_relative_others_absolute() {
-        let cwd = std::env::current_dir().unwrap();
-        assert_eq!(display_path(&cwd.join("a/b.feature")), "a/b.feature");
-        assert_eq!(display_path(Path::new("a//b.feature")), "a/b.feature");
-        assert_eq!(display_path(Path::new("a/../c.feature")), "c.feature");
-        assert_eq!(display_path(Path::new("/tmp//x/./y.yaml")), "/tmp/x/y.yaml");
-        let outside = cwd.parent().unwrap().join("other.feature");
-        assert_eq!(display_path(&outside), outside.display().to_string());
-        assert!(!display_path(Path::new("./a//b")).contains("//"));
-        assert_eq!(display_path(&cwd), ".");
-    }
-}
-
 /// Why a path that is not a regular file cannot be read as one (a FIFO would block the read
 /// forever, a folder or device is not a document).
 pub(crate) fn not_a_file(meta: &std::fs::Metadata) -> String {
@@ -111,4 +93,22 @@ pub(crate) fn not_a_file(meta: &std::fs::Metadata) -> String {
         "not a regular file"
     };
     format!("it is {what}, not a regular file")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_under_the_working_directory_are_relative_others_absolute() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(display_path(&cwd.join("a/b.feature")), "a/b.feature");
+        assert_eq!(display_path(Path::new("a//b.feature")), "a/b.feature");
+        assert_eq!(display_path(Path::new("a/../c.feature")), "c.feature");
+        assert_eq!(display_path(Path::new("/tmp//x/./y.yaml")), "/tmp/x/y.yaml");
+        let outside = cwd.parent().unwrap().join("other.feature");
+        assert_eq!(display_path(&outside), outside.display().to_string());
+        assert!(!display_path(Path::new("./a//b")).contains("//"));
+        assert_eq!(display_path(&cwd), ".");
+    }
 }
