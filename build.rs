@@ -68,7 +68,6 @@ fn main() {
     node_bot_cfg(Path::new(&root));
 }
 
-
 /// The folders of `scenarios/` that are built in: the documented examples. `requests/errors/`
 /// holds the harness's own limit tests, not examples for a team.
 const BUILTIN_FOLDERS: [&str; 3] = ["requests", "notifications", "responses"];
@@ -114,7 +113,6 @@ fn builtin_scenarios(scenarios: &Path) -> String {
     out.push_str("];\n");
     out
 }
-
 
 /// `cfg(callspec_no_node_bot)`: the Node example bot's packages are not installed and this is
 /// not CI, so tests/node_bot.rs marks its tests ignored, the reason saying how to install them.

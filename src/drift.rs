@@ -166,7 +166,8 @@ pub fn recordings_in(path: &Path) -> Result<Vec<PathBuf>, DriftError> {
             path: path.to_owned(),
         });
     }
-    if path.is_file() {
+    if !path.is_dir() {
+        // A file, or something that is not one (a FIFO): `read` says which.
         return Ok(vec![path.to_owned()]);
     }
     let mut found = Vec::new();
@@ -201,6 +202,15 @@ pub async fn drift(path: &Path, settle: Duration) -> Result<DriftReport, DriftEr
     let mut recordings = Vec::new();
     for file in files {
         let recording = Recording::read(&file)?;
+        if recording.entries.is_empty() {
+            // Nothing recorded compares equal to anything: "no drift" would be false comfort.
+            return Err(DriftError::Recording(RecordError::Content {
+                file,
+                message: "the recording has no entries: nothing was recorded, so there is \
+                          nothing to compare (record again with `callspec run --record DIR`)"
+                    .into(),
+            }));
+        }
         recordings.push((file, recording));
     }
     let mut report = DriftReport { files: Vec::new() };

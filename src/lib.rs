@@ -27,6 +27,7 @@ mod matcher;
 mod paths;
 pub mod plain_http;
 mod record;
+pub mod redact;
 mod report;
 mod serve;
 mod standin;
@@ -49,7 +50,7 @@ pub use template::{RequestTemplate, TemplateError, TemplateStore, Vars};
 pub mod graph {
     pub use crate::hosting::{raise_fd_limit, Limits};
     pub use crate::inbox::call_id_of;
-    pub use crate::serve::DEFAULT_RETENTION;
+    pub use crate::serve::{DEFAULT_MAX_LIVE_CALLS_PER_APP, DEFAULT_RETENTION};
     pub use crate::standin::{
         codes, names_of, validate_create, Answer, ApiVersion, CallKind, CallState, CallbackPolicy,
         Callee, Delivery, DeliveryQuirks, Fault, Lobby, MeetingChange, Profile, RateLimit,

@@ -76,6 +76,25 @@ fn joined(path: &Path) -> String {
         .join("/")
 }
 
+/// Why a path that is not a regular file cannot be read as one (a FIFO would block the read
+/// forever, a folder or device is not a document).
+pub(crate) fn not_a_file(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = meta.file_type();
+    let what = if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    };
+    format!("it is {what}, not a regular file")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

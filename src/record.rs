@@ -309,11 +309,10 @@ struct Redactor<'s> {
 
 impl Redactor<'_> {
     fn text(&self, text: &str) -> String {
-        let mut out = redact_tokens(text);
-        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
-            out = out.replace(secret, "<redacted>");
+        for secret in self.secrets {
+            crate::redact::register_secret(secret);
         }
-        out
+        redact_tokens(text)
     }
 
     fn headers(&self, headers: &[(String, String)]) -> Vec<NameValue> {
@@ -502,25 +501,53 @@ impl Recording {
 
     /// Reads a recording; errors name the file, line and column, and suggest the field meant.
     pub fn read(file: &Path) -> Result<Recording, RecordError> {
-        let text = std::fs::read_to_string(file).map_err(|e| RecordError::Unreadable {
+        let unreadable = |message: String| RecordError::Unreadable {
             file: file.to_owned(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        // Opening a FIFO would wait for a writer forever: look before opening.
+        let meta = std::fs::metadata(file).map_err(|e| unreadable(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(unreadable(crate::paths::not_a_file(&meta)));
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| unreadable(e.to_string()))?;
         Recording::parse(&text, file)
     }
 
     /// Reads a recording from `text` (`file` names it in errors).
     pub fn parse(text: &str, file: &Path) -> Result<Recording, RecordError> {
-        let har: Har = serde_json::from_str(text).map_err(|e| RecordError::Invalid {
-            file: file.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: with_suggestion(&e.to_string()),
-        })?;
+        // Editors on Windows save with a byte-order mark; JSON has none.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let content = |message: String| RecordError::Content {
             file: file.to_owned(),
             message,
         };
+        let har: Har = serde_json::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            if message.contains("missing field `_callspec`") {
+                // A HAR from a browser or a proxy: valid, but not what drift replays.
+                return content(format!(
+                    "not a callspec recording: {message} (callspec recordings carry \
+                     `log._callspec` and `_callspec` on each entry; make one with \
+                     `callspec run --record DIR`)"
+                ));
+            }
+            RecordError::Invalid {
+                file: file.to_owned(),
+                line: e.line(),
+                column: e.column(),
+                message: with_suggestion(&message),
+            }
+        })?;
+        if let Some(seconds) = har.log.callspec.duration_seconds {
+            let max = crate::standin::MAX_DURATION.as_secs_f64();
+            if !(0.0..=max).contains(&seconds) {
+                return Err(content(format!(
+                    "log._callspec.durationSeconds is {seconds}: it must be between 0 and {max} \
+                     seconds (365 days)"
+                )));
+            }
+        }
         if har.log.version != "1.2" {
             return Err(content(format!(
                 "log.version is {:?}: callspec reads HAR 1.2",
@@ -536,6 +563,16 @@ impl Recording {
         };
         let mut entries = Vec::new();
         for (i, entry) in har.log.entries.into_iter().enumerate() {
+            let elapsed = Duration::try_from_secs_f64(entry.time.max(0.0) / 1000.0)
+                .ok()
+                .filter(|d| *d <= crate::standin::MAX_DURATION)
+                .ok_or_else(|| {
+                    content(format!(
+                        "log.entries[{i}].time is {} ms: too long for an exchange (at most 365 \
+                         days)",
+                        entry.time
+                    ))
+                })?;
             let at = time(
                 &entry.started_date_time,
                 format!("log.entries[{i}].startedDateTime"),
@@ -553,7 +590,7 @@ impl Recording {
                 status: entry.response.status,
                 response_headers: pairs(entry.response.headers),
                 response_body: entry.response.content.text,
-                elapsed: Duration::from_secs_f64(entry.time.max(0.0) / 1000.0),
+                elapsed,
             });
         }
         let started = match har.log.pages.first() {

@@ -38,7 +38,13 @@ pub struct ServeOptions {
     pub journal_size: usize,
     /// How long (simulated) an ended call is kept before it is forgotten.
     pub retention: Duration,
+    /// How many calls one app may have going at once (a create beyond it gets 429).
+    pub max_live_calls_per_app: usize,
 }
+
+/// How many calls one app may have going at once by default: with request bodies of at most
+/// 64 KiB, about 64 MiB of call resources at most per app.
+pub const DEFAULT_MAX_LIVE_CALLS_PER_APP: usize = 1_000;
 
 /// How long an ended call is kept by default: a minute (simulated).
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(60);
@@ -52,6 +58,7 @@ impl Default for ServeOptions {
             idle_timeout: Duration::from_secs(10),
             journal_size: crate::standin::DEFAULT_JOURNAL_SIZE,
             retention: DEFAULT_RETENTION,
+            max_live_calls_per_app: DEFAULT_MAX_LIVE_CALLS_PER_APP,
         }
     }
 }
@@ -116,11 +123,13 @@ impl Server {
             app: opts.app,
             journal_size: Some(opts.journal_size),
             retention: Some(opts.retention),
+            max_live_calls_per_app: Some(opts.max_live_calls_per_app),
             ..StandInConfig::default()
         };
         if opts.idle_timeout.is_zero() {
             return Err(ServeError::IdleTimeout);
         }
+        crate::standin::prompt_purge();
         let standin = Arc::new(
             StandIn::serve_on(config, listener, opts.idle_timeout).map_err(|e| {
                 ServeError::Bind {

@@ -112,7 +112,19 @@ fn context(bot: &BotScenario) -> String {
     if !strays.is_empty() {
         text.push_str("\nrequests the bot made for calls no scenario owns:\n");
         for r in strays.iter().rev().take(5).rev() {
-            text.push_str(&format!("  {} {} → {}\n", r.method, r.path, r.status));
+            // Graph's refusal as the bot got it (a token for another app or tenant...).
+            let why = r
+                .response
+                .as_ref()
+                .and_then(|b| {
+                    Some((
+                        b["error"]["code"].as_str()?,
+                        b["error"]["message"].as_str()?,
+                    ))
+                })
+                .map(|(code, message)| format!(" {code}: {message}"))
+                .unwrap_or_default();
+            text.push_str(&format!("  {} {} → {}{why}\n", r.method, r.path, r.status));
         }
     }
     if let Some(exit) = bot.run.exited.borrow().as_ref() {
@@ -769,4 +781,74 @@ async fn then_transfers(world: &mut CallWorld, who: String) -> Result<()> {
 #[then("the bot hangs up")]
 async fn then_hangs_up(world: &mut CallWorld) -> Result<()> {
     expect_hang_up(world).await
+}
+
+/// Bot mode's part of a `--record` recording: the bot's requests through the gateway with
+/// Graph's answers, and the notifications the stand-in POSTed to the bot's webhook with its
+/// answers, as (time, rank, entry) for the recording's order. Headers are not kept (they hold
+/// tokens); bodies are redacted when written.
+pub fn recorded(
+    world: &CallWorld,
+    started: std::time::SystemTime,
+) -> Vec<(
+    std::time::SystemTime,
+    usize,
+    callspec::har::RecordedExchange,
+)> {
+    use callspec::har::{EntryKind, RecordedExchange};
+    let Some(bot) = world.bot_scenario() else {
+        return Vec::new();
+    };
+    let text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+    let json = || vec![("content-type".to_owned(), "application/json".to_owned())];
+    let mut out = Vec::new();
+    for (i, r) in bot.link.requests().iter().enumerate() {
+        let at = started + r.at;
+        out.push((
+            at,
+            2 * i,
+            RecordedExchange {
+                kind: EntryKind::Request,
+                at,
+                method: r.method.clone(),
+                url: format!("{}{}", bot.run.gateway.uri(), r.path),
+                request_headers: if r.body.is_some() { json() } else { Vec::new() },
+                request_body: text(&r.body),
+                status: r.status,
+                response_headers: if r.response.is_some() {
+                    json()
+                } else {
+                    Vec::new()
+                },
+                response_body: text(&r.response).or(Some(String::new())),
+                elapsed: std::time::Duration::ZERO,
+            },
+        ));
+    }
+    let deliveries = world
+        .mock_env()
+        .map(|env| env.standin.deliveries())
+        .unwrap_or_default();
+    for (i, d) in deliveries.iter().enumerate() {
+        let at = started + d.at;
+        out.push((
+            at,
+            2 * i + 1,
+            RecordedExchange {
+                kind: EntryKind::Notification,
+                at,
+                method: "POST".to_owned(),
+                url: d.sent_to.clone(),
+                request_headers: json(),
+                request_body: Some(d.body.to_string()),
+                // A notification the bot never answered is recorded with status 0, as HAR does
+                // for a request without a response.
+                status: d.outcome.as_ref().copied().unwrap_or(0),
+                response_headers: Vec::new(),
+                response_body: None,
+                elapsed: d.elapsed,
+            },
+        ));
+    }
+    out
 }

@@ -93,7 +93,32 @@ pub enum BotConfigError {
 /// Whether an environment variable's value is a secret, by its name: it is then never shown in
 /// `Debug` output and is replaced by `[redacted]` in the bot's output tails. Names of where a
 /// secret is (`CALLSPEC_TOKEN_URL`, `..._KEY_FILE`) are not secrets themselves.
-pub(crate) fn is_secret_name(name: &str) -> bool {
+/// The bounds of `time_scale`: below a hundredth, waits of seconds become milliseconds no real
+/// bot keeps up with (and `1e-300` made every wait "within 0.0 s"); above a hundred, a minute's
+/// wait takes hours.
+pub const MIN_TIME_SCALE: f64 = 0.01;
+pub const MAX_TIME_SCALE: f64 = 100.0;
+
+/// The variables callspec gives the bot (the gateway's URLs, the app's ids and secret, the CA
+/// file, the bot's port and callback): `[env]` may not override them, or the bot would talk to
+/// something else and the scenario fail with "the bot made 0 request(s)".
+pub const GATEWAY_VARIABLES: &[&str] = &[
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+];
+
+/// Whether callspec sets `name` for the bot (every `CALLSPEC_` name is callspec's).
+pub fn is_gateway_variable(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.starts_with("CALLSPEC_") || GATEWAY_VARIABLES.contains(&upper.as_str())
+}
+
+pub fn is_secret_name(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
     let secret = ["SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "KEY"]
         .iter()
@@ -174,11 +199,27 @@ impl BotConfig {
     /// Reads and checks `bot.toml`. Relative paths in it are relative to its folder; `${port}`
     /// is replaced by a free loopback port (also in [`BotConfig::port`]).
     pub fn load(path: &Path) -> Result<BotConfig, BotConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| BotConfigError::Unreadable {
+        let unreadable = |message: String| BotConfigError::Unreadable {
             file: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        BotConfig::parse(&text, path)
+            message,
+        };
+        // Opening a FIFO would wait for a writer forever: look before opening.
+        let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(unreadable(crate::paths::not_a_file(&meta)));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+        let config = BotConfig::parse(&text, path)?;
+        // Every output of the run redacts them, in every form.
+        for (name, value) in &config.env {
+            if is_secret_name(name) {
+                crate::redact::register_secret(value);
+            }
+        }
+        if let Some(secret) = &config.client_secret {
+            crate::redact::register_secret(secret);
+        }
+        Ok(config)
     }
 
     /// Checks `text` as if it were the content of the file `path` (which need not exist; its
@@ -307,6 +348,15 @@ impl Doc<'_> {
             if value.get_ref().contains('\0') {
                 return Err(self.at(value, format!("the value of `{n}` has a NUL character")));
             }
+            if is_gateway_variable(n) {
+                return Err(self.at(
+                    name,
+                    format!(
+                        "`{n}` is set by callspec (it points the bot at the gateway, the stand-in \
+                         and their secret): `[env]` cannot override it; leave it out"
+                    ),
+                ));
+            }
             env.push((n.clone(), fill(value, &format!("env.{n}"))?));
         }
 
@@ -372,12 +422,12 @@ impl Doc<'_> {
             None => 1.0,
             Some(s) => {
                 let v = *s.get_ref();
-                if !(v.is_finite() && v > 0.0) {
+                if !(MIN_TIME_SCALE..=MAX_TIME_SCALE).contains(&v) {
                     return Err(self.at(
                         s,
                         format!(
-                            "`time_scale` is {v}: it must be a number above 0 (wall seconds per \
-                             simulated second; default 1.0)"
+                            "`time_scale` is {v}: it must be between {MIN_TIME_SCALE} and \
+                             {MAX_TIME_SCALE} (wall seconds per simulated second; default 1.0)"
                         ),
                     ));
                 }
@@ -913,5 +963,30 @@ timeout_seconds = 5
         let c = BotConfig::load(&file).unwrap();
         assert_eq!(c.workdir, d.join("bot"));
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn time_scale_is_bounded() {
+        for bad in ["1e-300", "0.001", "1000.0", "0.0", "-1.0"] {
+            let e = parse(&format!("webhook = \"http://h/\"\ntime_scale = {bad}")).unwrap_err();
+            assert!(e.starts_with("2:14: `time_scale` is"), "{e}");
+            assert!(e.contains("between 0.01 and 100"), "{e}");
+        }
+        assert!(parse("webhook = \"http://h/\"\ntime_scale = 0.01").is_ok());
+    }
+
+    #[test]
+    fn env_cannot_override_callspecs_variables() {
+        for name in [
+            "CALLSPEC_GRAPH_URL",
+            "CALLSPEC_CLIENT_SECRET",
+            "callspec_x",
+            "AZURE_CLIENT_ID",
+        ] {
+            let e = parse(&format!("webhook = \"http://h/\"\n[env]\n{name} = \"x\"")).unwrap_err();
+            assert!(e.starts_with("3:1: "), "{e}");
+            assert!(e.contains("cannot override it"), "{e}");
+        }
+        assert!(parse("webhook = \"http://h/\"\n[env]\nMY_GRAPH_URL = \"x\"").is_ok());
     }
 }

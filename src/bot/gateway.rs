@@ -22,7 +22,8 @@ use super::identity::{self, Identity};
 use super::tls::{self, TlsError};
 use crate::hosting::{Handler, Host, Limits, Space, WireReply};
 use crate::standin::{
-    graph_refusal, AppIdentity, GraphError, SigningKey, StandIn, MAX_BODY_BYTES,
+    authenticate, authorize, graph_refusal, is_app_hosted_media, AccessClaims, AppIdentity,
+    CallKind, GraphError, SigningKey, StandIn, ALL_CALLING_ROLES, MAX_BODY_BYTES,
     NOTIFICATION_ISSUER,
 };
 
@@ -65,8 +66,9 @@ pub enum GatewayError {
     #[error("bad gateway settings: {0}")]
     Settings(String),
     /// The port is taken (or not ours to take).
-    #[error("cannot listen on 127.0.0.1:{port} for the bot gateway: {source}")]
-    Listen { port: u16, source: std::io::Error },
+    /// (The OS error is in the message, not a `source`: chained printers would say it twice.)
+    #[error("cannot listen on 127.0.0.1:{port} for the bot gateway: {cause}")]
+    Listen { port: u16, cause: std::io::Error },
     /// The CA folder or the certificates.
     #[error(transparent)]
     Tls(#[from] TlsError),
@@ -132,6 +134,8 @@ struct Inner {
     app: AppIdentity,
     client_secret: String,
     routing: Arc<Routing>,
+    /// What the user should fix, though the gateway runs (see [`BotGateway::warnings`]).
+    warnings: Vec<String>,
     /// The server; it stops when the last handle to the gateway is dropped.
     _space: Space,
 }
@@ -181,18 +185,19 @@ impl BotGateway {
                 "the client secret is empty: the bot could get a token without one".into(),
             ));
         }
+        crate::redact::register_secret(&settings.client_secret);
         let tls = tls::setup(&settings.ca_dir)?;
-        let listener = TcpListener::bind(("127.0.0.1", settings.port)).map_err(|source| {
+        let listener = TcpListener::bind(("127.0.0.1", settings.port)).map_err(|cause| {
             GatewayError::Listen {
                 port: settings.port,
-                source,
+                cause,
             }
         })?;
         let port = listener
             .local_addr()
-            .map_err(|source| GatewayError::Listen {
+            .map_err(|cause| GatewayError::Listen {
                 port: settings.port,
-                source,
+                cause,
             })?
             .port();
         let uri = format!("https://127.0.0.1:{port}");
@@ -211,13 +216,14 @@ impl BotGateway {
             },
             routing: routing.clone(),
             base: uri.clone(),
+            app: settings.app.clone(),
         });
         let limits = Limits {
             max_body: MAX_BODY_BYTES,
             ..Limits::default()
         };
         let space = Host::serve_tls(listener, handler, limits, graph_refusal, tls.server)
-            .map_err(|source| GatewayError::Listen { port, source })?;
+            .map_err(|cause| GatewayError::Listen { port, cause })?;
         Ok(BotGateway {
             inner: Arc::new(Inner {
                 uri,
@@ -226,6 +232,7 @@ impl BotGateway {
                 app: settings.app,
                 client_secret: settings.client_secret,
                 routing,
+                warnings: tls.warnings,
                 _space: space,
             }),
         })
@@ -244,6 +251,11 @@ impl BotGateway {
             .next()
             .and_then(|p| p.parse().ok())
             .unwrap_or_default()
+    }
+
+    /// Things the user should fix though the gateway runs (a CA key other users can read).
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
     }
 
     /// The CA's PEM file: what the bot is told to trust (`SSL_CERT_FILE` and friends).
@@ -367,6 +379,11 @@ impl BotLink {
         lock(&self.link.log).clone()
     }
 
+    /// How long ago the scenario was attached (what [`BotRequest::at`] counts from).
+    pub fn age(&self) -> Duration {
+        self.link.attached.elapsed()
+    }
+
     /// How many requests were logged.
     pub fn request_count(&self) -> usize {
         *self.link.logged.borrow()
@@ -399,6 +416,69 @@ struct GatewayHandler {
     identity: Identity,
     routing: Arc<Routing>,
     base: String,
+    /// The one app registered here: Graph serves a token of another app or tenant nothing.
+    app: AppIdentity,
+}
+
+/// What Graph checks on every calling-API request before it looks at the call: a valid token
+/// (signature, audience, expiry), issued in the bot's tenant to the bot's app, with an
+/// application permission for the request (for a create, the call kind's, as the stand-in
+/// checks). A refusal is Graph's error envelope, whatever the call id.
+fn check_token(
+    app: &AppIdentity,
+    authorization: Option<&str>,
+    target: Option<&CallTarget>,
+    body: Option<&Value>,
+) -> Result<AccessClaims, GraphError> {
+    let claims = authenticate(authorization, SigningKey::for_run())?;
+    let v1_issuer = format!("https://sts.windows.net/{}/", app.tenant_id);
+    let v2_issuer = format!("https://login.microsoftonline.com/{}/v2.0", app.tenant_id);
+    if !claims.tid.eq_ignore_ascii_case(&app.tenant_id)
+        || !(claims.iss.eq_ignore_ascii_case(&v1_issuer)
+            || claims.iss.eq_ignore_ascii_case(&v2_issuer))
+    {
+        return Err(GraphError::new(
+            401,
+            "InvalidAuthenticationToken",
+            format!(
+                "Access token validation failure. The token was issued in tenant '{}' by '{}'; \
+                 this bot's tenant is '{}'.",
+                claims.tid, claims.iss, app.tenant_id
+            ),
+        ));
+    }
+    if !claims.appid.eq_ignore_ascii_case(&app.app_id) {
+        // What Graph's calling API answers an app that is not a registered calling bot
+        // (microsoft-graph-comms-samples#432, microsoft-graph-docs#10845).
+        return Err(GraphError::new(
+            403,
+            "7503",
+            format!(
+                "Application is not registered in our store. (The token is for app '{}'; the \
+                 bot under test is app '{}'.)",
+                claims.appid, app.app_id
+            ),
+        ));
+    }
+    match (target, body) {
+        (Some(CallTarget::Create), Some(body)) => authorize(
+            &claims,
+            CallKind::classify(body).required_role(),
+            is_app_hosted_media(body),
+        )?,
+        _ => {
+            // Any calling permission lets the app reach its own calls; a delegated token or
+            // one without a calling role is refused as Graph refuses it.
+            let any = ALL_CALLING_ROLES.iter().find(|role| {
+                claims
+                    .roles
+                    .as_deref()
+                    .is_some_and(|r| r.iter().any(|x| x == *role))
+            });
+            authorize(&claims, any.copied().unwrap_or(ALL_CALLING_ROLES[0]), false)?;
+        }
+    }
+    Ok(claims)
 }
 
 /// Where a calling-API request goes.
@@ -485,6 +565,12 @@ impl Handler for GatewayHandler {
         let arrived = Instant::now();
         let target = call_target(&method, &path);
         let body = json_of(&request.body);
+        let authorization = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        // Graph checks the token before anything else: a refusal does not depend on the call.
+        let refused = check_token(&self.app, authorization, target.as_ref(), body.as_ref()).err();
         let link = match &target {
             Some(CallTarget::Call(id)) => self.owner_of(id).ok_or_else(|| {
                 let e = GraphError::call_not_found();
@@ -500,6 +586,32 @@ impl Handler for GatewayHandler {
         let full_path = match request.url.query() {
             Some(query) => format!("{path}?{query}"),
             None => path.clone(),
+        };
+        let link = match (link, refused) {
+            (Ok(found), None) => Ok(found),
+            (Ok((_, link)), Some(e)) => {
+                // The scenario that owns the call sees the refusal among the bot's requests.
+                let reply = graph_refusal(e.status, &e.code, &e.message);
+                let mut log = lock(&link.log);
+                log.push(BotRequest {
+                    at: arrived.duration_since(link.attached),
+                    method,
+                    path: full_path,
+                    body,
+                    status: e.status,
+                    response: json_of(&reply.body),
+                    call_id: match target {
+                        Some(CallTarget::Call(id)) => Some(id),
+                        _ => None,
+                    },
+                });
+                let count = log.len();
+                drop(log);
+                link.logged.send_replace(count);
+                return reply;
+            }
+            (_, Some(e)) => Err((e.status, e.code, e.message)),
+            (Err(e), None) => Err(e),
         };
         let (link_id, link) = match link {
             Ok(found) => found,
@@ -666,6 +778,27 @@ mod tests {
             ca_dir: PathBuf::from("/tmp/ca"),
         };
         assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn env_cannot_override_what_the_gateway_gives_the_bot() {
+        let dir = std::env::temp_dir().join(format!("callspec-env-{}", std::process::id()));
+        let gateway = BotGateway::start(GatewaySettings {
+            app: AppIdentity {
+                app_id: "a".into(),
+                tenant_id: "t".into(),
+                display_name: "Bot".into(),
+            },
+            client_secret: "hunter2-hunter2".into(),
+            port: 0,
+            ca_dir: dir.clone(),
+        })
+        .unwrap();
+        for (name, _) in gateway.env() {
+            assert!(super::super::is_gateway_variable(&name), "{name}");
+        }
+        drop(gateway);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -201,6 +201,23 @@ impl Identity {
         let form: Vec<(String, String)> = url::form_urlencoded::parse(&request.body)
             .into_owned()
             .collect();
+        // The platform refuses a parameter given twice rather than pick one (RFC 6749 §3.1;
+        // AADSTS9000411 as in AzureAD/microsoft-authentication-library-for-android#688).
+        if let Some((name, _)) = form
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| form[..*i].iter().any(|(earlier, _)| earlier == k))
+            .map(|(_, pair)| pair)
+        {
+            return Err(AadError::new(
+                400,
+                "invalid_request",
+                9000411,
+                format!(
+                    "The request is not properly formatted. The parameter '{name}' is duplicated."
+                ),
+            ));
+        }
         let field = |name: &str| {
             form.iter()
                 .find(|(k, _)| k == name)
@@ -466,6 +483,18 @@ mod tests {
                 400,
                 "unauthorized_client",
                 700016,
+            ),
+            (
+                format!("{GOOD}&client_secret=s3cret"),
+                400,
+                "invalid_request",
+                9000411,
+            ),
+            (
+                format!("{GOOD}&client_secret=other"),
+                400,
+                "invalid_request",
+                9000411,
             ),
             (
                 GOOD.replace("client_credentials", "password"),

@@ -11,7 +11,10 @@ mod identity;
 mod process;
 mod tls;
 
-pub use config::{BotConfig, BotConfigError, ReadyProbe};
+pub use config::{
+    is_gateway_variable, is_secret_name, BotConfig, BotConfigError, ReadyProbe, MAX_TIME_SCALE,
+    MIN_TIME_SCALE,
+};
 pub use gateway::{BotGateway, BotLink, BotRequest, GatewayError, GatewaySettings};
-pub use process::{BotError, BotExit, BotKiller, BotProcess};
+pub use process::{BotError, BotExit, BotKiller, BotProcess, RUN_MARKER};
 pub use tls::TlsError;

@@ -97,6 +97,114 @@ struct Group {
     /// Set once the group was killed and its leader reaped: from then on the id may belong to
     /// someone else, so no signal goes to it any more.
     done: AtomicBool,
+    /// The bot's tree: every process that inherited `CALLSPEC_BOT_RUN={run_id}`, in the group
+    /// or not (a daemon that called setsid, a double fork reparented to callspec).
+    run_id: String,
+    /// The watchdog that sweeps the tree if callspec dies without stopping the bot.
+    watchdog: Mutex<Option<std::process::Child>>,
+    /// Told the names of what was still running at the end and had to be killed.
+    on_left_behind: Mutex<Option<LeftBehind>>,
+    /// Processes of the tree found outside the bot's group when it was signalled.
+    escaped: Mutex<Vec<String>>,
+}
+
+type LeftBehind = Box<dyn Fn(&[String]) + Send + Sync>;
+
+/// The variable that marks the bot's process tree.
+pub const RUN_MARKER: &str = "CALLSPEC_BOT_RUN";
+
+/// What the watchdog runs (`sh -c`, `$1` the bot's group, `$2` the run id): it waits on a pipe
+/// from callspec. `ok` means callspec stopped the bot itself; end of file without it means
+/// callspec died (`kill -9`), and the watchdog kills the group and every process carrying the
+/// run's marker, twice (a fork in flight during the first sweep is caught by the second).
+const WATCHDOG: &str = r#"read line
+[ "$line" = ok ] && exit 0
+for round in 1 2; do
+  kill -KILL -- "-$1" 2>/dev/null
+  for p in /proc/[0-9]*; do
+    if grep -qxz "CALLSPEC_BOT_RUN=$2" "$p/environ" 2>/dev/null; then kill -KILL "${p#/proc/}" 2>/dev/null; fi
+  done
+done"#;
+
+/// A process of the bot's tree: pid, parent, group, and a name for messages (`1234 (sleep)`).
+type Member = (libc::pid_t, libc::pid_t, libc::pid_t, String);
+
+/// The live (not zombie) processes that carry the run's marker, but callspec itself.
+fn tree_of(run_id: &str) -> Vec<Member> {
+    let marker = format!("{RUN_MARKER}={run_id}");
+    let me = std::process::id() as libc::pid_t;
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if !environ.split(|b| *b == 0).any(|v| v == marker.as_bytes()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+        let (Some(open), Some((head, rest))) = (stat.find('('), stat.rsplit_once(") ")) else {
+            continue;
+        };
+        let comm = head.get(open + 1..).unwrap_or_default();
+        let mut fields = rest.split_whitespace();
+        if fields.next() == Some("Z") {
+            continue;
+        }
+        let mut number = || fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let ppid = number();
+        let pgrp = number();
+        found.push((pid, ppid, pgrp, format!("{pid} ({comm})")));
+    }
+    found
+}
+
+/// Makes callspec the reaper of the bot's orphans (Linux): a process the bot starts that
+/// outlives its parent (a double fork, a daemon) is reparented to callspec instead of init, so
+/// it stays in reach and its exit is collected here.
+fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: prctl with an integer argument changes only this process's attribute.
+            unsafe {
+                libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
+            }
+        });
+    }
+}
+
+/// Starts the watchdog for the bot's group and run (see [`WATCHDOG`]); `None` without `sh`.
+fn start_watchdog(pgid: libc::pid_t, run_id: &str) -> Option<std::process::Child> {
+    use std::os::unix::process::CommandExt as _;
+    std::process::Command::new("sh")
+        .args([
+            "-c",
+            WATCHDOG,
+            "callspec-watchdog",
+            &pgid.to_string(),
+            run_id,
+        ])
+        .env_remove(RUN_MARKER)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        // Its own group: Ctrl-C in the terminal and the bot's group kill leave it alone.
+        .process_group(0)
+        .spawn()
+        .ok()
 }
 
 impl fmt::Debug for BotKiller {
@@ -108,11 +216,12 @@ impl fmt::Debug for BotKiller {
 }
 
 impl BotKiller {
-    /// SIGKILL to the bot and everything it started.
+    /// SIGKILL to the bot and everything it started, in its group or not.
     pub fn kill(&self) {
         self.signal(libc::SIGKILL);
     }
 
+    /// `signal` to the bot's group and to every process of its tree outside it.
     fn signal(&self, signal: libc::c_int) {
         if let Some(group) = &self.group {
             if !group.done.load(Ordering::SeqCst) {
@@ -121,14 +230,60 @@ impl BotKiller {
                     libc::killpg(group.pgid, signal);
                 }
             }
+            for (pid, _, pgrp, name) in tree_of(&group.run_id) {
+                if pgrp != group.pgid {
+                    // Escaped the group (setsid, its own group): named at the end.
+                    if let Ok(mut escaped) = group.escaped.lock() {
+                        if !escaped.contains(&name) {
+                            escaped.push(name);
+                        }
+                    }
+                }
+                // SAFETY: kill only sends a signal to a process that carries the run's marker.
+                unsafe {
+                    libc::kill(pid, signal);
+                }
+            }
         }
     }
 
-    /// The last signal: SIGKILL, then no more signals to this group id.
+    /// The end: whatever of the bot's tree still runs is killed (and named to the
+    /// `on_left_behind` listener), orphans reparented to callspec are reaped, the watchdog is
+    /// told all is done, and no more signals go to this group id.
     fn finish(&self) {
+        let Some(group) = &self.group else {
+            return;
+        };
+        let left = tree_of(&group.run_id);
         self.kill();
-        if let Some(group) = &self.group {
-            group.done.store(true, Ordering::SeqCst);
+        group.done.store(true, Ordering::SeqCst);
+        let me = std::process::id() as libc::pid_t;
+        for (pid, ppid, _, _) in &left {
+            // The leader is Tokio's to reap; the rest, reparented here, are ours.
+            if *ppid == me && *pid != group.pgid {
+                // SAFETY: waits for one SIGKILLed child of ours; it cannot block for long.
+                unsafe {
+                    libc::waitpid(*pid, std::ptr::null_mut(), 0);
+                }
+            }
+        }
+        if let Some(mut watchdog) = group.watchdog.lock().ok().and_then(|mut w| w.take()) {
+            use std::io::Write as _;
+            if let Some(mut stdin) = watchdog.stdin.take() {
+                let _ = stdin.write_all(b"ok\n");
+            }
+            let _ = watchdog.wait();
+        }
+        let mut names = group.escaped.lock().map(|e| e.clone()).unwrap_or_default();
+        for (_, _, _, name) in left {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        if !names.is_empty() {
+            if let Some(tell) = group.on_left_behind.lock().ok().and_then(|mut t| t.take()) {
+                tell(&names);
+            }
         }
     }
 }
@@ -274,6 +429,9 @@ impl BotProcess {
 
         let mut env = env;
         env.extend(config.env.iter().cloned());
+        let run_id = uuid::Uuid::new_v4().simple().to_string();
+        env.push((RUN_MARKER.to_owned(), run_id.clone()));
+        become_subreaper();
         let secrets = secrets_of(config, &env);
         let stdout = Arc::new(Mutex::new(Tail::new(secrets.clone())));
         let stderr = Arc::new(Mutex::new(Tail::new(secrets)));
@@ -318,6 +476,10 @@ impl BotProcess {
                 Arc::new(Group {
                     pgid,
                     done: AtomicBool::new(false),
+                    watchdog: Mutex::new(start_watchdog(pgid, &run_id)),
+                    run_id,
+                    on_left_behind: Mutex::new(None),
+                    escaped: Mutex::default(),
                 })
             }),
         };
@@ -439,6 +601,16 @@ impl BotProcess {
     pub fn id(&self) -> Option<u32> {
         let group = self.child.as_ref()?.killer.group.as_ref()?;
         Some(group.pgid as u32)
+    }
+
+    /// `tell` is given the processes of the bot's tree that were still running when it was
+    /// stopped and had to be killed (`1234 (sleep)`), once, if there were any.
+    pub fn on_left_behind(&self, tell: impl Fn(&[String]) + Send + Sync + 'static) {
+        if let Some(group) = self.child.as_ref().and_then(|c| c.killer.group.as_ref()) {
+            if let Ok(mut slot) = group.on_left_behind.lock() {
+                *slot = Some(Box::new(tell));
+            }
+        }
     }
 
     /// A handle that kills the bot synchronously, e.g. from a Ctrl-C handler.
@@ -566,13 +738,47 @@ fn spawn_message(error: &io::Error, program: &str, resolved: &Path, path_var: &s
             display_path(resolved)
         ),
         io::ErrorKind::NotFound => {
-            format!("{} does not exist: {os}", display_path(resolved))
+            format!(
+                "{} does not exist: {os}{}",
+                display_path(resolved),
+                venv_hint(resolved)
+            )
         }
         io::ErrorKind::PermissionDenied => format!(
             "{} cannot be run (is it executable? chmod +x): {os}",
             display_path(resolved)
         ),
         _ => os,
+    }
+}
+
+/// For a missing interpreter in a Python virtual environment (`.venv/bin/python`): the
+/// commands that create it, with the project's requirements when it has a requirements.txt.
+fn venv_hint(resolved: &Path) -> String {
+    let Some(bin) = resolved.parent().filter(|b| b.ends_with("bin")) else {
+        return String::new();
+    };
+    let Some(venv) = bin.parent() else {
+        return String::new();
+    };
+    let named_venv = venv
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("venv") || n == ".env");
+    if !named_venv {
+        return String::new();
+    }
+    let shown = display_path(venv);
+    let requirements = venv
+        .parent()
+        .map(|project| project.join("requirements.txt"))
+        .filter(|r| r.is_file());
+    match requirements {
+        Some(r) => format!(
+            "; create the virtual environment first: python3 -m venv {shown} && {shown}/bin/pip \
+             install -r {}",
+            display_path(&r)
+        ),
+        None => format!("; create the virtual environment first: python3 -m venv {shown}"),
     }
 }
 
@@ -613,6 +819,10 @@ fn secrets_of(config: &BotConfig, env: &[(String, String)]) -> Vec<Vec<u8>> {
         .flat_map(|v| v.lines().map(str::trim).map(str::to_owned))
         .filter(|v| v.len() >= MIN_SECRET_LEN)
         .collect();
+    // Every other output of the run redacts them too, in every form.
+    for value in &values {
+        crate::redact::register_secret(value);
+    }
     // The longest first, so a secret containing another is replaced whole.
     values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     values.dedup();
@@ -690,7 +900,9 @@ impl Tail {
 
     fn add(&mut self, line: &[u8]) {
         let line = redact(line, &self.secrets);
-        let mut line = String::from_utf8_lossy(&line)
+        let line = String::from_utf8_lossy(&line);
+        // Tokens the bot prints, and the secrets' other forms.
+        let mut line = crate::redact::redact_with(&line, REDACTED)
             .trim_end_matches('\r')
             .to_owned();
         if line.len() > TAIL_BYTES {
@@ -724,7 +936,8 @@ impl Tail {
                 }
             }
             let redacted = redact(partial, &self.secrets);
-            out.push(String::from_utf8_lossy(&redacted).into_owned());
+            let redacted = String::from_utf8_lossy(&redacted);
+            out.push(crate::redact::redact_with(&redacted, REDACTED).into_owned());
         }
         out.join("\n")
     }

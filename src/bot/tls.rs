@@ -3,9 +3,15 @@
 //! MSAL and the Azure SDKs refuse a plain-http authority, so the gateway speaks https. The CA is
 //! **callspec's test CA for local runs**: made on this machine (ECDSA P-256), kept in the CA
 //! folder as `ca.pem` and `ca-key.pem`, and reused by later runs, so a bot started by hand keeps
-//! trusting it. Its key sits unencrypted on disk, so it is limited by name constraints to
-//! loopback names (`127.0.0.0/8`, `::1`, `localhost`): even when someone adds it to a system
-//! trust store, it cannot vouch for any other site. A fresh server certificate for
+//! trusting it. Its key sits unencrypted on disk, so the CA is limited to what the gateway
+//! needs: its extended key usage is TLS server authentication only (no S/MIME, client-auth or
+//! code-signing certificate it signs verifies), and its name constraints permit loopback names
+//! only (`127.0.0.0/8`, `::1`, `localhost`) and no e-mail address or URI (both are permitted
+//! only under `.invalid`, a domain that never resolves). Even when someone adds it to a system
+//! trust store, it cannot vouch for any other site. Directory names are not constrained:
+//! rustls/webpki refuses every certificate under a CA with any directoryName constraint
+//! (webpki#19), which would lock out Rust bots; a directory name is no TLS server identity, and
+//! the EKU keeps such certificates from any other use. A fresh server certificate for
 //! `127.0.0.1`, `localhost` and `::1` is signed at each start.
 
 use std::io::Write as _;
@@ -14,9 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, KeyPair, KeyUsagePurpose, NameConstraints,
-    SanType,
+    BasicConstraints, CertificateParams, CustomExtension, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -45,11 +50,10 @@ const CA_NOTE: &str =
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The CA folder cannot be made, locked, read or written.
-    #[error("cannot keep callspec's test CA in {}: {source}", dir.display())]
-    CaFolder {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    /// (The OS error is part of the message, not a `source`: chained error printers would
+    /// say it twice.)
+    #[error("cannot keep callspec's test CA in {}: {cause}", dir.display())]
+    CaFolder { dir: PathBuf, cause: std::io::Error },
     /// Making or signing a certificate failed.
     #[error("cannot make a certificate: {0}")]
     Certificate(#[from] rcgen::Error),
@@ -65,6 +69,8 @@ pub(crate) struct Tls {
     /// The CA's certificate, PEM as stored (for HTTP clients in this process).
     pub ca_pem: String,
     pub server: Arc<rustls::ServerConfig>,
+    /// What the user should fix, though it works (a CA key others can read).
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Tls {
@@ -77,20 +83,33 @@ impl std::fmt::Debug for Tls {
 
 /// Loads the CA from `ca_dir` (or makes it there) and signs a server certificate with it.
 pub(crate) fn setup(ca_dir: &Path) -> Result<Tls, TlsError> {
-    let folder = |source| TlsError::CaFolder {
+    let folder = |cause| TlsError::CaFolder {
         dir: ca_dir.to_owned(),
-        source,
+        cause,
     };
-    std::fs::create_dir_all(ca_dir).map_err(folder)?;
-    let _lock = DirLock::take(&ca_dir.join(LOCK_FILE)).map_err(folder)?;
-    let ca = match load_ca(ca_dir) {
-        Some(ca) => ca,
-        None => {
-            let ca = new_ca()?;
-            save_ca(ca_dir, &ca).map_err(folder)?;
-            ca
-        }
+    let ca = match std::fs::create_dir_all(ca_dir)
+        .and_then(|()| DirLock::take(&ca_dir.join(LOCK_FILE)))
+    {
+        Ok(_lock) => match load_ca(ca_dir) {
+            Some(ca) => ca,
+            None => {
+                let ca = new_ca()?;
+                save_ca(ca_dir, &ca).map_err(folder)?;
+                ca
+            }
+        },
+        // A read-only folder (a checked-out repository, a mounted volume) that already holds a
+        // valid CA is used as it is: nothing needs writing.
+        Err(e) => load_ca(ca_dir).ok_or_else(|| folder(e))?,
     };
+    let mut warnings = Vec::new();
+    if let Some(mode) = others_can_read(&ca_dir.join(CA_KEY_FILE)) {
+        warnings.push(format!(
+            "callspec's test CA key {} can be read by other users (mode {mode:o}): anyone on this \
+             machine could sign certificates for loopback names with it; `chmod 600` it",
+            crate::display_path(&ca_dir.join(CA_KEY_FILE))
+        ));
+    }
     let leaf_key = KeyPair::generate()?;
     let leaf = leaf_params().signed_by(&leaf_key, &ca.issuer, &ca.key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -107,7 +126,53 @@ pub(crate) fn setup(ca_dir: &Path) -> Result<Tls, TlsError> {
         ca_file: ca_dir.join(CA_FILE),
         ca_pem: ca.pem,
         server: Arc::new(server),
+        warnings,
     })
+}
+
+/// The file's permission bits when users other than its owner may read it.
+fn others_can_read(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+/// DER: a tag and its content.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend([0x81, len as u8]);
+    } else {
+        out.extend([0x82, (len >> 8) as u8, len as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The CA's name constraints (RFC 5280 4.2.1.10), critical: loopback addresses and
+/// `localhost` only; e-mail addresses and URIs only under `.invalid` (that is, none). Written
+/// by hand: rcgen has no URI subtrees.
+fn name_constraints() -> CustomExtension {
+    // GeneralSubtree ::= SEQUENCE { base GeneralName } (minimum 0 and no maximum, both left out).
+    let subtree = |tag: u8, value: &[u8]| der(0x30, &der(tag, value));
+    let mut loopback_v6 = [0u8; 32];
+    loopback_v6[15] = 1;
+    loopback_v6[16..].fill(0xff);
+    let permitted: Vec<u8> = [
+        subtree(0x87, &[127, 0, 0, 0, 255, 0, 0, 0]), // iPAddress 127.0.0.0/8
+        subtree(0x87, &loopback_v6),                  // iPAddress ::1/128
+        subtree(0x82, b"localhost"),                  // dNSName
+        subtree(0x81, b".invalid"),                   // rfc822Name: no real address
+        subtree(0x86, b".invalid"),                   // uniformResourceIdentifier: no real host
+    ]
+    .concat();
+    let value = der(0x30, &der(0xa0, &permitted));
+    let mut extension = CustomExtension::from_oid_content(&[2, 5, 29, 30], value);
+    extension.set_criticality(true);
+    extension
 }
 
 /// The CA: its key, its PEM as stored, and a certificate with its name and key to sign with.
@@ -138,16 +203,9 @@ fn ca_params() -> CertificateParams {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    let mut loopback_v6 = [0u8; 16];
-    loopback_v6[15] = 1;
-    params.name_constraints = Some(NameConstraints {
-        permitted_subtrees: vec![
-            GeneralSubtree::IpAddress(CidrSubnet::from_v4_prefix([127, 0, 0, 0], 8)),
-            GeneralSubtree::IpAddress(CidrSubnet::from_v6_prefix(loopback_v6, 128)),
-            GeneralSubtree::DnsName("localhost".into()),
-        ],
-        excluded_subtrees: Vec::new(),
-    });
+    // What it may sign for: TLS servers only (OpenSSL checks a CA's EKU against the purpose).
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.custom_extensions = vec![name_constraints()];
     params
 }
 
@@ -233,6 +291,20 @@ fn save_ca(dir: &Path, ca: &Ca) -> std::io::Result<()> {
 
 fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<()> {
     let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = write_then_rename(&temporary, path, contents, mode);
+    if written.is_err() {
+        // A half-written key must not stay behind.
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+fn write_then_rename(
+    temporary: &Path,
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -242,11 +314,11 @@ fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> std::io::Result<(
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut file = options.open(&temporary)?;
+    let mut file = options.open(temporary)?;
     file.write_all(contents)?;
     file.sync_all()?;
     drop(file);
-    std::fs::rename(&temporary, path)
+    std::fs::rename(temporary, path)
 }
 
 /// An exclusive lock on a file, released when dropped (and by the system when the process
@@ -347,6 +419,154 @@ mod tests {
         let name_constraints = x509_cert::der::oid::db::rfc5280::ID_CE_NAME_CONSTRAINTS;
         let extensions = ca.tbs_certificate.extensions.unwrap_or_default();
         assert!(extensions.iter().any(|e| e.extn_id == name_constraints));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A leaf for `names` with `purpose`, signed by the CA kept in `dir`, written as PEM.
+    fn leaf(dir: &Path, file: &str, names: Vec<SanType>, purpose: ExtendedKeyUsagePurpose) {
+        let ca = load_ca(dir).expect("the CA is kept");
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::default();
+        params.subject_alt_names = names;
+        params.extended_key_usages = vec![purpose];
+        let now = SystemTime::now();
+        set_validity(&mut params, now - BACKDATE, now + LEAF_LIFETIME);
+        let cert = params.signed_by(&key, &ca.issuer, &ca.key).unwrap();
+        std::fs::write(dir.join(file), cert.pem()).unwrap();
+    }
+
+    fn openssl_verifies(dir: &Path, purpose: &str, file: &str) -> bool {
+        let out = std::process::Command::new("openssl")
+            .args(["verify", "-CAfile", "ca.pem", "-purpose", purpose, file])
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        out.status.success()
+    }
+
+    #[test]
+    fn openssl_accepts_only_loopback_tls_servers_under_the_ca() {
+        let has_openssl = std::process::Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_openssl {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: the CA's limits are checked with the openssl command, not installed here"
+            );
+            return;
+        }
+        let dir = temp_dir("openssl");
+        setup(&dir).unwrap();
+        let localhost = || vec![SanType::DnsName("localhost".try_into().unwrap())];
+        let email = SanType::Rfc822Name("someone@example.com".try_into().unwrap());
+        let uri = SanType::URI("https://example.com/".try_into().unwrap());
+        leaf(
+            &dir,
+            "server.pem",
+            localhost(),
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        assert!(openssl_verifies(&dir, "sslserver", "server.pem"));
+        let cases = [
+            (
+                "smime.pem",
+                vec![email.clone()],
+                ExtendedKeyUsagePurpose::EmailProtection,
+                "smimesign",
+            ),
+            (
+                "smime-local.pem",
+                localhost(),
+                ExtendedKeyUsagePurpose::EmailProtection,
+                "smimesign",
+            ),
+            (
+                "client.pem",
+                localhost(),
+                ExtendedKeyUsagePurpose::ClientAuth,
+                "sslclient",
+            ),
+            (
+                "code.pem",
+                localhost(),
+                ExtendedKeyUsagePurpose::CodeSigning,
+                "codesign",
+            ),
+            (
+                "email-server.pem",
+                vec![email],
+                ExtendedKeyUsagePurpose::ServerAuth,
+                "sslserver",
+            ),
+            (
+                "uri-server.pem",
+                vec![uri],
+                ExtendedKeyUsagePurpose::ServerAuth,
+                "sslserver",
+            ),
+            (
+                "other-host.pem",
+                vec![SanType::DnsName("example.com".try_into().unwrap())],
+                ExtendedKeyUsagePurpose::ServerAuth,
+                "sslserver",
+            ),
+        ];
+        for (file, names, eku, purpose) in cases {
+            leaf(&dir, file, names, eku);
+            assert!(
+                !openssl_verifies(&dir, purpose, file),
+                "{file} verified for {purpose}"
+            );
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_read_only_folder_with_a_valid_ca_is_used_and_a_world_readable_key_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = temp_dir("read-only");
+        let first = setup(&dir).unwrap();
+        assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+        std::fs::set_permissions(
+            dir.join(CA_KEY_FILE),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        // Read-only: root writes anyway, so the lock file is also made impossible to open for
+        // writing (a folder in its place), as on a read-only mount.
+        std::fs::remove_file(dir.join(LOCK_FILE)).unwrap();
+        std::fs::create_dir(dir.join(LOCK_FILE)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let second = setup(&dir);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let second = second.expect("a read-only folder with a valid CA is fine");
+        assert_eq!(first.ca_pem, second.ca_pem);
+        assert!(
+            second.warnings.len() == 1 && second.warnings[0].contains("mode 644"),
+            "{:?}",
+            second.warnings
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_ca_that_cannot_be_written_says_why_once_and_leaves_no_temporary_file() {
+        let dir = temp_dir("unwritable");
+        // `ca.pem` is a folder with something in it: the rename over it fails.
+        std::fs::create_dir_all(dir.join(CA_FILE).join("x")).unwrap();
+        let error = setup(&dir).unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(&dir.display().to_string()), "{message}");
+        assert!(std::error::Error::source(&error).is_none(), "{message}");
+        let left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -21,13 +21,11 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Anything that looks like a JWT (`eyJ...`) becomes `<redacted>`; terminal colour codes go.
+/// Anything that looks like a JWT (`eyJ...`) or a known secret becomes `<redacted>`
+/// ([`crate::redact`]); terminal colour codes go.
 pub fn redact_tokens(text: &str) -> String {
-    static JWT: OnceLock<Regex> = OnceLock::new();
     static ANSI: OnceLock<Regex> = OnceLock::new();
-    let jwt =
-        JWT.get_or_init(|| Regex::new(r"eyJ[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*){0,2}").unwrap());
     let ansi = ANSI.get_or_init(|| Regex::new(r"\x1b\[[0-9;]*[A-Za-z]").unwrap());
     let plain = ansi.replace_all(text, "");
-    jwt.replace_all(&plain, "<redacted>").into_owned()
+    crate::redact::redact(&plain).into_owned()
 }

@@ -504,6 +504,14 @@ impl CallRegistry {
     pub fn count(&self) -> usize {
         self.calls.len()
     }
+
+    /// How many calls of `app_id` have not ended.
+    pub fn live_count_of(&self, app_id: &str) -> usize {
+        self.calls
+            .values()
+            .filter(|c| c.state != CallState::Terminated && c.app.app_id == app_id)
+            .count()
+    }
 }
 
 /// The identity set that names the bot's app.

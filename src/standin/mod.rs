@@ -25,8 +25,8 @@ mod notifications;
 mod operations;
 mod participants;
 mod realtime;
-mod reply;
 mod recording;
+mod reply;
 mod router;
 mod script;
 mod surface;
@@ -39,11 +39,12 @@ use std::time::Duration;
 
 use crate::hosting::{Host, Limits, Space};
 
-pub(crate) use admin::ALL_CALLING_ROLES;
+pub(crate) use admin::{prompt_purge, ALL_CALLING_ROLES};
 pub use auth::{
     authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
     NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
 };
+pub(crate) use calls::is_app_hosted_media;
 pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
@@ -85,6 +86,9 @@ pub struct StandInConfig {
     /// How long (simulated) an ended call is kept before it is forgotten, with a real-time
     /// driver; `None` keeps ended calls.
     pub retention: Option<Duration>,
+    /// How many calls one app may have going at once (`callspec serve`: one client cannot make
+    /// the stand-in hold unbounded memory); `None`: no limit (specs' stand-ins).
+    pub max_live_calls_per_app: Option<usize>,
 }
 
 impl Default for StandInConfig {
@@ -101,6 +105,7 @@ impl Default for StandInConfig {
             },
             journal_size: None,
             retention: None,
+            max_live_calls_per_app: None,
         }
     }
 }

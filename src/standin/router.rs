@@ -375,6 +375,20 @@ impl GraphRouter {
 
         let public_base = self.shared.public_base();
         let mut registry = lock(&self.shared.registry);
+        if let Some(max) = self.shared.config.max_live_calls_per_app {
+            if registry.live_count_of(&claims.appid) >= max {
+                // Graph documents request rates, not a count of live calls: the limit is
+                // callspec serve's, answered in Graph's throttling shape.
+                return Err(GraphError::new(
+                    429,
+                    "TooManyRequests",
+                    format!(
+                        "This app has {max} calls going, the most callspec serve keeps for one \
+                         app; hang some up (DELETE) or POST /_callspec/reset."
+                    ),
+                ));
+            }
+        }
         let id = registry
             .create(call, profile, &claims.app(), &public_base)
             .id

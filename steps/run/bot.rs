@@ -25,10 +25,17 @@ fn fresh_secret() -> String {
 fn printable(env: &[(String, String)], secret_in_config: bool) -> String {
     env.iter()
         .map(|(name, value)| {
-            if name.contains("SECRET") && !secret_in_config {
-                format!("  {name}=(hidden)")
-            } else if name.contains("SECRET") {
+            let client_secret = matches!(
+                name.as_str(),
+                "CALLSPEC_CLIENT_SECRET" | "AZURE_CLIENT_SECRET"
+            );
+            if client_secret && secret_in_config {
                 format!("  {name}=(the client_secret of your bot config)")
+            } else if client_secret {
+                format!("  {name}=(hidden)")
+            } else if callspec::bot::is_secret_name(name) {
+                // The bot's own secrets (`[env]`): it has them; the terminal need not.
+                format!("  {name}=<set>")
             } else {
                 format!("  {name}={value}")
             }
@@ -70,6 +77,9 @@ pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
         ca_dir,
     })
     .context("cannot start the gateway for the bot")?;
+    for warning in gateway.warnings() {
+        eprintln!("callspec: warning: {warning}");
+    }
     let mut env = gateway.env();
     if let Some(port) = config.port {
         env.push(("CALLSPEC_BOT_PORT".into(), port.to_string()));
@@ -86,6 +96,13 @@ pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
     }
     // `start` adds the config's own `[env]` after these.
     let process = BotProcess::start(&config, env).await?;
+    process.on_left_behind(|names| {
+        eprintln!(
+            "callspec: the bot left {} process(es) running when it was stopped; killed: {}",
+            names.len(),
+            names.join(", ")
+        );
+    });
     let run = BotRun {
         gateway,
         webhook: config.webhook.clone(),

@@ -185,7 +185,7 @@ impl Console {
                     }
                 }
                 let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(running.out.as_bytes());
+                let _ = stdout.write_all(callspec::redact::redact(&running.out).as_bytes());
                 let _ = stdout.flush();
                 self.outcomes
                     .lock()

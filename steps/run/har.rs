@@ -47,12 +47,15 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
         roles: world.mock_env().map(|_| world.roles.clone()),
         duration_seconds: None,
     };
-    // Mock mode: the scenario began at simulated time 0.
-    let started = world
-        .history
-        .first()
-        .map(|a| a.sent_at - a.simulated_at.unwrap_or_default())
-        .unwrap_or_else(SystemTime::now);
+    // Mock mode: the scenario began at simulated time 0; bot mode: when it was attached.
+    let started = match world.bot_scenario() {
+        Some(bot) => SystemTime::now() - bot.link.age(),
+        None => world
+            .history
+            .first()
+            .map(|a| a.sent_at - a.simulated_at.unwrap_or_default())
+            .unwrap_or_else(SystemTime::now),
+    };
     let at = |wall: SystemTime, simulated: Option<Duration>| match (world.live(), simulated) {
         (None, Some(sim)) => started + sim,
         _ => wall,
@@ -78,7 +81,8 @@ fn recording_of(feature: &Feature, scenario: &Scenario, world: &CallWorld) -> Re
     for (rank, exchange) in notifications(world, &at) {
         entries.push((exchange.at, rank * 2 + 1, exchange));
     }
-    if world.live().is_some() {
+    entries.extend(crate::bot::recorded(world, started));
+    if world.live().is_some() || world.has_bot() {
         entries.sort_by_key(|(time, rank, _)| (*time, *rank));
     } else {
         entries.sort_by_key(|(time, rank, _)| (*rank, *time));

@@ -136,7 +136,8 @@ fn write_report(file: Option<File>, path: &Option<PathBuf>, what: &str, text: &[
     let (Some(mut file), Some(path)) = (file, path) else {
         return true;
     };
-    match file.write_all(text).and_then(|()| file.flush()) {
+    let text = callspec::redact::redact_bytes(text);
+    match file.write_all(&text).and_then(|()| file.flush()) {
         Ok(()) => true,
         Err(e) => {
             eprintln!(

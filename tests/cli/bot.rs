@@ -346,7 +346,9 @@ fn a_bot_started_by_hand_is_given_its_environment_without_the_secret() {
         "by-hand",
         &format!(
             "webhook = \"http://127.0.0.1:{port}/api/calls\"\ngateway_port = {}\n\
-             client_secret = \"hand-secret-4d2f9\"\n",
+             client_secret = \"hand-secret-4d2f9\"\n[env]\nAPI_TOKEN = \"tok-61e0a9\"\n\
+             DB_PASSWORD = \"pw-7c1b2e\"\nSPEECH_KEY = \"sk-90aa4f\"\nMY_SECRET = \"ms-33d8e1\"\n\
+             GREETING = \"hello-there\"\n",
             free_port()
         ),
         "@bot\nFeature: by hand\n\n  Scenario: John calls\n    When \"John\" calls the bot\n    \
@@ -362,6 +364,11 @@ fn a_bot_started_by_hand_is_given_its_environment_without_the_secret() {
         "CALLSPEC_TOKEN_URL=https://127.0.0.1:",
         "CALLSPEC_CLIENT_SECRET=(the client_secret of your bot config)",
         &format!("CALLSPEC_CALLBACK_URL=http://127.0.0.1:{port}/api/calls"),
+        "API_TOKEN=<set>",
+        "DB_PASSWORD=<set>",
+        "SPEECH_KEY=<set>",
+        "MY_SECRET=<set>",
+        "GREETING=hello-there",
     ] {
         assert!(
             run.stderr.contains(expected),
@@ -369,11 +376,15 @@ fn a_bot_started_by_hand_is_given_its_environment_without_the_secret() {
             run.output()
         );
     }
-    assert!(
-        !run.output().contains("hand-secret-4d2f9"),
-        "{}",
-        run.output()
-    );
+    for secret in [
+        "hand-secret-4d2f9",
+        "tok-61e0a9",
+        "pw-7c1b2e",
+        "sk-90aa4f",
+        "ms-33d8e1",
+    ] {
+        assert!(!run.output().contains(secret), "{secret}\n{}", run.output());
+    }
     // Without a fixed port and secret, a hand-started bot could not be given stable settings.
     fs::write(
         dir.join("bot.toml"),
@@ -446,4 +457,256 @@ fn bot_specs_need_a_bot_and_a_bot_run_runs_only_bot_specs() {
     assert!(run.stderr.contains("--bot FILE"), "{}", run.output());
     let run = callspec(&["features/lifecycle/callee.feature"]);
     assert_eq!(run.code, Some(0), "{}", run.output());
+}
+
+/// A token signed as callspec's tokens are, for an app and tenant that are not the bot's.
+fn foreign_token(app_id: &str, tenant_id: &str) -> String {
+    let app = callspec::AppIdentity {
+        app_id: app_id.into(),
+        tenant_id: tenant_id.into(),
+        display_name: "Someone else's bot".into(),
+    };
+    let roles = vec![
+        "Calls.Initiate.All".to_owned(),
+        "Calls.AccessMedia.All".to_owned(),
+    ];
+    callspec::auth::AccessClaims::app_only(&app, &roles)
+        .token(callspec::auth::SigningKey::for_run())
+}
+
+const BOT_APP: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
+const BOT_TENANT: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
+
+#[test]
+fn a_bot_with_another_apps_or_tenants_credentials_fails_with_graphs_refusal() {
+    if !has_python() {
+        skip("the foreign-credentials test needs python3 (its bot is standard Python)");
+        return;
+    }
+    let bot = root().join("tests/fixtures/bots/foreign_token.py");
+    let cases = [
+        (
+            "app",
+            foreign_token("0f0f0f0f-1111-4222-8333-444444444444", BOT_TENANT),
+            ["refused the bot's request with 403", "\"code\": \"7503\""],
+        ),
+        (
+            "tenant",
+            foreign_token(BOT_APP, "99999999-8888-4777-8666-555555555555"),
+            [
+                "refused the bot's request with 401",
+                "\"code\": \"InvalidAuthenticationToken\"",
+            ],
+        ),
+    ];
+    for (what, token, expected) in cases {
+        let dir = workspace(
+            &format!("foreign-{what}"),
+            &format!(
+                "command = [\"python3\", \"{}\"]\nwebhook = \"http://127.0.0.1:${{port}}/api/calls\"\n\
+                 [env]\nFOREIGN_TOKEN = \"{token}\"\n",
+                bot.display()
+            ),
+            ONE_CALL,
+        );
+        let run = run_in(&dir);
+        assert_eq!(run.code, Some(1), "{what}: {}", run.output());
+        for expected in expected {
+            assert!(
+                run.stdout.contains(expected),
+                "{what}: no {expected:?}\n{}",
+                run.output()
+            );
+        }
+        assert!(!run.output().contains(&token), "{what}: {}", run.output());
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_bot_that_prints_its_token_and_secret_and_dies_leaks_them_into_no_output() {
+    use base64::Engine as _;
+    if !has_python() {
+        skip("the leak test needs python3 (its bot is standard Python)");
+        return;
+    }
+    let bot = root().join("tests/fixtures/bots/foreign_token.py");
+    let token = foreign_token("0f0f0f0f-1111-4222-8333-444444444444", BOT_TENANT);
+    let secret = "Zq8~leaky-client-Secret.42";
+    let dir = workspace(
+        "leak",
+        &format!(
+            "command = [\"python3\", \"{}\"]\nwebhook = \"http://127.0.0.1:${{port}}/api/calls\"\n\
+             client_secret = \"{secret}\"\n[env]\nFOREIGN_TOKEN = \"{token}\"\nLEAK = \"1\"\n",
+            bot.display()
+        ),
+        ONE_CALL,
+    );
+    let reports = ["junit.xml", "cucumber.json", "report.html"].map(|f| dir.join(f));
+    let feature = dir.join("bot.feature");
+    let toml = dir.join("bot.toml");
+    let run = callspec(&[
+        feature.to_str().unwrap(),
+        "--bot",
+        toml.to_str().unwrap(),
+        "--junit",
+        reports[0].to_str().unwrap(),
+        "--cucumber-json",
+        reports[1].to_str().unwrap(),
+        "--html",
+        reports[2].to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(run.output().contains("[redacted]") || run.output().contains("<redacted>"));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let forms = [
+        token.clone(),
+        token[..40].to_owned(),
+        secret.to_owned(),
+        secret.to_uppercase(),
+        b64[..20].to_owned(),
+        secret[7..].to_owned(),
+    ];
+    let mut outputs = vec![("console".to_owned(), run.output())];
+    for report in &reports {
+        let text = fs::read_to_string(report).expect("the report is written");
+        assert!(!text.is_empty());
+        outputs.push((report.display().to_string(), text));
+    }
+    for (name, text) in &outputs {
+        for form in &forms {
+            assert!(!text.contains(form.as_str()), "{form:?} in {name}:\n{text}");
+        }
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_fifo_as_bot_toml_and_an_env_overriding_callspecs_variables_are_bad_input() {
+    let dir = workspace("fifo", "", ONE_CALL);
+    let toml = dir.join("bot.toml");
+    fs::remove_file(&toml).unwrap();
+    let name = std::ffi::CString::new(toml.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path; mkfifo touches nothing else.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let started = Instant::now();
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("bot.toml") && run.stderr.contains("a FIFO"),
+        "{}",
+        run.output()
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    fs::remove_file(&toml).unwrap();
+
+    for (text, expected) in [
+        (
+            "command = [\"true\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n\
+             [env]\nCALLSPEC_GRAPH_URL = \"https://graph.microsoft.com/v1.0\"\n",
+            "bot.toml:4:1: `CALLSPEC_GRAPH_URL` is set by callspec",
+        ),
+        (
+            "command = [\"true\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n\
+             time_scale = 1e-300\n",
+            "bot.toml:3:14: `time_scale` is",
+        ),
+    ] {
+        fs::write(&toml, text).unwrap();
+        let run = run_in(&dir);
+        assert_eq!(run.code, Some(2), "{}", run.output());
+        assert!(
+            run.stderr.contains(expected),
+            "no {expected:?}\n{}",
+            run.output()
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn record_in_bot_mode_keeps_the_bots_requests_graphs_answers_and_the_notifications() {
+    if !has_python() {
+        skip("the bot recording test needs python3 (its bot is standard Python)");
+        return;
+    }
+    let bot = root().join("tests/fixtures/bots/bad_answer.py");
+    let dir = workspace(
+        "record",
+        &format!(
+            "command = [\"python3\", \"{}\"]\nwebhook = \"http://127.0.0.1:${{port}}/api/calls\"\n\
+             client_secret = \"rec-secret-5e7a1c\"\n",
+            bot.display()
+        ),
+        ONE_CALL,
+    );
+    let recordings = dir.join("recordings");
+    let feature = dir.join("bot.feature");
+    let toml = dir.join("bot.toml");
+    let run = callspec(&[
+        feature.to_str().unwrap(),
+        "--bot",
+        toml.to_str().unwrap(),
+        "--record",
+        recordings.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let file = fs::read_dir(&recordings)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "har"))
+        .expect("a recording");
+    let text = fs::read_to_string(&file).unwrap();
+    let har: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| e["_callspec"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"notification"), "{kinds:?}\n{text}");
+    let answer = entries
+        .iter()
+        .find(|e| e["_callspec"]["kind"] == "request")
+        .expect("the bot's request");
+    assert!(
+        answer["request"]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/answer"),
+        "{answer}"
+    );
+    assert_eq!(answer["response"]["status"], 400, "{answer}");
+    assert!(
+        answer["response"]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("acceptedModalities"),
+        "{answer}"
+    );
+    assert!(
+        !text.contains("rec-secret-5e7a1c") && !text.contains("eyJ"),
+        "{text}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bot_whose_venv_is_missing_is_told_how_to_make_it() {
+    let dir = workspace(
+        "venv",
+        "command = [\".venv/bin/python\", \"bot.py\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n",
+        ONE_CALL,
+    );
+    fs::write(dir.join("requirements.txt"), "msal\n").unwrap();
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("/.venv/bin/python does not exist")
+            && run.stderr.contains("python3 -m venv ")
+            && run.stderr.contains(".venv/bin/pip install -r ")
+            && run.stderr.contains("requirements.txt"),
+        "{}",
+        run.output()
+    );
+    let _ = fs::remove_dir_all(&dir);
 }

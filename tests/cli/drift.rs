@@ -490,3 +490,82 @@ fn a_recording_folder_that_cannot_be_made_is_bad_input() {
         run.output()
     );
 }
+
+/// A FIFO at `path` (made with mkfifo(3)): opening it for reading would wait for a writer.
+fn fifo(path: &Path) {
+    let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path; mkfifo touches nothing else.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn hostile_recordings_get_clear_errors_not_panics_or_hangs() {
+    let (_, har) = p2p_recording("hostile");
+    let started = std::time::Instant::now();
+    for (seconds, shown) in [(json!(1e300), "1e300"), (json!(-5), "-5")] {
+        let mut bad = har.clone();
+        bad["log"]["_callspec"]["durationSeconds"] = seconds;
+        let run = drift(&write("duration", &bad));
+        assert_eq!(run.code, Some(2), "{}", run.output());
+        assert!(
+            run.stderr
+                .contains("altered.har: log._callspec.durationSeconds is")
+                && run.stderr.contains("between 0 and"),
+            "{shown}: {}",
+            run.output()
+        );
+    }
+    let mut bad = har.clone();
+    bad["log"]["entries"][0]["time"] = json!(1e300);
+    let run = drift(&write("time", &bad));
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("log.entries[0].time"),
+        "{}",
+        run.output()
+    );
+
+    // A byte-order mark is stripped: the recording replays.
+    let dir = folder("bom");
+    let text = format!("\u{feff}{}", serde_json::to_string(&har).unwrap());
+    std::fs::write(dir.join("bom.har"), text).unwrap();
+    let run = drift(&dir);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+
+    // A HAR from a browser is not a callspec recording, and says so.
+    let foreign = json!({"log": {"version": "1.2", "creator": {"name": "Firefox", "version": "120"},
+        "pages": [], "entries": []}});
+    let run = drift(&write("foreign", &foreign));
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("altered.har: not a callspec recording"),
+        "{}",
+        run.output()
+    );
+
+    // A recording with nothing in it is not "no drift".
+    let mut empty = har.clone();
+    empty["log"]["entries"] = json!([]);
+    let run = drift(&write("no-entries", &empty));
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("altered.har: the recording has no entries"),
+        "{}",
+        run.output()
+    );
+
+    // A FIFO named like a recording, found in a folder or given, is refused without opening it.
+    let dir = folder("fifo");
+    fifo(&dir.join("x.har"));
+    for path in [dir.clone(), dir.join("x.har")] {
+        let run = drift(&path);
+        assert_eq!(run.code, Some(2), "{}", run.output());
+        assert!(
+            run.stderr.contains("x.har") && run.stderr.contains("a FIFO"),
+            "{}",
+            run.output()
+        );
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

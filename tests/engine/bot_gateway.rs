@@ -648,3 +648,130 @@ fn starting_outside_a_runtime_is_an_error_not_a_panic() {
     .unwrap_err();
     assert!(error.to_string().contains("Tokio runtime"), "{error}");
 }
+
+/// A token signed with the run's key (as `callspec serve` mints them) for `app` with `roles`.
+fn minted(app: &AppIdentity, roles: &[&str]) -> callspec::auth::AccessClaims {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    callspec::auth::AccessClaims::app_only(app, &roles)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_for_another_app_or_tenant_expired_or_without_roles_are_refused_as_graph_does() {
+    let ca = CaDir::new("foreign");
+    let server = StandInServer::start().unwrap();
+    let standin = server.open(StandInConfig::default());
+    let gateway = start(&ca);
+    let link = gateway.attach(&standin);
+    let client = client(&gateway);
+    let call_id = john_calls(&standin, &link, "https://bot.example/cb");
+    let key = callspec::auth::SigningKey::for_run();
+    let all = [
+        "Calls.Initiate.All",
+        "Calls.InitiateGroupCall.All",
+        "Calls.JoinGroupCall.All",
+        "Calls.AccessMedia.All",
+    ];
+    let other_app = AppIdentity {
+        app_id: "0f0f0f0f-1111-4222-8333-444444444444".into(),
+        ..app()
+    };
+    let other_tenant = AppIdentity {
+        tenant_id: "99999999-8888-4777-8666-555555555555".into(),
+        ..app()
+    };
+    let cases = [
+        (
+            "another app",
+            minted(&other_app, &all).token(key),
+            403,
+            "7503",
+        ),
+        (
+            "another tenant",
+            minted(&other_tenant, &all).token(key),
+            401,
+            "InvalidAuthenticationToken",
+        ),
+        (
+            "expired",
+            minted(&app(), &all).expired().token(key),
+            401,
+            "InvalidAuthenticationToken",
+        ),
+        (
+            "no calling role",
+            minted(&app(), &["User.Read.All"]).token(key),
+            403,
+            "7504",
+        ),
+        (
+            "delegated",
+            minted(&app(), &all).delegated().token(key),
+            403,
+            "7504",
+        ),
+        (
+            "another key",
+            callspec::auth::SigningKey::forger().sign(&minted(&app(), &all)),
+            401,
+            "InvalidAuthenticationToken",
+        ),
+    ];
+    let prompt = json!({"prompts": [{
+        "@odata.type": "#microsoft.graph.mediaPrompt",
+        "mediaInfo": {"@odata.type": "#microsoft.graph.mediaInfo", "uri": "https://example.com/a.wav"},
+    }]});
+    for (what, token, status, code) in &cases {
+        let requests = [
+            (
+                reqwest::Method::GET,
+                format!("/v1.0/communications/calls/{call_id}"),
+                None,
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/v1.0/communications/calls/{call_id}/playPrompt"),
+                Some(prompt.clone()),
+            ),
+            // Graph refuses the token before it looks for the call.
+            (
+                reqwest::Method::GET,
+                "/v1.0/communications/calls/no-such-call".to_owned(),
+                None,
+            ),
+            (
+                reqwest::Method::POST,
+                "/v1.0/communications/calls".to_owned(),
+                Some(create_body("someone", "https://bot.example/cb")),
+            ),
+        ];
+        for (method, path, body) in requests {
+            let (got, _, answer) =
+                graph(&client, &gateway, token, method.clone(), &path, body).await;
+            assert_eq!(
+                (got, answer["error"]["code"].as_str()),
+                (*status, Some(*code)),
+                "{what}: {method} {path}: {answer}"
+            );
+            assert!(answer["error"]["message"].is_string(), "{answer}");
+        }
+    }
+    // The scenario saw the refusals of its call and of the create (the only scenario running
+    // takes creates); the unknown call's are strays.
+    let logged = link.requests();
+    assert_eq!(logged.len(), 3 * cases.len());
+    assert!(logged.iter().all(|r| r.status == 401 || r.status == 403));
+    assert_eq!(gateway.strays().len(), cases.len());
+    // The gateway's own token still works.
+    let good = token(&client, &gateway).await;
+    let (status, _, body) = graph(
+        &client,
+        &gateway,
+        &good,
+        reqwest::Method::GET,
+        &format!("/v1.0/communications/calls/{call_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -19,6 +19,15 @@ if os.environ.get("BOT_FORK"):
     child = subprocess.Popen(["sleep", "300"])
     with open("grandchild.pid", "w") as f:
         f.write(str(child.pid))
+if os.environ.get("BOT_DETACH"):
+    # A daemon: its own session, ignoring SIGTERM, holding a port.
+    child = subprocess.Popen(["python3", "-c",
+        "import signal, socket, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); "
+        "open('detached.port', 'w').write(str(s.getsockname()[1])); time.sleep(300)"],
+        start_new_session=True)
+    with open("detached.pid", "w") as f:
+        f.write(str(child.pid))
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/die":
@@ -542,5 +551,110 @@ fn config_errors_name_the_file_line_and_column() {
     assert!(
         e.ends_with("gone cannot be used: No such file or directory"),
         "{e}"
+    );
+}
+
+/// Waits (bounded, for a file the bot writes as it starts) until `file` holds a number.
+fn wait_for_number(file: &Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(n) = std::fs::read_to_string(file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never written",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits (bounded) until `pid` is gone: SIGKILL is delivered asynchronously.
+fn assert_gone(pid: u32, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "{what} ({pid}) survived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_that_detaches_into_its_own_session_is_stopped_and_named() {
+    let dir = TempDir::new();
+    let config = dir.config(&python_bot("BOT_DETACH = \"1\""));
+    let bot = BotProcess::start(&config, bot_env(&config)).await.unwrap();
+    let pid = bot.id().unwrap();
+    let detached = wait_for_number(&dir.path().join("detached.pid"));
+    wait_for_number(&dir.path().join("detached.port"));
+    assert!(alive(detached));
+    assert_eq!(
+        live_members(pid).len(),
+        1,
+        "the daemon left the bot's group"
+    );
+    let named = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = named.clone();
+    bot.on_left_behind(move |names| sink.lock().unwrap().extend_from_slice(names));
+    bot.stop().await.expect("the bot's exit");
+    assert_group_gone(pid);
+    assert_gone(detached, "the detached daemon");
+    let named = named.lock().unwrap().clone();
+    assert!(
+        named
+            .iter()
+            .any(|n| n.starts_with(&format!("{detached} ("))),
+        "{named:?}"
+    );
+}
+
+#[test]
+fn kill_9_of_callspec_leaves_no_process_of_the_bot_holding_its_port() {
+    let has_python = std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_python {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "skipped: needs python3 for its fake bot");
+        return;
+    }
+    let dir = TempDir::new();
+    let toml = dir.path().join("bot.toml");
+    std::fs::write(&toml, python_bot("BOT_FORK = \"1\"\nBOT_DETACH = \"1\"")).unwrap();
+    let feature = dir.path().join("wait.feature");
+    std::fs::write(
+        &feature,
+        "@bot\nFeature: wait\n\n  Scenario: nothing happens for a while\n    \
+         When \"John\" calls the bot\n    Then the bot makes no further requests within 60 seconds\n",
+    )
+    .unwrap();
+    let mut callspec = std::process::Command::new(env!("CARGO_BIN_EXE_callspec"))
+        .args([
+            "run",
+            feature.to_str().unwrap(),
+            "--bot",
+            toml.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let grandchild = wait_for_number(&dir.path().join("grandchild.pid"));
+    let detached = wait_for_number(&dir.path().join("detached.pid"));
+    let port = wait_for_number(&dir.path().join("detached.port"));
+    callspec.kill().unwrap(); // SIGKILL: no destructor, no signal handler runs
+    callspec.wait().unwrap();
+    assert_gone(grandchild, "the bot's child in its group");
+    assert_gone(detached, "the bot's child in its own session");
+    // The port is free again.
+    assert_eq!(
+        std::net::TcpListener::bind(("127.0.0.1", port as u16))
+            .map(|_| ())
+            .map_err(|e| e.kind()),
+        Ok(())
     );
 }

@@ -234,3 +234,110 @@ async fn a_callback_that_redirects_is_answered_with_its_redirect_and_not_followe
     );
     answering.abort();
 }
+
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_gives_the_memory_back_before_it_answers() {
+    // The binary, for its allocator (mimalloc); this test process uses the system's.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_callspec"))
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let until = Instant::now() + DEADLINE;
+    let token = loop {
+        match request_token(&base, None, &[]).await {
+            Ok(token) => break token,
+            Err(e) => {
+                assert!(Instant::now() < until, "serve never answered: {e}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let before = rss_kib(pid);
+    let subject = "x".repeat(60_000);
+    for _ in 0..600 {
+        let mut body = p2p("http://127.0.0.1:1/cb");
+        body["subject"] = json!(subject);
+        let url = format!("{base}/v1.0/communications/calls");
+        let (status, answer) = call(reqwest::Method::POST, url, &token, body).await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let full = rss_kib(pid);
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{base}/_callspec/reset"),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert!(status < 300, "reset answered {status}");
+    let after = rss_kib(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    eprintln!("RSS: {before} KiB at start, {full} KiB with 600 calls, {after} KiB after reset");
+    assert!(
+        full > before + 20_000,
+        "the calls took no memory? {before} → {full}"
+    );
+    assert!(
+        after < before + (full - before) / 2,
+        "reset kept the memory: {before} → {full} → {after} KiB"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_app_cannot_hold_more_live_calls_than_the_limit() {
+    let server = server(ServeOptions {
+        max_live_calls_per_app: 3,
+        ..ServeOptions::default()
+    })
+    .await;
+    let token = request_token(server.uri(), None, &[]).await.unwrap();
+    let callback = "http://127.0.0.1:1/cb";
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(create(&server, &token, callback).await);
+    }
+    let url = format!("{}/v1.0/communications/calls", server.uri());
+    let (status, body) = call(reqwest::Method::POST, url.clone(), &token, p2p(callback)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (429, Some("TooManyRequests")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 calls going"),
+        "{body}"
+    );
+    // A call hung up makes room.
+    let (status, _) = call(
+        reqwest::Method::DELETE,
+        format!("{url}/{}", ids[0]),
+        &token,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    create(&server, &token, callback).await;
+}

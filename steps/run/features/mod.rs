@@ -267,9 +267,7 @@ fn parse(file: &Path, text: &str, loaded: &mut Loaded) {
             loaded.warnings.extend(warnings);
             // Each example row becomes a scenario of its own (what cucumber's parser does).
             match feature.expand_examples() {
-                Ok(feature) => loaded
-                    .features
-                    .push(keywords::match_any_keyword(feature)),
+                Ok(feature) => loaded.features.push(keywords::match_any_keyword(feature)),
                 Err(e) => loaded.errors.push(Problem {
                     file: shown,
                     line: e.pos.line,
