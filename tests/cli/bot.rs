@@ -62,6 +62,7 @@ const EXAMPLE_BOT: &str = "examples/ivr-bot/bot.toml";
 #[ignore = "needs the example bot's Python venv (examples/ivr-bot/.venv; .ci/run makes it)"]
 fn the_example_bot_passes_its_whole_suite() {
     require_example_bot("the example bot's suite");
+    let _alone = crate::common::bot_suite_alone();
     let html = std::env::temp_dir().join(format!("callspec-bot-{}.html", std::process::id()));
     let run = callspec(&[
         "features/bot",
@@ -95,6 +96,7 @@ fn the_example_bot_passes_its_whole_suite() {
 #[ignore = "needs the example bot's Python venv (examples/ivr-bot/.venv; .ci/run makes it)"]
 fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
     require_example_bot("the must-fail specs against the broken bot");
+    let _alone = crate::common::bot_suite_alone();
     let dir = root().join("tests/must-fail-bot");
     let mut specs: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("tests/must-fail-bot exists")

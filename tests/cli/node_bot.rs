@@ -11,7 +11,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use crate::common::{callspec, exec_with_env, marked, Run};
 
@@ -25,13 +25,6 @@ const NOT_YET_CAUGHT: &[&str] = &["no-signature-check", "no-issuer-check"];
 /// How many must-fail runs (each a callspec and a bot) go at once: the steps wait in wall time
 /// ("answers the call within 5 seconds"), and CI's two cores are shared.
 const AT_ONCE: usize = 3;
-
-/// One test of this file drives bots at a time, for the same reason: the suite's timings must
-/// not depend on seven other bots starting beside it.
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static RUNS: Mutex<()> = Mutex::new(());
-    RUNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -84,7 +77,7 @@ fn run_broken(args: &[&str], broken: &str) -> Run {
 )]
 fn the_node_bot_passes_the_bot_suite() {
     built();
-    let _alone = one_at_a_time();
+    let _alone = crate::common::bot_suite_alone();
     let html = std::env::temp_dir().join(format!("callspec-node-bot-{}.html", std::process::id()));
     let run = callspec(&[
         "features/bot",
@@ -155,7 +148,7 @@ fn listed_variants() -> Vec<String> {
 )]
 fn every_broken_node_bot_fails_the_spec_written_for_its_bug() {
     built();
-    let _alone = one_at_a_time();
+    let _alone = crate::common::bot_suite_alone();
     let dir = root().join("tests/must-fail-node-bot");
     let mut specs: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("tests/must-fail-node-bot exists")

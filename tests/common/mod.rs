@@ -94,3 +94,13 @@ pub fn marked(spec: &Path, marker: &str) -> Vec<String> {
 
 pub mod live;
 pub mod serve;
+
+/// The tests that drive example bots through whole suites take this first, so that the Python
+/// and the Node bots' suites and must-fail runs do not start their bots beside each other: the
+/// steps wait in wall time ("answers the call within 5 seconds") and CI has two cores. When
+/// each test file was a binary of its own, cargo ran them one after another.
+#[allow(dead_code)] // tests/engine drives no bot
+pub fn bot_suite_alone() -> std::sync::MutexGuard<'static, ()> {
+    static RUNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RUNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

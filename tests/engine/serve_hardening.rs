@@ -305,16 +305,19 @@ async fn reset_gives_the_memory_back_before_it_answers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_app_cannot_hold_more_live_calls_than_the_limit() {
-    let server = server(ServeOptions {
-        max_live_calls_per_app: 3,
-        ..ServeOptions::default()
-    })
+    let server = server_with(
+        1.0,
+        ServeOptions {
+            max_live_calls_per_app: 3,
+            ..ServeOptions::default()
+        },
+    )
     .await;
     let token = request_token(server.uri(), None, &[]).await.unwrap();
     let callback = "http://127.0.0.1:1/cb";
     let mut ids = Vec::new();
     for _ in 0..3 {
-        ids.push(create(&server, &token, callback).await);
+        ids.push(create(&server, &token, p2p(callback)).await);
     }
     let url = format!("{}/v1.0/communications/calls", server.uri());
     let (status, body) = call(reqwest::Method::POST, url.clone(), &token, p2p(callback)).await;
@@ -339,5 +342,5 @@ async fn one_app_cannot_hold_more_live_calls_than_the_limit() {
     )
     .await;
     assert_eq!(status, 204);
-    create(&server, &token, callback).await;
+    create(&server, &token, p2p(callback)).await;
 }
