@@ -1,6 +1,6 @@
 # broken: no-recording-status
 # The broken bot answers Teams' recording invite but never says that it records.
-# expect: Then the bot reports the recording status "recording" within 3 seconds
+# expect: And the bot reports the recording status "recording" within 3 seconds
 # expect: expected the bot to report the recording status "recording" (a POST .../calls/
 # expect: /answer → 202
 @bot

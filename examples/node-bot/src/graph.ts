@@ -127,6 +127,13 @@ export class GraphCalls {
     return typeof id === "string" ? id : undefined;
   }
 
+  updateRecordingStatus(callId: string, status: string, clientContext: string): Promise<unknown> {
+    return this.request("POST", `/communications/calls/${encodeURIComponent(callId)}/updateRecordingStatus`, {
+      clientContext,
+      status,
+    });
+  }
+
   subscribeToTone(callId: string, clientContext: string): Promise<unknown> {
     return this.request("POST", `/communications/calls/${encodeURIComponent(callId)}/subscribeToTone`, {
       clientContext,

@@ -30,6 +30,9 @@ interface CallState {
   goodbyeContext?: string;
   goodbyeOperation?: string;
   hungUp: boolean;
+  // Teams invited the bot to record this call (policy-based recording): it answers and reports
+  // that it records; it plays nothing to the call.
+  recorder: boolean;
   tonesSeen: Set<string>;
 }
 
@@ -40,6 +43,7 @@ function newCall(): CallState {
     welcomed: false,
     transferring: false,
     hungUp: false,
+    recorder: false,
     tonesSeen: new Set(),
   };
 }
@@ -119,6 +123,8 @@ export class Ivr {
     }
     if (data.direction === "outgoing") call.outbound = true;
     if (change === "created" && state === "incoming") {
+      // A policy-recording invite names the observed (recorded) participant.
+      call.recorder = Boolean(data.incomingContext);
       await this.onIncoming(callId, call);
     } else if (toneInfo) {
       await this.onTone(callId, call, toneInfo);
@@ -138,9 +144,20 @@ export class Ivr {
       await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_SECONDS * 1000));
     }
     await this.request(callId, "answer", () => this.graph.answer(callId, this.settings.callbackUri));
+    if (call.recorder) {
+      // Under a strict policy Teams cancels the recorded user's call when the recorder does not
+      // record: report at once (call-updaterecordingstatus.md).
+      await this.request(callId, "updateRecordingStatus recording", () =>
+        this.graph.updateRecordingStatus(callId, "recording", randomUUID()),
+      );
+    }
   }
 
   private async onEstablished(callId: string, call: CallState): Promise<void> {
+    if (call.recorder) {
+      log("ivr", `call ${callId}: established; recording (no prompt for a recorder)`);
+      return;
+    }
     // Only the first `established` acts, so the prompt always precedes subscribeToTone even
     // when a repeat arrives while the prompt request is under way.
     const first = !call.welcomed;
