@@ -129,11 +129,39 @@ impl StopSignals {
         })
     }
 
-    /// The next one, named for the message.
-    pub async fn next(&mut self) -> &'static str {
+    /// The next one.
+    pub async fn next(&mut self) -> StopSignal {
         tokio::select! {
-            _ = self.interrupt.recv() => "interrupted (Ctrl-C)",
-            _ = self.terminate.recv() => "terminated (SIGTERM)",
+            _ = self.interrupt.recv() => StopSignal::Interrupt,
+            _ = self.terminate.recv() => StopSignal::Terminate,
         }
+    }
+}
+
+/// A signal that stops the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM (a CI runner cancelling the job, `kill`).
+    Terminate,
+}
+
+impl StopSignal {
+    /// The exit code a shell gives a process the signal ended: 128 + its number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            StopSignal::Interrupt => 128 + 2,
+            StopSignal::Terminate => 128 + 15,
+        }
+    }
+}
+
+impl std::fmt::Display for StopSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopSignal::Interrupt => "interrupted (Ctrl-C)",
+            StopSignal::Terminate => "terminated (SIGTERM)",
+        })
     }
 }

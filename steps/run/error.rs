@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
+use super::bot::StopSignal;
+
 /// Exit code of bad input: options, feature files, templates folders, reports that cannot be
 /// written, a stand-in or bot that cannot start.
 const BAD_INPUT: u8 = 2;
-/// Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
-const INTERRUPTED: u8 = 130;
 
 /// A run that stopped before its scenarios ran to the end.
 #[derive(Debug, thiserror::Error)]
@@ -14,16 +14,17 @@ pub enum RunError {
     /// Bad input or a failed setup, said before any scenario ran (each line is one problem).
     #[error("{0}")]
     Input(String),
-    /// Ctrl-C (or SIGTERM) during a run with a bot under test: the bot was stopped.
+    /// Ctrl-C or SIGTERM during a run with a bot under test: the bot was stopped. Exits as
+    /// the signal would have (130, 143).
     #[error("{0}; the bot was stopped")]
-    Interrupted(&'static str),
+    Interrupted(StopSignal),
 }
 
 impl RunError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             RunError::Input(_) => ExitCode::from(BAD_INPUT),
-            RunError::Interrupted(_) => ExitCode::from(INTERRUPTED),
+            RunError::Interrupted(signal) => ExitCode::from(signal.exit_code()),
         }
     }
 }

@@ -10,13 +10,16 @@
 //!    bot) and `--shard`. A selection of nothing is bad input, never a green run.
 //! 4. **Set up the run** ([`context::RunContext`]): template folders, the stand-in (mock), the
 //!    live settings and inbox (live), the bot process (bot, [`bot`]), the recording folder, the
-//!    concurrency allowed by the open-file limit ([`limits`]).
+//!    concurrency allowed by the open-file limit ([`limits`]). The World's mode
+//!    (`world::Mode`: Mock, Live or Bot) follows from the kind of run.
 //! 5. **Run** the scenarios through cucumber: the [`plan`] hands it the parsed features as
 //!    memory allows; the before hook hands each World the run context; the after hook turns
-//!    each finished scenario's exchanges into what the reports need ([`record`], [`har`]).
+//!    each finished scenario's exchanges into what the reports need (the HTML report's
+//!    [`html::Collector`], the HAR recording in [`har`]).
 //! 6. **Report**: the console ([`console`]), JUnit ([`junit`]), Cucumber JSON and HTML
-//!    ([`html`]) all see the same normalised events ([`writers`]); the reports are written when
-//!    the run is over, so a write error is seen.
+//!    ([`html`]) all see the same normalised events ([`writers`]); the report files
+//!    ([`reports`]) are created before the run and written when it is over, so a write error
+//!    is seen.
 //! 7. **End** with a [`Summary`] (exit 0 or 1, or 2 for problems in the feature files or a report
 //!    not written) or a [`RunError`] (bad input before the run, or an interruption): the exit
 //!    codes are chosen in [`error`] alone.
@@ -33,12 +36,11 @@ pub mod html;
 pub mod junit;
 pub mod limits;
 pub mod plan;
+pub mod reports;
 pub mod select;
 pub mod templates;
 pub mod writers;
 
-use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -54,7 +56,8 @@ use context::{RunContext, RunKind};
 pub use error::{RunError, Summary};
 use html::HtmlWriter;
 use plan::{Gate, Plan, ReadFeatures, KEEP_PARSED_SCENARIOS};
-use select::{scenarios_of, select, tag_text};
+use reports::Reports;
+use select::{scenarios_of, select};
 use writers::Writers;
 
 /// The template folders of `--scenarios` (or else `CALLSPEC_SCENARIOS`); each must exist.
@@ -83,90 +86,6 @@ fn scenario_folders(given: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(folders)
 }
 
-/// Two report options naming one file would overwrite each other: refused before the run.
-fn distinct_reports(reports: &[(&str, &Option<PathBuf>)]) -> Result<(), String> {
-    // The same file however it is spelt: its folder resolved, then its name.
-    let identity = |path: &Path| {
-        let name = path.file_name().map(|n| n.to_owned()).unwrap_or_default();
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-        let parent = parent.unwrap_or(Path::new("."));
-        parent
-            .canonicalize()
-            .unwrap_or_else(|_| PathBuf::from(display_path(parent)))
-            .join(name)
-    };
-    let given: Vec<(&str, &PathBuf)> = reports
-        .iter()
-        .filter_map(|(what, path)| path.as_ref().map(|p| (*what, p)))
-        .collect();
-    for (i, (first, a)) in given.iter().enumerate() {
-        for (second, b) in &given[i + 1..] {
-            if identity(a) == identity(b) {
-                return Err(format!(
-                    "{first} and {second} both name {}: give each report its own file",
-                    display_path(b)
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// An in-memory report, written to its file when the run is over (so a write error is seen).
-#[derive(Clone, Default)]
-pub struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Writes a finished report into the file made before the run; `false` (said on stderr) when
-/// it cannot be written.
-fn write_report(file: Option<File>, path: &Option<PathBuf>, what: &str, text: &[u8]) -> bool {
-    let (Some(mut file), Some(path)) = (file, path) else {
-        return true;
-    };
-    let text = callspec::redact::redact_bytes(text);
-    match file.write_all(&text).and_then(|()| file.flush()) {
-        Ok(()) => true,
-        Err(e) => {
-            eprintln!(
-                "callspec: cannot write the {what} report {}: {e}",
-                display_path(path)
-            );
-            false
-        }
-    }
-}
-
-/// A report file (and its folder), created before the run: one that cannot be is bad input.
-fn create_report(path: &Option<PathBuf>, what: &str) -> Result<Option<File>, String> {
-    let Some(path) = path else {
-        return Ok(None);
-    };
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    parent
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| File::create(path))
-        .map(Some)
-        .map_err(|e| {
-            format!(
-                "cannot create the {what} report {}: {e}",
-                display_path(path)
-            )
-        })
-}
-
 /// Runs the scenarios `args` select.
 pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     let paths = if args.paths.is_empty() {
@@ -174,13 +93,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     } else {
         args.paths.clone()
     };
-    if let Err(e) = distinct_reports(&[
-        ("--junit", &args.junit),
-        ("--cucumber-json", &args.cucumber_json),
-        ("--html", &args.html),
-    ]) {
-        return Err(RunError::Input(e.to_string()));
-    }
+    reports::distinct(&args)?;
     let mut loaded = match features::discover(&paths) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -224,66 +137,11 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     for error in &loaded.errors {
         eprintln!("callspec: {error}");
     }
-    match (args.bot.is_some(), selected.other_kind) {
-        (_, 0) => {}
-        (false, n) => eprintln!(
-            "callspec: note: {n} scenario(s) tagged @bot test a bot of your own: they run with \
-             --bot FILE (README: \"Testing your own bot\")"
-        ),
-        (true, n) => eprintln!(
-            "callspec: note: {n} scenario(s) without the @bot tag play the bot themselves: \
-             they do not run with --bot"
-        ),
-    }
-    if selected.filtered > selected.other_kind && selected.matched == 0 {
-        eprintln!("callspec: note: every selected scenario is @mock-only: live mode skips them");
-    }
-    if selected.matched == 0 && selected.other_kind > 0 && loaded.errors.is_empty() {
-        return Err("nothing to run in this kind of run (see the note above)"
-            .to_owned()
-            .into());
-    }
-    let filters = args.name.is_some() || args.tags.is_some();
-    // With errors in the feature files and no filter, the run goes on (to nothing) so the
-    // reports hold the errors; it exits 2 all the same.
-    if selected.filtered == 0 && (loaded.errors.is_empty() || filters) {
-        // A filter with a typo must not make a green run of nothing.
-        let why = match (&args.name, &args.tags) {
-            (None, None) => "the feature files hold no scenario".to_owned(),
-            (name, tags) => {
-                let mut filters = Vec::new();
-                if let Some(name) = name {
-                    filters.push(format!("--name {:?}", name.as_str()));
-                }
-                if let Some(tags) = tags {
-                    filters.push(format!("--tags {:?}", tag_text(tags)));
-                }
-                format!(
-                    "{} matches none of the {} scenario(s)",
-                    filters.join(" with "),
-                    selected.total
-                )
-            }
-        };
-        return Err(format!("nothing to run: {why}").into());
-    }
+    select::check(&selected, &args, !loaded.errors.is_empty())?;
     let folders = scenario_folders(&args.scenarios)?;
-    let (junit, json, html) = match (
-        create_report(&args.junit, "JUnit"),
-        create_report(&args.cucumber_json, "Cucumber JSON"),
-        create_report(&args.html, "HTML"),
-    ) {
-        (Ok(junit), Ok(json), Ok(html)) => (junit, json, html),
-        (junit, json, html) => {
-            let problems: Vec<String> = [junit.err(), json.err(), html.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return Err(problems.join("\ncallspec: ").into());
-        }
-    };
-    let collector = (html.is_some() || args.verbose > 0)
-        .then(|| Arc::new(html::Collector::new(html.is_some())));
+    let reports = Reports::create(&args)?;
+    let collector = (reports.html() || args.verbose > 0)
+        .then(|| Arc::new(html::Collector::new(reports.html())));
     if let Some(dir) = &args.record {
         if let Err(e) = std::fs::create_dir_all(dir) {
             return Err(
@@ -374,8 +232,6 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         custom: cucumber_cli::Empty,
     };
     let outcomes = Outcomes::default();
-    let json_text = SharedBuf::default();
-    let html_page = Arc::new(Mutex::new(None));
     let problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
     let started = std::time::Instant::now();
     // The console and each report asked for see the same normalized events; the reports are
@@ -384,13 +240,15 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         Console::new(
             args.verbose,
             outcomes.clone(),
-            junit.is_some(),
+            reports.junit(),
             collector.clone(),
         ),
-        json.is_some().then(|| writer::Json::raw(json_text.clone())),
-        match (&html, &collector) {
-            (Some(_), Some(collector)) => Some(HtmlWriter::new(
-                html_page.clone(),
+        reports
+            .json()
+            .then(|| writer::Json::raw(reports.json_text.clone())),
+        match (reports.html(), &collector) {
+            (true, Some(collector)) => Some(HtmlWriter::new(
+                reports.html_page.clone(),
                 collector.clone(),
                 problems,
             )),
@@ -467,25 +325,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         count(Status::Failed),
         count(Status::Skipped),
     );
-    let mut written = true;
-    if junit.is_some() {
-        match junit::render(&outcomes, &loaded.errors, wall_time) {
-            Ok(xml) => written &= write_report(junit, &args.junit, "JUnit", xml.as_bytes()),
-            Err(e) => {
-                eprintln!("callspec: cannot build the JUnit report: {e}");
-                written = false;
-            }
-        }
-    }
-    let json_bytes = std::mem::take(&mut *json_text.0.lock().unwrap_or_else(|e| e.into_inner()));
-    written &= write_report(json, &args.cucumber_json, "Cucumber JSON", &json_bytes);
-    let page = html_page.lock().unwrap_or_else(|e| e.into_inner()).take();
-    written &= write_report(
-        html,
-        &args.html,
-        "HTML",
-        page.unwrap_or_default().as_bytes(),
-    );
+    let written = reports.write(&args, &outcomes, &loaded.errors, wall_time);
 
     if outcomes.is_empty() && args.shard.is_some() {
         eprintln!(

@@ -155,8 +155,56 @@ pub fn select(features: impl IntoIterator<Item = Feature>, args: &RunArgs) -> Se
     }
 }
 
+/// Says what the selection leaves out (notes on stderr), and refuses a run of nothing: a
+/// filter with a typo, or a kind of run none of the scenarios is for, must not be green.
+/// `feature_errors`: the feature files had problems (then the run goes on to report them).
+pub fn check(selection: &Selection, args: &RunArgs, feature_errors: bool) -> Result<(), String> {
+    match (args.bot.is_some(), selection.other_kind) {
+        (_, 0) => {}
+        (false, n) => eprintln!(
+            "callspec: note: {n} scenario(s) tagged @bot test a bot of your own: they run with \
+             --bot FILE (README: \"Testing your own bot\")"
+        ),
+        (true, n) => eprintln!(
+            "callspec: note: {n} scenario(s) without the @bot tag play the bot themselves: \
+             they do not run with --bot"
+        ),
+    }
+    if selection.filtered > selection.other_kind && selection.matched == 0 {
+        eprintln!("callspec: note: every selected scenario is @mock-only: live mode skips them");
+    }
+    if selection.matched == 0 && selection.other_kind > 0 && !feature_errors {
+        return Err("nothing to run in this kind of run (see the note above)".to_owned());
+    }
+    let filters = args.name.is_some() || args.tags.is_some();
+    // With errors in the feature files and no filter, the run goes on (to nothing) so the
+    // reports hold the errors; it exits 2 all the same.
+    if selection.filtered == 0 && (!feature_errors || filters) {
+        // A filter with a typo must not make a green run of nothing.
+        let why = match (&args.name, &args.tags) {
+            (None, None) => "the feature files hold no scenario".to_owned(),
+            (name, tags) => {
+                let mut filters = Vec::new();
+                if let Some(name) = name {
+                    filters.push(format!("--name {:?}", name.as_str()));
+                }
+                if let Some(tags) = tags {
+                    filters.push(format!("--tags {:?}", tag_text(tags)));
+                }
+                format!(
+                    "{} matches none of the {} scenario(s)",
+                    filters.join(" with "),
+                    selection.total
+                )
+            }
+        };
+        return Err(format!("nothing to run: {why}"));
+    }
+    Ok(())
+}
+
 /// A tag expression as the user wrote it, near enough (`@a and not @b`).
-pub fn tag_text(tags: &TagOperation) -> String {
+fn tag_text(tags: &TagOperation) -> String {
     match tags {
         TagOperation::And(a, b) => format!("{} and {}", tag_text(a), tag_text(b)),
         TagOperation::Or(a, b) => format!("({} or {})", tag_text(a), tag_text(b)),

@@ -10,7 +10,7 @@ use cucumber::{cli, parser, writer, Event, Writer};
 
 use super::console::Console;
 use super::html::HtmlWriter;
-use super::SharedBuf;
+use super::reports::SharedBuf;
 use crate::world::CallWorld;
 
 pub struct Writers {

@@ -407,12 +407,22 @@ fn alive(pid: i32) -> bool {
 
 #[test]
 fn ctrl_c_stops_the_bot_and_leaves_no_process_behind() {
+    a_signal_stops_the_bot("ctrl-c", libc::SIGINT, 130);
+}
+
+/// A CI runner cancelling a job sends SIGTERM: the bot is stopped too, and the exit is 143.
+#[test]
+fn sigterm_stops_the_bot_and_exits_143() {
+    a_signal_stops_the_bot("sigterm", libc::SIGTERM, 143);
+}
+
+fn a_signal_stops_the_bot(name: &str, signal: i32, code: i32) {
     if !has_python() {
-        skip("the Ctrl-C test needs python3 (its fake bot is http.server)");
+        skip("the signal tests need python3 (their fake bot is http.server)");
         return;
     }
     let dir = workspace(
-        "ctrl-c",
+        name,
         "command = [\"sh\", \"-c\", \"echo $$ > bot.pid; exec python3 -m http.server \
          $CALLSPEC_BOT_PORT --bind 127.0.0.1\"]\n\
          webhook = \"http://127.0.0.1:${port}/api/calls\"\n",
@@ -442,9 +452,9 @@ fn ctrl_c_stops_the_bot_and_leaves_no_process_behind() {
     };
     // Give the run a moment to be inside the scenario's wait.
     std::thread::sleep(Duration::from_millis(800));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(code));
     let gone_by = Instant::now() + Duration::from_secs(10);
     while alive(bot_pid) && Instant::now() < gone_by {
         std::thread::sleep(Duration::from_millis(20));
