@@ -1,5 +1,5 @@
-//! The Graph stand-in: a server (on [`crate::hosting`]'s front) that answers the calling API the way Graph does and
-//! sends the notifications Graph would send, in simulated time.
+//! The Graph stand-in: a server (on [`crate::hosting`]'s front) that answers the calling API
+//! the way Graph does and sends the notifications Graph would send, in simulated time.
 //!
 //! ```no_run
 //! # async fn demo() {
