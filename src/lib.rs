@@ -86,7 +86,8 @@ pub mod auth {
     pub use crate::inbox::{redact_authorization, TokenKeys, TokenVerifier};
     pub use crate::standin::{
         authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
-        NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
+        NotificationClaims, NotificationToken, SigningKey, ALL_CALLING_ROLES, DEFAULT_APP_ID,
+        DEFAULT_APP_NAME, DEFAULT_TENANT_ID, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
     };
     pub use crate::target::{
         Jwks, Secret, CALLING_ISSUERS, GRAPH_URL, KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP,

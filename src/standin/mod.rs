@@ -34,12 +34,14 @@ use std::time::Duration;
 
 use crate::hosting::{Host, Limits, Space};
 
-pub(crate) use admin::ALL_CALLING_ROLES;
 pub use auth::{
     authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
     NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
 };
-pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
+pub use calls::{
+    ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle, ALL_CALLING_ROLES,
+    DEFAULT_APP_ID, DEFAULT_APP_NAME, DEFAULT_TENANT_ID,
+};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use journal::DEFAULT_JOURNAL_SIZE;
@@ -88,11 +90,7 @@ impl Default for StandInConfig {
             callback_policy: CallbackPolicy::AllowLoopbackHttp,
             answer_delay: DEFAULT_ANSWER_DELAY,
             admin: false,
-            app: AppIdentity {
-                app_id: "2891555a-92ff-42e6-80fa-6e1300c6b5c6".into(),
-                tenant_id: "aa67bd4c-8475-432d-bd41-39f255720e0a".into(),
-                display_name: "Calling Bot".into(),
-            },
+            app: AppIdentity::calling_bot(),
             journal_size: None,
             retention: None,
         }
