@@ -29,20 +29,11 @@ use serde_json::Value;
 
 use crate::inbox::Inbox;
 use crate::record::{EntryKind, RecordError, RecordedExchange, Recording};
-use crate::standin::{AccessClaims, AppIdentity, StandIn, StandInConfig};
+use crate::standin::{AccessClaims, AppIdentity, StandIn, StandInConfig, ALL_CALLING_ROLES};
 
 /// How long the clock runs past the recording's end, by default: none (the stand-in is not
 /// slower than Graph; `--settle` allows for it where it is).
 pub const DEFAULT_SETTLE: Duration = Duration::ZERO;
-
-/// Every calling permission: the replay's token may make any request the recording made.
-const REPLAY_ROLES: [&str; 5] = [
-    "Calls.Initiate.All",
-    "Calls.InitiateGroupCall.All",
-    "Calls.JoinGroupCall.All",
-    "Calls.JoinGroupCallAsGuest.All",
-    "Calls.AccessMedia.All",
-];
 
 /// Keys whose values are compared, not just their presence.
 const COMPARED_VALUES: [&str; 6] = [
@@ -371,7 +362,8 @@ async fn drive(
     }
     let roles: Vec<String> = match &recording.info.roles {
         Some(roles) => roles.clone(),
-        None => REPLAY_ROLES.iter().map(|r| r.to_string()).collect(),
+        // Every calling permission: the replay may make any request the recording made.
+        None => ALL_CALLING_ROLES.iter().map(|r| r.to_string()).collect(),
     };
     let token = standin.token(&AccessClaims::app_only(app, &roles));
     let callback = (

@@ -1,16 +1,38 @@
 //! callspec: declarative scenario tests for Microsoft Graph calling bots.
 //!
-//! The engine behind the `callspec` command, one private module per concept:
-//! - `template`: YAML request templates, `${...}` interpolation that keeps types, edits by path;
+//! The engine behind the `callspec` command, one private module per concept. `src/` never
+//! imports cucumber: the step vocabulary and the runner live in the binary (`steps/`).
+//!
+//! # Layout
+//!
+//! - `template`: YAML request templates, `${...}` interpolation that keeps types, edits by path:
+//!   `request` (templates and documents), `store` (the `scenarios/` folders searched), `yaml`
+//!   (YAML to JSON with positions), `interpolate`, `path`, `source` (where text came from),
+//!   `error`, `display` and `suggest` (did-you-mean);
 //! - `matcher`: expected-vs-actual JSON with markers (`#uuid`, `#regex ...`, `#not ...`), every
-//!   mismatch with its JSON path;
-//! - `standin`: the Graph double with its call registry, simulated clock and notification
-//!   delivery, served by `hosting` (one server per run, scenarios under their own key);
+//!   mismatch with its JSON path: `markers`, `unordered` (`#contains`, `#anyorder` and the one
+//!   assignment algorithm), `sequence` (notifications in order, in any order, eventually),
+//!   `diff`;
+//! - `hosting`: the HTTP front every server runs on, one server per run, scenarios under their
+//!   own key: `accept`, `tls`, `connection`, `request`;
+//! - `standin`: the Graph double: `router` (its HTTP face), `reply`, `validation`, `calls` (the
+//!   registry), `lifecycle`, `event` and `timeline` (a call's life in simulated time),
+//!   `script` (the other side), `operations`, `notifications`, `delivery`, `auth`,
+//!   `graph_error`, `faults`, and for `callspec serve` `admin`, `journal` and `realtime`;
 //! - `inbox`: the bot's callback receiver;
 //! - `target`: live mode (settings, tokens, notification keys);
-//! - `record`, `drift`: scenarios recorded as HAR files, and replaying them against the stand-in.
+//! - `bot`: a team's own bot under test: `config` (`bot.toml`), `process`, `gateway` (the https
+//!   server the bot talks to instead of Microsoft), `identity` (its token endpoint), `tls`;
+//! - `record`, `drift`: scenarios recorded as HAR files, and replaying them against the stand-in;
+//! - `report`: the HTML report: `html` (the page), `sequence` (its diagrams), `text`;
+//! - `serve`: `callspec serve`, the stand-in as a standalone server;
+//! - `plain_http`: one pooled client for plain `http://` exchanges;
+//! - `paths`: how every message names a file;
+//! - `layout_checks` (tests only): no import circle among these modules, and this list
+//!   complete.
 //!
-//! The first two are pure (no I/O beyond reading template files); the others run servers.
+//! `template` and `matcher` are pure (no I/O beyond reading template files); the others run
+//! servers.
 //!
 //! The public surface is short: the main types at the root ([`StandIn`], [`Inbox`],
 //! [`TemplateStore`], [`check`], [`Server`], ...), and the rest grouped by purpose in
@@ -19,10 +41,10 @@
 pub mod bot;
 mod drift;
 mod hosting;
-#[cfg(test)]
-mod import_circles;
 mod inbox;
 mod jwt_crypto;
+#[cfg(test)]
+mod layout_checks;
 mod matcher;
 mod paths;
 pub mod plain_http;
@@ -68,7 +90,8 @@ pub mod auth {
     pub use crate::jwt_crypto::install as install_jwt_crypto;
     pub use crate::standin::{
         authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
-        NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
+        NotificationClaims, NotificationToken, SigningKey, ALL_CALLING_ROLES, DEFAULT_APP_ID,
+        DEFAULT_APP_NAME, DEFAULT_TENANT_ID, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
     };
     pub use crate::target::{
         Jwks, Secret, CALLING_ISSUERS, GRAPH_URL, KEY_REFRESH_INTERVAL, KEY_REFRESH_MIN_GAP,

@@ -18,17 +18,9 @@ use serde_json::{json, Value};
 use crate::run::context::{RunContext, RunKind};
 use crate::support::TextAt;
 
-/// The app the scenario's bot is, by default the "Calling Bot" of the Graph docs.
-pub const DEFAULT_APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
-pub const DEFAULT_TENANT_ID: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
-/// Every calling permission: a scenario that does not name its permissions has them all.
-pub const ALL_CALLING_ROLES: &[&str] = &[
-    "Calls.Initiate.All",
-    "Calls.InitiateGroupCall.All",
-    "Calls.JoinGroupCall.All",
-    "Calls.JoinGroupCallAsGuest.All",
-    "Calls.AccessMedia.All",
-];
+// The app the scenario's bot is, by default the "Calling Bot" of the Graph docs
+// (`AppIdentity::calling_bot`); a scenario that does not name its permissions has them all.
+use callspec::auth::ALL_CALLING_ROLES;
 /// How long a notification step waits by default (simulated time in mock mode).
 pub const DEFAULT_NOTIFICATION_WAIT: Duration = Duration::from_secs(30);
 
@@ -321,11 +313,7 @@ impl CallWorld {
             templates: TemplateStore::new([PathBuf::from("scenarios")]),
             mode: Mode::Idle,
             vars: Vars::new(),
-            app: AppIdentity {
-                app_id: DEFAULT_APP_ID.into(),
-                tenant_id: DEFAULT_TENANT_ID.into(),
-                display_name: "Calling Bot".into(),
-            },
+            app: AppIdentity::calling_bot(),
             roles: ALL_CALLING_ROLES.iter().map(|r| r.to_string()).collect(),
             token: TokenKind::Valid,
             token_audience: None,

@@ -337,4 +337,50 @@ mod tests {
         assert!(framing.load(Ordering::Relaxed));
         drop(client);
     }
+
+    struct Answers200;
+
+    impl crate::hosting::Handler for Answers200 {
+        fn handle(&self, _: Request) -> WireReply {
+            WireReply::new(200)
+        }
+    }
+
+    /// Issue 22: `serve` answered `GET http://x:99999/_callspec/info` with 200.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_absolute_form_target_with_an_invalid_port_gets_400() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let space = crate::hosting::Host::serve(
+            listener,
+            Arc::new(Answers200),
+            Limits::default(),
+            crate::hosting::plain_refusal,
+        )
+        .unwrap();
+        let status = |raw: &'static [u8]| async move {
+            let mut stream = TcpStream::connect(address).await.unwrap();
+            stream.write_all(raw).await.unwrap();
+            let mut answer = Vec::new();
+            let read = stream.read_to_end(&mut answer);
+            tokio::time::timeout(std::time::Duration::from_secs(5), read)
+                .await
+                .expect("the server answers and closes")
+                .unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        };
+        let refused = status(
+            b"GET http://x:99999/_callspec/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+        assert!(refused.contains("port is not valid"), "{refused}");
+        let served = status(
+            b"GET http://x:8080/_callspec/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+        drop(space);
+    }
 }

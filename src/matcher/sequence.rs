@@ -109,7 +109,7 @@ fn leaves(expected: &Value, actual: Option<&Value>) -> (usize, usize) {
 /// The notification closest to `want`: the most expected values present and right, then the
 /// fewest mismatches, then the earliest. With its mismatches, rooted at `root`.
 #[must_use]
-pub fn closest(want: &Expected, root: &str, items: &[&Value]) -> Option<(usize, Vec<Mismatch>)> {
+pub fn closest(want: &Expected, root: &str, items: &[&Value]) -> Option<Closest> {
     items
         .iter()
         .enumerate()
@@ -203,8 +203,11 @@ impl OutOfOrder {
 pub struct Unmatched {
     /// `(expectation from 0, its closest notification and that one's mismatches)`. Empty
     /// when each expectation matches some notification, only not each a different one.
-    pub missing: Vec<(usize, Option<(usize, Vec<Mismatch>)>)>,
+    pub missing: Vec<(usize, Option<Closest>)>,
 }
+
+/// A notification closest to an expectation (its index), and its mismatches.
+pub type Closest = (usize, Vec<Mismatch>);
 
 impl Unmatched {
     fn of(expected: &[Expected], items: &[&Value]) -> Self {

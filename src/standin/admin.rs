@@ -24,7 +24,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::calls::AppIdentity;
+use super::calls::{AppIdentity, ALL_CALLING_ROLES};
 use super::journal;
 pub(super) use super::journal::JournalEntry;
 use super::reply::Reply;
@@ -38,14 +38,6 @@ use super::{
 pub const ADMIN_PREFIX: &str = "/_callspec";
 /// Lifetime of the tokens `POST /_callspec/token` hands out.
 const TOKEN_LIFETIME_SECS: u64 = 3600;
-/// The roles a token gets when the request names none: every calling permission.
-pub(crate) const ALL_CALLING_ROLES: &[&str] = &[
-    "Calls.Initiate.All",
-    "Calls.InitiateGroupCall.All",
-    "Calls.JoinGroupCall.All",
-    "Calls.JoinGroupCallAsGuest.All",
-    "Calls.AccessMedia.All",
-];
 
 /// Whether `path` is for the admin API (and this stand-in serves it).
 pub(super) fn is_admin_path(shared: &Shared, path: &str) -> bool {

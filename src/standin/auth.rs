@@ -275,7 +275,7 @@ impl AccessClaims {
             display_name: self
                 .app_displayname
                 .clone()
-                .unwrap_or_else(|| "Calling Bot".into()),
+                .unwrap_or_else(|| super::calls::DEFAULT_APP_NAME.into()),
         }
     }
 }

@@ -101,6 +101,33 @@ pub struct AppIdentity {
     pub display_name: String,
 }
 
+/// The app id of the "Calling Bot" of the Graph docs, the app a scenario is by default.
+pub const DEFAULT_APP_ID: &str = "2891555a-92ff-42e6-80fa-6e1300c6b5c6";
+/// Its tenant.
+pub const DEFAULT_TENANT_ID: &str = "aa67bd4c-8475-432d-bd41-39f255720e0a";
+/// Its display name.
+pub const DEFAULT_APP_NAME: &str = "Calling Bot";
+/// Every calling permission: what a scenario (or an admin token, or a replay) that names no
+/// permissions has.
+pub const ALL_CALLING_ROLES: &[&str] = &[
+    "Calls.Initiate.All",
+    "Calls.InitiateGroupCall.All",
+    "Calls.JoinGroupCall.All",
+    "Calls.JoinGroupCallAsGuest.All",
+    "Calls.AccessMedia.All",
+];
+
+impl AppIdentity {
+    /// The "Calling Bot" of the Graph docs, the one place its identity is written.
+    pub fn calling_bot() -> Self {
+        AppIdentity {
+            app_id: DEFAULT_APP_ID.into(),
+            tenant_id: DEFAULT_TENANT_ID.into(),
+            display_name: DEFAULT_APP_NAME.into(),
+        }
+    }
+}
+
 /// Where a call is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallState {

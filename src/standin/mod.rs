@@ -1,5 +1,5 @@
-//! The Graph stand-in: a server (on [`crate::hosting`]'s front) that answers the calling API the way Graph does and
-//! sends the notifications Graph would send, in simulated time.
+//! The Graph stand-in: a server (on [`crate::hosting`]'s front) that answers the calling API
+//! the way Graph does and sends the notifications Graph would send, in simulated time.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -39,13 +39,16 @@ use std::time::Duration;
 
 use crate::hosting::{Host, Limits, Space};
 
-pub(crate) use admin::{prompt_purge, ALL_CALLING_ROLES};
+pub(crate) use admin::prompt_purge;
 pub use auth::{
     authenticate, authorize, notification_token, verify_notification_token, AccessClaims,
     NotificationClaims, NotificationToken, SigningKey, GRAPH_AUDIENCE, NOTIFICATION_ISSUER,
 };
 pub(crate) use calls::is_app_hosted_media;
-pub use calls::{ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle};
+pub use calls::{
+    ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle, ALL_CALLING_ROLES,
+    DEFAULT_APP_ID, DEFAULT_APP_NAME, DEFAULT_TENANT_ID,
+};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use journal::DEFAULT_JOURNAL_SIZE;
@@ -98,11 +101,7 @@ impl Default for StandInConfig {
             callback_policy: CallbackPolicy::AllowLoopbackHttp,
             answer_delay: DEFAULT_ANSWER_DELAY,
             admin: false,
-            app: AppIdentity {
-                app_id: "2891555a-92ff-42e6-80fa-6e1300c6b5c6".into(),
-                tenant_id: "aa67bd4c-8475-432d-bd41-39f255720e0a".into(),
-                display_name: "Calling Bot".into(),
-            },
+            app: AppIdentity::calling_bot(),
             journal_size: None,
             retention: None,
             max_live_calls_per_app: None,

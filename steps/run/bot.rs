@@ -8,7 +8,7 @@ use callspec::bot::{BotConfig, BotGateway, BotProcess, GatewaySettings};
 use callspec::AppIdentity;
 use rand::Rng as _;
 
-use crate::world::{BotRun, DEFAULT_APP_ID, DEFAULT_TENANT_ID};
+use crate::world::BotRun;
 
 /// Where the gateway keeps its local CA, beside the bot's config: a bot started by hand keeps
 /// trusting the same CA from run to run.
@@ -48,11 +48,7 @@ fn printable(env: &[(String, String)], secret_in_config: bool) -> String {
 /// scenarios share about the bot. The returned process stops the bot when dropped.
 pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
     let config = BotConfig::load(config_path)?;
-    let app = AppIdentity {
-        app_id: DEFAULT_APP_ID.into(),
-        tenant_id: DEFAULT_TENANT_ID.into(),
-        display_name: "Calling Bot".into(),
-    };
+    let app = AppIdentity::calling_bot();
     let secret_in_config = config.client_secret.is_some();
     if config.command.is_none() && (config.gateway_port.is_none() || !secret_in_config) {
         bail!(

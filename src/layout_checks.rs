@@ -1,6 +1,8 @@
-//! A check that no two modules of `src/` import each other, directly or round a longer circle.
+//! Checks of the crate's layout, read from the sources: every module is listed in the crate
+//! doc's `# Layout`, and no two modules of `src/` import each other, directly or round a
+//! longer circle.
 //!
-//! It reads the sources: every `crate::` / `super::` path outside the `#[cfg(test)]` part of
+//! The circle check reads the sources: every `crate::` / `super::` path outside the `#[cfg(test)]` part of
 //! a file (in `use` lines, brace groups included, and inline) is an edge from the file's module
 //! to the deepest module the path names. Edges to a module's own ancestors or descendants do
 //! not count (a parent declares and re-exports its children). An edge between modules in
@@ -238,5 +240,30 @@ fn the_check_finds_a_circle() {
             vec!["a".to_owned(), "x".into()],
             vec!["a".into(), "y".into()]
         ]]
+    );
+}
+
+#[test]
+fn the_crate_doc_lists_every_module() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let layout: String = lib
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .skip_while(|l| *l != "//! # Layout")
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(!layout.is_empty(), "lib.rs has no `# Layout` section");
+    let missing: Vec<String> = modules(&src)
+        .keys()
+        .filter_map(|m| m.last())
+        .filter(|name| *name != "tests")
+        .filter(|name| !layout.contains(&format!("`{name}`")))
+        .cloned()
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the crate doc's `# Layout` (src/lib.rs) does not name: {}",
+        missing.join(", ")
     );
 }
