@@ -8,7 +8,8 @@
 //! - `template`: YAML request templates, `${...}` interpolation that keeps types, edits by path:
 //!   `request` (templates and documents), `store` (the `scenarios/` folders searched), `yaml`
 //!   (YAML to JSON with positions), `interpolate`, `path`, `source` (where text came from),
-//!   `error`, `display` and `suggest` (did-you-mean);
+//!   `error`, `display` and `suggest` (did-you-mean), `builtin` (the documented examples built
+//!   into the binary, used where no folder has the file);
 //! - `matcher`: expected-vs-actual JSON with markers (`#uuid`, `#regex ...`, `#not ...`), every
 //!   mismatch with its JSON path: `markers`, `unordered` (`#contains`, `#anyorder` and the one
 //!   assignment algorithm), `sequence` (notifications in order, in any order, eventually),
@@ -17,7 +18,9 @@
 //!   own key: `accept`, `tls`, `connection`, `request`;
 //! - `standin`: the Graph double: `router` (its HTTP face), `reply`, `validation`, `calls` (the
 //!   registry), `lifecycle`, `event` and `timeline` (a call's life in simulated time),
-//!   `script` (the other side), `operations`, `notifications`, `delivery`, `auth`,
+//!   `script` (the other side), `operations`, `surface` (the call's children and operations
+//!   past the first ten), `media` (prompts, recordings, tones), `participants`,
+//!   `audio_routing`, `recording` (policy-based recording), `notifications`, `delivery`, `auth`,
 //!   `graph_error`, `faults`, and for `callspec serve` `admin`, `journal` and `realtime`;
 //! - `inbox`: the bot's callback receiver;
 //! - `target`: live mode (settings, tokens, notification keys);
@@ -28,6 +31,8 @@
 //! - `serve`: `callspec serve`, the stand-in as a standalone server;
 //! - `plain_http`: one pooled client for plain `http://` exchanges;
 //! - `paths`: how every message names a file;
+//! - `redact`: every token and known secret, in any encoding, out of every output;
+//! - `jwt_crypto`: jsonwebtoken's signatures computed with ring (one RSA stack);
 //! - `layout_checks` (tests only): no import circle among these modules, and this list
 //!   complete.
 //!
