@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use callspec::auth::{verify_notification_token, SigningKey};
 use callspec::{request_token, Inbox, ServeError, ServeOptions, Server, StandIn, StandInConfig};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::time::Instant;
 
 use crate::common::serve::{client, create, get, p2p, post, server, states_of, DEADLINE, FAST};
