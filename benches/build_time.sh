@@ -41,6 +41,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+declare -A t # <name>.<key> -> "<wall> <cpu>"
 work=$(mktemp -d "${TMPDIR:-/tmp}/callspec-build-time.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -56,27 +57,30 @@ prepare() { # name commit
 now() { date +%s.%N; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# Times one cargo command in a clone; prints "<wall seconds> <cpu seconds>" on stdout (CPU: user
-# + system of cargo and every rustc and linker it ran), the details on stderr.
-timed() { # name label cargo-args...
-  local name=$1 label=$2; shift 2
-  local dir="$work/$name" times
-  times=$( { TIMEFORMAT='%R %U %S'; time (cd "$dir" && CARGO_TARGET_DIR="$work/$name-target" \
-    RUSTC_WRAPPER= CARGO_BUILD_RUSTC_WRAPPER= cargo "$@" --locked -q >"$work/$name.$label.log" 2>&1) \
-    || { echo "$name: cargo $* failed:" >&2; tail -n 30 "$work/$name.$label.log" >&2; exit 1; }; } 2>&1 )
+# Times one cargo command in a clone and stores "<wall seconds> <cpu seconds>" in t[<name>.<key>]
+# (CPU: user + system of cargo and every rustc and linker it ran); prints the line on stderr.
+# Not called in a command substitution, so that a failed build stops the whole run.
+timed() { # name key label cargo-args...
+  local name=$1 key=$2 label=$3; shift 3
+  local log="$work/$name.$key.log" times="$work/$name.$key.time"
+  if ! { TIMEFORMAT='%R %U %S'; time (cd "$work/$name" && CARGO_TARGET_DIR="$work/$name-target" \
+      RUSTC_WRAPPER= CARGO_BUILD_RUSTC_WRAPPER= cargo "$@" --locked -q >"$log" 2>&1); } 2>"$times"; then
+    echo "$name: cargo $* failed:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
   local wall cpu
-  wall=$(echo "$times" | awk '{ print $1 }')
-  cpu=$(echo "$times" | awk '{ print $2 + $3 }')
+  wall=$(awk '{ print $1 }' "$times")
+  cpu=$(awk '{ print $2 + $3 }' "$times")
+  t[$name.$key]="$wall $cpu"
   printf '  %-4s %-22s %7.1f s wall %7.1f s CPU   (load %s)\n' "$name" "$label" "$wall" "$cpu" "$(load)" >&2
-  echo "$wall $cpu"
 }
 
 incr() { # name
   local f
-  f=$(cd "$work/$1" && ls src/standin/*.rs 2>/dev/null | head -n 1)
-  [ -n "$f" ] || f=$(cd "$work/$1" && find src/standin -name '*.rs' | sort | head -n 1)
+  f=$(cd "$work/$1" && find src/standin -name '*.rs' | sort | head -n 1)
   echo "// touched by build_time.sh" >>"$work/$1/$f"
-  timed "$1" "incremental build" build
+  timed "$1" incr "incremental build" build
 }
 
 units() { # name: crates compiled by the test profile (a proxy that load does not disturb)
@@ -87,15 +91,14 @@ echo "build-time benchmark, $(nproc) cores, load $(load), $(cargo --version)"
 prepare new "$new"
 [ -n "$base" ] && prepare base "$base"
 
-declare -A t
 names=(new)
 [ -n "$base" ] && names=(base new)
-for name in "${names[@]}"; do t[$name.build]=$(timed "$name" "cold cargo build" build); done
-for name in "${names[@]}"; do t[$name.test]=$(timed "$name" "cold test --no-run" test --no-run); done
-for name in "${names[@]}"; do t[$name.incr]=$(incr "$name"); done
+for name in "${names[@]}"; do timed "$name" build "cold cargo build" build; done
+for name in "${names[@]}"; do timed "$name" test "cold test --no-run" test --no-run; done
+for name in "${names[@]}"; do incr "$name"; done
 if [ "$run_features" -eq 1 ]; then
-  for name in "${names[@]}"; do t[$name.run]=$(timed "$name" "run -- run features" run -- run features); done
-  for name in "${names[@]}"; do t[$name.tests]=$(timed "$name" "cargo test (built)" test); done
+  for name in "${names[@]}"; do timed "$name" run "run -- run features" run -- run features; done
+  for name in "${names[@]}"; do timed "$name" tests "cargo test (built)" test; done
 fi
 
 for name in "${names[@]}"; do
