@@ -1,6 +1,8 @@
 //! `callspec serve` against hostile clients and long runs: a silent callback stalls nobody
 //! else, absurd scripts are refused by field, the journal is a bounded ring that pages.
 
+use std::time::Duration;
+
 use callspec::{request_token, Inbox, ServeOptions};
 use serde_json::{json, Value};
 use tokio::time::Instant;
