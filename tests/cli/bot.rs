@@ -569,7 +569,11 @@ fn a_bot_that_prints_its_token_and_secret_and_dies_leaks_them_into_no_output() {
         reports[2].to_str().unwrap(),
     ]);
     assert_eq!(run.code, Some(1), "{}", run.output());
-    assert!(run.output().contains("[redacted]") || run.output().contains("<redacted>"));
+    assert!(
+        run.output().contains("[redacted]") || run.output().contains("<redacted>"),
+        "{}",
+        run.output()
+    );
     let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
     let forms = [
         token.clone(),

@@ -199,7 +199,7 @@ fn the_html_report_shows_steps_failures_and_the_sequence_in_a_browser() {
         dom.contains("<svg class=\"sequence\""),
         "no diagram:\n{dom}"
     );
-    for lifeline in [">Bot</text>", ">Graph</text>", ">John</text>"] {
+    for lifeline in [">Bot</text>", ">Graph</text>", ">+12345678901</text>"] {
         assert!(dom.contains(lifeline), "no lifeline {lifeline}");
     }
     assert!(dom.contains("POST /v1.0/communications/calls → 201"));
