@@ -8,7 +8,8 @@
 //! - `template`: YAML request templates, `${...}` interpolation that keeps types, edits by path:
 //!   `request` (templates and documents), `store` (the `scenarios/` folders searched), `yaml`
 //!   (YAML to JSON with positions), `interpolate`, `path`, `source` (where text came from),
-//!   `error`, `display` and `suggest` (did-you-mean), `builtin` (the documented examples built
+//!   `error`, `display` and `suggest` (did-you-mean), `available` (what `callspec templates`
+//!   lists), `builtin` (the documented examples built
 //!   into the binary, used where no folder has the file);
 //! - `matcher`: expected-vs-actual JSON with markers (`#uuid`, `#regex ...`, `#not ...`), every
 //!   mismatch with its JSON path: `markers`, `unordered` (`#contains`, `#anyorder` and the one
