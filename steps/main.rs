@@ -8,6 +8,7 @@
 mod bot;
 mod call;
 mod faults;
+mod forgery;
 mod notifications;
 mod operations;
 mod permissions;
