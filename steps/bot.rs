@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use callspec::bot::BotRequest;
-use callspec::graph::{names_of, DeliveryQuirks};
+use callspec::graph::names_of;
 use callspec::matching::describe;
 use callspec::{check, MatchMode};
 use cucumber::{gherkin::Step, then, when};
@@ -24,7 +24,7 @@ use crate::world::{http, BotScenario, CallWorld, HttpAnswer};
 /// How long a bot has to answer an incoming call: Graph ends the call after 15 seconds.
 pub const ANSWER_LIMIT: Duration = Duration::from_secs(15);
 /// How long a step waits for the bot's request when it names no time (simulated seconds).
-const DEFAULT_BOT_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_BOT_WAIT: Duration = Duration::from_secs(10);
 /// How long "exactly once" watches for a second request after the first (wall time): a bot
 /// that reacts twice to a repeated notification does so within milliseconds of the first.
 const REPEAT_WATCH: Duration = Duration::from_secs(2);
@@ -39,7 +39,7 @@ impl CallWorld {
     }
 
     /// A simulated duration as the wall time the bot gets for it.
-    fn wall(&self, simulated: Duration) -> Duration {
+    pub(crate) fn wall(&self, simulated: Duration) -> Duration {
         let scale = self.bot_scenario().map_or(1.0, |b| b.run.time_scale);
         Duration::try_from_secs_f64(simulated.as_secs_f64() * scale).unwrap_or(simulated)
     }
@@ -587,60 +587,6 @@ async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Re
         deliveries.len(),
         late.join("\n")
     )
-}
-
-/// `When the stand-in sends the bot a notification signed with a forged key` (or `with an
-/// expired token`, `for another app`, `with no token`): an incoming call from "Mallory" whose
-/// notification the bot must refuse. `Then the bot refuses the notification` checks that.
-#[when(
-    regex = r"^the stand-in sends the bot a notification (signed with a forged key|with an expired token|for another app|with no token)$"
-)]
-async fn bad_notification(world: &mut CallWorld, which: String) -> Result<()> {
-    use callspec::auth::NotificationToken;
-    let token = match which.as_str() {
-        "signed with a forged key" => {
-            tokio::task::spawn_blocking(callspec::auth::SigningKey::forger).await?;
-            NotificationToken::Forged
-        }
-        "with an expired token" => NotificationToken::Expired,
-        "for another app" => NotificationToken::OtherAudience,
-        _ => NotificationToken::Missing,
-    };
-    world.bot()?;
-    let standin = match world.mock_env() {
-        Some(env) => env.standin.clone(),
-        None => bail!("the scenario's stand-in is not running"),
-    };
-    let sent_before = standin.delivery_count() as u64;
-    standin.update_delivery(|q| q.token = token);
-    crate::remote::incoming(world, "Mallory".into())?;
-    // Only this notification carries the bad token: the next ones are Graph's again.
-    let arrived = standin
-        .wait_for_deliveries(
-            sent_before + 1,
-            Instant::now() + world.wall(DEFAULT_BOT_WAIT),
-        )
-        .await;
-    standin.update_delivery(|q| q.token = DeliveryQuirks::default().token);
-    if !arrived {
-        bail!("the stand-in could not deliver the notification to the bot within 10 s");
-    }
-    Ok(())
-}
-
-/// `Then the bot refuses the notification`: it answered the last notification with 401 or 403.
-#[then("the bot refuses the notification")]
-fn refuses(world: &mut CallWorld) -> Result<()> {
-    world.bot()?;
-    let last = world.standin()?.deliveries().pop();
-    match last.map(|d| d.outcome) {
-        Some(Ok(401 | 403)) => Ok(()),
-        Some(Ok(status)) => bail!(
-            "expected the bot to refuse the notification with 401 or 403; it answered {status}"
-        ),
-        Some(Err(e)) => bail!("expected the bot to refuse the notification with 401 or 403; {e}"),
-        None => bail!("no notification has been sent to the bot yet"),
-    }
 }
 
 /// Strings in `value` that can name a person or a call's target: ids and phone numbers. The

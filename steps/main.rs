@@ -8,6 +8,7 @@
 mod bot;
 mod call;
 mod faults;
+mod forgery;
 mod media;
 mod notifications;
 mod operations;

@@ -121,6 +121,10 @@ pub struct BotScenario {
     pub consumed: std::collections::BTreeSet<usize>,
     /// When the current call came in (or was created), for "within" limits.
     pub call_started: tokio::time::Instant,
+    /// The stand-in's deliveries before this index are not the forged notification a
+    /// refusal step judges (a forging step moves it; a refusal step moves it past the one
+    /// it judged).
+    pub notifications_judged: usize,
 }
 
 impl Drop for BotScenario {
@@ -401,6 +405,7 @@ impl CallWorld {
                 driver,
                 consumed: Default::default(),
                 call_started: tokio::time::Instant::now(),
+                notifications_judged: 0,
             },
         };
     }

@@ -95,7 +95,8 @@ class Bot:
             raise ConfigError(f"could not get a Graph token: {describe(e)}") from None
         self.graph.warm_up()
         try:
-            self.validator = NotificationValidator(self.openid_config, self.issuer, self.client_id, self.ca_file)
+            self.validator = NotificationValidator(self.openid_config, self.issuer, self.client_id, self.ca_file,
+                                                   self.broken)
         except Exception as e:
             raise ConfigError(
                 f"could not load the notification keys from {self.openid_config}: {describe(e)}") from None
@@ -159,17 +160,20 @@ def make_handler(bot: Bot):
                 try:
                     bot.validator.validate(self.headers.get("Authorization"))
                 except NotificationAuthError as e:
-                    log.warning("notification refused (401): %s", e)
+                    status = 403 if bot.broken == "refuses-with-403" else 401
+                    log.warning("notification refused (%d): %s", status, e)
                     # Drain the body so the connection stays usable, but act on nothing in it.
                     length = self.headers.get("Content-Length")
                     if length and length.isdigit() and int(length) <= MAX_BODY:
                         self.rfile.read(int(length))
-                    return self.reply(401, {"error": "invalid notification token"})
+                    return self.reply(status, {"error": "invalid notification token"})
             body = self.read_json()
             if body is None:
                 return
             # Acknowledge first: Graph wants an answer within seconds; the work comes after.
-            self.reply(202)
+            deleted = any(isinstance(i, dict) and i.get("changeType") == "deleted"
+                          for i in body.get("value") or [])
+            self.reply(500 if deleted and bot.broken == "deleted-500" else 202)
             bot.submit(bot.ivr.handle(body))
 
         def outbound(self):

@@ -38,6 +38,10 @@ BROKEN_VARIANTS = {
     "double-prompt": "plays the welcome prompt on every `established` notification",
     "wrong-transfer": 'transfers to "Bob"',
     "no-recording-status": "answers a recording invite but never reports that it records",
+    "no-signature-check": "finds the notification token's key by `kid` but never checks the signature",
+    "no-issuer-check": "accepts notification tokens from any issuer",
+    "refuses-with-403": "refuses a bad notification token with 403 instead of 401",
+    "deleted-500": "acknowledges the `deleted` notification with 500",
 }
 
 

@@ -21,7 +21,9 @@ class NotificationAuthError(Exception):
 
 
 class NotificationValidator:
-    def __init__(self, openid_config_url: str, issuer: str, audience: str, ca_file: Optional[str]):
+    def __init__(self, openid_config_url: str, issuer: str, audience: str, ca_file: Optional[str],
+                 broken: Optional[str] = None):
+        self.broken = broken  # a broken variant of the example (IVR_BROKEN), for must-fail specs
         self.issuer = issuer
         self.audience = audience
         self.ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else None
@@ -41,13 +43,18 @@ class NotificationValidator:
             raise NotificationAuthError("the Authorization header is not a Bearer token")
         try:
             key = self.keys.get_signing_key_from_jwt(token.strip())
+            options = {"require": ["exp", "iss", "aud"]}
+            if self.broken == "no-signature-check":
+                # The bug: the key is looked up by `kid`, the claims checked, the signature not.
+                options.update(verify_signature=False, verify_exp=True, verify_nbf=True,
+                               verify_iss=True, verify_aud=True)
             return jwt.decode(
                 token.strip(),
                 key.key,
                 algorithms=["RS256"],
-                issuer=self.issuer,
+                issuer=None if self.broken == "no-issuer-check" else self.issuer,
                 audience=self.audience,
-                options={"require": ["exp", "iss", "aud"]},
+                options=options,
             )
         except jwt.PyJWKClientError as e:
             raise NotificationAuthError(f"no published key signed it ({e})") from None

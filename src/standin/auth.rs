@@ -37,6 +37,9 @@ pub struct SigningKey {
     signer: ring::signature::RsaKeyPair,
     decoding: DecodingKey,
     jwk: Value,
+    /// The public half as an SPKI PEM: the HMAC secret of the key-confusion forgery (HS256
+    /// "signed" with the public key a bot would pass to its verifier).
+    public_pem: String,
     /// Tokens already signed, by what they stand for, with their expiry: RS256 signing costs
     /// about a millisecond, so a token is signed once and reused while it stays valid.
     signed: Mutex<HashMap<String, (String, u64)>>,
@@ -97,7 +100,14 @@ impl SigningKey {
         let e = private.e().to_bytes_be();
         let signer = ring::signature::RsaKeyPair::from_der(der.as_bytes())
             .map_err(|_| rsa::Error::Internal)?;
+        let public_pem = {
+            use rsa::pkcs8::EncodePublicKey as _;
+            rsa::RsaPublicKey::from(private)
+                .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+                .map_err(|_| rsa::Error::Internal)?
+        };
         Ok(SigningKey {
+            public_pem,
             signer,
             decoding: DecodingKey::from_rsa_raw_components(&n, &e),
             jwk: json!({
@@ -118,12 +128,24 @@ impl SigningKey {
     pub fn sign<T: Serialize>(&self, claims: &T) -> String {
         // The header as jsonwebtoken writes it.
         let header = json!({ "typ": "JWT", "alg": "RS256", "kid": self.kid });
+        self.sign_with_header(&header, claims)
+    }
+
+    /// `header.claims`, base64url-encoded, the part a JWT's signature covers.
+    fn signing_input<T: Serialize>(header: &Value, claims: &T) -> String {
         // Serializing a header and a serializable struct cannot fail.
-        let header = serde_json::to_vec(&header).expect("a JSON header");
+        let header = serde_json::to_vec(header).expect("a JSON header");
         let claims = serde_json::to_vec(claims).expect("serializable claims");
         let mut token = URL_SAFE_NO_PAD.encode(header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        token
+    }
+
+    /// RS256-signs `claims` under `header` (which names the algorithm and key id, or none):
+    /// forgeries keep a published key id while signing with another key.
+    fn sign_with_header<T: Serialize>(&self, header: &Value, claims: &T) -> String {
+        let mut token = Self::signing_input(header, claims);
         let mut signature = vec![0; self.signer.public().modulus_len()];
         self.signer
             .sign(
@@ -344,32 +366,104 @@ pub struct NotificationClaims {
     pub exp: u64,
 }
 
-/// Which token a notification carries.
+/// Which token a notification carries. Every forgery but `Forged` and `NoKeyId` names the
+/// stand-in's published key id, so a bot that only looks the key up by `kid` (and never checks
+/// the signature or a claim) accepts it: each catches one check a bot can skip.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum NotificationToken {
     /// Signed by the stand-in for the app, as Graph does.
     #[default]
     Valid,
-    /// Signed by another key: a bot must refuse it.
+    /// Signed by another key under a key id nobody published: a bot must refuse it.
     Forged,
+    /// Names the published key id but is signed with another key: only a bot that verifies
+    /// the signature refuses it.
+    WrongSignature,
+    /// Signed by another key with no `kid` in its header: a bot must not fall back to
+    /// accepting it unverified.
+    NoKeyId,
+    /// `alg: none` and no signature, under the published key id.
+    Unsigned,
+    /// HS256 with the published key id, its HMAC secret the public key's PEM (the classic
+    /// key-confusion attack on verifiers that take the algorithm from the token).
+    PublicKeyHmac,
     /// Expired an hour ago: a bot must refuse it.
     Expired,
+    /// Not valid for another hour (`nbf`): a bot must refuse it.
+    NotYetValid,
     /// Signed by the stand-in, but for another app (audience): a bot must refuse it.
     OtherAudience,
+    /// Signed by the stand-in for the app, but by another issuer than Graph's notification
+    /// service (Azure AD's, as a token a caller got for the app would be).
+    OtherIssuer,
     /// No `Authorization` header at all: a bot must refuse the notification.
     Missing,
 }
 
-/// The token for a notification to `app`, of the given kind.
+impl NotificationToken {
+    /// How a message names the token: "signed with a forged key".
+    pub fn describe(self) -> &'static str {
+        match self {
+            NotificationToken::Valid => "validly signed",
+            NotificationToken::Forged => "signed with a forged key",
+            NotificationToken::WrongSignature => "signed with another key under a published key id",
+            NotificationToken::NoKeyId => "signed with another key and no key id",
+            NotificationToken::Unsigned => "with an unsigned token",
+            NotificationToken::PublicKeyHmac => "signed with HS256 and the public key",
+            NotificationToken::Expired => "with an expired token",
+            NotificationToken::NotYetValid => "with a token not yet valid",
+            NotificationToken::OtherAudience => "for another app",
+            NotificationToken::OtherIssuer => "from another issuer",
+            NotificationToken::Missing => "with no token",
+        }
+    }
+}
+
+/// Graph's notification claims for `app`, valid from `from` for an hour.
+fn claims_for(app: &AppIdentity, from: u64) -> NotificationClaims {
+    NotificationClaims {
+        iss: NOTIFICATION_ISSUER.into(),
+        aud: app.app_id.clone(),
+        tid: app.tenant_id.clone(),
+        iat: from.min(now_secs()),
+        nbf: from,
+        exp: from + 3600,
+    }
+}
+
+/// The token for a notification to `app`, of the given kind. Forgeries are signed afresh each
+/// time (they are rare; a millisecond each).
 pub fn notification_token_of(
     kind: NotificationToken,
     app: &AppIdentity,
     key: &SigningKey,
 ) -> Option<String> {
+    let now = now_secs();
+    let published = |alg: &str| json!({ "typ": "JWT", "alg": alg, "kid": key.kid });
     Some(match kind {
         NotificationToken::Valid => notification_token(app, key),
         NotificationToken::Forged => notification_token(app, SigningKey::forger()),
         NotificationToken::Missing => return None,
+        NotificationToken::WrongSignature => {
+            SigningKey::forger().sign_with_header(&published("RS256"), &claims_for(app, now))
+        }
+        NotificationToken::NoKeyId => SigningKey::forger().sign_with_header(
+            &json!({ "typ": "JWT", "alg": "RS256" }),
+            &claims_for(app, now),
+        ),
+        NotificationToken::Unsigned => {
+            let mut token = SigningKey::signing_input(&published("none"), &claims_for(app, now));
+            token.push('.');
+            token
+        }
+        NotificationToken::PublicKeyHmac => {
+            let mut token = SigningKey::signing_input(&published("HS256"), &claims_for(app, now));
+            let secret = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.public_pem.as_bytes());
+            let tag = ring::hmac::sign(&secret, token.as_bytes());
+            token.push('.');
+            URL_SAFE_NO_PAD.encode_string(tag.as_ref(), &mut token);
+            token
+        }
         NotificationToken::OtherAudience => {
             let other = AppIdentity {
                 app_id: "11111111-2222-4333-8444-555555555555".into(),
@@ -377,16 +471,15 @@ pub fn notification_token_of(
             };
             notification_token(&other, key)
         }
+        NotificationToken::OtherIssuer => {
+            let mut claims = claims_for(app, now);
+            claims.iss = format!("https://login.microsoftonline.com/{}/v2.0", app.tenant_id);
+            key.sign(&claims)
+        }
+        NotificationToken::NotYetValid => key.sign(&claims_for(app, now + 3600)),
         NotificationToken::Expired => {
-            let past = now_secs() - 7200;
-            let claims = NotificationClaims {
-                iss: NOTIFICATION_ISSUER.into(),
-                aud: app.app_id.clone(),
-                tid: app.tenant_id.clone(),
-                iat: past,
-                nbf: past,
-                exp: past + 3600,
-            };
+            let past = now - 7200;
+            let claims = claims_for(app, past);
             let cache_key = format!("expired notification {} {}", app.app_id, app.tenant_id);
             key.sign_cached(&cache_key, &claims, u64::MAX)
         }

@@ -334,6 +334,7 @@ mod tests {
             body: json!({}),
             outcome: Ok(202),
             elapsed: Duration::from_millis(3),
+            token: Default::default(),
         };
         journal.push(entry("/1"));
         deliveries.push(delivery("a"));

@@ -126,6 +126,9 @@ pub struct DeliveryQuirks {
     pub duplicate: bool,
     /// The token notifications carry (a forged or expired one, for bots that must refuse it).
     pub token: NotificationToken,
+    /// The token the next notification alone carries, then `token` again: a forgery in the
+    /// middle of a real call.
+    pub next_token: Option<NotificationToken>,
     /// Send notifications to an address where nothing listens (the delivery fails).
     pub callback_unreachable: bool,
     /// Send a call's notifications due at the same moment in one POST (several items in the
@@ -168,6 +171,8 @@ pub struct Delivery {
     /// Wall time from sending the POST to the bot's answer, or to the failure (zero for a
     /// notification never sent): Graph wants webhooks to answer at once.
     pub elapsed: Duration,
+    /// The token it carried (forged ones are what a bot must refuse).
+    pub token: NotificationToken,
 }
 
 /// State shared by the server's responder and the harness.
@@ -194,6 +199,9 @@ struct Shared {
     epoch: AtomicU64,
     /// How many deliveries were recorded so far, never reset: to wait for them.
     recorded: tokio::sync::watch::Sender<u64>,
+    /// Notification POSTs under way (sent, not yet answered): what "every notification was
+    /// acknowledged" must wait for.
+    in_flight: AtomicU64,
     /// The API requests answered, for the admin API's journal (never a token).
     journal: Mutex<journal::Journal>,
     /// Signalled whenever events are scheduled, to wake the real-time driver.
@@ -289,6 +297,7 @@ impl Shared {
             deliveries: Mutex::new(journal::Ring::with_capacity(journal_size)),
             epoch: AtomicU64::new(0),
             recorded: tokio::sync::watch::Sender::new(0),
+            in_flight: AtomicU64::new(0),
             journal: Mutex::new(journal::Ring::with_capacity(journal_size)),
             wake: tokio::sync::Notify::new(),
             clock: Mutex::default(),
@@ -532,6 +541,16 @@ impl StandIn {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// How many notification POSTs are under way (sent, not yet answered or failed).
+    pub fn deliveries_in_flight(&self) -> u64 {
+        self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// How many notification POSTs have been recorded since the stand-in started.
+    pub fn recorded_count(&self) -> u64 {
+        *self.shared.recorded.borrow()
+    }
+
     /// Takes the stand-in off its server (dropping it does the same).
     pub fn shutdown(self) {
         drop(self);
@@ -547,6 +566,7 @@ impl Shared {
 
     /// Sends a prepared notification and records its delivery.
     async fn post_ready(&self, ready: Ready) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         let delivery = Self::send(ready.post, ready.delivery).await;
         let mut deliveries = lock(&self.deliveries);
         // A delivery that was under way when the stand-in was reset belongs to the old record.
@@ -555,13 +575,19 @@ impl Shared {
         }
         drop(deliveries);
         self.recorded.send_modify(|n| *n += 1);
+        // Only once it is recorded: a watcher never sees it neither under way nor recorded.
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Everything of a notification's POST but the HTTP: where it goes, its headers and token,
     /// and its body as bytes.
     fn prepare(&self, out: Outgoing, at: Duration) -> Ready {
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let quirks = *lock(&self.quirks);
+        let (quirks, token) = {
+            let mut quirks = lock(&self.quirks);
+            let token = quirks.next_token.take().unwrap_or(quirks.token);
+            (*quirks, token)
+        };
         let (sent_to, target) = if quirks.callback_unreachable {
             // Port 0 can never be connected to; a port that was free a moment ago could be
             // taken by another scenario's server by now.
@@ -571,7 +597,7 @@ impl Shared {
             self.delivery_target(&out.callback_uri)
         };
         let post = target.map(|url| {
-            let token = auth::notification_token_of(quirks.token, &out.app, self.key);
+            let token = auth::notification_token_of(token, &out.app, self.key);
             let mut headers = Vec::with_capacity(4);
             if let Some(token) = token {
                 headers.push(("authorization", format!("Bearer {token}")));
@@ -603,6 +629,7 @@ impl Shared {
                 // Both completed by `send`.
                 outcome: Ok(0),
                 elapsed: Duration::ZERO,
+                token,
             },
             epoch,
         }

@@ -117,6 +117,7 @@ impl Shared {
                 "not sent: {MAX_BACKLOG} notifications were already waiting for this callback"
             )),
             elapsed: Duration::ZERO,
+            token: lock(&self.quirks).token,
         });
         self.recorded.send_modify(|n| *n += 1);
     }
