@@ -417,6 +417,7 @@ mod tests {
             body,
             outcome: Ok(202),
             elapsed: Duration::ZERO,
+            token: crate::standin::NotificationToken::Valid,
         };
         let shown = delivery_json(1, &delivery);
         let items = shown["body"]["value"][0]["resourceData"]
