@@ -95,19 +95,12 @@ async fn bad_notification(world: &mut CallWorld, which: String) -> Result<()> {
 }
 
 /// `Given the stand-in sends the next notification signed with another key under a published
-/// key id` (or `When ...`; any forgery): in the middle of a real call, the next notification
-/// carries that token, the ones after it Graph's again.
+/// key id` (any forgery; written after a `When`, it is matched all the same): in the middle of a
+/// real call, the next notification carries that token, the ones after it Graph's again.
 #[given(
     regex = r"^the stand-in sends the next notification (signed with a forged key|signed with another key under a published key id|signed with another key and no key id|with an unsigned token|signed with HS256 and the public key|with an expired token|with a token not yet valid|for another app|from another issuer|with no token)$"
 )]
 async fn forge_next_given(world: &mut CallWorld, which: String) -> Result<()> {
-    forge_next(world, &which).await
-}
-
-#[when(
-    regex = r"^the stand-in sends the next notification (signed with a forged key|signed with another key under a published key id|signed with another key and no key id|with an unsigned token|signed with HS256 and the public key|with an expired token|with a token not yet valid|for another app|from another issuer|with no token)$"
-)]
-async fn forge_next_when(world: &mut CallWorld, which: String) -> Result<()> {
     forge_next(world, &which).await
 }
 
@@ -120,16 +113,11 @@ async fn forge_next(world: &mut CallWorld, which: &str) -> Result<()> {
     Ok(())
 }
 
-/// `When the stand-in signs notifications validly again`: after `Given the stand-in signs
+/// `Given the stand-in signs notifications validly again`: after `Given the stand-in signs
 /// notifications with a forged key`, or a forged next notification not sent yet, Graph's own
 /// tokens again.
 #[given("the stand-in signs notifications validly again")]
 fn valid_again_given(world: &mut CallWorld) -> Result<()> {
-    valid_again(world)
-}
-
-#[when("the stand-in signs notifications validly again")]
-fn valid_again_when(world: &mut CallWorld) -> Result<()> {
     valid_again(world)
 }
 

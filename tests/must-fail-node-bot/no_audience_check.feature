@@ -1,7 +1,8 @@
 # broken: no-audience-check
 # The broken bot checks the signature, issuer and expiry, but not the audience.
 # expect: Then the bot refuses the notification
-# expect: expected the bot to refuse the notification with 401 or 403; it answered 202
+# expect: expected the bot to refuse notification 1 (created call "incoming"
+# expect: ) with 401 or 403; it answered 202
 @bot
 Feature: A Node bot that accepts a token Graph signed for another app
 

@@ -1,7 +1,8 @@
 # broken: no-token-check
 # The broken bot accepts notifications whatever their token.
 # expect: Then the bot refuses the notification
-# expect: expected the bot to refuse the notification with 401 or 403; it answered 202
+# expect: expected the bot to refuse notification 1 (created call "incoming"
+# expect: ) with 401 or 403; it answered 202
 @bot
 Feature: A Node bot that skips token validation
 
