@@ -4,36 +4,23 @@
 use anyhow::{anyhow, Result};
 use callspec::graph::RemoteAction;
 use cucumber::when;
-use reqwest::Method;
 use serde_json::json;
 
 use crate::support::duration;
-use crate::world::{Body, CallWorld};
+use crate::world::CallWorld;
 
 /// `When the bot records a response of at most 30 seconds`: `POST .../recordResponse` with that
 /// `maxRecordDurationInSeconds`, a beep and `#` as stop tone; the operation is `${operation}`.
 #[when(regex = r"^the bot records a response of at most (\S+?) ?([a-z]+)$")]
 async fn records(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let seconds = duration(&amount, &unit)?.as_secs();
-    let url = format!("{}/recordResponse", world.call_url()?);
     let body = json!({
         "clientContext": uuid::Uuid::new_v4().to_string(),
         "maxRecordDurationInSeconds": seconds,
         "playBeep": true,
         "stopTones": ["#"],
     });
-    world
-        .send(Method::POST, &url, Some(Body::Json(body)))
-        .await?;
-    let answer = world.response()?;
-    if answer.status == 200 && answer.body["id"].is_string() {
-        let mut op = answer.body.clone();
-        if let Some(location) = answer.header("location") {
-            op["location"] = json!(location);
-        }
-        world.vars.insert("operation".into(), op);
-    }
-    Ok(())
+    crate::operations::operate(world, "recordResponse", body).await
 }
 
 fn remote(world: &CallWorld, action: RemoteAction) -> Result<()> {

@@ -29,7 +29,7 @@ fn participant(name: &str) -> Value {
 }
 
 /// POSTs `body` to `{call}/{action}`; an operation in the answer is captured as `${operation}`.
-async fn operate(world: &mut CallWorld, action: &str, body: Value) -> Result<()> {
+pub(crate) async fn operate(world: &mut CallWorld, action: &str, body: Value) -> Result<()> {
     let url = format!("{}/{action}", world.call_url()?);
     world
         .send(Method::POST, &url, Some(Body::Json(body)))
