@@ -407,7 +407,7 @@ impl NotificationToken {
             NotificationToken::Forged => "signed with a forged key",
             NotificationToken::WrongSignature => "signed with another key under a published key id",
             NotificationToken::NoKeyId => "signed with another key and no key id",
-            NotificationToken::Unsigned => "unsigned (alg none)",
+            NotificationToken::Unsigned => "with an unsigned token",
             NotificationToken::PublicKeyHmac => "signed with HS256 and the public key",
             NotificationToken::Expired => "with an expired token",
             NotificationToken::NotYetValid => "with a token not yet valid",
