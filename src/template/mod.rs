@@ -10,6 +10,7 @@
 //! (templates and documents), `yaml` (YAML to JSON), `interpolate` (`${...}`), `path` (edits by
 //! path), `source` (positions), `suggest` (did-you-mean), `display` and `error` (messages).
 
+mod available;
 mod builtin;
 mod display;
 mod error;
@@ -24,7 +25,7 @@ mod yaml;
 #[cfg(test)]
 mod tests;
 
-pub use builtin::{render_available, Available, Provenance};
+pub use available::{render_available, Available, Provenance};
 pub use error::TemplateError;
 pub use interpolate::{interpolate, interpolate_at, interpolate_str, render_text};
 pub use path::{lookup, remove_path, set_path};
