@@ -29,6 +29,7 @@ mod recording;
 mod reply;
 mod router;
 mod script;
+mod state;
 mod surface;
 mod timeline;
 mod validation;

@@ -41,18 +41,7 @@ pub const POLICY_ENDED: ResultInfo = ResultInfo {
               records. DiagCode: 403#0.@",
 };
 
-/// The recording side of a call Teams invited the bot to record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recording {
-    /// The recording policy is strict: the recorded user's call is cancelled when the bot
-    /// does not join, or does not record (`RequiredBeforeCallEstablishment`,
-    /// `RequiredDuringCall` set to true, their default).
-    pub strict: bool,
-    /// Every status the bot reported, in order.
-    pub reported: Vec<String>,
-    /// The bot answered the invite (its call may still be `incoming` until Graph moves it on).
-    pub answered: bool,
-}
+pub use super::state::PolicyRecording as Recording;
 
 /// What a policy-recording invite is about.
 #[derive(Debug, Clone)]

@@ -4,8 +4,6 @@
 //! operation shares. Each area has its module (media, participants, audio_routing); this one
 //! routes to them.
 
-use std::time::Duration;
-
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -14,48 +12,6 @@ use super::media;
 use super::operations::{self, Context};
 use super::router::Reply;
 use super::GraphError;
-
-/// What a call keeps for the operations of this module. Lives in [`CallRecord::extras`].
-#[derive(Debug, Clone, Default)]
-pub struct Extras {
-    /// Every operation the bot was handed, in its latest state (`GET operations/{id}`).
-    pub operations: Vec<Value>,
-    /// Media operations (playPrompt, recordResponse) not finished yet, in queue order.
-    pub media: Vec<media::Running>,
-    /// Simulated time the media queue is free: a new prompt or recording starts then.
-    pub media_free_at: Duration,
-    /// What the other side says when it is recorded.
-    pub voice: media::Voice,
-    /// Recordings made, for download.
-    pub recordings: Vec<media::Recording>,
-    /// The participant on hold (Graph holds one at a time).
-    pub on_hold: Option<String>,
-    /// Audio routing groups, as created or updated.
-    pub audio_routing_groups: Vec<Value>,
-    /// Content sharing sessions (someone shares a screen).
-    pub content_sharing: Vec<Value>,
-}
-
-impl Extras {
-    /// Keeps `op` as the latest state of its operation.
-    pub fn remember(&mut self, op: &Value) {
-        let Some(id) = op["id"].as_str() else { return };
-        match self
-            .operations
-            .iter_mut()
-            .find(|o| o["id"].as_str() == Some(id))
-        {
-            Some(kept) => {
-                if let (Some(kept), Some(new)) = (kept.as_object_mut(), op.as_object()) {
-                    for (k, v) in new {
-                        kept.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            None => self.operations.push(op.clone()),
-        }
-    }
-}
 
 /// `clientContext` as the pages limit it: a string of at most 256 characters.
 pub fn client_context(body: &Map<String, Value>) -> Result<Value, GraphError> {
