@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::operations::Context;
-use super::router::Reply;
+use super::reply::Reply;
 use super::surface::{collection, not_found};
 use super::GraphError;
 

@@ -12,7 +12,7 @@ use super::calls::{is_app_hosted_media, CallRecord};
 use super::lifecycle::{result_json, CallEvent};
 use super::notifications;
 use super::operations::{non_empty, Context};
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{codes, ResultInfo, OPERATION_DELAY};
 use super::surface::{located, new_operation, require_established};
 use super::timeline::Timeline;

@@ -11,7 +11,7 @@ use super::calls::{is_app_hosted_media, CallKind, CallRecord, CallState, Partici
 use super::lifecycle::{ends, names_of, CallEvent};
 use super::notifications::{self, ChangeType};
 use super::operations::Context;
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{codes, OPERATION_DELAY};
 use super::surface::{collection, located, new_operation, not_found, require_established};
 use super::GraphError;

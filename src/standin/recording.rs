@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::calls::{CallRecord, CallState};
 use super::lifecycle::{ends, CallEvent};
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::ResultInfo;
 use super::timeline::Timeline;
 use super::GraphError;
@@ -112,15 +112,6 @@ pub fn make_invite(call: &mut CallRecord, invite: &Invite) {
         answered: false,
     });
 }
-
-/// The keys an invite's `created` item adds to an incoming call's.
-pub const INVITE_KEYS: [&str; 5] = [
-    "incomingContext",
-    "chatInfo",
-    "meetingInfo",
-    "tenantId",
-    "applicationMetadata",
-];
 
 /// When the bot answers a strict policy's invite: the policy ends the call if the bot has not
 /// reported `recording` within [`STATUS_WINDOW`] of its leg being established

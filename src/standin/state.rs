@@ -125,3 +125,12 @@ pub enum MediaEvent {
     /// Someone starts sharing their screen.
     SharesScreen { who: String },
 }
+
+/// The keys an invite's `created` item adds to an incoming call's.
+pub const INVITE_KEYS: [&str; 5] = [
+    "incomingContext",
+    "chatInfo",
+    "meetingInfo",
+    "tenantId",
+    "applicationMetadata",
+];

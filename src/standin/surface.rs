@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::calls::{CallRecord, CallState};
 use super::media;
 use super::operations::{self, Context};
-use super::router::Reply;
+use super::reply::Reply;
 use super::GraphError;
 
 /// `clientContext` as the pages limit it: a string of at most 256 characters.
