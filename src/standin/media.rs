@@ -9,12 +9,12 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::calls::{is_app_hosted_media, CallRecord};
+use super::context::{located, new_operation, require_established};
+use super::context::{non_empty, Context};
 use super::lifecycle::{result_json, CallEvent};
 use super::notifications;
-use super::operations::{non_empty, Context};
 use super::reply::Reply;
 use super::script::{codes, ResultInfo, OPERATION_DELAY};
-use super::surface::{located, new_operation, require_established};
 use super::timeline::Timeline;
 use super::GraphError;
 

@@ -14,6 +14,7 @@ mod admin;
 mod audio_routing;
 mod auth;
 mod calls;
+mod context;
 mod delivery;
 mod event;
 mod faults;
