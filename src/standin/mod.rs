@@ -11,6 +11,7 @@
 //! ```
 
 mod admin;
+mod apply;
 mod audio_routing;
 mod auth;
 mod calls;
@@ -886,7 +887,7 @@ impl Shared {
         let Some(call) = registry.get_mut(event.call_id()) else {
             return Vec::new();
         };
-        lifecycle::fire(call, event, at)
+        apply::fire(call, event, at)
             .into_iter()
             .map(|body| Outgoing {
                 call_id: call.id.clone(),
