@@ -15,8 +15,8 @@
 //! Each module imports only modules below it (`src/import_circles.rs` checks there is no
 //! circle). From the bottom:
 //!
-//! 1. data: `graph_error`, `reply`, `script`, `calls` (the call registry), `state` (what a
-//!    call keeps for its operations), `journal`, `faults`, `delivery`, `realtime`.
+//! 1. data: `graph_error`, `reply`, `script`, `state` (what a call keeps for its operations),
+//!    `calls` (the call registry), `journal`, `faults`, `delivery`, `realtime`.
 //! 2. `notifications`, `event`, `timeline`: the notifications built, the events planned.
 //! 3. `lifecycle`: a call's own state, roster and tones as events arrive.
 //! 4. `context`: what every operation works on and the helpers they share.
