@@ -21,7 +21,9 @@
 //!   registry), `lifecycle`, `event` and `timeline` (a call's life in simulated time),
 //!   `script` (the other side), `operations`, `surface` (the call's children and operations
 //!   past the first ten), `media` (prompts, recordings, tones), `participants`,
-//!   `audio_routing`, `recording` (policy-based recording), `notifications`, `delivery`, `auth`,
+//!   `audio_routing`, `recording` (policy-based recording), `state` (the data a call record
+//!   holds for them), `context` (what an operation is given), `apply` (a timeline event to its
+//!   call), `notifications`, `delivery`, `auth`,
 //!   `graph_error`, `faults`, and for `callspec serve` `admin`, `journal` and `realtime`;
 //! - `inbox`: the bot's callback receiver;
 //! - `target`: live mode (settings, tokens, notification keys);

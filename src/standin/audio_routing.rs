@@ -5,9 +5,9 @@
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::operations::Context;
-use super::router::Reply;
-use super::surface::{collection, not_found};
+use super::context::Context;
+use super::context::{collection, not_found};
+use super::reply::Reply;
 use super::GraphError;
 
 const MODES: [&str; 2] = ["oneToOne", "multicast"];

@@ -189,9 +189,9 @@ pub struct CallRecord {
     pub next_source_id: u32,
     /// What the operations beyond the first ten keep (operations, media queue, recordings,
     /// hold, audio routing groups, content sharing).
-    pub extras: super::surface::Extras,
+    pub extras: super::state::Extras,
     /// Set when Teams invited the bot to record the call (policy-based recording).
-    pub recording: Option<super::recording::Recording>,
+    pub recording: Option<super::state::PolicyRecording>,
 }
 
 /// What sort of endpoint a participant is: decides its media streams and client fields.

@@ -40,7 +40,7 @@ pub enum CallEvent {
     /// Media: a prompt or recording ends, someone shares a screen (media.rs).
     Media {
         call_id: String,
-        event: super::media::MediaEvent,
+        event: super::state::MediaEvent,
     },
     /// A strict recording policy's deadline: the call ends unless the bot reported recording.
     RecordingDeadline { call_id: String },

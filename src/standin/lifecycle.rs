@@ -561,28 +561,25 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             call.extras.remember(&operation);
             vec![notifications::operation(call, &operation)]
         }
-        CallEvent::Media { event, .. } => super::media::fire(call, event, at),
-        CallEvent::RecordingDeadline { .. } => match super::recording::deadline(call) {
-            Some(end) => fire(call, end, at),
-            None => Vec::new(),
-        },
-        CallEvent::Tone { tone, .. } => {
-            // A recording listening for this key stops first.
-            let stopped = super::media::tone_pressed(call, &tone, at);
-            if !call.tone_subscribed {
-                return stopped;
-            }
-            call.tones += 1;
-            let tone_info = json!({
-                "@odata.type": "#microsoft.graph.toneInfo",
-                "sequenceId": call.tones,
-                "tone": tone,
-            });
-            let mut out = stopped;
-            out.push(notifications::tone(call, tone_info));
-            out
-        }
+        // apply.rs hands these to the media and recording operations above this module (a
+        // tone to both): they never reach here.
+        CallEvent::Media { .. } | CallEvent::RecordingDeadline { .. } => Vec::new(),
+        CallEvent::Tone { tone, .. } => tone_pressed(call, tone),
     }
+}
+
+/// The remote side sends `tone`: a `toneInfo` notification if the bot subscribed to tones.
+pub fn tone_pressed(call: &mut CallRecord, tone: String) -> Vec<Value> {
+    if !call.tone_subscribed {
+        return Vec::new();
+    }
+    call.tones += 1;
+    let tone_info = json!({
+        "@odata.type": "#microsoft.graph.toneInfo",
+        "sequenceId": call.tones,
+        "tone": tone,
+    });
+    vec![notifications::tone(call, tone_info)]
 }
 
 pub fn result_json(r: ResultInfo) -> Value {

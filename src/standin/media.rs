@@ -9,79 +9,16 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::calls::{is_app_hosted_media, CallRecord};
+use super::context::{located, new_operation, require_established};
+use super::context::{non_empty, Context};
 use super::lifecycle::{result_json, CallEvent};
 use super::notifications;
-use super::operations::{non_empty, Context};
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{codes, ResultInfo, OPERATION_DELAY};
-use super::surface::{located, new_operation, require_established};
 use super::timeline::Timeline;
 use super::GraphError;
 
-/// What the other side does while it is recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Voice {
-    /// Speaks from simulated time `from` for `length`, then is silent.
-    Speaks { from: Duration, length: Duration },
-    /// Says nothing.
-    Silent,
-}
-
-impl Default for Voice {
-    /// A caller who leaves a three-second message as soon as they may.
-    fn default() -> Self {
-        Voice::Speaks {
-            from: Duration::ZERO,
-            length: Duration::from_secs(3),
-        }
-    }
-}
-
-/// A media operation not finished yet.
-#[derive(Debug, Clone)]
-pub struct Running {
-    /// The operation as the bot was handed it.
-    pub op: Value,
-    /// Set for a recording: how it records.
-    pub record: Option<RecordPlan>,
-}
-
-/// How a recording runs (recordResponse's parameters, call-record.md).
-#[derive(Debug, Clone)]
-pub struct RecordPlan {
-    /// Simulated time it starts listening (after the queue and its prompt).
-    pub starts_at: Duration,
-    pub initial_silence: Duration,
-    pub max_silence: Duration,
-    pub max_duration: Duration,
-    /// Tone names (`pound`, `tone1`, ...) that end it.
-    pub stop_tones: Vec<String>,
-    /// Where the recording will be served, and its access token.
-    pub location: String,
-    pub token: String,
-    /// Bumped when the plan changes (the voice did): finishes of older plans are ignored.
-    pub generation: u32,
-}
-
-/// A recording a bot may download.
-#[derive(Debug, Clone)]
-pub struct Recording {
-    pub id: String,
-    pub token: String,
-    pub length: Duration,
-    /// When, from its start, the other side spoke.
-    pub speech: Option<(Duration, Duration)>,
-}
-
-/// Something that happens to a call's media at a simulated time.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MediaEvent {
-    /// A prompt or recording reaches its planned end (ignored if it was cancelled, stopped, or
-    /// re-planned since: `plan`).
-    Finish { op_id: String, plan: u32 },
-    /// Someone starts sharing their screen.
-    SharesScreen { who: String },
-}
+pub use super::state::{MediaEvent, RecordPlan, Recording, Running, Voice};
 
 /// The longest recording (and each timeout) call-record.md allows, and its defaults.
 const MAX_RECORD_SECONDS: u64 = 120;

@@ -9,11 +9,29 @@
 //! standin.shutdown();
 //! # }
 //! ```
+//!
+//! # Layers
+//!
+//! Each module imports only modules below it (`src/import_circles.rs` checks there is no
+//! circle). From the bottom:
+//!
+//! 1. data: `graph_error`, `reply`, `script`, `state` (what a call keeps for its operations),
+//!    `calls` (the call registry), `journal`, `faults`, `delivery`, `realtime`.
+//! 2. `notifications`, `event`, `timeline`: the notifications built, the events planned.
+//! 3. `lifecycle`: a call's own state, roster and tones as events arrive.
+//! 4. `context`: what every operation works on and the helpers they share.
+//! 5. the operations: `operations`, `media`, `participants`, `audio_routing`, `recording`.
+//! 6. `apply` (an event to its call: media, recording or lifecycle) and `surface` (routes a
+//!    call's sub-paths to the operations).
+//! 7. `auth`, `validation`, `admin` (the test-control endpoints), then `router` on top:
+//!    every request comes in there.
 
 mod admin;
+mod apply;
 mod audio_routing;
 mod auth;
 mod calls;
+mod context;
 mod delivery;
 mod event;
 mod faults;
@@ -29,6 +47,7 @@ mod recording;
 mod reply;
 mod router;
 mod script;
+mod state;
 mod surface;
 mod timeline;
 mod validation;
@@ -910,7 +929,7 @@ impl Shared {
         let Some(call) = registry.get_mut(event.call_id()) else {
             return Vec::new();
         };
-        lifecycle::fire(call, event, at)
+        apply::fire(call, event, at)
             .into_iter()
             .map(|body| Outgoing {
                 call_id: call.id.clone(),

@@ -181,7 +181,7 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Valu
         }
         if call.recording.is_some() {
             // A policy-recording invite also says whom it records, and in which meeting.
-            for key in super::recording::INVITE_KEYS {
+            for key in super::state::INVITE_KEYS {
                 if !call.resource[key].is_null() {
                     data[key] = call.resource[key].clone();
                 }

@@ -10,8 +10,7 @@ use super::calls::{CallRecord, CallState};
 use super::lifecycle::{ends, names_of, participant, result_json, ringing_timeout, CallEvent};
 use super::notifications::ChangeType;
 use super::reply::Reply;
-use super::script::{codes, Answer, RemoteScript, OPERATION_DELAY, REFUSAL_DELAY};
-use super::timeline::Timeline;
+use super::script::{codes, Answer, OPERATION_DELAY, REFUSAL_DELAY};
 use super::GraphError;
 
 /// The operations a call has, by the last segment of their path.
@@ -29,47 +28,7 @@ pub const ACTIONS: &[&str] = &[
     "updateRecordingStatus",
 ];
 
-/// Everything an operation works on.
-pub struct Context<'a> {
-    pub call: &'a mut CallRecord,
-    pub timeline: &'a mut Timeline,
-    pub script: &'a RemoteScript,
-    /// `{graph}/{version}`, for `@odata.context`.
-    pub api_base: String,
-    /// The calls collection as the bot addressed it (`{graph}/v1.0/communications/calls`,
-    /// `{graph}/beta/app/calls`, ...): operation `Location`s name the path the bot used.
-    pub calls_url: String,
-    /// The stand-in's base URL (recordings are served under it).
-    pub public_base: String,
-    pub answer_delay: Duration,
-}
-
-pub fn body_object(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(GraphError::bad_request(
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(GraphError::bad_request(format!(
-            "Invalid JSON in the request body: {e}."
-        ))),
-    }
-}
-
-/// The non-empty array at `key`, or a 400 saying `missing`.
-pub fn non_empty<'b>(
-    body: &'b Map<String, Value>,
-    key: &str,
-    missing: &str,
-) -> Result<&'b Vec<Value>, GraphError> {
-    body.get(key)
-        .and_then(Value::as_array)
-        .filter(|list| !list.is_empty())
-        .ok_or_else(|| GraphError::bad_request(missing))
-}
+use super::context::{body_object, non_empty, Context};
 
 fn require_state(call: &CallRecord, wanted: CallState, action: &str) -> Result<(), GraphError> {
     if call.state == wanted {

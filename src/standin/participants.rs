@@ -8,12 +8,12 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::calls::{is_app_hosted_media, CallKind, CallRecord, CallState, Participant};
+use super::context::Context;
+use super::context::{collection, located, new_operation, not_found, require_established};
 use super::lifecycle::{ends, names_of, CallEvent};
 use super::notifications::{self, ChangeType};
-use super::operations::Context;
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::{codes, OPERATION_DELAY};
-use super::surface::{collection, located, new_operation, not_found, require_established};
 use super::GraphError;
 
 fn find<'c>(call: &'c CallRecord, who: &str) -> Result<&'c Participant, GraphError> {

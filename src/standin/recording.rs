@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::calls::{CallRecord, CallState};
 use super::lifecycle::{ends, CallEvent};
-use super::router::Reply;
+use super::reply::Reply;
 use super::script::ResultInfo;
 use super::timeline::Timeline;
 use super::GraphError;
@@ -41,18 +41,7 @@ pub const POLICY_ENDED: ResultInfo = ResultInfo {
               records. DiagCode: 403#0.@",
 };
 
-/// The recording side of a call Teams invited the bot to record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Recording {
-    /// The recording policy is strict: the recorded user's call is cancelled when the bot
-    /// does not join, or does not record (`RequiredBeforeCallEstablishment`,
-    /// `RequiredDuringCall` set to true, their default).
-    pub strict: bool,
-    /// Every status the bot reported, in order.
-    pub reported: Vec<String>,
-    /// The bot answered the invite (its call may still be `incoming` until Graph moves it on).
-    pub answered: bool,
-}
+pub use super::state::PolicyRecording as Recording;
 
 /// What a policy-recording invite is about.
 #[derive(Debug, Clone)]
@@ -123,15 +112,6 @@ pub fn make_invite(call: &mut CallRecord, invite: &Invite) {
         answered: false,
     });
 }
-
-/// The keys an invite's `created` item adds to an incoming call's.
-pub const INVITE_KEYS: [&str; 5] = [
-    "incomingContext",
-    "chatInfo",
-    "meetingInfo",
-    "tenantId",
-    "applicationMetadata",
-];
 
 /// When the bot answers a strict policy's invite: the policy ends the call if the bot has not
 /// reported `recording` within [`STATUS_WINDOW`] of its leg being established

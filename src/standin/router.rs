@@ -13,9 +13,9 @@ use crate::hosting::{Handler, WireReply};
 
 use super::auth::{authenticate, authorize, AccessClaims};
 use super::calls::{is_app_hosted_media, ApiVersion, CallKind, CallState, Profile, ResourceStyle};
+use super::context;
 use super::lifecycle::{ends, initial_roster, plan_outgoing, CallEvent};
 use super::notifications::ChangeType;
-use super::operations;
 pub(super) use super::reply::{Reply, ReplyBody};
 use super::script::codes;
 use super::surface;
@@ -293,7 +293,7 @@ impl GraphRouter {
                 let mut timeline = lock(&self.shared.timeline);
                 let script = lock(&self.shared.script);
                 let public_base = self.shared.public_base();
-                let cx = operations::Context {
+                let cx = context::Context {
                     call,
                     timeline: &mut timeline,
                     script: &script,

@@ -4,135 +4,13 @@
 //! operation shares. Each area has its module (media, participants, audio_routing); this one
 //! routes to them.
 
-use std::time::Duration;
+use serde_json::Value;
 
-use serde_json::{json, Map, Value};
-use uuid::Uuid;
-
-use super::calls::{CallRecord, CallState};
+use super::context::{body_object, not_found, Context};
 use super::media;
-use super::operations::{self, Context};
-use super::router::Reply;
+use super::operations;
+use super::reply::Reply;
 use super::GraphError;
-
-/// What a call keeps for the operations of this module. Lives in [`CallRecord::extras`].
-#[derive(Debug, Clone, Default)]
-pub struct Extras {
-    /// Every operation the bot was handed, in its latest state (`GET operations/{id}`).
-    pub operations: Vec<Value>,
-    /// Media operations (playPrompt, recordResponse) not finished yet, in queue order.
-    pub media: Vec<media::Running>,
-    /// Simulated time the media queue is free: a new prompt or recording starts then.
-    pub media_free_at: Duration,
-    /// What the other side says when it is recorded.
-    pub voice: media::Voice,
-    /// Recordings made, for download.
-    pub recordings: Vec<media::Recording>,
-    /// The participant on hold (Graph holds one at a time).
-    pub on_hold: Option<String>,
-    /// Audio routing groups, as created or updated.
-    pub audio_routing_groups: Vec<Value>,
-    /// Content sharing sessions (someone shares a screen).
-    pub content_sharing: Vec<Value>,
-}
-
-impl Extras {
-    /// Keeps `op` as the latest state of its operation.
-    pub fn remember(&mut self, op: &Value) {
-        let Some(id) = op["id"].as_str() else { return };
-        match self
-            .operations
-            .iter_mut()
-            .find(|o| o["id"].as_str() == Some(id))
-        {
-            Some(kept) => {
-                if let (Some(kept), Some(new)) = (kept.as_object_mut(), op.as_object()) {
-                    for (k, v) in new {
-                        kept.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            None => self.operations.push(op.clone()),
-        }
-    }
-}
-
-/// `clientContext` as the pages limit it: a string of at most 256 characters.
-pub fn client_context(body: &Map<String, Value>) -> Result<Value, GraphError> {
-    match body.get("clientContext") {
-        None | Some(Value::Null) => Ok(Value::Null),
-        Some(Value::String(s)) if s.chars().count() <= 256 => Ok(json!(s)),
-        Some(Value::String(s)) => Err(GraphError::bad_request(format!(
-            "clientContext can have a maximum of 256 characters; it has {}.",
-            s.chars().count()
-        ))),
-        Some(other) => Err(GraphError::bad_request(format!(
-            "clientContext must be a string, not {other}."
-        ))),
-    }
-}
-
-/// A new operation resource of `kind` (e.g. `recordOperation`).
-pub fn new_operation(
-    kind: &str,
-    body: &Map<String, Value>,
-    status: &str,
-) -> Result<Value, GraphError> {
-    Ok(json!({
-        "@odata.type": format!("#microsoft.graph.{kind}"),
-        "id": Uuid::new_v4().to_string(),
-        "status": status,
-        "clientContext": client_context(body)?,
-        "resultInfo": null,
-    }))
-}
-
-/// The answer that hands out an operation: `status`, the operation, and its `Location` under
-/// the path the bot used.
-pub fn located(cx: &Context<'_>, status: u16, op: &Value) -> Reply {
-    let location = format!(
-        "{}/{}/operations/{}",
-        cx.calls_url,
-        cx.call.id,
-        op["id"].as_str().unwrap_or_default()
-    );
-    Reply::json(status, op.clone()).with_header("Location", location)
-}
-
-/// Operations that need the call connected: Graph cannot play to, record or route a call that
-/// is not established.
-pub fn require_established(call: &CallRecord, action: &str) -> Result<(), GraphError> {
-    if call.state == CallState::Established {
-        return Ok(());
-    }
-    Err(GraphError::bad_request(format!(
-        "Cannot {action} a call in state {}: the call must be established.",
-        call.state.as_str()
-    )))
-}
-
-/// 404 for a child of a call that does not exist.
-pub fn not_found(what: &str, id: &str) -> GraphError {
-    GraphError::new(
-        404,
-        "itemNotFound",
-        format!("{what} '{id}' was not found in the call."),
-    )
-}
-
-/// `{"@odata.context", "value"}`, as Graph lists a collection.
-pub fn collection(cx: &Context<'_>, name: &str, items: Vec<Value>) -> Reply {
-    Reply::json(
-        200,
-        json!({
-            "@odata.context": format!(
-                "{}/$metadata#communications/calls('{}')/{name}",
-                cx.api_base, cx.call.id
-            ),
-            "value": items,
-        }),
-    )
-}
 
 /// Runs `method` on `rest` (the path after `calls/{id}`, OData-qualified names already made
 /// plain). `None`: no such resource.
@@ -143,7 +21,7 @@ pub fn dispatch(
     cx: Context<'_>,
 ) -> Option<Result<Reply, GraphError>> {
     use super::{audio_routing, participants};
-    let parsed = || operations::body_object(body);
+    let parsed = || body_object(body);
     let result = match (method, rest) {
         ("POST", [action]) if operations::ACTIONS.contains(action) => {
             operations::run(action, body, cx)
@@ -247,7 +125,7 @@ pub fn plain_segment(segment: &str) -> &str {
 /// `POST /communications/calls/logTeleconferenceDeviceQuality`: a CVI bot's quality report
 /// for its own media leg (call-logteleconferencedevicequality.md): 200, no body.
 pub fn log_device_quality(body: &[u8]) -> Result<Reply, GraphError> {
-    let body = operations::body_object(body)?;
+    let body = body_object(body)?;
     let quality = body
         .get("quality")
         .and_then(Value::as_object)
