@@ -204,14 +204,7 @@ fn no_module_of_src_imports_one_that_imports_it() {
             )
         })
         .collect();
-    assert!(
-        report.is_empty(),
-        "{}",
-        report.join(
-            "
-"
-        )
-    );
+    assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
 #[test]
