@@ -109,8 +109,8 @@ pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
     Ok((process, run))
 }
 
-/// SIGINT (Ctrl-C) and SIGTERM, listened for from before the bot starts: the default action
-/// would end callspec without stopping the bot.
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from before any scenario (or the bot) starts: the
+/// default action would end callspec without stopping the bot or writing the reports.
 pub struct StopSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
@@ -144,6 +144,14 @@ pub enum StopSignal {
 }
 
 impl StopSignal {
+    /// `SIGINT`, `SIGTERM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+        }
+    }
+
     /// The exit code a shell gives a process the signal ended: 128 + its number.
     pub fn exit_code(self) -> u8 {
         match self {

@@ -142,6 +142,20 @@ pub struct RunArgs {
     /// bot").
     #[arg(long, value_name = "FILE")]
     pub bot: Option<PathBuf>,
+    /// What the console prints: pretty (every scenario with its steps), compact (a line per
+    /// scenario, failures in full), progress (a character per scenario, failures in full at
+    /// the end) or summary (failures and totals). Default: pretty up to 100 scenarios, compact
+    /// above.
+    #[arg(long, value_enum, default_value_t = Format::Auto, hide_default_value = true)]
+    pub format: Format,
+    /// Stop after the first failed scenario; the others are reported as not run (exit 1).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Read every feature file and match every step of every scenario (@bot ones included)
+    /// without running anything: no stand-in, bot or network. Exit 0 when all parse and
+    /// match, 2 otherwise.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Write time-to-verdict figures (p50, p99, max; for the benchmark) to FILE as JSON.
     #[arg(long, value_name = "FILE", hide = true)]
     pub timings: Option<PathBuf>,
@@ -160,6 +174,30 @@ impl RunArgs {
 
 /// The longest `--scenario-timeout`: a day (beyond it, a deadline could overflow the clock).
 pub const MAX_SCENARIO_TIMEOUT: u64 = 86_400;
+
+/// `--format`: what the console prints of each scenario.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Pretty up to [`super::console::COMPACT_ABOVE`] scenarios, compact above.
+    #[default]
+    #[value(hide = true)]
+    Auto,
+    Pretty,
+    Compact,
+    Progress,
+    Summary,
+}
+
+impl Format {
+    /// The format a run of `scenarios` scenarios prints in.
+    pub fn resolve(self, scenarios: usize) -> Format {
+        match self {
+            Format::Auto if scenarios > super::console::COMPACT_ABOVE => Format::Compact,
+            Format::Auto => Format::Pretty,
+            other => other,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Target {

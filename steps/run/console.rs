@@ -1,91 +1,50 @@
-//! The console: each scenario with its steps; a failed step with its `file:line:col`, its table
-//! or docstring, and the failure message, no panic or step-definition noise. `-v` adds the
-//! scenario's requests, responses and notifications as indented JSON; `-vv` timings too.
+//! The console: renders each finished [`ScenarioRecord`] in the format asked for.
 //!
-//! It also keeps each scenario's outcome ([`Outcome`]) for the summary line and the JUnit
-//! report. Must see normalized events.
+//! - `pretty`: each scenario with its steps; a failed step with its `file:line:col`, its table
+//!   or docstring, and the failure message, no panic or step-definition noise. `-v` adds the
+//!   scenario's requests, responses and notifications as indented JSON; `-vv` timings too.
+//! - `compact` (the default above [`COMPACT_ABOVE`] scenarios): one line per scenario, a
+//!   failed one in full as `pretty` shows it.
+//! - `progress`: one character per scenario, the failures in full at the end.
+//! - `summary`: the failures in full at the end, and the totals.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
 
-use callspec::display_path;
 use callspec::html::format_at;
-use cucumber::event::{self, Cucumber, HookType, StepError};
-use cucumber::gherkin::{Feature, Rule, Scenario, Step};
-use cucumber::{cli, parser, writer, Event, Writer};
 
-use super::html;
-use crate::world::CallWorld;
+use super::cli::Format;
+use super::record::{table_text, ScenarioRecord, Status, StepStatus};
 
-/// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Passed,
-    Failed,
-    Skipped,
-}
-
-/// One scenario's result, for the summary and the JUnit report.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub feature_path: String,
-    pub feature_name: String,
-    pub rule: Option<String>,
-    /// The scenario's name, with its example row for an outline's scenario.
-    pub name: String,
-    pub line: usize,
-    pub status: Status,
-    /// The failure's message, as the console shows it under the step (JUnit's `message`).
-    pub summary: Option<String>,
-    /// The whole failure: the step, its position, the message.
-    pub failure: Option<String>,
-    /// The steps as they ran, one line each.
-    pub steps: Vec<String>,
-    pub duration: Option<Duration>,
-}
-
-/// Every scenario's outcome, shared with `run` (which reads it when the run is over).
-pub type Outcomes = Arc<Mutex<Vec<Outcome>>>;
-
-struct Running {
-    outcome: Outcome,
-    started: SystemTime,
-    step_started: SystemTime,
-    out: String,
-}
+/// Above this many scenarios, a run without `--format` prints one line per scenario
+/// (`--format pretty` restores the full output).
+pub const COMPACT_ABOVE: usize = 100;
 
 pub struct Console {
     verbose: u8,
-    keep_steps: bool,
     color: bool,
-    outcomes: Outcomes,
-    running: Option<Running>,
+    format: Format,
     feature_shown: Option<PathBuf>,
-    /// What the after hook kept of each scenario (for `-v`), when collected.
-    collector: Option<Arc<html::Collector>>,
+    /// Characters printed on the current `progress` line.
+    column: usize,
 }
 
 impl Console {
-    /// `steps`: keep each scenario's steps in its outcome (for the JUnit report; a run of
-    /// 100,000 scenarios should not hold them otherwise).
-    pub fn new(
-        verbose: u8,
-        outcomes: Outcomes,
-        steps: bool,
-        collector: Option<Arc<html::Collector>>,
-    ) -> Self {
+    /// `format`: resolved (`Format::Auto` already replaced).
+    pub fn new(verbose: u8, format: Format) -> Self {
         let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Console {
             verbose,
-            keep_steps: steps,
             color,
-            outcomes,
-            running: None,
+            format,
             feature_shown: None,
-            collector,
+            column: 0,
         }
+    }
+
+    /// Whether the failures are shown at the end (their records must be kept for it).
+    pub fn failures_at_end(&self) -> bool {
+        matches!(self.format, Format::Progress | Format::Summary)
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -96,259 +55,154 @@ impl Console {
         }
     }
 
-    fn scenario(
-        &mut self,
-        feature: &Feature,
-        rule: Option<&Rule>,
-        scenario: &Scenario,
-        event: event::Scenario<CallWorld>,
-        at: SystemTime,
-    ) {
-        match event {
-            event::Scenario::Started => {
-                let path = feature.path.clone().unwrap_or_default();
-                let mut out = String::new();
-                if self.feature_shown.as_ref() != Some(&path) {
-                    out.push_str(&format!(
-                        "{}: {}  ({})\n",
-                        feature.keyword,
-                        feature.name,
-                        display_path(&path)
-                    ));
-                    self.feature_shown = Some(path);
+    /// Shows a scenario that just finished.
+    pub fn show(&mut self, record: &ScenarioRecord) {
+        let out = match self.format {
+            Format::Pretty | Format::Auto => {
+                let header = self.feature_shown.as_ref() != Some(&record.key.0);
+                self.feature_shown = Some(record.key.0.clone());
+                self.pretty(record, header)
+            }
+            Format::Compact => {
+                let mut out = self.line(record);
+                if record.status == Status::Failed {
+                    out.push_str(&self.pretty(record, true));
                 }
-                let name = scenario_name(scenario);
-                out.push_str(&format!("  {}: {name}\n", scenario.keyword));
-                self.running = Some(Running {
-                    outcome: Outcome {
-                        feature_path: display_path(
-                            feature.path.as_deref().unwrap_or(std::path::Path::new("")),
-                        ),
-                        feature_name: feature.name.clone(),
-                        rule: rule.map(|r| r.name.clone()),
-                        name,
-                        line: scenario.position.line,
-                        status: Status::Passed,
-                        summary: None,
-                        failure: None,
-                        steps: Vec::new(),
-                        duration: None,
-                    },
-                    started: at,
-                    step_started: at,
-                    out,
-                });
+                out
             }
-            event::Scenario::Step(step, ev) | event::Scenario::Background(step, ev) => {
-                self.step(feature, &step, ev, at);
-            }
-            event::Scenario::Hook(kind, event::Hook::Failed(_, info)) => {
-                let when = match kind {
-                    HookType::Before => "before",
-                    HookType::After => "after",
+            Format::Progress => {
+                let mark = match record.status {
+                    Status::Passed => self.paint("32", "."),
+                    Status::Failed => self.paint("31", "F"),
+                    _ => self.paint("33", "S"),
                 };
-                let text = format!("the scenario's {when} hook failed: {}", panic_text(&info));
-                let line = self.paint("31", &indent(&text, 6));
-                if let Some(running) = &mut self.running {
-                    running.out.push_str(&line);
-                    running.out.push('\n');
-                    running.outcome.status = Status::Failed;
-                    running.outcome.summary.get_or_insert(text.clone());
-                    running.outcome.failure.get_or_insert(text);
+                self.column += 1;
+                if self.column == 80 {
+                    self.column = 0;
+                    format!("{mark}\n")
+                } else {
+                    mark
                 }
             }
-            event::Scenario::Hook(..) | event::Scenario::Log(_) => {}
-            event::Scenario::Finished => {
-                let Some(mut running) = self.running.take() else {
-                    return;
-                };
-                running.outcome.duration = at.duration_since(running.started).ok();
-                let key = (
-                    feature.path.clone().unwrap_or_default(),
-                    scenario.position.line,
-                );
-                if running.outcome.status == Status::Failed && self.verbose > 0 {
-                    if let Some(collected) = self.collector.as_ref().and_then(|c| c.peek(&key)) {
-                        running
-                            .out
-                            .push_str(&exchanges_text(&collected, self.verbose > 1));
-                    }
-                }
-                if let Some(collector) = &self.collector {
-                    collector.release(&key);
-                }
-                if self.verbose > 1 {
-                    if let Some(d) = running.outcome.duration {
-                        running
-                            .out
-                            .push_str(&format!("    ({} ms of wall time)\n", d.as_millis()));
-                    }
-                }
-                let mut stdout = std::io::stdout().lock();
-                let _ = stdout.write_all(callspec::redact::redact(&running.out).as_bytes());
-                let _ = stdout.flush();
-                self.outcomes
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(running.outcome);
-            }
-        }
+            Format::Summary => String::new(),
+        };
+        print_out(&out);
     }
 
-    fn step(
-        &mut self,
-        feature: &Feature,
-        step: &Step,
-        event: event::Step<CallWorld>,
-        at: SystemTime,
-    ) {
-        let verbose = self.verbose;
-        let keep_steps = self.keep_steps;
+    /// After the run: the failures in full, for the formats that keep them to the end.
+    pub fn end(&mut self, records: &[ScenarioRecord]) {
+        let mut out = String::new();
+        if self.format == Format::Progress && self.column > 0 {
+            out.push('\n');
+            self.column = 0;
+        }
+        if self.failures_at_end() {
+            let failed: Vec<&ScenarioRecord> = records
+                .iter()
+                .filter(|r| r.status == Status::Failed)
+                .collect();
+            if !failed.is_empty() {
+                out.push_str(&format!("\nFailures ({}):\n\n", failed.len()));
+            }
+            for record in failed {
+                out.push_str(&self.pretty(record, true));
+            }
+        }
+        print_out(&out);
+    }
+
+    /// `✔ features/x.feature:12  Scenario: its name`.
+    fn line(&self, record: &ScenarioRecord) -> String {
+        let mark = match record.status {
+            Status::Passed => self.paint("32", "✔"),
+            Status::Failed => self.paint("31", "✘"),
+            _ => self.paint("33", "?"),
+        };
+        format!(
+            "{mark} {}:{}  {}: {}\n",
+            record.feature_path, record.line, record.keyword, record.name
+        )
+    }
+
+    /// The scenario with its steps (and its feature's line first, when `header`).
+    fn pretty(&self, record: &ScenarioRecord, header: bool) -> String {
+        let mut out = String::new();
+        if header {
+            out.push_str(&format!(
+                "{}: {}  ({})\n",
+                record.feature_keyword, record.feature_name, record.feature_path
+            ));
+        }
+        out.push_str(&format!("  {}: {}\n", record.keyword, record.name));
         let (passed, failed, skipped) = (
             self.paint("32", "✔"),
             self.paint("31", "✘"),
             self.paint("33", "?"),
         );
-        let Some(running) = &mut self.running else {
-            return;
-        };
-        let text = format!("{} {}", step.keyword.trim(), step.value);
-        let took = |running: &Running| {
-            if verbose > 1 {
-                at.duration_since(running.step_started)
-                    .map(|d| format!("  ({} ms)", d.as_millis()))
-                    .unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        match event {
-            event::Step::Started => running.step_started = at,
-            event::Step::Passed(..) => {
-                let took = took(running);
-                running
-                    .out
-                    .push_str(&format!("   {passed}  {text}{took}\n"));
-                if keep_steps {
-                    running.outcome.steps.push(format!("✔ {text}"));
-                }
-            }
-            event::Step::Skipped => {
-                running.out.push_str(&format!("   {skipped}  {text}\n"));
-                if keep_steps {
-                    running.outcome.steps.push(format!("? {text}"));
-                }
-                if running.outcome.status == Status::Passed {
-                    running.outcome.status = Status::Skipped;
-                }
-            }
-            event::Step::Failed(_, _, _, error) => {
-                let took = took(running);
-                let at_line = format!(
-                    "{}:{}:{}",
-                    display_path(feature.path.as_deref().unwrap_or(std::path::Path::new(""))),
-                    step.position.line,
-                    step.position.col
-                );
-                let message = step_error(&error);
-                let mut out = format!("   {failed}  {text}{took}\n");
-                if let Some(table) = &step.table {
-                    out.push_str(&indent(&table_text(&table.rows), 7));
-                    out.push('\n');
-                }
-                if let Some(doc) = &step.docstring {
-                    out.push_str(&indent(
-                        &format!("\"\"\"\n{}\n\"\"\"", doc.trim_matches('\n')),
-                        7,
-                    ));
-                    out.push('\n');
-                }
-                out.push_str(&format!("      at {at_line}\n"));
-                out.push_str(&indent(&message, 6));
+        let hooks_after = |ended: usize, out: &mut String| {
+            for hook in record
+                .hook_failures
+                .iter()
+                .filter(|h| h.after_steps == ended)
+            {
+                let text = format!("the scenario's {} hook failed: {}", hook.when, hook.message);
+                out.push_str(&self.paint("31", &indent(&text, 6)));
                 out.push('\n');
-                running.out.push_str(&out);
-                if keep_steps {
-                    running.outcome.steps.push(format!("✘ {text}"));
-                }
-                running.outcome.status = Status::Failed;
-                // The whole message, as the console shows it: a first line alone drops the
-                // expected and got values that follow it.
-                let trimmed = message.trim();
-                running.outcome.summary = Some(if trimmed.is_empty() {
-                    "the step failed".to_owned()
-                } else {
-                    trimmed.to_owned()
-                });
-                running.outcome.failure = Some(format!("{text}\nat {at_line}\n{message}"));
             }
-        }
-    }
-}
-
-impl Writer<CallWorld> for Console {
-    type Cli = cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        event: parser::Result<Event<Cucumber<CallWorld>>>,
-        _: &cli::Empty,
-    ) {
-        let Ok(event) = event else {
-            // Feature files are read (and their errors reported) before the run.
-            return;
         };
-        let (event, meta) = event.split();
-        match event {
-            Cucumber::Feature(feature, event::Feature::Scenario(scenario, ev)) => {
-                self.scenario(&feature, None, &scenario, ev.event, meta.at);
+        let mut ended = 0;
+        hooks_after(ended, &mut out);
+        for step in &record.steps {
+            let text = step.shown();
+            let took = match step.duration {
+                Some(d) if self.verbose > 1 => format!("  ({} ms)", d.as_millis()),
+                _ => String::new(),
+            };
+            match step.status {
+                StepStatus::NotRun => continue,
+                StepStatus::Passed => out.push_str(&format!("   {passed}  {text}{took}\n")),
+                StepStatus::Skipped => out.push_str(&format!("   {skipped}  {text}\n")),
+                StepStatus::Failed => {
+                    out.push_str(&format!("   {failed}  {text}{took}\n"));
+                    if let Some(table) = &step.table {
+                        out.push_str(&indent(&table_text(table), 7));
+                        out.push('\n');
+                    }
+                    if let Some(doc) = &step.docstring {
+                        out.push_str(&indent(
+                            &format!("\"\"\"\n{}\n\"\"\"", doc.trim_matches('\n')),
+                            7,
+                        ));
+                        out.push('\n');
+                    }
+                    out.push_str(&format!("      at {}\n", record.at(step)));
+                    out.push_str(&indent(step.failure.as_deref().unwrap_or_default(), 6));
+                    out.push('\n');
+                }
             }
-            Cucumber::Feature(
-                feature,
-                event::Feature::Rule(rule, event::Rule::Scenario(scenario, ev)),
-            ) => {
-                self.scenario(&feature, Some(&rule), &scenario, ev.event, meta.at);
-            }
-            _ => {}
+            ended += 1;
+            hooks_after(ended, &mut out);
         }
+        if record.status == Status::Failed && self.verbose > 0 {
+            out.push_str(&exchanges_text(record, self.verbose > 1));
+        }
+        if self.verbose > 1 {
+            if let Some(d) = record.duration {
+                out.push_str(&format!("    ({} ms of wall time)\n", d.as_millis()));
+            }
+        }
+        out
     }
 }
 
-impl writer::NonTransforming for Console {}
-
-/// A scenario's name, with its example row when the name does not already show the row's
-/// values (two rows of an outline must not read the same).
-pub fn scenario_name(scenario: &Scenario) -> String {
-    let row = example_row(scenario);
-    let values = scenario
-        .examples
-        .first()
-        .and_then(|e| e.table.as_ref())
-        .and_then(|t| t.rows.get(1));
-    let shown = values.is_some_and(|v| {
-        v.iter()
-            .any(|v| !v.is_empty() && scenario.name.contains(v.as_str()))
-    });
-    if row.is_empty() || shown {
-        scenario.name.clone()
-    } else {
-        format!("{} [{row}]", scenario.name)
+/// Writes to stdout, redacted (whatever a bot or a failure printed, no token or secret shows).
+fn print_out(out: &str) {
+    if out.is_empty() {
+        return;
     }
-}
-
-/// An outline's example row as `name=value` pairs (cucumber expands each row into a scenario).
-pub fn example_row(scenario: &Scenario) -> String {
-    let Some(table) = scenario.examples.first().and_then(|e| e.table.as_ref()) else {
-        return String::new();
-    };
-    match (table.rows.first(), table.rows.get(1)) {
-        (Some(header), Some(row)) => header
-            .iter()
-            .zip(row)
-            .map(|(h, v)| format!("{h}={v}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => String::new(),
-    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(callspec::redact::redact(out).as_bytes());
+    let _ = stdout.flush();
 }
 
 fn indent(text: &str, by: usize) -> String {
@@ -365,29 +219,6 @@ fn indent(text: &str, by: usize) -> String {
         .join("\n")
 }
 
-fn table_text(rows: &[Vec<String>]) -> String {
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..width)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |v| v.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(v, w)| format!("{v:<w$}"))
-                .collect();
-            format!("| {} |", cells.join(" | "))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// JSON text pretty-printed (other text as it is), indented.
 fn body_text(text: &str, by: usize) -> String {
     let pretty = serde_json::from_str::<serde_json::Value>(text)
@@ -398,7 +229,7 @@ fn body_text(text: &str, by: usize) -> String {
 }
 
 /// `-v`: the scenario's requests and answers, then its notifications.
-fn exchanges_text(collected: &html::Collected, timings: bool) -> String {
+fn exchanges_text(collected: &ScenarioRecord, timings: bool) -> String {
     let mut out = String::new();
     if !collected.exchanges.is_empty() {
         out.push_str("    requests:\n");
@@ -442,24 +273,4 @@ fn exchanges_text(collected: &html::Collected, timings: bool) -> String {
         out.push('\n');
     }
     out
-}
-
-pub fn panic_text(info: &event::Info) -> String {
-    if let Some(text) = info.downcast_ref::<String>() {
-        text.clone()
-    } else if let Some(text) = info.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else {
-        "(a panic without a message)".to_owned()
-    }
-}
-
-/// A step's failure in words (cucumber's own texts for a step that matches no definition, or
-/// several).
-pub fn step_error(error: &StepError) -> String {
-    match error {
-        StepError::Panic(info) => panic_text(info),
-        StepError::NotFound => "no step definition matches this step".to_owned(),
-        other => other.to_string(),
-    }
 }

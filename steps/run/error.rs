@@ -14,7 +14,7 @@ pub enum RunError {
     /// Bad input or a failed setup, said before any scenario ran (each line is one problem).
     #[error("{0}")]
     Input(String),
-    /// Ctrl-C or SIGTERM during a run with a bot under test: the bot was stopped. Exits as
+    /// Ctrl-C or SIGTERM while the bot under test was starting: the bot was stopped. Exits as
     /// the signal would have (130, 143).
     #[error("{0}; the bot was stopped")]
     Interrupted(StopSignal),
@@ -35,7 +35,7 @@ impl From<String> for RunError {
     }
 }
 
-/// A run that went to its end: the scenarios' verdicts, and what kept the run from being
+/// A run that went to its end, or was stopped by a signal once running: the scenarios' verdicts, and what kept the run from being
 /// complete (problems in feature files, a report that could not be written).
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -46,11 +46,16 @@ pub struct Summary {
     pub feature_problems: usize,
     /// Every report asked for was written.
     pub reports_written: bool,
+    /// A signal stopped the run (the reports hold what finished, the rest interrupted): it
+    /// exits as the signal would have (130, 143).
+    pub interrupted: Option<StopSignal>,
 }
 
 impl Summary {
     pub fn exit_code(&self) -> ExitCode {
-        if self.feature_problems > 0 || !self.reports_written {
+        if let Some(signal) = self.interrupted {
+            ExitCode::from(signal.exit_code())
+        } else if self.feature_problems > 0 || !self.reports_written {
             ExitCode::from(BAD_INPUT)
         } else if self.failed > 0 || self.skipped > 0 {
             ExitCode::from(1)

@@ -1,28 +1,22 @@
-//! Collecting the HTML report (`callspec run --html FILE`) and the optional report writers.
-//!
-//! Two sources are joined by (feature file, scenario line):
-//! - the `after` hook ([`record`]) keeps what the World saw: the exchanges, and the
-//!   notifications the stand-in sent (with their simulated time and delivery outcome);
-//! - [`HtmlWriter`], a cucumber `Writer` placed after `Normalize`, keeps each scenario's steps,
-//!   their outcome and failure message, and its duration.
+//! The HTML report (`callspec run --html FILE`), rendered from the run's records ([`render`]),
+//! and what the `after` hook keeps for them ([`Collector`]): the exchanges, and the
+//! notifications the stand-in sent (with their simulated time and delivery outcome), joined
+//! to each scenario's record by (feature file, scenario line) when it finishes.
 //!
 //! Only what the report shows is kept, bodies capped at [`MAX_BODY`].
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use callspec::display_path;
 use callspec::html::{
     render_html, ExchangeReport, HtmlReport, NotificationEvent, ReportStatus, ScenarioReport,
     StepReport,
 };
-use cucumber::event::{self, Cucumber, HookType};
-use cucumber::gherkin::{Feature, Rule, Scenario, Step};
-use cucumber::{cli, parser, writer, Event, Writer};
+use cucumber::gherkin::{Feature, Scenario};
 
-use super::console::{panic_text, scenario_name, step_error};
+use super::record::{table_text, ScenarioRecord, Status, StepStatus};
 use crate::world::CallWorld;
 
 /// The longest body the report keeps (request, response or notification).
@@ -38,49 +32,25 @@ pub struct Collected {
     pub notifications: Vec<NotificationEvent>,
 }
 
-/// What the after hook keeps of each scenario, until the console and the HTML report have
-/// used it.
+/// What the after hook keeps of each scenario, until its record takes it.
 #[derive(Default)]
 pub struct Collector {
     kept: Mutex<HashMap<Key, Collected>>,
-    /// Whether the HTML report takes what was kept (else the console releases it once shown).
-    for_html: bool,
 }
 
 impl std::fmt::Debug for Collector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Collector")
-            .field("for_html", &self.for_html)
-            .finish_non_exhaustive()
+        f.debug_struct("Collector").finish_non_exhaustive()
     }
 }
 
 impl Collector {
-    /// Collection for the HTML report (`for_html`), or for the console's `-v` only.
-    pub fn new(for_html: bool) -> Self {
-        Collector {
-            kept: Mutex::default(),
-            for_html,
-        }
-    }
-
     fn kept(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Collected>> {
         self.kept.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A copy of what was kept of a scenario.
-    pub fn peek(&self, key: &Key) -> Option<Collected> {
-        self.kept().get(key).cloned()
-    }
-
-    /// Forgets a scenario once the console has shown it, unless the HTML report needs it.
-    pub fn release(&self, key: &Key) {
-        if !self.for_html {
-            self.kept().remove(key);
-        }
-    }
-
-    fn take(&self, key: &Key) -> Option<Collected> {
+    /// What was kept of a scenario, handed to its record.
+    pub fn take(&self, key: &Key) -> Option<Collected> {
         self.kept().remove(key)
     }
 
@@ -193,234 +163,65 @@ fn record(
     );
 }
 
-/// A scenario being reported: the steps as cucumber announced them.
-struct Running {
-    report: ScenarioReport,
-    /// Each step's line, to find it when its events come.
-    lines: Vec<usize>,
-    started: SystemTime,
-}
-
-/// Records per-scenario step events; at the end joins them with what the `after` hook kept
-/// and renders the HTML report into `page` (the run writes it to its file). Must see
-/// normalized events.
-pub struct HtmlWriter {
-    page: Arc<Mutex<Option<String>>>,
-    collector: Arc<Collector>,
-    running: HashMap<Key, Running>,
-    done: Vec<(Key, ScenarioReport)>,
+/// The HTML page of the run's records (`problems`: the feature files' errors).
+pub fn render(
+    records: &[ScenarioRecord],
     problems: Vec<String>,
-    started: Option<SystemTime>,
+    wall_time: Option<Duration>,
+) -> String {
+    let scenarios = records.iter().map(scenario_report).collect();
+    render_html(&HtmlReport {
+        title: "callspec report".into(),
+        scenarios,
+        problems,
+        wall_time,
+    })
 }
 
-impl HtmlWriter {
-    /// `problems`: the feature files' errors, found before the run.
-    pub fn new(
-        page: Arc<Mutex<Option<String>>>,
-        collector: Arc<Collector>,
-        problems: Vec<String>,
-    ) -> Self {
-        HtmlWriter {
-            page,
-            collector,
-            running: HashMap::new(),
-            done: Vec::new(),
-            problems,
-            started: None,
-        }
-    }
-
-    fn scenario(
-        &mut self,
-        feature: &Feature,
-        rule: Option<&Rule>,
-        scenario: &Scenario,
-        event: event::Scenario<CallWorld>,
-        at: SystemTime,
-    ) {
-        let key = (
-            feature.path.clone().unwrap_or_default(),
-            scenario.position.line,
-        );
-        match event {
-            event::Scenario::Started => {
-                let steps: Vec<&Step> = feature
-                    .background
-                    .iter()
-                    .flat_map(|b| &b.steps)
-                    .chain(
-                        rule.iter()
-                            .flat_map(|r| r.background.iter().flat_map(|b| &b.steps)),
-                    )
-                    .chain(&scenario.steps)
-                    .collect();
-                let report = ScenarioReport {
-                    feature_path: feature
-                        .path
-                        .as_deref()
-                        .map(display_path)
-                        .unwrap_or_default(),
-                    feature_name: feature.name.clone(),
-                    rule: rule.map(|r| r.name.clone()),
-                    name: scenario_name(scenario),
-                    line: scenario.position.line,
-                    steps: steps.iter().map(|s| step_report(s)).collect(),
-                    ..Default::default()
-                };
-                let lines = steps.iter().map(|s| s.position.line).collect();
-                self.running.insert(
-                    key,
-                    Running {
-                        report,
-                        lines,
-                        started: at,
-                    },
-                );
-            }
-            event::Scenario::Step(step, ev) | event::Scenario::Background(step, ev) => {
-                let Some(running) = self.running.get_mut(&key) else {
-                    return;
-                };
-                let Some(i) = running.lines.iter().position(|l| *l == step.position.line) else {
-                    return;
-                };
-                let report = &mut running.report.steps[i];
-                match ev {
-                    event::Step::Started => {}
-                    event::Step::Passed(..) => report.status = ReportStatus::Passed,
-                    event::Step::Skipped => report.status = ReportStatus::Skipped,
-                    event::Step::Failed(_, _, _, error) => {
-                        report.status = ReportStatus::Failed;
-                        report.failure = Some(step_error(&error));
-                    }
-                }
-            }
-            event::Scenario::Hook(kind, event::Hook::Failed(_, info)) => {
-                if let Some(running) = self.running.get_mut(&key) {
-                    let when = match kind {
-                        HookType::Before => "before",
-                        HookType::After => "after",
-                    };
-                    running
-                        .report
-                        .errors
-                        .push(format!("the {when} hook failed: {}", panic_text(&info)));
-                }
-            }
-            event::Scenario::Hook(..) | event::Scenario::Log(_) => {}
-            event::Scenario::Finished => {
-                let Some(mut running) = self.running.remove(&key) else {
-                    return;
-                };
-                let report = &mut running.report;
-                report.duration = at.duration_since(running.started).ok();
-                let steps = &report.steps;
-                report.status = if !report.errors.is_empty()
-                    || steps.iter().any(|s| s.status == ReportStatus::Failed)
-                {
-                    ReportStatus::Failed
-                } else if steps.iter().any(|s| s.status != ReportStatus::Passed) {
-                    ReportStatus::Skipped
-                } else {
-                    ReportStatus::Passed
-                };
-                self.done.push((key, running.report));
-            }
-        }
-    }
-
-    fn finish(&mut self, at: SystemTime) {
-        let wall_time = self.started.and_then(|s| at.duration_since(s).ok());
-        let scenarios = std::mem::take(&mut self.done)
-            .into_iter()
-            .map(|(key, mut report)| {
-                if let Some(collected) = self.collector.take(&key) {
-                    report.exchanges = collected.exchanges;
-                    report.notifications = collected.notifications;
-                }
-                report
-            })
-            .collect();
-        let html = render_html(&HtmlReport {
-            title: "callspec report".into(),
-            scenarios,
-            problems: std::mem::take(&mut self.problems),
-            wall_time,
-        });
-        *self.page.lock().unwrap_or_else(|e| e.into_inner()) = Some(html);
-    }
-}
-
-impl Writer<CallWorld> for HtmlWriter {
-    type Cli = cli::Empty;
-
-    async fn handle_event(
-        &mut self,
-        event: parser::Result<Event<Cucumber<CallWorld>>>,
-        _: &cli::Empty,
-    ) {
-        let Ok(event) = event else {
-            // Feature files are read (and their errors collected) before the run.
-            return;
-        };
-        let (event, meta) = event.split();
-        match event {
-            Cucumber::Started => self.started = Some(meta.at),
-            Cucumber::Feature(feature, event::Feature::Scenario(scenario, ev)) => {
-                self.scenario(&feature, None, &scenario, ev.event, meta.at);
-            }
-            Cucumber::Feature(
-                feature,
-                event::Feature::Rule(rule, event::Rule::Scenario(scenario, ev)),
-            ) => {
-                self.scenario(&feature, Some(&rule), &scenario, ev.event, meta.at);
-            }
-            Cucumber::Finished => self.finish(meta.at),
-            _ => {}
-        }
-    }
-}
-
-impl writer::NonTransforming for HtmlWriter {}
-
-/// A step with its table or docstring as text.
-fn step_report(step: &Step) -> StepReport {
-    let attachment = match (&step.table, &step.docstring) {
-        (Some(table), _) => {
-            let widths: Vec<usize> = (0..table.row_width())
-                .map(|c| {
-                    table
-                        .rows
-                        .iter()
-                        .map(|r| r.get(c).map_or(0, |v| v.chars().count()))
-                        .max()
-                        .unwrap_or(0)
-                })
-                .collect();
-            Some(
-                table
-                    .rows
-                    .iter()
-                    .map(|row| {
-                        let cells: Vec<String> = row
-                            .iter()
-                            .zip(&widths)
-                            .map(|(v, w)| format!("{v:<w$}"))
-                            .collect();
-                        format!("| {} |", cells.join(" | "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        }
-        (None, Some(doc)) => Some(doc.clone()),
-        (None, None) => None,
+fn scenario_report(record: &ScenarioRecord) -> ScenarioReport {
+    let status = |status| match status {
+        StepStatus::NotRun => ReportStatus::NotRun,
+        StepStatus::Passed => ReportStatus::Passed,
+        StepStatus::Failed => ReportStatus::Failed,
+        StepStatus::Skipped => ReportStatus::Skipped,
     };
-    StepReport {
-        keyword: step.keyword.trim().to_owned(),
-        text: step.value.clone(),
-        status: ReportStatus::NotRun,
-        attachment,
-        failure: None,
+    let steps = record
+        .steps
+        .iter()
+        .map(|step| StepReport {
+            keyword: step.keyword.trim().to_owned(),
+            text: step.text.clone(),
+            status: status(step.status),
+            attachment: match (&step.table, &step.docstring) {
+                (Some(table), _) => Some(table_text(table)),
+                (None, Some(doc)) => Some(doc.clone()),
+                (None, None) => None,
+            },
+            failure: step.failure.clone(),
+        })
+        .collect();
+    let mut errors: Vec<String> = record
+        .hook_failures
+        .iter()
+        .map(|hook| format!("the {} hook failed: {}", hook.when, hook.message))
+        .collect();
+    errors.extend(record.interrupted.clone());
+    ScenarioReport {
+        feature_path: record.feature_path.clone(),
+        feature_name: record.feature_name.clone(),
+        rule: record.rule.clone(),
+        name: record.name.clone(),
+        line: record.line,
+        status: match record.status {
+            Status::Passed => ReportStatus::Passed,
+            Status::Failed => ReportStatus::Failed,
+            Status::Skipped | Status::Interrupted | Status::NotRun => ReportStatus::Skipped,
+        },
+        duration: record.duration,
+        steps,
+        errors,
+        exchanges: record.exchanges.clone(),
+        notifications: record.notifications.clone(),
+        ..Default::default()
     }
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::console::{Outcome, Status};
 use super::features::Problem;
+use super::record::{ScenarioRecord, Status, StepStatus};
 
 pub fn render(
-    outcomes: &[Outcome],
+    outcomes: &[ScenarioRecord],
     problems: &[Problem],
     wall_time: Duration,
 ) -> Result<String, quick_junit::SerializeError> {
@@ -48,10 +48,26 @@ pub fn render(
             }
             Status::Failed => {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                status.set_message(outcome.summary.as_deref().unwrap_or("the scenario failed"));
-                if let Some(failure) = &outcome.failure {
-                    status.set_description(failure.as_str());
+                status.set_message(
+                    outcome
+                        .summary()
+                        .as_deref()
+                        .unwrap_or("the scenario failed"),
+                );
+                if let Some(failure) = outcome.failure_text() {
+                    status.set_description(failure);
                 }
+                status
+            }
+            // A signal stopped the run: an error, so that no CI reads it as passed.
+            Status::Interrupted => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                status.set_message(outcome.summary().unwrap_or_default());
+                status
+            }
+            Status::NotRun => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(outcome.summary().unwrap_or_default());
                 status
             }
         };
@@ -72,7 +88,20 @@ pub fn render(
         if let Some(duration) = outcome.duration {
             case.set_time(duration);
         }
-        case.set_system_out(outcome.steps.join("\n"));
+        let steps: Vec<String> = outcome
+            .steps
+            .iter()
+            .filter_map(|step| {
+                let mark = match step.status {
+                    StepStatus::NotRun => return None,
+                    StepStatus::Passed => "✔",
+                    StepStatus::Failed => "✘",
+                    StepStatus::Skipped => "?",
+                };
+                Some(format!("{mark} {}", step.shown()))
+            })
+            .collect();
+        case.set_system_out(steps.join("\n"));
         suites[at].add_test_case(case);
     }
     if !problems.is_empty() {

@@ -29,6 +29,7 @@ pub mod catalog;
 pub mod cli;
 pub mod console;
 pub mod context;
+pub mod cucumber_json;
 pub mod error;
 pub mod features;
 pub mod har;
@@ -36,6 +37,7 @@ pub mod html;
 pub mod junit;
 pub mod limits;
 pub mod plan;
+pub mod record;
 pub mod reports;
 pub mod select;
 pub mod templates;
@@ -47,15 +49,15 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 use callspec::auth::{Jwks, TokenKeys, TokenVerifier};
 use callspec::{display_path, Inbox, LiveConfig, TokenSource};
-use cucumber::{cli as cucumber_cli, writer, World as _, WriterExt as _};
+use cucumber::{cli as cucumber_cli, World as _, WriterExt as _};
 
 use crate::world::{self, CallWorld, LiveRun, MockServers};
 use cli::{RunArgs, Target};
-use console::{Console, Outcomes, Status};
+use console::Console;
 use context::{RunContext, RunKind};
 pub use error::{RunError, Summary};
-use html::HtmlWriter;
 use plan::{Gate, Plan, ReadFeatures, KEEP_PARSED_SCENARIOS};
+use record::{Keep, Recorder, SharedRecords};
 use reports::Reports;
 use select::{scenarios_of, select};
 use writers::Writers;
@@ -137,11 +139,14 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     for error in &loaded.errors {
         eprintln!("callspec: {error}");
     }
+    if args.dry_run {
+        return Ok(dry_run(&loaded));
+    }
     select::check(&selected, &args, !loaded.errors.is_empty())?;
     let folders = scenario_folders(&args.scenarios)?;
     let reports = Reports::create(&args)?;
-    let collector = (reports.html() || args.verbose > 0)
-        .then(|| Arc::new(html::Collector::new(reports.html())));
+    let collector =
+        (reports.html() || args.verbose > 0).then(|| Arc::new(html::Collector::default()));
     if let Some(dir) = &args.record {
         if let Err(e) = std::fs::create_dir_all(dir) {
             return Err(
@@ -149,6 +154,11 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
             );
         }
     }
+    // From before anything starts, SIGINT and SIGTERM stop the run: the scenarios under way are
+    // dropped, the bot (in a process group of its own, so Ctrl-C reaches only callspec) is
+    // stopped, and the reports are written with what finished.
+    let mut stop_signals = bot::StopSignals::listen()
+        .map_err(|e| RunError::Input(format!("cannot listen for Ctrl-C: {e}")))?;
     let kind = if args.target == Target::Live {
         let live = start_live(&args)
             .await
@@ -160,29 +170,19 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
             .map_err(|e| RunError::Input(format!("cannot start the stand-in: {e}")))?;
         RunKind::Mock(servers)
     };
-    // The bot is in a process group of its own, so Ctrl-C reaches only callspec: from before
-    // the bot starts, SIGINT and SIGTERM stop the bot, then callspec, or the bot would outlive
-    // the run.
-    let mut stop_signals = match args.bot.is_some().then(bot::StopSignals::listen) {
-        Some(Ok(signals)) => Some(signals),
-        Some(Err(e)) => {
-            return Err(format!("cannot listen for Ctrl-C: {e}").into());
-        }
-        None => None,
-    };
-    let bot = match (&args.bot, &mut stop_signals) {
-        (Some(_), _) if args.target == Target::Live => {
+    let bot = match &args.bot {
+        Some(_) if args.target == Target::Live => {
             return Err(
                 "--bot runs the bot against the stand-in: it needs --target mock"
                     .to_owned()
                     .into(),
             );
         }
-        (Some(path), Some(signals)) => {
+        Some(path) => {
             let started = tokio::select! {
                 started = bot::start(path) => started,
                 // Dropping the start stops a bot that was being started.
-                signal = signals.next() => {
+                signal = stop_signals.next() => {
                     return Err(RunError::Interrupted(signal));
                 }
             };
@@ -193,7 +193,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
                 }
             }
         }
-        _ => None,
+        None => None,
     };
     let (bot, kind) = match (bot, kind) {
         (Some((process, bot)), RunKind::Mock(servers)) => (
@@ -231,29 +231,22 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         writer: cucumber_cli::Empty,
         custom: cucumber_cli::Empty,
     };
-    let outcomes = Outcomes::default();
-    let problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
     let started = std::time::Instant::now();
-    // The console and each report asked for see the same normalized events; the reports are
-    // built in memory and written when the run is over.
+    // Each scenario's record is built once from the events; the console shows it as it
+    // finishes, and the reports are rendered from the records kept when the run is over.
+    let records = SharedRecords::default();
+    let console = Console::new(args.verbose, args.format.resolve(selected.keys.len()));
+    let keep = Keep {
+        all: reports.any(),
+        failures: console.failures_at_end(),
+        exchanges: reports.html(),
+    };
+    let console = Arc::new(Mutex::new(console));
+    let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(false);
     let writers = Writers::new(
-        Console::new(
-            args.verbose,
-            outcomes.clone(),
-            reports.junit(),
-            collector.clone(),
-        ),
-        reports
-            .json()
-            .then(|| writer::Json::raw(reports.json_text.clone())),
-        match (reports.html(), &collector) {
-            (true, Some(collector)) => Some(HtmlWriter::new(
-                reports.html_page.clone(),
-                collector.clone(),
-                problems,
-            )),
-            _ => None,
-        },
+        Recorder::new(records.clone(), collector.clone(), keep),
+        console.clone(),
+        args.fail_fast.then_some(failed_tx),
     )
     .normalized::<CallWorld>();
     let plan = Arc::new(Plan {
@@ -288,28 +281,25 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
             }
             Box::pin(async {})
         })
-        .filter_run(plan, move |feature, _, scenario| {
+        .filter_run(plan.clone(), move |feature, _, scenario| {
             let path = feature.path.as_deref().unwrap_or(Path::new(""));
             keys.keys
                 .contains(&(path.to_path_buf(), scenario.position.line))
         });
-    if let (Some(process), Some(signals)) = (bot, &mut stop_signals) {
-        tokio::select! {
-            _ = suite => {}
-            signal = signals.next() => {
-                process.stop().await;
-                return Err(RunError::Interrupted(signal));
-            }
-        }
+    // Dropping the suite stops the scenarios under way.
+    let stopped = tokio::select! {
+        _ = suite => None,
+        signal = stop_signals.next() => Some(Stop::Signal(signal)),
+        _ = fail_fast(args.fail_fast, &mut failed_rx) => Some(Stop::FailFast),
+    };
+    if let Some(process) = bot {
         // An exit before the end of the run failed the scenarios still waiting on the bot;
         // said once more here, beside the summary.
         let died = process.exited().borrow().clone();
         process.stop().await;
-        if let Some(exit) = died {
+        if let (Some(exit), None) = (died, &stopped) {
             eprintln!("callspec: {exit}");
         }
-    } else {
-        suite.await;
     }
     let wall_time = started.elapsed();
     if let (Some(path), Some(figures)) = (&args.timings, context.timings_summary()) {
@@ -318,16 +308,42 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         }
     }
 
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap_or_else(|e| e.into_inner()));
-    let count = |status| outcomes.iter().filter(|o| o.status == status).count();
-    let (passed, failed, skipped) = (
-        count(Status::Passed),
-        count(Status::Failed),
-        count(Status::Skipped),
-    );
-    let written = reports.write(&args, &outcomes, &loaded.errors, wall_time);
+    let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut outcome = if let Some(stop) = stopped {
+        let (status, why) = match stop {
+            Stop::Signal(signal) => (
+                record::Status::Interrupted,
+                format!("interrupted by {}", signal.name()),
+            ),
+            Stop::FailFast => (
+                record::Status::NotRun,
+                "not run: --fail-fast stopped the run after the first failure".to_owned(),
+            ),
+        };
+        let all = record::interrupted(&mut records, &plan.files, &plan.keys, status, &why);
+        let stopped = all.iter().filter(|r| r.status == status).count();
+        records.skipped += stopped;
+        match stop {
+            Stop::Signal(signal) => eprintln!(
+                "callspec: {signal}: {stopped} scenario(s) not finished, reported as interrupted"
+            ),
+            Stop::FailFast => eprintln!(
+                "callspec: --fail-fast: stopped after the first failure; {stopped} scenario(s) \
+                 not run"
+            ),
+        }
+        all
+    } else {
+        std::mem::take(&mut records.finished)
+    };
+    console
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .end(&outcome);
+    let written = reports.write(&args, &outcome, &loaded.errors, wall_time);
+    outcome.clear();
 
-    if outcomes.is_empty() && args.shard.is_some() {
+    if records.done.is_empty() && stopped.is_none() && args.shard.is_some() {
         eprintln!(
             "callspec: note: this shard is empty: the selection has {} scenario(s) for {} shards",
             selected.matched,
@@ -335,11 +351,15 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         );
     }
     let summary = Summary {
-        passed,
-        failed,
-        skipped,
+        passed: records.passed,
+        failed: records.failed,
+        skipped: records.skipped,
         feature_problems: loaded.errors.len(),
         reports_written: written,
+        interrupted: match stopped {
+            Some(Stop::Signal(signal)) => Some(signal),
+            _ => None,
+        },
     };
     println!("{summary}");
     if !loaded.errors.is_empty() {
@@ -349,6 +369,61 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         );
     }
     Ok(summary)
+}
+
+/// What stopped a run before its end.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Signal(bot::StopSignal),
+    FailFast,
+}
+
+/// With `--fail-fast`, ends when a scenario has failed; else never.
+async fn fail_fast(on: bool, failed: &mut tokio::sync::watch::Receiver<bool>) {
+    if !on || failed.wait_for(|failed| *failed).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// `--dry-run`: every feature file was read (its problems said above); every step of every
+/// scenario, `@bot` ones included, is matched against the step definitions, nothing started.
+fn dry_run(loaded: &features::Loaded) -> Summary {
+    let mut scenarios = 0;
+    let mut unknown = 0;
+    for one in features::read_in_order(&loaded.files) {
+        for feature in &one.features {
+            let Some(path) = feature.path.as_deref() else {
+                continue;
+            };
+            let mut steps = Vec::new();
+            for (rule, scenario) in scenarios_of(feature) {
+                scenarios += 1;
+                let rule_background = rule.and_then(|r| r.background.as_ref());
+                let background = feature.background.iter().chain(rule_background);
+                for step in background.flat_map(|b| &b.steps).chain(&scenario.steps) {
+                    steps.push((path, step));
+                }
+            }
+            for hint in catalog::unknown_steps(steps) {
+                unknown += 1;
+                eprintln!("callspec: {hint}");
+            }
+        }
+    }
+    println!(
+        "dry run: {} feature file(s), {scenarios} scenario(s) read; {}",
+        loaded.files.len(),
+        if unknown == 0 {
+            "every step matches a step definition".to_owned()
+        } else {
+            format!("{unknown} step(s) match no step definition")
+        }
+    );
+    Summary {
+        feature_problems: loaded.errors.len() + unknown,
+        reports_written: true,
+        ..Default::default()
+    }
 }
 
 /// Live mode: reads the settings, applies the production guard, checks that a token can be had

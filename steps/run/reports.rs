@@ -1,29 +1,24 @@
 //! The report files (`--junit`, `--cucumber-json`, `--html`): checked and created before the
-//! run (a file that cannot be made is bad input), filled in memory during it, and written when
-//! it is over (so a write error is seen).
+//! run (a file that cannot be made is bad input), rendered from the run's records and written
+//! when it is over or stopped (so a write error is seen, and no report is left empty).
 
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callspec::display_path;
 
 use super::cli::RunArgs;
-use super::console::Outcome;
 use super::features::Problem;
-use super::junit;
+use super::record::ScenarioRecord;
+use super::{cucumber_json, html, junit};
 
-/// The report files asked for, created, and what the writers fill in for them.
+/// The report files asked for, created.
 pub struct Reports {
     junit: Option<File>,
     json: Option<File>,
     html: Option<File>,
-    /// The Cucumber JSON writer's output.
-    pub json_text: SharedBuf,
-    /// The HTML writer's page, rendered when the run is over.
-    pub html_page: Arc<Mutex<Option<String>>>,
 }
 
 /// Two report options naming one file: refused before the run.
@@ -43,13 +38,7 @@ impl Reports {
             create_report(&args.cucumber_json, "Cucumber JSON"),
             create_report(&args.html, "HTML"),
         ) {
-            (Ok(junit), Ok(json), Ok(html)) => Ok(Reports {
-                junit,
-                json,
-                html,
-                json_text: SharedBuf::default(),
-                html_page: Arc::new(Mutex::new(None)),
-            }),
+            (Ok(junit), Ok(json), Ok(html)) => Ok(Reports { junit, json, html }),
             (junit, json, html) => {
                 let problems: Vec<String> = [junit.err(), json.err(), html.err()]
                     .into_iter()
@@ -60,12 +49,9 @@ impl Reports {
         }
     }
 
-    pub fn junit(&self) -> bool {
-        self.junit.is_some()
-    }
-
-    pub fn json(&self) -> bool {
-        self.json.is_some()
+    /// Whether any report file was asked for (then every record is kept).
+    pub fn any(&self) -> bool {
+        self.junit.is_some() || self.json.is_some() || self.html.is_some()
     }
 
     pub fn html(&self) -> bool {
@@ -76,13 +62,13 @@ impl Reports {
     pub fn write(
         self,
         args: &RunArgs,
-        outcomes: &[Outcome],
+        records: &[ScenarioRecord],
         problems: &[Problem],
         wall_time: Duration,
     ) -> bool {
         let mut written = true;
         if self.junit.is_some() {
-            match junit::render(outcomes, problems, wall_time) {
+            match junit::render(records, problems, wall_time) {
                 Ok(xml) => {
                     written &= write_report(self.junit, &args.junit, "JUnit", xml.as_bytes())
                 }
@@ -92,20 +78,20 @@ impl Reports {
                 }
             }
         }
-        let json_bytes =
-            std::mem::take(&mut *self.json_text.0.lock().unwrap_or_else(|e| e.into_inner()));
-        written &= write_report(self.json, &args.cucumber_json, "Cucumber JSON", &json_bytes);
-        let page = self
-            .html_page
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        written &= write_report(
-            self.html,
-            &args.html,
-            "HTML",
-            page.unwrap_or_default().as_bytes(),
-        );
+        if self.json.is_some() {
+            let json = cucumber_json::render(records);
+            written &= write_report(
+                self.json,
+                &args.cucumber_json,
+                "Cucumber JSON",
+                json.as_bytes(),
+            );
+        }
+        if self.html.is_some() {
+            let problems = problems.iter().map(ToString::to_string).collect();
+            let page = html::render(records, problems, Some(wall_time));
+            written &= write_report(self.html, &args.html, "HTML", page.as_bytes());
+        }
         written
     }
 }
@@ -137,24 +123,6 @@ fn distinct_reports(reports: &[(&str, &Option<PathBuf>)]) -> Result<(), String> 
         }
     }
     Ok(())
-}
-
-/// An in-memory report, written to its file when the run is over (so a write error is seen).
-#[derive(Clone, Default)]
-pub struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Writes a finished report into the file made before the run; `false` (said on stderr) when

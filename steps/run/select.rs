@@ -9,7 +9,7 @@ use cucumber::gherkin::{tagexpr::TagOperation, Feature, Rule, Scenario};
 use cucumber::tag::Ext as _;
 
 use super::cli::{RunArgs, Target};
-use super::console::example_row;
+use super::record::example_row;
 
 /// `--shard K/N`: the K-th (from 1) of N shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

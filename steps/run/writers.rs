@@ -1,34 +1,37 @@
-//! The run's writers: the console, and the reports asked for.
-//!
-//! One writer that hands each event to the console and to each report that was asked for.
-//! cucumber's `Tee` would clone every event for every writer, an unused report included, and
-//! poll the writers as joined futures: ~20 M instructions over 1,000 scenarios (callgrind), for
-//! nothing when no report is written.
+//! The run's one cucumber writer: it builds each scenario's record from the (normalized)
+//! events ([`Recorder`]), shows it on the console when it finishes, and keeps what the reports
+//! need. The report files are rendered from the kept records when the run is over, or when it
+//! is stopped. One writer, not cucumber's `Tee`: that would clone every event for every
+//! writer and poll them as joined futures (~20 M instructions over 1,000 scenarios,
+//! callgrind).
+
+use std::sync::Arc;
 
 use cucumber::event::Cucumber;
 use cucumber::{cli, parser, writer, Event, Writer};
+use tokio::sync::watch;
 
 use super::console::Console;
-use super::html::HtmlWriter;
-use super::reports::SharedBuf;
+use super::record::{Recorder, Status};
 use crate::world::CallWorld;
 
 pub struct Writers {
-    console: Console,
-    json: Option<writer::Json<SharedBuf>>,
-    html: Option<HtmlWriter>,
+    recorder: Recorder,
+    console: Arc<std::sync::Mutex<Console>>,
+    /// `--fail-fast`: told when a scenario fails.
+    failed: Option<watch::Sender<bool>>,
 }
 
 impl Writers {
     pub fn new(
-        console: Console,
-        json: Option<writer::Json<SharedBuf>>,
-        html: Option<HtmlWriter>,
+        recorder: Recorder,
+        console: Arc<std::sync::Mutex<Console>>,
+        failed: Option<watch::Sender<bool>>,
     ) -> Self {
         Writers {
+            recorder,
             console,
-            json,
-            html,
+            failed,
         }
     }
 }
@@ -39,17 +42,22 @@ impl Writer<CallWorld> for Writers {
     async fn handle_event(
         &mut self,
         event: parser::Result<Event<Cucumber<CallWorld>>>,
-        cli: &cli::Empty,
+        _: &cli::Empty,
     ) {
-        if let Some(json) = &mut self.json {
-            json.handle_event(event.clone(), cli).await;
+        if let Some(record) = self.recorder.event(event) {
+            self.console
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .show(&record);
+            if record.status == Status::Failed {
+                if let Some(failed) = &self.failed {
+                    failed.send_replace(true);
+                }
+            }
+            self.recorder.keep(record);
         }
-        if let Some(html) = &mut self.html {
-            html.handle_event(event.clone(), cli).await;
-        }
-        self.console.handle_event(event, cli).await;
     }
 }
 
-// Every writer in it reads events as they come.
+// It reads events as they come.
 impl writer::NonTransforming for Writers {}

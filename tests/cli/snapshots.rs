@@ -119,9 +119,12 @@ fn a_run_over_features_prints_and_reports_the_same_as_before() {
     let dir = scratch("features");
     let junit = dir.join("report.xml");
     let html = dir.join("report.html");
+    // Pinned to the full output: above 100 scenarios the default is one line per scenario.
     let run = callspec(&[
         "run",
         "features",
+        "--format",
+        "pretty",
         "--junit",
         junit.to_str().unwrap(),
         "--html",
