@@ -42,18 +42,21 @@ pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Scenarios a signal stopped, or `--fail-fast` kept from running.
+    pub interrupted: usize,
+    pub not_run: usize,
     /// Problems in the feature files (said above the summary): the run is bad input.
     pub feature_problems: usize,
     /// Every report asked for was written.
     pub reports_written: bool,
     /// A signal stopped the run (the reports hold what finished, the rest interrupted): it
     /// exits as the signal would have (130, 143).
-    pub interrupted: Option<StopSignal>,
+    pub signal: Option<StopSignal>,
 }
 
 impl Summary {
     pub fn exit_code(&self) -> ExitCode {
-        if let Some(signal) = self.interrupted {
+        if let Some(signal) = self.signal {
             ExitCode::from(signal.exit_code())
         } else if self.feature_problems > 0 || !self.reports_written {
             ExitCode::from(BAD_INPUT)
@@ -65,12 +68,19 @@ impl Summary {
     }
 }
 
-/// The closing line: `N passed, N failed` (`, N skipped` when some were).
+/// The closing line: `N passed, N failed` (`, N skipped`, `, N interrupted`, `, N not run` when
+/// some were).
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} passed, {} failed", self.passed, self.failed)?;
         if self.skipped > 0 {
             write!(f, ", {} skipped", self.skipped)?;
+        }
+        if self.interrupted > 0 {
+            write!(f, ", {} interrupted", self.interrupted)?;
+        }
+        if self.not_run > 0 {
+            write!(f, ", {} not run", self.not_run)?;
         }
         Ok(())
     }

@@ -309,6 +309,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     }
 
     let mut records = std::mem::take(&mut *records.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut stopped_count = 0;
     let mut outcome = if let Some(stop) = stopped {
         let (status, why) = match stop {
             Stop::Signal(signal) => (
@@ -322,7 +323,7 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         };
         let all = record::interrupted(&mut records, &plan.files, &plan.keys, status, &why);
         let stopped = all.iter().filter(|r| r.status == status).count();
-        records.skipped += stopped;
+        stopped_count = stopped;
         match stop {
             Stop::Signal(signal) => eprintln!(
                 "callspec: {signal}: {stopped} scenario(s) not finished, reported as interrupted"
@@ -354,9 +355,17 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         passed: records.passed,
         failed: records.failed,
         skipped: records.skipped,
+        interrupted: match stopped {
+            Some(Stop::Signal(_)) => stopped_count,
+            _ => 0,
+        },
+        not_run: match stopped {
+            Some(Stop::FailFast) => stopped_count,
+            _ => 0,
+        },
         feature_problems: loaded.errors.len(),
         reports_written: written,
-        interrupted: match stopped {
+        signal: match stopped {
             Some(Stop::Signal(signal)) => Some(signal),
             _ => None,
         },

@@ -23,6 +23,7 @@ mod must_fail;
 mod newcomer;
 mod node_bot;
 mod report_html;
+mod run_control;
 mod snapshots;
 mod specs;
 mod templates;

@@ -1,0 +1,214 @@
+//! How a run is steered: SIGINT and SIGTERM mid-run (every report written with what finished,
+//! the rest marked interrupted; exit 130 or 143), `--format`, `--fail-fast` and `--dry-run`.
+
+use std::fs;
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::exec as callspec;
+
+/// A fresh folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("run-control-{name}"));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("a scratch folder");
+    dir
+}
+
+const QUICK: &str = "Feature: Quick
+  Scenario: a call is created
+    Given a call request from template \"v1/p2p-voip-service-hosted\"
+    When the bot creates the call
+    Then the response status is 201
+";
+
+/// Graph's answer is 9 s of real time late (the longest a spec may ask for): the run is still
+/// on it when the signal comes; the second scenario never starts.
+const SLOW: &str = "Feature: Slow
+  Background:
+    Given a call request from template \"v1/p2p-voip-service-hosted\"
+
+  Scenario: Graph answers late
+    And Graph answers the next request 9 seconds late
+    When the bot creates the call
+    Then the response status is 201
+
+  Scenario: never started
+    When the bot creates the call
+    Then the response status is 201
+";
+
+/// Runs a quick feature then a slow one, one scenario at a time, with every report; sends
+/// `signal` once the quick scenario's last step is printed. The exit code, stdout and the
+/// reports' folder.
+fn stop_mid_run(name: &str, signal: &str) -> (Option<i32>, String, String, PathBuf) {
+    let dir = scratch(name);
+    let features = dir.join("features");
+    fs::create_dir_all(&features).unwrap();
+    fs::write(features.join("a_quick.feature"), QUICK).unwrap();
+    fs::write(features.join("b_slow.feature"), SLOW).unwrap();
+    let reports = dir.join("reports");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callspec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("CALLSPEC_SCENARIOS")
+        .arg("run")
+        .arg(&features)
+        .args(["--concurrency", "1", "--format", "pretty"])
+        .arg("--junit")
+        .arg(reports.join("junit.xml"))
+        .arg("--cucumber-json")
+        .arg(reports.join("cucumber.json"))
+        .arg("--html")
+        .arg(reports.join("report.html"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("callspec starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines, seen) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Waits for the quick scenario to be shown (bounded: a build-loaded machine is slow).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut out = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match seen.recv_timeout(left) {
+            Ok(line) => {
+                out.push_str(&line);
+                out.push('\n');
+                if line.contains("✔  Then the response status is 201") {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the quick scenario was never shown:\n{out}");
+            }
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    // Bounded by the slow scenario itself: without the signal it ends in 9 s, exit 1.
+    let status = child.wait().expect("callspec ends");
+    reader.join().expect("the reader ends");
+    out.extend(seen.try_iter().map(|l| l + "\n"));
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        use std::io::Read as _;
+        let _ = err.read_to_string(&mut stderr);
+    }
+    (status.code(), out, stderr, reports)
+}
+
+fn check_reports(reports: &Path, why: &str) {
+    let read = |name: &str| {
+        let text = fs::read_to_string(reports.join(name))
+            .unwrap_or_else(|e| panic!("{name} was not written: {e}"));
+        assert!(!text.is_empty(), "{name} is empty");
+        text
+    };
+    // JUnit: the finished scenario passed; the others are errors saying why.
+    let xml = read("junit.xml");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML parses");
+    assert_eq!(
+        (report.tests, report.failures, report.errors),
+        (3, 0, 2),
+        "{xml}"
+    );
+    let cases: Vec<_> = report
+        .test_suites
+        .iter()
+        .flat_map(|s| &s.test_cases)
+        .collect();
+    let case = |name: &str| {
+        cases
+            .iter()
+            .find(|c| c.name.as_str() == name)
+            .unwrap_or_else(|| panic!("no case {name}: {xml}"))
+    };
+    assert!(
+        matches!(
+            case("a call is created").status,
+            quick_junit::TestCaseStatus::Success { .. }
+        ),
+        "{xml}"
+    );
+    for name in ["Graph answers late", "never started"] {
+        match &case(name).status {
+            quick_junit::TestCaseStatus::NonSuccess { kind, message, .. } => {
+                assert_eq!(*kind, quick_junit::NonSuccessKind::Error, "{xml}");
+                assert_eq!(message.as_deref(), Some(why), "{xml}");
+            }
+            other => panic!("{name} is not marked interrupted: {other:?}"),
+        }
+    }
+
+    // Cucumber JSON: every scenario; the stopped ones tagged, their first step not run says why.
+    let json: Value = serde_json::from_str(&read("cucumber.json")).expect("Cucumber JSON parses");
+    let scenarios: Vec<&Value> = json
+        .as_array()
+        .expect("a list of features")
+        .iter()
+        .flat_map(|f| f["elements"].as_array().unwrap())
+        .filter(|e| e["type"] == "scenario")
+        .collect();
+    assert_eq!(scenarios.len(), 3, "{json:#}");
+    for scenario in &scenarios {
+        let tagged = scenario["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "interrupted");
+        assert_eq!(tagged, scenario["name"] != "a call is created", "{json:#}");
+    }
+    let reasons = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["elements"].as_array().unwrap())
+        .flat_map(|e| e["steps"].as_array().unwrap())
+        .filter(|s| s["result"]["error_message"] == why)
+        .count();
+    assert_eq!(reasons, 2, "{json:#}");
+
+    // HTML: the whole page, each stopped scenario saying why.
+    let html = read("report.html");
+    assert!(html.trim_end().ends_with("</html>"), "a whole page");
+    assert_eq!(html.matches(why).count(), 2, "{html}");
+    for name in ["a call is created", "Graph answers late", "never started"] {
+        assert!(html.contains(name), "{name} in the HTML report");
+    }
+}
+
+#[test]
+fn sigterm_mid_run_writes_every_report_and_exits_143() {
+    let (code, out, err, reports) = stop_mid_run("sigterm", "TERM");
+    assert_eq!(code, Some(143), "{out}{err}");
+    assert!(out.contains("1 passed, 0 failed, 2 interrupted"), "{out}");
+    assert!(err.contains("terminated (SIGTERM)"), "{err}");
+    check_reports(&reports, "interrupted by SIGTERM");
+}
+
+#[test]
+fn sigint_mid_run_writes_every_report_and_exits_130() {
+    let (code, out, err, reports) = stop_mid_run("sigint", "INT");
+    assert_eq!(code, Some(130), "{out}{err}");
+    assert!(out.contains("1 passed, 0 failed, 2 interrupted"), "{out}");
+    check_reports(&reports, "interrupted by SIGINT");
+}
