@@ -61,12 +61,13 @@ impl Console {
             Format::Pretty | Format::Auto => {
                 let header = self.feature_shown.as_ref() != Some(&record.key.0);
                 self.feature_shown = Some(record.key.0.clone());
-                self.pretty(record, header)
+                self.pretty(record, Some(header))
             }
             Format::Compact => {
                 let mut out = self.line(record);
                 if record.status == Status::Failed {
-                    out.push_str(&self.pretty(record, true));
+                    // Its steps under its line.
+                    out.push_str(&self.pretty(record, None));
                 }
                 out
             }
@@ -102,10 +103,13 @@ impl Console {
                 .filter(|r| r.status == Status::Failed)
                 .collect();
             if !failed.is_empty() {
-                out.push_str(&format!("\nFailures ({}):\n\n", failed.len()));
+                if self.format == Format::Progress {
+                    out.push('\n');
+                }
+                out.push_str(&format!("Failures ({}):\n\n", failed.len()));
             }
             for record in failed {
-                out.push_str(&self.pretty(record, true));
+                out.push_str(&self.pretty(record, Some(true)));
             }
         }
         print_out(&out);
@@ -124,16 +128,19 @@ impl Console {
         )
     }
 
-    /// The scenario with its steps (and its feature's line first, when `header`).
-    fn pretty(&self, record: &ScenarioRecord, header: bool) -> String {
+    /// The scenario with its steps, and its feature's line first when `header` is
+    /// `Some(true)`; `None`: the steps alone.
+    fn pretty(&self, record: &ScenarioRecord, header: Option<bool>) -> String {
         let mut out = String::new();
-        if header {
+        if header == Some(true) {
             out.push_str(&format!(
                 "{}: {}  ({})\n",
                 record.feature_keyword, record.feature_name, record.feature_path
             ));
         }
-        out.push_str(&format!("  {}: {}\n", record.keyword, record.name));
+        if header.is_some() {
+            out.push_str(&format!("  {}: {}\n", record.keyword, record.name));
+        }
         let (passed, failed, skipped) = (
             self.paint("32", "✔"),
             self.paint("31", "✘"),

@@ -288,9 +288,11 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         });
     // Dropping the suite stops the scenarios under way.
     let stopped = tokio::select! {
-        _ = suite => None,
+        // A stop is seen on the first wake after it.
+        biased;
         signal = stop_signals.next() => Some(Stop::Signal(signal)),
         _ = fail_fast(args.fail_fast, &mut failed_rx) => Some(Stop::FailFast),
+        _ = suite => None,
     };
     if let Some(process) = bot {
         // An exit before the end of the run failed the scenarios still waiting on the bot;

@@ -534,9 +534,11 @@ pub fn interrupted(
                 if !selected.contains(&key) || records.done.contains(&key) {
                     continue;
                 }
-                let mut record = running
-                    .remove(&key)
-                    .unwrap_or_else(|| ScenarioRecord::new(&feature, rule, scenario));
+                // Not run: a scenario `--fail-fast` cut short is reported as not run at all.
+                let mut record = match running.remove(&key) {
+                    Some(record) if status == Status::Interrupted => record,
+                    _ => ScenarioRecord::new(&feature, rule, scenario),
+                };
                 record.interrupt(status, why);
                 all.push(record);
             }

@@ -212,3 +212,42 @@ fn sigint_mid_run_writes_every_report_and_exits_130() {
     assert!(out.contains("1 passed, 0 failed, 2 interrupted"), "{out}");
     check_reports(&reports, "interrupted by SIGINT");
 }
+
+/// `--dry-run` reads and matches every scenario, `@bot` ones included, and starts nothing: a
+/// bot config that does not exist is never read.
+#[test]
+fn a_dry_run_matches_every_step_and_starts_nothing() {
+    let run = callspec(&["run", "--dry-run", "features", "--bot", "no-such-bot.toml"]);
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(
+        run.stdout.contains("every step matches a step definition"),
+        "{}",
+        run.output()
+    );
+    // features/bot holds @bot scenarios: they are read too.
+    let all = callspec(&["run", "--dry-run", "features/bot"]);
+    assert_eq!(all.code, Some(0), "{}", all.output());
+    assert!(!all.stdout.contains(" 0 scenario(s)"), "{}", all.output());
+
+    let dir = scratch("dry-run");
+    fs::write(
+        dir.join("typo.feature"),
+        "Feature: A typo\n  @bot\n  Scenario: one\n    Given a call request from template \
+         \"v1/p2p-voip-service-hosted\"\n    When the bot create the call\n",
+    )
+    .unwrap();
+    let run = callspec(&["run", "--dry-run", dir.to_str().unwrap()]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains(
+            "typo.feature:5:5: no step matches \"When the bot create the call\"; did you mean"
+        ),
+        "{}",
+        run.output()
+    );
+    assert!(
+        run.stdout.contains("1 step(s) match no step definition"),
+        "{}",
+        run.output()
+    );
+}

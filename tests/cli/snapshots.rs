@@ -176,3 +176,51 @@ fn failures_are_reported_the_same_as_before() {
     check("failures_html", &read(&html));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a reader sees in each `--format`, over one passing and two failing scenarios (one at a
+/// time, so the order is the files'). `pretty` is pinned by the snapshots above.
+#[test]
+fn each_format_prints_the_same_as_before() {
+    for format in ["compact", "progress", "summary"] {
+        let run = callspec(&[
+            "run",
+            "tests/must-fail/missing_notification.feature",
+            "tests/report-fixtures",
+            "--concurrency",
+            "1",
+            "--format",
+            format,
+        ]);
+        assert_eq!(run.code, Some(1), "{}", run.console());
+        check(&format!("format_{format}"), &run.console());
+    }
+}
+
+/// Above 100 scenarios a run without `--format` prints one line per scenario.
+#[test]
+fn a_large_run_is_compact_by_default() {
+    let run = callspec(&["run", "features"]);
+    assert_eq!(run.code, Some(0), "{}", run.console());
+    check("features_compact", &run.console());
+}
+
+/// `--fail-fast`: the first failure stops the run; the rest are not run, in every report.
+#[test]
+fn fail_fast_stops_after_the_first_failure() {
+    let dir = scratch("fail-fast");
+    let junit = dir.join("report.xml");
+    let run = callspec(&[
+        "run",
+        "tests/must-fail/missing_notification.feature",
+        "tests/report-fixtures",
+        "--concurrency",
+        "1",
+        "--fail-fast",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.console());
+    check("fail_fast_console", &run.console());
+    check("fail_fast_junit", &read(&junit));
+    let _ = std::fs::remove_dir_all(&dir);
+}
