@@ -51,6 +51,7 @@ ol.steps li.not.run { color: #8c959f; }
 .kw { font-weight: 600; }
 pre { white-space: pre-wrap; word-break: break-word; margin: 4px 0 6px 1.4em; padding: 8px; background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 4px; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; max-height: 520px; overflow: auto; }
 pre.failure { background: #fff5f5; border-color: #ff8182; }
+.at { margin: 2px 0 0 1.4em; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: #57606a; }
 .diff-add { color: #116329; background: #dafbe1; display: inline-block; width: 100%; }
 .diff-del { color: #82071e; background: #ffebe9; display: inline-block; width: 100%; }
 .diagram { overflow-x: auto; background: #fff; border: 1px solid #d8dee4; border-radius: 4px; padding: 4px; }
@@ -221,6 +222,9 @@ fn scenario_section(html: &mut String, i: usize, s: &ScenarioReport) {
         );
         if let Some(attachment) = &step.attachment {
             let _ = write!(html, "<pre>{}</pre>", text(attachment));
+        }
+        if let Some(at) = &step.at {
+            let _ = write!(html, "<div class=\"at\">at {}</div>", text(at));
         }
         if let Some(failure) = &step.failure {
             let _ = write!(
@@ -396,6 +400,7 @@ mod tests {
                             text: "the response status is 200".into(),
                             status: ReportStatus::Failed,
                             failure: Some("expected 200, got 201 <script>\nDiff (- expected, + actual):\n-  \"a\": 1\n+  \"a\": 2\n token eyJabc.def".into()),
+                            at: Some("features/a.feature:11:5".into()),
                             ..Default::default()
                         },
                         StepReport {
@@ -465,6 +470,8 @@ mod tests {
         assert!(html.contains("the app has the permissions &quot;&lt;x&gt;&quot;"));
         assert!(html.contains("fails &amp; shows why"));
         assert!(html.contains("expected 200, got 201 &lt;script&gt;"));
+        // The failed step's place, as the console says it.
+        assert!(html.contains("<div class=\"at\">at features/a.feature:11:5</div>"));
         assert!(html.contains("<span class=\"diff-del\">-  &quot;a&quot;: 1</span>"));
         assert!(html.contains("<span class=\"diff-add\">+  &quot;a&quot;: 2</span>"));
         assert!(!html.contains("<script"));

@@ -98,6 +98,8 @@ pub struct StepReport {
     pub attachment: Option<String>,
     /// Why it failed (the matcher's message and diff).
     pub failure: Option<String>,
+    /// Where the failed step is, `features/x.feature:12:5`, as the console says it.
+    pub at: Option<String>,
 }
 
 /// One request the bot sent and the answer it got.

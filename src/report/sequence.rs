@@ -1,7 +1,8 @@
 //! A scenario's exchanges and notifications as a sequence diagram (inline SVG): lifelines Bot,
 //! Graph and the remote parties; bot→Graph for each request, Graph→bot for each notification
 //! (red when its delivery failed), and dashed Graph↔party arrows for what the stand-in
-//! simulates (the callee being invited and answering, the meeting taking the bot).
+//! simulates: the callee, an invitee or a transfer target being asked, and answering or
+//! declining (with Graph's code); the meeting taking the bot.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -135,31 +136,120 @@ fn lane(lifelines: &mut Vec<String>, name: &str) -> usize {
     lifelines.len() - 1
 }
 
+/// What a request asks of the remote parties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AskKind {
+    /// A new call to its targets (or a meeting).
+    Create,
+    /// `participants/invite`.
+    Invite,
+    /// `transfer`.
+    Transfer,
+}
+
+/// One request's parties, until they answer or decline.
+struct Ask {
+    exchange: usize,
+    call: String,
+    lanes: Vec<usize>,
+    meeting: bool,
+    kind: AskKind,
+    /// Drawn, and not yet answered or declined.
+    active: bool,
+}
+
+/// The parties a request asks to join, if it asks any: a created call's targets, a
+/// `participants/invite`'s participants, a `transfer`'s target.
+fn asked(exchange: &ExchangeReport) -> Option<(AskKind, Vec<String>)> {
+    if !(200..300).contains(&exchange.status) || exchange.method != "POST" {
+        return None;
+    }
+    let request: serde_json::Value = exchange
+        .request_body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or_default();
+    let path = super::path_of(&exchange.url);
+    let path = path.split('?').next().unwrap_or_default();
+    if exchange.created_call() && path.ends_with("/calls") {
+        return Some((AskKind::Create, parties_of(&request)));
+    }
+    let (kind, targets) = if path.ends_with("/participants/invite") {
+        (AskKind::Invite, request["participants"].clone())
+    } else if path.ends_with("/transfer") {
+        (
+            AskKind::Transfer,
+            serde_json::Value::Array(vec![request["transferTarget"].clone()]),
+        )
+    } else {
+        return None;
+    };
+    let parties = parties_of(&serde_json::json!({ "targets": targets }));
+    (!parties.is_empty()).then_some((kind, parties))
+}
+
+/// A call's end that is the party's refusal, not a hang-up: any code but 0 and 200, or 200/5002
+/// (Graph's code for a declined peer-to-peer call, from a capture; see FIDELITY.md).
+fn refused(data: &serde_json::Value) -> bool {
+    let info = &data["resultInfo"];
+    match (info["code"].as_i64(), info["subcode"].as_i64()) {
+        (Some(200), Some(5002)) => true,
+        (Some(0) | Some(200) | None, _) => false,
+        _ => true,
+    }
+}
+
+/// The party's refusal in a word, with Graph's code: `declines (603/0)`, `busy (486/0)`.
+fn refusal(data: &serde_json::Value) -> String {
+    let info = &data["resultInfo"];
+    let (code, subcode) = (info["code"].as_i64(), info["subcode"].as_i64());
+    let word = match (code, subcode) {
+        (Some(486), _) => "busy",
+        (Some(408), _) => "does not answer",
+        (Some(480), _) => "cannot be reached",
+        _ => "declines",
+    };
+    match code {
+        Some(code) => format!("{word} ({code}/{})", subcode.unwrap_or(0)),
+        None => word.to_owned(),
+    }
+}
+
 /// The lifelines (Bot, Graph, parties) and the arrows of a scenario.
 pub fn sequence_of(scenario: &ScenarioReport) -> (Vec<String>, Vec<SequenceArrow>) {
     let mut lifelines = vec!["Bot".to_owned(), "Graph".to_owned()];
     for party in &scenario.parties {
         lane(&mut lifelines, party);
     }
-    // Each created call's parties, to draw the simulated invite and answer.
-    let mut calls: Vec<(String, Vec<usize>, bool)> = Vec::new();
-    for exchange in &scenario.exchanges {
-        if !exchange.created_call() {
+    // Who each request asks to join (a create's targets, an invitee, a transfer target), to
+    // draw the simulated invite and the party's answer: answers, or declines.
+    let mut asks: Vec<Ask> = Vec::new();
+    for (i, exchange) in scenario.exchanges.iter().enumerate() {
+        let Some((kind, parties)) = asked(exchange) else {
             continue;
-        }
-        let request: serde_json::Value = exchange
-            .request_body
-            .as_deref()
-            .and_then(|b| serde_json::from_str(b).ok())
-            .unwrap_or_default();
-        let parties = parties_of(&request);
+        };
         let meeting = parties.iter().any(|p| p == "Meeting");
         let lanes = parties.iter().map(|p| lane(&mut lifelines, p)).collect();
-        if let Some(id) = exchange.call() {
-            calls.push((id, lanes, meeting));
+        if let Some(call) = exchange.call() {
+            asks.push(Ask {
+                exchange: i,
+                call,
+                lanes,
+                meeting,
+                kind,
+                active: false,
+            });
         }
     }
 
+    let simulated = |from: usize, to: usize, label: &str| SequenceArrow {
+        from,
+        to,
+        label: label.to_owned(),
+        at: None,
+        style: ArrowStyle::Simulated,
+        tooltip: format!("{label} (simulated by the stand-in)"),
+    };
     let mut arrows = Vec::new();
     let mut answered: Vec<String> = Vec::new();
     for item in order(&scenario.exchanges, &scenario.notifications) {
@@ -179,20 +269,15 @@ pub fn sequence_of(scenario: &ScenarioReport) -> (Vec<String>, Vec<SequenceArrow
                         ArrowStyle::RefusedRequest
                     },
                 });
-                let created = exchange.created_call().then(|| exchange.call()).flatten();
-                if let Some((_, lanes, meeting)) =
-                    created.and_then(|id| calls.iter().find(|(c, _, _)| *c == id))
-                {
-                    for lane in lanes {
-                        let label = if *meeting { "join" } else { "invite" };
-                        arrows.push(SequenceArrow {
-                            from: GRAPH,
-                            to: *lane,
-                            label: label.to_owned(),
-                            at: None,
-                            style: ArrowStyle::Simulated,
-                            tooltip: format!("{label} (simulated by the stand-in)"),
-                        });
+                for ask in asks.iter_mut().filter(|a| a.exchange == i) {
+                    ask.active = true;
+                    let label = match ask.kind {
+                        AskKind::Create if ask.meeting => "join",
+                        AskKind::Create | AskKind::Invite => "invite",
+                        AskKind::Transfer => "transfer",
+                    };
+                    for lane in &ask.lanes {
+                        arrows.push(simulated(GRAPH, *lane, label));
                     }
                 }
             }
@@ -200,21 +285,54 @@ pub fn sequence_of(scenario: &ScenarioReport) -> (Vec<String>, Vec<SequenceArrow
                 let n = &scenario.notifications[j];
                 if n.label.ends_with("state=established") {
                     if let Some(call) = n.call_id.as_ref().filter(|c| !answered.contains(c)) {
-                        if let Some((_, lanes, meeting)) = calls.iter().find(|(c, _, _)| c == call)
-                        {
-                            if let Some(lane) = lanes.first() {
-                                let label = if *meeting { "connected" } else { "answers" };
-                                arrows.push(SequenceArrow {
-                                    from: *lane,
-                                    to: GRAPH,
-                                    label: label.to_owned(),
-                                    at: None,
-                                    style: ArrowStyle::Simulated,
-                                    tooltip: format!("{label} (simulated by the stand-in)"),
-                                });
+                        let created = asks
+                            .iter()
+                            .find(|a| a.kind == AskKind::Create && a.call == *call);
+                        if let Some(ask) = created {
+                            if let Some(lane) = ask.lanes.first() {
+                                let label = if ask.meeting { "connected" } else { "answers" };
+                                arrows.push(simulated(*lane, GRAPH, label));
                             }
                         }
                         answered.push(call.clone());
+                    }
+                }
+                // A party that turns the bot's request down.
+                let data = serde_json::from_str::<serde_json::Value>(&n.body)
+                    .map(|item| item["resourceData"].clone())
+                    .unwrap_or_default();
+                for ask in asks.iter_mut().filter(|a| a.active) {
+                    if n.call_id.as_deref() != Some(ask.call.as_str()) {
+                        continue;
+                    }
+                    let declined = match ask.kind {
+                        // The call ends before anyone answered it.
+                        AskKind::Create => {
+                            !ask.meeting
+                                && !answered.contains(&ask.call)
+                                && data["state"] == "terminated"
+                                && refused(&data)
+                        }
+                        AskKind::Invite => {
+                            n.resource.contains("/operations/") && data["status"] == "failed"
+                        }
+                        // The call goes back to established: the target did not take it.
+                        AskKind::Transfer => data["state"] == "established",
+                    };
+                    let settled = declined
+                        || match ask.kind {
+                            AskKind::Create => data["state"] == "terminated",
+                            AskKind::Invite => n.resource.contains("/operations/"),
+                            AskKind::Transfer => data["state"] == "transferAccepted",
+                        };
+                    if declined {
+                        let label = refusal(&data);
+                        for lane in &ask.lanes {
+                            arrows.push(simulated(*lane, GRAPH, &label));
+                        }
+                    }
+                    if settled {
+                        ask.active = false;
                     }
                 }
                 let (label, style) = match &n.failure {
@@ -478,6 +596,121 @@ mod tests {
         assert!(svg.contains("500 &lt;oops&gt;"));
         assert!(svg.contains("+1.000 s"));
         assert!(!svg.contains("<oops>"));
+    }
+
+    fn item(call: &str, suffix: &str, data: serde_json::Value) -> NotificationEvent {
+        NotificationEvent::from_item(
+            &json!({"changeType": "updated",
+                    "resourceUrl": format!("/communications/calls/{call}{suffix}"),
+                    "resourceData": data}),
+            Some(Duration::from_millis(100)),
+            None,
+        )
+    }
+
+    fn post(path: &str, body: serde_json::Value) -> ExchangeReport {
+        ExchangeReport {
+            method: "POST".into(),
+            url: format!("http://127.0.0.1:1/v1.0/communications/calls/c1/{path}"),
+            request_body: Some(body.to_string()),
+            status: 200,
+            response_body: "{}".into(),
+            after_notifications: None,
+        }
+    }
+
+    fn labels(arrows: &[SequenceArrow]) -> Vec<(usize, usize, &str)> {
+        arrows
+            .iter()
+            .map(|a| (a.from, a.to, a.label.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_callee_that_declines_draws_its_refusal() {
+        let scenario = ScenarioReport {
+            exchanges: vec![create("c1")],
+            notifications: vec![
+                note("c1", "establishing", 0),
+                item(
+                    "c1",
+                    "",
+                    json!({"state": "terminated", "resultInfo": {"code": 200, "subcode": 5002}}),
+                ),
+            ],
+            ..Default::default()
+        };
+        let (_, arrows) = sequence_of(&scenario);
+        assert_eq!(
+            labels(&arrows),
+            [
+                (BOT, GRAPH, "POST /v1.0/communications/calls → 201"),
+                (GRAPH, 2, "invite"),
+                (GRAPH, BOT, "updated state=establishing"),
+                (2, GRAPH, "declines (200/5002)"),
+                (GRAPH, BOT, "updated state=terminated"),
+            ]
+        );
+        // A hang-up (0 or another 200) is no refusal.
+        let mut hung_up = scenario.clone();
+        hung_up.notifications[1] = item(
+            "c1",
+            "",
+            json!({"state": "terminated", "resultInfo": {"code": 0, "subcode": 0}}),
+        );
+        let (_, arrows) = sequence_of(&hung_up);
+        assert!(
+            arrows.iter().all(|a| a.to != GRAPH || a.from == BOT),
+            "{arrows:?}"
+        );
+    }
+
+    #[test]
+    fn an_invitee_or_a_transfer_target_that_declines_draws_its_refusal() {
+        let alice = json!({"identity": {"user": {"id": "a", "displayName": "Alice"}}});
+        let invite = post(
+            "participants/invite",
+            json!({"participants": [alice.clone()]}),
+        );
+        let scenario = ScenarioReport {
+            exchanges: vec![invite],
+            notifications: vec![item(
+                "c1",
+                "/operations/o1",
+                json!({"status": "failed", "resultInfo": {"code": 603, "subcode": 0}}),
+            )],
+            ..Default::default()
+        };
+        let (lifelines, arrows) = sequence_of(&scenario);
+        assert_eq!(lifelines, ["Bot", "Graph", "Alice"]);
+        assert_eq!(
+            labels(&arrows)[1..3],
+            [(GRAPH, 2, "invite"), (2, GRAPH, "declines (603/0)")]
+        );
+
+        let transfer = post("transfer", json!({"transferTarget": alice}));
+        let scenario = ScenarioReport {
+            exchanges: vec![transfer],
+            notifications: vec![
+                item("c1", "", json!({"state": "transferring"})),
+                item(
+                    "c1",
+                    "",
+                    json!({"state": "established", "resultInfo": {"code": 500, "subcode": 7000}}),
+                ),
+            ],
+            ..Default::default()
+        };
+        let (_, arrows) = sequence_of(&scenario);
+        assert_eq!(
+            labels(&arrows)[1..],
+            [
+                (GRAPH, 2, "transfer"),
+                (GRAPH, BOT, "updated state=transferring"),
+                (2, GRAPH, "declines (500/7000)"),
+                (GRAPH, BOT, "updated state=established"),
+            ]
+        );
     }
 
     #[test]

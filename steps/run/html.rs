@@ -198,6 +198,7 @@ fn scenario_report(record: &ScenarioRecord) -> ScenarioReport {
                 (None, None) => None,
             },
             failure: step.failure.clone(),
+            at: (step.status == StepStatus::Failed).then(|| record.at(step)),
         })
         .collect();
     let mut errors: Vec<String> = record
