@@ -14,15 +14,21 @@
 //!    (`world::Mode`: Mock, Live or Bot) follows from the kind of run.
 //! 5. **Run** the scenarios through cucumber: the [`plan`] hands it the parsed features as
 //!    memory allows; the before hook hands each World the run context; the after hook turns
-//!    each finished scenario's exchanges into what the reports need (the HTML report's
-//!    [`html::Collector`], the HAR recording in [`har`]).
-//! 6. **Report**: the console ([`console`]), JUnit ([`junit`]), Cucumber JSON and HTML
-//!    ([`html`]) all see the same normalised events ([`writers`]); the report files
-//!    ([`reports`]) are created before the run and written when it is over, so a write error
-//!    is seen.
-//! 7. **End** with a [`Summary`] (exit 0 or 1, or 2 for problems in the feature files or a report
-//!    not written) or a [`RunError`] (bad input before the run, or an interruption): the exit
-//!    codes are chosen in [`error`] alone.
+//!    each finished scenario's exchanges into what the reports need (the
+//!    [`html::Collector`], the HAR recording in [`har`]). SIGINT and SIGTERM ([`bot::StopSignals`],
+//!    listened for from before anything starts) and `--fail-fast` stop it: the scenarios under
+//!    way are dropped, a bot under test is stopped.
+//! 6. **Record and report**: one [`record::ScenarioRecord`] per scenario is built from
+//!    cucumber's events ([`writers`]); the console ([`console`], in the `--format` asked for)
+//!    shows each as it finishes; JUnit ([`junit`]), Cucumber JSON ([`cucumber_json`]) and HTML
+//!    ([`html`]) are rendered from the kept records when the run is over or stopped (the rest
+//!    then marked interrupted or not run). The report files ([`reports`]) are created before
+//!    the run and written at its end, so a write error is seen and none is left empty.
+//! 7. **End** with a [`Summary`] (exit 0 or 1, 2 for problems in the feature files or a report
+//!    not written, 130 or 143 for a signal) or a [`RunError`] (bad input before the run, or a
+//!    signal while the bot was starting): the exit codes are chosen in [`error`] alone.
+//!
+//! `--dry-run` stops after step 3: every scenario read and its steps matched, nothing started.
 
 pub mod bot;
 pub mod catalog;
