@@ -245,7 +245,8 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     let keep = Keep {
         all: reports.any(),
         failures: console.failures_at_end(),
-        exchanges: reports.html(),
+        // The HTML report's, or `-v`'s for the failures shown at the end.
+        exchanges: reports.html() || (console.failures_at_end() && args.verbose > 0),
     };
     let console = Arc::new(Mutex::new(console));
     let (failed_tx, mut failed_rx) = tokio::sync::watch::channel(false);

@@ -336,8 +336,6 @@ pub struct Records {
     pub running: HashMap<ScenarioKey, ScenarioRecord>,
     /// The keys of every finished scenario (kept or not).
     pub done: std::collections::HashSet<ScenarioKey>,
-    /// When cucumber started the run.
-    pub started: Option<SystemTime>,
 }
 
 /// The records, shared between the writer that builds them and the run that reports them.
@@ -395,10 +393,6 @@ impl Recorder {
         };
         let (event, meta) = event.split();
         match event {
-            Cucumber::Started => {
-                self.records().started = Some(meta.at);
-                None
-            }
             Cucumber::Feature(feature, event::Feature::Scenario(scenario, ev)) => {
                 self.scenario(&feature, None, &scenario, ev.event, meta.at)
             }

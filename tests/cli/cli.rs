@@ -13,7 +13,7 @@ use crate::common::exec as callspec;
 const FIXTURES: &str = "tests/report-fixtures";
 
 /// A fresh folder for one test's report files.
-fn scratch(name: &str) -> PathBuf {
+pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).expect("a scratch folder");

@@ -10,15 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::cli::scratch;
 use crate::common::exec as callspec;
-
-/// A fresh folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("run-control-{name}"));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("a scratch folder");
-    dir
-}
 
 const QUICK: &str = "Feature: Quick
   Scenario: a call is created
@@ -198,7 +191,7 @@ fn check_reports(reports: &Path, why: &str) {
 
 #[test]
 fn sigterm_mid_run_writes_every_report_and_exits_143() {
-    let (code, out, err, reports) = stop_mid_run("sigterm", "TERM");
+    let (code, out, err, reports) = stop_mid_run("run-sigterm", "TERM");
     assert_eq!(code, Some(143), "{out}{err}");
     assert!(out.contains("1 passed, 0 failed, 2 interrupted"), "{out}");
     assert!(err.contains("terminated (SIGTERM)"), "{err}");
@@ -207,7 +200,7 @@ fn sigterm_mid_run_writes_every_report_and_exits_143() {
 
 #[test]
 fn sigint_mid_run_writes_every_report_and_exits_130() {
-    let (code, out, err, reports) = stop_mid_run("sigint", "INT");
+    let (code, out, err, reports) = stop_mid_run("run-sigint", "INT");
     assert_eq!(code, Some(130), "{out}{err}");
     assert!(out.contains("1 passed, 0 failed, 2 interrupted"), "{out}");
     check_reports(&reports, "interrupted by SIGINT");
@@ -229,7 +222,7 @@ fn a_dry_run_matches_every_step_and_starts_nothing() {
     assert_eq!(all.code, Some(0), "{}", all.output());
     assert!(!all.stdout.contains(" 0 scenario(s)"), "{}", all.output());
 
-    let dir = scratch("dry-run");
+    let dir = scratch("run-dry-run");
     fs::write(
         dir.join("typo.feature"),
         "Feature: A typo\n  @bot\n  Scenario: one\n    Given a call request from template \

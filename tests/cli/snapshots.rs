@@ -177,20 +177,20 @@ fn failures_are_reported_the_same_as_before() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// What a reader sees in each `--format`, over one passing and two failing scenarios (one at a
-/// time, so the order is the files'). `pretty` is pinned by the snapshots above.
+/// One passing and two failing scenarios, run one at a time (the order is the files').
+const MIXED: [&str; 5] = [
+    "run",
+    "tests/must-fail/missing_notification.feature",
+    "tests/report-fixtures",
+    "--concurrency",
+    "1",
+];
+
+/// What a reader sees in each `--format`. `pretty` is pinned by the snapshots above.
 #[test]
 fn each_format_prints_the_same_as_before() {
     for format in ["compact", "progress", "summary"] {
-        let run = callspec(&[
-            "run",
-            "tests/must-fail/missing_notification.feature",
-            "tests/report-fixtures",
-            "--concurrency",
-            "1",
-            "--format",
-            format,
-        ]);
+        let run = callspec(&[&MIXED[..], &["--format", format]].concat());
         assert_eq!(run.code, Some(1), "{}", run.console());
         check(&format!("format_{format}"), &run.console());
     }
@@ -209,16 +209,13 @@ fn a_large_run_is_compact_by_default() {
 fn fail_fast_stops_after_the_first_failure() {
     let dir = scratch("fail-fast");
     let junit = dir.join("report.xml");
-    let run = callspec(&[
-        "run",
-        "tests/must-fail/missing_notification.feature",
-        "tests/report-fixtures",
-        "--concurrency",
-        "1",
-        "--fail-fast",
-        "--junit",
-        junit.to_str().unwrap(),
-    ]);
+    let run = callspec(
+        &[
+            &MIXED[..],
+            &["--fail-fast", "--junit", junit.to_str().unwrap()],
+        ]
+        .concat(),
+    );
     assert_eq!(run.code, Some(1), "{}", run.console());
     check("fail_fast_console", &run.console());
     check("fail_fast_junit", &read(&junit));
