@@ -150,6 +150,11 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
     }
     select::check(&selected, &args, !loaded.errors.is_empty())?;
     let folders = scenario_folders(&args.scenarios)?;
+    // From before the report files are made, SIGINT and SIGTERM stop the run: the scenarios
+    // under way are dropped, the bot (in a process group of its own, so Ctrl-C reaches only
+    // callspec) is stopped, and the reports are written with what finished.
+    let mut stop_signals = bot::StopSignals::listen()
+        .map_err(|e| RunError::Input(format!("cannot listen for Ctrl-C: {e}")))?;
     let reports = Reports::create(&args)?;
     let collector =
         (reports.html() || args.verbose > 0).then(|| Arc::new(html::Collector::default()));
@@ -160,11 +165,6 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
             );
         }
     }
-    // From before anything starts, SIGINT and SIGTERM stop the run: the scenarios under way are
-    // dropped, the bot (in a process group of its own, so Ctrl-C reaches only callspec) is
-    // stopped, and the reports are written with what finished.
-    let mut stop_signals = bot::StopSignals::listen()
-        .map_err(|e| RunError::Input(format!("cannot listen for Ctrl-C: {e}")))?;
     let kind = if args.target == Target::Live {
         let live = start_live(&args)
             .await
@@ -187,8 +187,18 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
         Some(path) => {
             let started = tokio::select! {
                 started = bot::start(path) => started,
-                // Dropping the start stops a bot that was being started.
+                // Dropping the start stops a bot that was being started; the reports say
+                // that nothing ran.
                 signal = stop_signals.next() => {
+                    let why = format!("interrupted by {}", signal.name());
+                    let all = record::interrupted(
+                        &mut record::Records::default(),
+                        &loaded.files,
+                        &selected.keys,
+                        record::Status::Interrupted,
+                        &why,
+                    );
+                    reports.write(&args, &all, &loaded.errors, std::time::Duration::ZERO);
                     return Err(RunError::Interrupted(signal));
                 }
             };

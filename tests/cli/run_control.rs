@@ -244,3 +244,84 @@ fn a_dry_run_matches_every_step_and_starts_nothing() {
         run.output()
     );
 }
+
+/// A signal while the bot under test is starting: the bot is stopped, and the reports still say
+/// what happened (every scenario interrupted), never an empty file.
+#[test]
+fn a_signal_while_the_bot_starts_still_writes_the_reports() {
+    let dir = scratch("run-bot-starting");
+    // A bot that never listens: the run waits for it until the signal.
+    fs::write(
+        dir.join("bot.toml"),
+        "command = [\"sh\", \"-c\", \"echo $$ > started; exec sleep 60\"]\n\
+         webhook = \"http://127.0.0.1:${port}/api/calls\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("bot.feature"),
+        "@bot\nFeature: one call\n\n  Scenario: John calls\n    When \"John\" calls the bot\n    \
+         Then the bot answers the call within 30 seconds\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callspec"))
+        .current_dir(&dir)
+        .args([
+            "run",
+            "bot.feature",
+            "--bot",
+            "bot.toml",
+            "--junit",
+            "junit.xml",
+            "--cucumber-json",
+            "cucumber.json",
+            "--html",
+            "report.html",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("callspec starts");
+    // The bot writes its pid once started (bounded: a loaded machine is slow).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.join("started").exists() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the bot never started");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.wait().expect("callspec ends");
+    assert_eq!(status.code(), Some(143));
+    // The bot was stopped with the run.
+    let pid = fs::read_to_string(dir.join("started")).unwrap();
+    let alive = || {
+        Command::new("kill")
+            .args(["-0", pid.trim()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let gone_by = Instant::now() + Duration::from_secs(10);
+    while alive() && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(), "the bot (pid {pid}) outlived callspec");
+    let xml = fs::read_to_string(dir.join("junit.xml")).expect("junit.xml");
+    let report = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML parses");
+    assert_eq!((report.tests, report.errors), (1, 1), "{xml}");
+    assert!(xml.contains("interrupted by SIGTERM"), "{xml}");
+    let json: Value = serde_json::from_str(&fs::read_to_string(dir.join("cucumber.json")).unwrap())
+        .expect("Cucumber JSON parses");
+    assert_eq!(json.as_array().map(Vec::len), Some(1), "{json:#}");
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("interrupted by SIGTERM"),
+        "the HTML report says why"
+    );
+}
