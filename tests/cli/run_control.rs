@@ -13,6 +13,15 @@ use serde_json::Value;
 use crate::cli::scratch;
 use crate::common::exec as callspec;
 
+/// Sends `signal` (`TERM`, `INT`) to process `pid`.
+fn send(signal: &str, pid: u32) {
+    let sent = Command::new("kill")
+        .args(["-s", signal, &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "kill -s {signal} {pid}");
+}
+
 const QUICK: &str = "Feature: Quick
   Scenario: a call is created
     Given a call request from template \"v1/p2p-voip-service-hosted\"
@@ -92,11 +101,7 @@ fn stop_mid_run(name: &str, signal: &str) -> (Option<i32>, String, String, PathB
             }
         }
     }
-    let sent = Command::new("kill")
-        .args(["-s", signal, &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
+    send(signal, child.id());
     // Bounded by the slow scenario itself: without the signal it ends in 9 s, exit 1.
     let status = child.wait().expect("callspec ends");
     reader.join().expect("the reader ends");
@@ -291,11 +296,7 @@ fn a_signal_while_the_bot_starts_still_writes_the_reports() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let sent = Command::new("kill")
-        .args(["-s", "TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(sent.success());
+    send("TERM", child.id());
     let status = child.wait().expect("callspec ends");
     assert_eq!(status.code(), Some(143));
     // The bot was stopped with the run.
