@@ -35,6 +35,9 @@ pub enum Command {
     /// List the request templates and documents a run can use, and where each comes from
     /// (a scenarios folder, or built in).
     Templates(super::templates::TemplatesArgs),
+    /// Scaffold a project: a first spec, a template of your own, bot.toml, .gitignore, a CI job
+    /// and the editor settings. Never overwrites a file.
+    Init(super::init::InitArgs),
 }
 
 #[derive(Debug, Args)]
