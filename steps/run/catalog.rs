@@ -389,6 +389,85 @@ pub fn render_markdown(entries: &[Entry]) -> String {
     out
 }
 
+/// The command that writes the book's step reference page (docs/src/reference/steps.md).
+pub const BOOK_COMMAND: &str = "cargo run -- steps --format book > docs/src/reference/steps.md";
+
+/// The book's step reference: the catalog's tables under a header saying how it is made.
+pub fn render_book(entries: &[Entry]) -> String {
+    let mut out = format!(
+        "<!-- Generated from the step catalog: do not edit. Regenerate with\n     \
+         {BOOK_COMMAND}\n     (a test fails when this page is stale). -->\n\n\
+         # Step reference\n\n\
+         Every step callspec knows, grouped by the step file that defines it, each with an \
+         example and what it does. The page is generated from the step definitions' doc \
+         comments (`callspec steps` prints the same catalog), so it lists exactly the steps a \
+         run matches. A step is found by its text whatever its keyword. \
+         [Writing specs](../writing-specs.md) explains them in context: values, variables, \
+         durations and the `within` windows; [Markers](../markers.md) the patterns of expected \
+         payloads.\n\n\
+         {} steps.\n\n",
+        entries.len()
+    );
+    for line in render_markdown(entries).lines() {
+        match line.strip_prefix("### ") {
+            Some(heading) => {
+                let _ = writeln!(out, "## {heading}");
+            }
+            None => {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+/// `callspec steps --match PATH...`: every feature file under the paths parses, and each step
+/// of its scenarios (backgrounds included) matches a step of the catalog. Nothing runs.
+fn match_files(paths: &[std::path::PathBuf]) -> ExitCode {
+    let loaded = match super::features::discover(paths) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("callspec: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    let (mut files, mut steps) = (0, 0);
+    for file in &loaded.files {
+        let one = super::features::read_one(file);
+        problems.extend(one.errors.iter().map(ToString::to_string));
+        for feature in &one.features {
+            files += 1;
+            let Some(path) = feature.path.as_deref() else {
+                continue;
+            };
+            let mut all = Vec::new();
+            for (rule, scenario) in super::select::scenarios_of(feature) {
+                let rule_background = rule.and_then(|r| r.background.as_ref());
+                let background = feature.background.iter().chain(rule_background);
+                for step in background.flat_map(|b| &b.steps).chain(&scenario.steps) {
+                    all.push((path, step));
+                }
+            }
+            steps += all.len();
+            problems.extend(unknown_steps(all));
+        }
+    }
+    for problem in &problems {
+        println!("{problem}");
+    }
+    if problems.is_empty() {
+        println!("{steps} steps in {files} feature file(s), each matching a step of the catalog");
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problem(s)", problems.len());
+        ExitCode::from(1)
+    }
+}
+
 /// Every problem with the catalog: undocumented steps, examples that do not match their own
 /// step, and step functions the source scan missed. Empty when the catalog is proven.
 pub fn check(entries: &[Entry]) -> Vec<String> {
@@ -588,6 +667,9 @@ fn shown_path(file: &std::path::Path) -> String {
 
 /// `callspec steps`: prints the catalog, or checks it (`--check`).
 pub fn command(args: StepsArgs) -> ExitCode {
+    if !args.matching.is_empty() {
+        return match_files(&args.matching);
+    }
     let entries = entries();
     if args.check {
         let problems = check(&entries);
@@ -604,6 +686,7 @@ pub fn command(args: StepsArgs) -> ExitCode {
     let text = match args.format {
         StepsFormat::Text => render_text(&entries),
         StepsFormat::Markdown => render_markdown(&entries),
+        StepsFormat::Book => render_book(&entries),
     };
     print!("{text}");
     ExitCode::SUCCESS

@@ -178,12 +178,19 @@ pub struct StepsArgs {
     pub format: StepsFormat,
     /// Check the catalog instead of printing it: every step has a doc example, and each
     /// example runs its own step. Exits 1 listing the problems.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "matching")]
     pub check: bool,
+    /// Instead of printing the catalog, read these feature files (or folders) and check that
+    /// each parses and every step matches a step of the catalog, without running anything.
+    /// Exits 1 listing the problems.
+    #[arg(long = "match", value_name = "PATH", num_args = 1..)]
+    pub matching: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StepsFormat {
     Text,
     Markdown,
+    /// The book's step reference page (docs/src/reference/steps.md).
+    Book,
 }
