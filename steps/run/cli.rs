@@ -141,8 +141,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
     /// A bot under test: its config (TOML). The stand-in plays Graph, the identity platform
-    /// and the callers for it, and the specs check what it does (README: "Testing your own
-    /// bot").
+    /// and the callers for it, and the specs check what it does (the book's "Testing your own
+    /// bot", docs/src/bot.md).
     #[arg(long, value_name = "FILE")]
     pub bot: Option<PathBuf>,
     /// Write time-to-verdict figures (p50, p99, max; for the benchmark) to FILE as JSON.
