@@ -173,7 +173,7 @@ pub enum Target {
 
 #[derive(Debug, Args)]
 pub struct StepsArgs {
-    /// Output format: text, or a Markdown table per domain (for the README).
+    /// Output format: text, a Markdown table per domain, or the book's step reference page.
     #[arg(long, value_enum, default_value_t = StepsFormat::Text)]
     pub format: StepsFormat,
     /// Check the catalog instead of printing it: every step has a doc example, and each
