@@ -110,8 +110,10 @@ const SETTINGS: &str = r#"{
 /// The CI job: the README's GitHub Actions example for a team's repository, which installs the
 /// callspec binary rather than building a checkout.
 fn workflow() -> String {
+    // The repository this callspec was built from; a build without one leaves a placeholder
+    // the workflow's comment points at.
     let repository = match env!("CARGO_PKG_REPOSITORY") {
-        "" => "https://github.com/OWNER/callspec  # callspec's repository",
+        "" => "https://github.com/OWNER/callspec",
         url => url,
     };
     format!(
@@ -122,6 +124,9 @@ on: [push, pull_request]
 jobs:
   specs:
     runs-on: ubuntu-latest
+    env:
+      # Where callspec is installed from (its git repository); or download a release binary.
+      CALLSPEC_GIT: {repository}
     steps:
       - uses: actions/checkout@v4
       - uses: dtolnay/rust-toolchain@stable
@@ -129,7 +134,7 @@ jobs:
         with:
           path: ~/.cargo/bin/callspec
           key: callspec-{version}-${{{{ runner.os }}}}
-      - run: command -v callspec || cargo install --locked --git {repository} callspec
+      - run: command -v callspec || cargo install --locked --git "$CALLSPEC_GIT" callspec
       - run: callspec run features --junit reports/junit.xml --html reports/specs.html
       - uses: actions/upload-artifact@v4
         if: always()
