@@ -269,6 +269,8 @@ fn init(dir: &Path) -> Result<String, String> {
     let shown = display_path(dir);
     let next = if dir == Path::new(".") {
         "callspec run".to_owned()
+    } else if shown.contains(char::is_whitespace) {
+        format!("cd '{shown}' && callspec run")
     } else {
         format!("cd {shown} && callspec run")
     };
