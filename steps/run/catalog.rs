@@ -374,17 +374,24 @@ pub fn render_markdown(entries: &[Entry]) -> String {
         if !summary.is_empty() {
             let _ = write!(out, ": {}", summary.trim_end_matches('.'));
         }
-        let _ = writeln!(out, "\n\n| step | what it does |\n| --- | --- |");
-        for entry in list {
-            let (shown, undocumented) = entry.shown();
-            let prose = if undocumented {
-                "(undocumented)"
-            } else {
-                &entry.prose
-            };
-            let _ = writeln!(out, "| `{}` | {} |", cell(&shown), cell(prose));
-        }
+        let _ = writeln!(out, "\n");
+        out.push_str(&table(&list));
         out.push('\n');
+    }
+    out
+}
+
+/// One Markdown table of steps: each example and what it does.
+fn table(list: &[&Entry]) -> String {
+    let mut out = String::from("| step | what it does |\n| --- | --- |\n");
+    for entry in list {
+        let (shown, undocumented) = entry.shown();
+        let prose = if undocumented {
+            "(undocumented)"
+        } else {
+            &entry.prose
+        };
+        let _ = writeln!(out, "| `{}` | {} |", cell(&shown), cell(prose));
     }
     out
 }
@@ -392,7 +399,49 @@ pub fn render_markdown(entries: &[Entry]) -> String {
 /// The command that writes the book's step reference page (docs/src/reference/steps.md).
 pub const BOOK_COMMAND: &str = "cargo run -- steps --format book > docs/src/reference/steps.md";
 
-/// The book's step reference: the catalog's tables under a header saying how it is made.
+/// The first paragraph of a file's `//!` module doc, joined into one line.
+fn module_paragraph(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim_start)
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where the book explains a step file's steps in context (a heading the link check proves).
+fn explained_in(domain: &str) -> Option<(&'static str, &'static str)> {
+    Some(match domain {
+        "permissions" => (
+            "../writing-specs.md#the-app-and-its-token",
+            "The app and its token",
+        ),
+        "request" => ("../writing-specs.md#the-request", "The request"),
+        "call" => ("../writing-specs.md#the-bot-acts", "The bot acts"),
+        "response" => ("../writing-specs.md#the-response", "The response"),
+        "notifications" => ("../writing-specs.md#the-notifications", "The notifications"),
+        "faults" => ("../writing-specs.md#faults", "Faults"),
+        "operations" | "media" => (
+            "../writing-specs.md#the-bots-operations-on-the-current-call",
+            "The bot's operations on the current call",
+        ),
+        "remote" => (
+            "../writing-specs.md#the-other-side-mock-mode",
+            "The other side",
+        ),
+        "bot" | "forgery" => (
+            "../bot.md#steps-for-a-bot-under-test",
+            "Steps for a bot under test",
+        ),
+        _ => return None,
+    })
+}
+
+/// The book's step reference: a header saying how it is made, then per step file its module
+/// doc, where the book explains its steps, and the catalog's table.
 pub fn render_book(entries: &[Entry]) -> String {
     let mut out = format!(
         "<!-- Generated from the step catalog: do not edit. Regenerate with\n     \
@@ -405,21 +454,25 @@ pub fn render_book(entries: &[Entry]) -> String {
          [Writing specs](../writing-specs.md) explains them in context: values, variables, \
          durations and the `within` windows; [Markers](../markers.md) the patterns of expected \
          payloads.\n\n\
-         {} steps.\n\n",
+         {} steps.\n",
         entries.len()
     );
-    for line in render_markdown(entries).lines() {
-        match line.strip_prefix("### ") {
-            Some(heading) => {
-                let _ = writeln!(out, "## {heading}");
-            }
-            None => {
-                let _ = writeln!(out, "{line}");
-            }
+    for (file, list) in grouped(entries) {
+        let domain = domain_of(file);
+        let _ = writeln!(out, "\n## {domain}\n");
+        let source = STEP_SOURCES
+            .iter()
+            .find(|(f, _)| *f == file)
+            .map_or("", |(_, source)| *source);
+        let paragraph = module_paragraph(source);
+        let see = explained_in(domain)
+            .map(|(link, title)| format!(" In context: [{title}]({link})."))
+            .unwrap_or_default();
+        if !paragraph.is_empty() || !see.is_empty() {
+            let _ = writeln!(out, "{}{see}\n", paragraph.trim());
         }
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
+        let _ = writeln!(out, "`{file}`\n");
+        out.push_str(&table(&list));
     }
     out
 }
