@@ -69,6 +69,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         Some(Command::Token(args)) => token(args).await,
         Some(Command::Drift(args)) => drift(args).await,
         Some(Command::Templates(args)) => return run::templates::print(&args),
+        Some(Command::Init(args)) => return run::init::command(&args),
     };
     done.unwrap_or_else(|e| {
         eprintln!("callspec: {e}");

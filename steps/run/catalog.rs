@@ -374,19 +374,151 @@ pub fn render_markdown(entries: &[Entry]) -> String {
         if !summary.is_empty() {
             let _ = write!(out, ": {}", summary.trim_end_matches('.'));
         }
-        let _ = writeln!(out, "\n\n| step | what it does |\n| --- | --- |");
-        for entry in list {
-            let (shown, undocumented) = entry.shown();
-            let prose = if undocumented {
-                "(undocumented)"
-            } else {
-                &entry.prose
-            };
-            let _ = writeln!(out, "| `{}` | {} |", cell(&shown), cell(prose));
-        }
+        let _ = writeln!(out, "\n");
+        out.push_str(&table(&list));
         out.push('\n');
     }
     out
+}
+
+/// One Markdown table of steps: each example and what it does.
+fn table(list: &[&Entry]) -> String {
+    let mut out = String::from("| step | what it does |\n| --- | --- |\n");
+    for entry in list {
+        let (shown, undocumented) = entry.shown();
+        let prose = if undocumented {
+            "(undocumented)"
+        } else {
+            &entry.prose
+        };
+        let _ = writeln!(out, "| `{}` | {} |", cell(&shown), cell(prose));
+    }
+    out
+}
+
+/// The command that writes the book's step reference page (docs/src/reference/steps.md).
+pub const BOOK_COMMAND: &str = "cargo run -- steps --format book > docs/src/reference/steps.md";
+
+/// The first paragraph of a file's `//!` module doc, joined into one line.
+fn module_paragraph(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim_start)
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where the book explains a step file's steps in context (a heading the link check proves).
+fn explained_in(domain: &str) -> Option<(&'static str, &'static str)> {
+    Some(match domain {
+        "permissions" => (
+            "../writing-specs.md#the-app-and-its-token",
+            "The app and its token",
+        ),
+        "request" => ("../writing-specs.md#the-request", "The request"),
+        "call" => ("../writing-specs.md#the-bot-acts", "The bot acts"),
+        "response" => ("../writing-specs.md#the-response", "The response"),
+        "notifications" => ("../writing-specs.md#the-notifications", "The notifications"),
+        "faults" => ("../writing-specs.md#faults", "Faults"),
+        "operations" | "media" => (
+            "../writing-specs.md#the-bots-operations-on-the-current-call",
+            "The bot's operations on the current call",
+        ),
+        "remote" => (
+            "../writing-specs.md#the-other-side-mock-mode",
+            "The other side",
+        ),
+        "bot" | "forgery" => (
+            "../bot.md#steps-for-a-bot-under-test",
+            "Steps for a bot under test",
+        ),
+        _ => return None,
+    })
+}
+
+/// The book's step reference: a header saying how it is made, then per step file its module
+/// doc, where the book explains its steps, and the catalog's table.
+pub fn render_book(entries: &[Entry]) -> String {
+    let mut out = format!(
+        "<!-- Generated from the step catalog: do not edit. Regenerate with\n     \
+         {BOOK_COMMAND}\n     (a test fails when this page is stale). -->\n\n\
+         # Step reference\n\n\
+         Every step callspec knows, grouped by the step file that defines it, each with an \
+         example and what it does. The page is generated from the step definitions' doc \
+         comments (`callspec steps` prints the same catalog), so it lists exactly the steps a \
+         run matches. A step is found by its text whatever its keyword. \
+         [Writing specs](../writing-specs.md) explains them in context: values, variables, \
+         durations and the `within` windows; [Markers](../markers.md) the patterns of expected \
+         payloads.\n\n\
+         {} steps.\n",
+        entries.len()
+    );
+    for (file, list) in grouped(entries) {
+        let domain = domain_of(file);
+        let _ = writeln!(out, "\n## {domain}\n");
+        let source = STEP_SOURCES
+            .iter()
+            .find(|(f, _)| *f == file)
+            .map_or("", |(_, source)| *source);
+        let paragraph = module_paragraph(source);
+        let see = explained_in(domain)
+            .map(|(link, title)| format!(" In context: [{title}]({link})."))
+            .unwrap_or_default();
+        if !paragraph.is_empty() || !see.is_empty() {
+            let _ = writeln!(out, "{}{see}\n", paragraph.trim());
+        }
+        let _ = writeln!(out, "`{file}`\n");
+        out.push_str(&table(&list));
+    }
+    out
+}
+
+/// `callspec steps --match PATH...`: every feature file under the paths parses, and each step
+/// of its scenarios (backgrounds included) matches a step of the catalog. Nothing runs.
+fn match_files(paths: &[std::path::PathBuf]) -> ExitCode {
+    let loaded = match super::features::discover(paths) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("callspec: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+    let (mut files, mut steps) = (0, 0);
+    for file in &loaded.files {
+        let one = super::features::read_one(file);
+        problems.extend(one.errors.iter().map(ToString::to_string));
+        for feature in &one.features {
+            files += 1;
+            let Some(path) = feature.path.as_deref() else {
+                continue;
+            };
+            let mut all = Vec::new();
+            for (rule, scenario) in super::select::scenarios_of(feature) {
+                let rule_background = rule.and_then(|r| r.background.as_ref());
+                let background = feature.background.iter().chain(rule_background);
+                for step in background.flat_map(|b| &b.steps).chain(&scenario.steps) {
+                    all.push((path, step));
+                }
+            }
+            steps += all.len();
+            problems.extend(unknown_steps(all));
+        }
+    }
+    for problem in &problems {
+        println!("{problem}");
+    }
+    if problems.is_empty() {
+        println!("{steps} steps in {files} feature file(s), each matching a step of the catalog");
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problem(s)", problems.len());
+        ExitCode::from(1)
+    }
 }
 
 /// Every problem with the catalog: undocumented steps, examples that do not match their own
@@ -588,6 +720,9 @@ fn shown_path(file: &std::path::Path) -> String {
 
 /// `callspec steps`: prints the catalog, or checks it (`--check`).
 pub fn command(args: StepsArgs) -> ExitCode {
+    if !args.matching.is_empty() {
+        return match_files(&args.matching);
+    }
     let entries = entries();
     if args.check {
         let problems = check(&entries);
@@ -604,6 +739,7 @@ pub fn command(args: StepsArgs) -> ExitCode {
     let text = match args.format {
         StepsFormat::Text => render_text(&entries),
         StepsFormat::Markdown => render_markdown(&entries),
+        StepsFormat::Book => render_book(&entries),
     };
     print!("{text}");
     ExitCode::SUCCESS

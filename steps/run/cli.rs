@@ -35,6 +35,9 @@ pub enum Command {
     /// List the request templates and documents a run can use, and where each comes from
     /// (a scenarios folder, or built in).
     Templates(super::templates::TemplatesArgs),
+    /// Scaffold a project: a first spec, a template of your own, bot.toml, .gitignore, a CI job
+    /// and the editor settings. Never overwrites a file.
+    Init(super::init::InitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -138,8 +141,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
     /// A bot under test: its config (TOML). The stand-in plays Graph, the identity platform
-    /// and the callers for it, and the specs check what it does (README: "Testing your own
-    /// bot").
+    /// and the callers for it, and the specs check what it does (the book's "Testing your own
+    /// bot", docs/src/bot.md).
     #[arg(long, value_name = "FILE")]
     pub bot: Option<PathBuf>,
     /// What the console prints: pretty (every scenario with its steps), compact (a line per
@@ -208,17 +211,24 @@ pub enum Target {
 
 #[derive(Debug, Args)]
 pub struct StepsArgs {
-    /// Output format: text, or a Markdown table per domain (for the README).
+    /// Output format: text, a Markdown table per domain, or the book's step reference page.
     #[arg(long, value_enum, default_value_t = StepsFormat::Text)]
     pub format: StepsFormat,
     /// Check the catalog instead of printing it: every step has a doc example, and each
     /// example runs its own step. Exits 1 listing the problems.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "matching")]
     pub check: bool,
+    /// Instead of printing the catalog, read these feature files (or folders) and check that
+    /// each parses and every step matches a step of the catalog, without running anything.
+    /// Exits 1 listing the problems.
+    #[arg(long = "match", value_name = "PATH", num_args = 1..)]
+    pub matching: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum StepsFormat {
     Text,
     Markdown,
+    /// The book's step reference page (docs/src/reference/steps.md).
+    Book,
 }

@@ -40,6 +40,7 @@ pub mod error;
 pub mod features;
 pub mod har;
 pub mod html;
+pub mod init;
 pub mod junit;
 pub mod limits;
 pub mod plan;

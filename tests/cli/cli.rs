@@ -466,36 +466,6 @@ fn shards_split_the_suite_into_disjoint_parts_that_add_up() {
 }
 
 #[test]
-fn the_readme_shows_every_step_of_the_catalog() {
-    // The README's step vocabulary is written for people; this keeps it from drifting from the
-    // step definitions: every catalog example appears in it word for word.
-    let run = callspec(&["steps"]);
-    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
-    let examples: Vec<&str> = run
-        .stdout
-        .lines()
-        .map(str::trim_start)
-        .filter(|l| {
-            ["Given ", "When ", "Then "]
-                .iter()
-                .any(|k| l.starts_with(k))
-        })
-        .collect();
-    assert!(
-        examples.len() >= 50,
-        "only {} examples:\n{}",
-        examples.len(),
-        run.stdout
-    );
-    let missing: Vec<&&str> = examples.iter().filter(|e| !readme.contains(**e)).collect();
-    assert!(
-        missing.is_empty(),
-        "steps missing from the README: {missing:#?}"
-    );
-}
-
-#[test]
 fn a_scenario_ends_at_its_time_limit() {
     let run = callspec(&["run", "tests/timeouts", "--scenario-timeout", "1"]);
     assert_eq!(run.code, Some(1), "{}", run.output());

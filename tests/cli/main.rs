@@ -12,6 +12,7 @@ mod common;
 
 mod bot;
 mod cli;
+mod docs;
 mod drift;
 mod editor;
 mod front;

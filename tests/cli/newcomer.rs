@@ -1,5 +1,6 @@
-//! What a team meets first, outside callspec's checkout (issue 20): the built-in templates and
-//! `callspec templates`, quoted values that stay text, and steps matched whatever their keyword.
+//! What a team meets first, outside callspec's checkout (issue 20): `callspec init`, the
+//! built-in templates and `callspec templates`, quoted values that stay text, and steps matched
+//! whatever their keyword.
 //!
 //! Each test works in a fresh folder under the system's temporary folder, so no `scenarios/`
 //! folder of this checkout is found by the search up from the feature files.
@@ -270,4 +271,147 @@ fn a_step_is_found_by_its_text_whatever_its_keyword() {
     assert_ne!(code, Some(0), "{out}");
     assert!(out.contains("the callee answerz after 3 seconds"), "{out}");
     assert!(out.contains("did you mean"), "{out}");
+}
+
+/// Every file `callspec init` writes.
+const SCAFFOLD: &[&str] = &[
+    "features/first_call.feature",
+    "features/team_template.feature",
+    "scenarios/requests/team/voip-call.yaml",
+    "bot.toml",
+    ".gitignore",
+    ".github/workflows/callspec.yml",
+    ".vscode/settings.json",
+    "features/step_definitions/callspec_steps.rs",
+];
+
+#[test]
+fn init_scaffolds_a_project_whose_specs_pass_and_a_second_init_overwrites_nothing() {
+    let ws = Workspace::new("init");
+    let (code, out) = ws.callspec(&["init"]);
+    assert_eq!(code, Some(0), "{out}");
+    for file in SCAFFOLD {
+        assert!(
+            out.contains(&format!("created {file}")),
+            "{file} in:\n{out}"
+        );
+        assert!(ws.0.join(file).is_file(), "{file} was not written:\n{out}");
+    }
+    assert!(out.contains("next: callspec run"), "{out}");
+
+    // The first spec (a built-in template) and the team's template (extending one) both pass.
+    let (code, run) = ws.callspec(&["run"]);
+    assert_eq!(code, Some(0), "{run}");
+    assert!(run.contains("2 passed, 0 failed"), "{run}");
+    assert!(run.contains("\"team/voip-call\""), "{run}");
+
+    // What it wrote is what callspec and the CI read.
+    let bot = ws.0.join("bot.toml");
+    let config = callspec::bot::BotConfig::parse(&fs::read_to_string(&bot).unwrap(), &bot)
+        .unwrap_or_else(|e| panic!("the scaffolded bot.toml: {e}"));
+    assert!(config.command.is_some(), "{config:?}");
+    let ignore = fs::read_to_string(ws.0.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == ".callspec/"), "{ignore}");
+    let workflow: serde_yaml::Value = serde_yaml::from_str(
+        &fs::read_to_string(ws.0.join(".github/workflows/callspec.yml")).unwrap(),
+    )
+    .expect("the CI job is YAML");
+    let steps = format!("{:?}", workflow["jobs"]["specs"]["steps"]);
+    for needle in [
+        "callspec run features --junit reports/junit.xml --html reports/specs.html",
+        "actions/upload-artifact",
+        "mikepenz/action-junit-report",
+    ] {
+        assert!(steps.contains(needle), "{needle} in {steps}");
+    }
+    let settings: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(ws.0.join(".vscode/settings.json")).unwrap())
+            .expect("settings.json is JSON");
+    assert_eq!(
+        settings["cucumber.glue"][0],
+        "features/step_definitions/*.rs"
+    );
+
+    // A second init keeps every file as it is, edited or not, and says so.
+    ws.write("bot.toml", "# ours\nwebhook = \"http://127.0.0.1:9/x\"\n");
+    ws.write(".gitignore", "target/\n");
+    let before: Vec<String> = SCAFFOLD
+        .iter()
+        .map(|f| fs::read_to_string(ws.0.join(f)).unwrap())
+        .collect();
+    let (code, again) = ws.callspec(&["init", "."]);
+    assert_eq!(code, Some(0), "{again}");
+    for (file, text) in SCAFFOLD.iter().zip(&before) {
+        assert!(
+            again.contains(&format!("skipped {file} (it exists")),
+            "{file}:\n{again}"
+        );
+        assert_eq!(
+            &fs::read_to_string(ws.0.join(file)).unwrap(),
+            text,
+            "{file}"
+        );
+    }
+    assert!(again.contains("0 created, 8 skipped"), "{again}");
+    // A .gitignore of the team's own that lacks the CA folder gets a hint, not an edit.
+    assert!(again.contains("add `.callspec/` to it"), "{again}");
+}
+
+#[test]
+fn init_creates_a_missing_folder_and_fills_in_only_what_is_missing() {
+    let ws = Workspace::new("init-dir");
+    ws.write("project/features/first_call.feature", "Feature: Ours\n");
+    let (code, out) = ws.callspec(&["init", "project/sub"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(ws.0.join("project/sub/bot.toml").is_file(), "{out}");
+    assert!(
+        out.contains("next: cd project/sub && callspec run"),
+        "{out}"
+    );
+
+    let (code, out) = ws.callspec(&["init", "project"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("skipped features/first_call.feature"), "{out}");
+    assert!(out.contains("7 created, 1 skipped"), "{out}");
+    assert_eq!(
+        fs::read_to_string(ws.0.join("project/features/first_call.feature")).unwrap(),
+        "Feature: Ours\n"
+    );
+
+    ws.write("a-file", "x");
+    let (code, out) = ws.callspec(&["init", "a-file"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("a-file exists and is not a folder"), "{out}");
+}
+
+#[test]
+#[ignore = "needs node and npm packages: cd tools/editor && npm ci (.ci/run does it)"]
+fn the_editor_glue_of_the_scaffold_resolves_every_step_without_callspecs_sources() {
+    // The check of tests/cli/editor.rs, run on a scaffold outside the checkout: the language
+    // service reads only the generated glue there.
+    let ws = Workspace::new("init-editor");
+    let (code, out) = ws.callspec(&["init"]);
+    assert_eq!(code, Some(0), "{out}");
+    let tool = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/editor");
+    assert!(
+        tool.join("node_modules/@cucumber/language-service")
+            .is_dir(),
+        "the editor test needs tools/editor/node_modules: cd tools/editor && npm ci"
+    );
+    let out = Command::new("node")
+        .arg(tool.join("check-definitions.mjs"))
+        .arg(&ws.0)
+        .output()
+        .expect("node runs (20 or newer on the PATH)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the language service misses steps of the scaffold:\n{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("2 feature files: each has its definition")
+            && stdout.contains("from 1 step files"),
+        "unexpected output:\n{stdout}{stderr}"
+    );
 }
