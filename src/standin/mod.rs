@@ -213,8 +213,8 @@ pub struct Delivery {
 /// short (no I/O, no signing of tokens) and the guard is never held across an `.await`, which
 /// is also why it is std's `Mutex` and not tokio's. What must be read or signalled without
 /// the lock stays outside it: the reset `epoch`, the `recorded` count, the `in_flight` count
-/// and the `wake` signal (atomics, a watch channel and a Notify are lock-free, so a waiter or
-/// the real-time driver never queues behind a request).
+/// and the `wake` signal (atomics, a watch channel and a Notify are lock-free: waiting for a
+/// delivery, counting those under way or checking a delivery's epoch never takes the lock).
 #[derive(Debug)]
 struct Shared {
     config: StandInConfig,
@@ -257,11 +257,79 @@ struct State {
 
 impl Shared {
     /// The state, locked. std's `Mutex` is not reentrant: nothing that locks may be called
-    /// while the guard is held (helpers take `&mut State` instead).
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// while the guard is held (helpers take `&mut State` instead). Debug builds check it: a
+    /// second `lock()` on the same thread panics instead of hanging.
+    fn lock(&self) -> StateGuard<'_> {
+        #[cfg(debug_assertions)]
+        let held = Held::mark(&self.state);
         // A panicking holder cannot leave these structures half-updated in a way that matters
         // more than losing the whole scenario, so carry on with the data.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        StateGuard {
+            guard,
+            #[cfg(debug_assertions)]
+            _held: held,
+        }
+    }
+}
+
+/// [`Shared::lock`]'s guard.
+struct StateGuard<'a> {
+    guard: MutexGuard<'a, State>,
+    /// Dropped after `guard`: the thread is marked as holding the lock while it does.
+    #[cfg(debug_assertions)]
+    _held: Held,
+}
+
+impl std::ops::Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    /// The state locks this thread holds (their addresses).
+    static HELD: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread holds the state lock at this address while it lives.
+#[cfg(debug_assertions)]
+struct Held(usize);
+
+#[cfg(debug_assertions)]
+impl Held {
+    /// Marks the lock as held by this thread, before it is taken: taken twice, it panics.
+    fn mark(state: &Mutex<State>) -> Held {
+        let address = state as *const Mutex<State> as usize;
+        HELD.with_borrow_mut(|held| {
+            assert!(
+                !held.contains(&address),
+                "the stand-in's state is locked twice on one thread (std's Mutex would \
+                 deadlock): hand the guard's `&mut State` down instead of locking again"
+            );
+            held.push(address);
+        });
+        Held(address)
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = HELD.try_with(|held| {
+            let mut held = held.borrow_mut();
+            if let Some(i) = held.iter().rposition(|a| *a == self.0) {
+                held.swap_remove(i);
+            }
+        });
     }
 }
 
@@ -990,5 +1058,30 @@ impl Shared {
                 body,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_can_be_locked_again_once_the_guard_is_gone() {
+        let shared = Shared::new(StandInConfig::default(), "http://127.0.0.1:1".to_owned());
+        drop(shared.lock());
+        assert_eq!(shared.public_base(), "http://127.0.0.1:1");
+        let other = Shared::new(StandInConfig::default(), "http://127.0.0.1:2".to_owned());
+        let _one = shared.lock();
+        // Another stand-in's lock is another lock.
+        assert_eq!(other.public_base(), "http://127.0.0.1:2");
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "locked twice on one thread")]
+    fn locking_the_state_twice_on_one_thread_panics_instead_of_hanging() {
+        let shared = Shared::new(StandInConfig::default(), "http://127.0.0.1:1".to_owned());
+        let _held = shared.lock();
+        shared.sync_clock();
     }
 }
