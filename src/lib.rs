@@ -24,7 +24,9 @@
 //!   `audio_routing`, `recording` (policy-based recording), `state` (the data a call record
 //!   holds for them), `context` (what an operation is given), `apply` (a timeline event to its
 //!   call), `notifications`, `delivery`, `auth`,
-//!   `graph_error`, `faults`, and for `callspec serve` `admin`, `journal` and `realtime`;
+//!   `graph_error`, `faults`, and for `callspec serve` `admin`, `journal` and `realtime`; all
+//!   of a stand-in's mutable data is one `Mutex<State>` (its `mod.rs`, after mini-redis's
+//!   `db.rs`);
 //! - `inbox`: the bot's callback receiver;
 //! - `target`: live mode (settings, tokens, notification keys);
 //! - `bot`: a team's own bot under test: `config` (`bot.toml`), `process`, `gateway` (the https

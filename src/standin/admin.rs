@@ -31,7 +31,7 @@ use super::reply::Reply;
 use super::script::{Answer, Callee, Lobby, MeetingChange, RemoteScript};
 use super::timeline::{Timeline, MAX_DURATION};
 use super::{
-    lock, AccessClaims, DeliveryQuirks, GraphError, RemoteAction, Shared, StandIn, MAX_BODY_BYTES,
+    AccessClaims, DeliveryQuirks, GraphError, RemoteAction, Shared, StandIn, MAX_BODY_BYTES,
 };
 
 /// Where the admin API lives.
@@ -58,9 +58,8 @@ impl StandIn {
     /// What `GET /_callspec/script` answers: the other side of the next calls and the delivery
     /// quirks, every field present (what `callspec run --record` keeps of a mock scenario).
     pub fn script_json(&self) -> Value {
-        let script = lock(&self.shared.script).clone();
-        let quirks = *lock(&self.shared.quirks);
-        script_to_json(&script, &quirks)
+        let state = self.shared.lock();
+        script_to_json(&state.script, &state.quirks)
     }
 }
 
@@ -82,18 +81,24 @@ pub(super) fn handle(shared: &Shared, request: &Request) -> Result<Reply, GraphE
             Ok(Reply::json(200, journal::page(shared, after, limit)))
         }
         ("GET", ["script"]) => {
-            let script = lock(&shared.script).clone();
-            let quirks = *lock(&shared.quirks);
-            Ok(Reply::json(200, script_to_json(&script, &quirks)))
+            let state = shared.lock();
+            Ok(Reply::json(
+                200,
+                script_to_json(&state.script, &state.quirks),
+            ))
         }
         ("POST", ["script"]) => {
             let body: ScriptBody = parse_body(request)?;
             let (script, delivery) = body.into_script(shared.config.answer_delay);
-            *lock(&shared.script) = script.clone();
-            let mut quirks = lock(&shared.quirks);
+            let mut state = shared.lock();
+            state.script = script;
+            let quirks = &mut state.quirks;
             quirks.out_of_order = delivery.out_of_order;
             quirks.duplicate = delivery.duplicate;
-            Ok(Reply::json(200, script_to_json(&script, &quirks)))
+            Ok(Reply::json(
+                200,
+                script_to_json(&state.script, &state.quirks),
+            ))
         }
         ("POST", ["token"]) => token(shared, parse_body(request)?),
         ("POST", ["calls", "incoming"]) => incoming(shared, parse_body(request)?),
@@ -678,27 +683,24 @@ fn remote(shared: &Shared, call_id: &str, body: RemoteBody) -> Result<Reply, Gra
 /// injected faults. The simulated clock keeps running.
 fn reset(shared: &Shared) {
     // Fresh values, not cleared ones: a cleared map or queue keeps its memory.
-    let mut registry = lock(&shared.registry);
-    *registry = Default::default();
+    let mut state = shared.lock();
+    state.registry = Default::default();
     {
-        let mut timeline = lock(&shared.timeline);
+        let timeline = &mut state.timeline;
         let now = timeline.now();
         *timeline = Timeline::default();
         timeline.advance_to(now);
     }
-    drop(registry);
-    *lock(&shared.held) = None;
-    *lock(&shared.script) = RemoteScript::new(shared.config.answer_delay);
-    *lock(&shared.quirks) = DeliveryQuirks::default();
-    *lock(&shared.faults) = Default::default();
-    {
-        let mut deliveries = lock(&shared.deliveries);
-        shared
-            .epoch
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        deliveries.clear();
-    }
-    lock(&shared.journal).clear();
+    state.held = None;
+    state.script = RemoteScript::new(shared.config.answer_delay);
+    state.quirks = DeliveryQuirks::default();
+    state.faults = Default::default();
+    shared
+        .epoch
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    state.deliveries.clear();
+    state.journal.clear();
+    drop(state);
     give_back_memory();
 }
 

@@ -40,6 +40,12 @@ pub struct SigningKey {
     /// The public half as an SPKI PEM: the HMAC secret of the key-confusion forgery (HS256
     /// "signed" with the public key a bot would pass to its verifier).
     public_pem: String,
+    // `signed` and `verified` are caches, not the stand-in's state (so they stay out of its
+    // one `Mutex<State>`): they only remember what signing and verifying compute anyway, so a
+    // miss changes no answer; the key is `'static`, shared by every stand-in of the run, so
+    // they outlive any one stand-in and a reset does not touch them; and each lock is held only
+    // for a map look-up or insert, never while the stand-in's lock is (the state lock is not
+    // held while a token is signed or checked).
     /// Tokens already signed, by what they stand for, with their expiry: RS256 signing costs
     /// about a millisecond, so a token is signed once and reused while it stays valid.
     signed: Mutex<HashMap<String, (String, u64)>>,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::hosting::Request;
 use serde_json::{json, Map, Value};
 
-use super::{lock, Delivery, Shared};
+use super::{Delivery, Shared};
 
 /// How many requests, and how many notifications, a served stand-in keeps by default.
 pub const DEFAULT_JOURNAL_SIZE: usize = 2_000;
@@ -118,7 +118,7 @@ impl JournalEntry {
             status: 0,
             request_body: Kept::of_bytes(&request.body),
             response_body: Kept::Null,
-            at: lock(&shared.timeline).now(),
+            at: shared.lock().timeline.now(),
         }
     }
 
@@ -128,7 +128,7 @@ impl JournalEntry {
     }
 
     pub(crate) fn record(self, shared: &Shared) {
-        lock(&shared.journal).push(self);
+        shared.lock().journal.push(self);
     }
 
     fn to_json(&self, seq: u64) -> Value {
@@ -249,9 +249,8 @@ fn delivery_json(seq: u64, d: &Delivery) -> Value {
 /// `limit` in all, in the order they happened; `next` is the `after` of the next page (null
 /// when this one reached the end).
 pub(super) fn page(shared: &Shared, after: u64, limit: usize) -> Value {
-    let journal = lock(&shared.journal);
-    let deliveries = lock(&shared.deliveries);
-    page_of(&journal, &deliveries, after, limit)
+    let state = shared.lock();
+    page_of(&state.journal, &state.deliveries, after, limit)
 }
 
 fn page_of(journal: &Journal, deliveries: &DeliveryLog, after: u64, limit: usize) -> Value {

@@ -25,6 +25,15 @@
 //!    call's sub-paths to the operations).
 //! 7. `auth`, `validation`, `admin` (the test-control endpoints), then `router` on top:
 //!    every request comes in there.
+//!
+//! # State
+//!
+//! A stand-in's mutable data (registry, timeline, script, quirks, faults, deliveries, journal,
+//! clock, ...) is one `State` behind one std `Mutex` in `Shared`, as in tokio mini-redis's
+//! `db.rs`; `Shared` says why. The guard is taken once per operation and handed down as
+//! `&mut State` (or its fields): nothing that locks runs while it is held, and it is never
+//! held across an `.await`. (The `state` module is something else: what one call record keeps
+//! for its operations.)
 
 mod admin;
 mod apply;
@@ -194,45 +203,134 @@ pub struct Delivery {
     pub token: NotificationToken,
 }
 
-/// State shared by the server's responder and the harness.
+/// State shared by the server's responder and the harness (the model: tokio mini-redis's
+/// `db.rs`, `Shared { state: Mutex<State>, .. }`).
+///
+/// All the stand-in's mutable data is one [`State`] behind one lock, not a lock per part: an
+/// operation touches several parts at once (a create fills the registry and plans on the
+/// timeline; a reset clears the registry, timeline and deliveries together), and one lock
+/// makes each operation one consistent step with no lock order to keep. Critical sections are
+/// short (no I/O, no signing of tokens) and the guard is never held across an `.await`, which
+/// is also why it is std's `Mutex` and not tokio's. What must be read or signalled without
+/// the lock stays outside it: the reset `epoch`, the `recorded` count, the `in_flight` count
+/// and the `wake` signal (atomics, a watch channel and a Notify are lock-free: waiting for a
+/// delivery, counting those under way or checking a delivery's epoch never takes the lock).
 #[derive(Debug)]
 struct Shared {
     config: StandInConfig,
     base_url: String,
-    /// The base URL the bot reaches this stand-in at when another server fronts it (the bot
-    /// gateway): `Location` headers and `@odata.context` point there.
-    public_url: Mutex<Option<String>>,
     key: &'static SigningKey,
-    registry: Mutex<CallRegistry>,
-    timeline: Mutex<Timeline>,
-    script: Mutex<RemoteScript>,
-    quirks: Mutex<DeliveryQuirks>,
-    faults: Mutex<faults::Faults>,
-    /// A notification held back to be sent after the next one (out-of-order delivery).
-    held: Mutex<Option<(Outgoing, Duration)>>,
-    /// The last callback a notification went to, and where it was sent.
-    last_route: Mutex<Option<Route>>,
-    deliveries: Mutex<journal::DeliveryLog>,
-    /// Bumped by a reset (under the `deliveries` lock): deliveries begun before it are not
-    /// recorded after it.
+    state: Mutex<State>,
+    /// Bumped by a reset (under the state lock): deliveries begun before it are not recorded
+    /// after it.
     epoch: AtomicU64,
     /// How many deliveries were recorded so far, never reset: to wait for them.
     recorded: tokio::sync::watch::Sender<u64>,
     /// Notification POSTs under way (sent, not yet answered): what "every notification was
     /// acknowledged" must wait for.
     in_flight: AtomicU64,
-    /// The API requests answered, for the admin API's journal (never a token).
-    journal: Mutex<journal::Journal>,
     /// Signalled whenever events are scheduled, to wake the real-time driver.
     wake: tokio::sync::Notify,
-    /// Set when a real-time driver runs: simulated time follows the wall clock.
-    clock: Mutex<Option<realtime::RealClock>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panicking holder cannot leave these structures half-updated in a way that matters more
-    // than losing the whole scenario, so carry on with the data.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// The stand-in's mutable data, under [`Shared::state`].
+#[derive(Debug)]
+struct State {
+    /// The base URL the bot reaches this stand-in at when another server fronts it (the bot
+    /// gateway): `Location` headers and `@odata.context` point there.
+    public_url: Option<String>,
+    registry: CallRegistry,
+    timeline: Timeline,
+    script: RemoteScript,
+    quirks: DeliveryQuirks,
+    faults: faults::Faults,
+    /// A notification held back to be sent after the next one (out-of-order delivery).
+    held: Option<(Outgoing, Duration)>,
+    /// The last callback a notification went to, and where it was sent.
+    last_route: Option<Route>,
+    deliveries: journal::DeliveryLog,
+    /// The API requests answered, for the admin API's journal (never a token).
+    journal: journal::Journal,
+    /// Set when a real-time driver runs: simulated time follows the wall clock.
+    clock: Option<realtime::RealClock>,
+}
+
+impl Shared {
+    /// The state, locked. std's `Mutex` is not reentrant: nothing that locks may be called
+    /// while the guard is held (helpers take `&mut State` instead). Debug builds check it: a
+    /// second `lock()` on the same thread panics instead of hanging.
+    fn lock(&self) -> StateGuard<'_> {
+        #[cfg(debug_assertions)]
+        let held = Held::mark(&self.state);
+        // A panicking holder cannot leave these structures half-updated in a way that matters
+        // more than losing the whole scenario, so carry on with the data.
+        let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        StateGuard {
+            guard,
+            #[cfg(debug_assertions)]
+            _held: held,
+        }
+    }
+}
+
+/// [`Shared::lock`]'s guard.
+struct StateGuard<'a> {
+    guard: MutexGuard<'a, State>,
+    /// Dropped after `guard`: the thread is marked as holding the lock while it does.
+    #[cfg(debug_assertions)]
+    _held: Held,
+}
+
+impl std::ops::Deref for StateGuard<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for StateGuard<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.guard
+    }
+}
+
+#[cfg(debug_assertions)]
+thread_local! {
+    /// The state locks this thread holds (their addresses).
+    static HELD: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread holds the state lock at this address while it lives.
+#[cfg(debug_assertions)]
+struct Held(usize);
+
+#[cfg(debug_assertions)]
+impl Held {
+    /// Marks the lock as held by this thread, before it is taken: taken twice, it panics.
+    fn mark(state: &Mutex<State>) -> Held {
+        let address = state as *const Mutex<State> as usize;
+        HELD.with_borrow_mut(|held| {
+            assert!(
+                !held.contains(&address),
+                "the stand-in's state is locked twice on one thread (std's Mutex would \
+                 deadlock): hand the guard's `&mut State` down instead of locking again"
+            );
+            held.push(address);
+        });
+        Held(address)
+    }
+}
+
+#[cfg(debug_assertions)]
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = HELD.try_with(|held| {
+            let mut held = held.borrow_mut();
+            if let Some(i) = held.iter().rposition(|a| *a == self.0) {
+                held.swap_remove(i);
+            }
+        });
+    }
 }
 
 /// A running Graph stand-in: one scenario's space on a shared [`StandInServer`], or a server of
@@ -302,24 +400,26 @@ impl Shared {
     fn new(config: StandInConfig, base_url: String) -> Shared {
         let journal_size = config.journal_size;
         Shared {
-            script: Mutex::new(RemoteScript::new(config.answer_delay)),
+            state: Mutex::new(State {
+                public_url: None,
+                registry: CallRegistry::default(),
+                timeline: Timeline::default(),
+                script: RemoteScript::new(config.answer_delay),
+                quirks: DeliveryQuirks::default(),
+                faults: faults::Faults::default(),
+                held: None,
+                last_route: None,
+                deliveries: journal::Ring::with_capacity(journal_size),
+                journal: journal::Ring::with_capacity(journal_size),
+                clock: None,
+            }),
             key: SigningKey::for_run(),
             config,
             base_url,
-            public_url: Mutex::default(),
-            registry: Mutex::default(),
-            timeline: Mutex::default(),
-            quirks: Mutex::default(),
-            faults: Mutex::default(),
-            held: Mutex::default(),
-            last_route: Mutex::default(),
-            deliveries: Mutex::new(journal::Ring::with_capacity(journal_size)),
             epoch: AtomicU64::new(0),
             recorded: tokio::sync::watch::Sender::new(0),
             in_flight: AtomicU64::new(0),
-            journal: Mutex::new(journal::Ring::with_capacity(journal_size)),
             wake: tokio::sync::Notify::new(),
-            clock: Mutex::default(),
         }
     }
 }
@@ -327,7 +427,13 @@ impl Shared {
 impl Shared {
     /// The base URL the bot uses for this stand-in: the front's when one is set.
     fn public_base(&self) -> String {
-        lock(&self.public_url)
+        self.public_base_in(&self.lock())
+    }
+
+    /// [`Shared::public_base`], for a caller that holds the lock.
+    fn public_base_in(&self, state: &State) -> String {
+        state
+            .public_url
             .clone()
             .unwrap_or_else(|| self.base_url.clone())
     }
@@ -343,7 +449,7 @@ impl StandIn {
     /// Has the stand-in name `base_url` in the URLs it hands out (`Location`,
     /// `@odata.context`): the bot reaches it through that front.
     pub(crate) fn set_public_url(&self, base_url: &str) {
-        *lock(&self.shared.public_url) = Some(base_url.trim_end_matches('/').to_owned());
+        self.shared.lock().public_url = Some(base_url.trim_end_matches('/').to_owned());
     }
 
     /// A stand-in on a server of its own, on a free loopback port.
@@ -396,57 +502,59 @@ impl StandIn {
 
     /// Simulated time now.
     pub fn now(&self) -> Duration {
-        lock(&self.shared.timeline).now()
+        self.shared.lock().timeline.now()
     }
 
     /// When the next scheduled event is due, if any.
     pub fn next_due(&self) -> Option<Duration> {
-        lock(&self.shared.timeline).next_due()
+        self.shared.lock().timeline.next_due()
     }
 
     /// The state of a call, if the stand-in knows it.
     pub fn call_state(&self, id: &str) -> Option<CallState> {
-        lock(&self.shared.registry).get(id).map(|c| c.state)
+        self.shared.lock().registry.get(id).map(|c| c.state)
     }
 
     /// How many calls the stand-in knows (live, and ended ones not yet forgotten).
     pub fn call_count(&self) -> usize {
-        lock(&self.shared.registry).count()
+        self.shared.lock().registry.count()
     }
 
     /// How many notification POSTs the stand-in has made so far.
     pub fn delivery_count(&self) -> usize {
-        lock(&self.shared.deliveries).len()
+        self.shared.lock().deliveries.len()
     }
 
     /// Every notification POST so far.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        lock(&self.shared.deliveries).to_vec()
+        self.shared.lock().deliveries.to_vec()
     }
 
-    /// Changes what the other side does for calls created from now on.
+    /// Changes what the other side does for calls created from now on (`change` runs under the
+    /// stand-in's lock: it must not call the stand-in).
     pub fn update_script(&self, change: impl FnOnce(&mut RemoteScript)) {
-        change(&mut lock(&self.shared.script));
+        change(&mut self.shared.lock().script);
     }
 
     /// The next `times` API requests get `fault`.
     pub fn inject(&self, fault: Fault, times: u64) {
-        lock(&self.shared.faults).push(fault, times);
+        self.shared.lock().faults.push(fault, times);
     }
 
     /// Throttles API requests beyond `limit` (e.g. [`GRAPH_RATE_LIMIT`]); `None` lifts it.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
-        lock(&self.shared.faults).set_rate_limit(limit);
+        self.shared.lock().faults.set_rate_limit(limit);
     }
 
     /// How notifications are delivered now.
     pub fn delivery(&self) -> DeliveryQuirks {
-        *lock(&self.shared.quirks)
+        self.shared.lock().quirks
     }
 
-    /// Changes one aspect of how notifications are delivered, keeping the others.
+    /// Changes one aspect of how notifications are delivered, keeping the others (`change` runs
+    /// under the stand-in's lock: it must not call the stand-in).
     pub fn update_delivery(&self, change: impl FnOnce(&mut DeliveryQuirks)) {
-        change(&mut lock(&self.shared.quirks));
+        change(&mut self.shared.lock().quirks);
     }
 
     /// Someone calls the bot: a `created` notification with state `incoming` goes to
@@ -476,7 +584,7 @@ impl StandIn {
         let invite = recording::Invite {
             recorded: recorded.clone(),
             other,
-            strict: lock(&self.shared.script).strict_recording,
+            strict: self.shared.lock().script.strict_recording,
         };
         self.shared
             .incoming_with(recorded, callback_uri, app, |call| {
@@ -487,7 +595,9 @@ impl StandIn {
     /// The recording statuses the bot reported for a call, in order (`None`: the call is not
     /// one Teams invited the bot to record, or is unknown).
     pub fn reported_recording_statuses(&self, call_id: &str) -> Option<Vec<String>> {
-        lock(&self.shared.registry)
+        self.shared
+            .lock()
+            .registry
             .get(call_id)
             .and_then(|c| c.recording.as_ref())
             .map(|r| r.reported.clone())
@@ -546,7 +656,7 @@ impl StandIn {
             }
             sent += batch;
         }
-        lock(&self.shared.timeline).advance_to(until);
+        self.shared.lock().timeline.advance_to(until);
         sent
     }
 
@@ -587,12 +697,12 @@ impl Shared {
     async fn post_ready(&self, ready: Ready) {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let delivery = Self::send(ready.post, ready.delivery).await;
-        let mut deliveries = lock(&self.deliveries);
+        let mut state = self.lock();
         // A delivery that was under way when the stand-in was reset belongs to the old record.
         if self.epoch.load(Ordering::SeqCst) == ready.epoch {
-            deliveries.push(delivery);
+            state.deliveries.push(delivery);
         }
-        drop(deliveries);
+        drop(state);
         self.recorded.send_modify(|n| *n += 1);
         // Only once it is recorded: a watcher never sees it neither under way nor recorded.
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -602,18 +712,19 @@ impl Shared {
     /// and its body as bytes.
     fn prepare(&self, out: Outgoing, at: Duration) -> Ready {
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let (quirks, token) = {
-            let mut quirks = lock(&self.quirks);
+        let (token, (sent_to, target)) = {
+            let mut state = self.lock();
+            let quirks = &mut state.quirks;
             let token = quirks.next_token.take().unwrap_or(quirks.token);
-            (*quirks, token)
-        };
-        let (sent_to, target) = if quirks.callback_unreachable {
-            // Port 0 can never be connected to; a port that was free a moment ago could be
-            // taken by another scenario's server by now.
-            let nowhere = "http://127.0.0.1:0/callback";
-            (nowhere.to_owned(), reqwest::Url::parse(nowhere).ok())
-        } else {
-            self.delivery_target(&out.callback_uri)
+            let target = if quirks.callback_unreachable {
+                // Port 0 can never be connected to; a port that was free a moment ago could be
+                // taken by another scenario's server by now.
+                let nowhere = "http://127.0.0.1:0/callback";
+                (nowhere.to_owned(), reqwest::Url::parse(nowhere).ok())
+            } else {
+                self.delivery_target(&mut state.last_route, &out.callback_uri)
+            };
+            (token, target)
         };
         let post = target.map(|url| {
             let token = auth::notification_token_of(token, &out.app, self.key);
@@ -671,8 +782,11 @@ impl Shared {
     /// Where a notification for `callback_uri` is POSTed, and that URL parsed. A call's
     /// notifications all go to one callback: it is routed and parsed once (a domain's parse
     /// is the costliest part of a delivery's set-up).
-    fn delivery_target(&self, callback_uri: &str) -> (String, Option<reqwest::Url>) {
-        let mut last = lock(&self.last_route);
+    fn delivery_target(
+        &self,
+        last: &mut Option<Route>,
+        callback_uri: &str,
+    ) -> (String, Option<reqwest::Url>) {
         if let Some(route) = &*last {
             if route.callback == callback_uri {
                 return (route.sent_to.clone(), route.url.clone());
@@ -791,22 +905,25 @@ impl Shared {
         app: &AppIdentity,
         shape: impl FnOnce(&mut calls::CallRecord),
     ) -> serde_json::Value {
-        self.sync_clock();
         let profile = Profile {
             version: ApiVersion::V1,
             style: ResourceStyle::Communications,
         };
-        let mut registry = lock(&self.registry);
-        let id = registry
-            .incoming(&caller, callback_uri, profile, app, &self.public_base())
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        state.sync_clock();
+        let public_base = self.public_base_in(state);
+        let id = state
+            .registry
+            .incoming(&caller, callback_uri, profile, app, &public_base)
             .id
             .clone();
-        let call = registry.get_mut(&id).expect("just created");
+        let call = state.registry.get_mut(&id).expect("just created");
         shape(call);
         call.participants = lifecycle::initial_roster(call);
-        lifecycle::plan_incoming(call, INCOMING_ANSWER_WINDOW, &mut lock(&self.timeline));
+        lifecycle::plan_incoming(call, INCOMING_ANSWER_WINDOW, &mut state.timeline);
         let resource = call.resource.clone();
-        drop(registry);
+        drop(guard);
         self.wake.notify_one();
         resource
     }
@@ -817,7 +934,7 @@ impl Shared {
         after: Duration,
         action: RemoteAction,
     ) -> Result<(), GraphError> {
-        lock(&self.registry).live_mut(call_id)?;
+        self.lock().registry.live_mut(call_id)?;
         let call_id = call_id.to_owned();
         let voice = match action {
             RemoteAction::Speaks(length) => Some(Some(length)),
@@ -827,20 +944,19 @@ impl Shared {
         if let Some(speech) = voice {
             // The voice applies now (re-planning a running recording); `after` is when the
             // speech starts.
-            self.sync_clock();
-            let mut registry = lock(&self.registry);
-            let call = registry.live_mut(&call_id)?;
-            let mut timeline = lock(&self.timeline);
+            let mut guard = self.lock();
+            let state = &mut *guard;
+            state.sync_clock();
+            let call = state.registry.live_mut(&call_id)?;
             let voice = match speech {
                 Some(length) => media::Voice::Speaks {
-                    from: timeline.now().saturating_add(after),
+                    from: state.timeline.now().saturating_add(after),
                     length,
                 },
                 None => media::Voice::Silent,
             };
-            media::set_voice(call, voice, &mut timeline);
-            drop(timeline);
-            drop(registry);
+            media::set_voice(call, voice, &mut state.timeline);
+            drop(guard);
             self.wake.notify_one();
             return Ok(());
         }
@@ -866,34 +982,38 @@ impl Shared {
             // Applied above, as the voice of the call.
             RemoteAction::Speaks(_) | RemoteAction::StaysSilent => return Ok(()),
         };
-        self.sync_clock();
-        lock(&self.timeline).schedule(after, event);
+        let mut state = self.lock();
+        state.sync_clock();
+        state.timeline.schedule(after, event);
+        drop(state);
         self.wake.notify_one();
         Ok(())
     }
 
     /// The next notification(s) due at or before simulated time `limit`, in the order they are
     /// to be sent (after the delivery quirks: a pair swapped, each twice), moving the clock to
-    /// them. Nothing when nothing is due by then.
+    /// them. Nothing when nothing is due by then. One critical section: the events are popped
+    /// and applied as one step.
     fn due_outgoing(&self, limit: Duration) -> Vec<(Outgoing, Duration)> {
-        let quirks = *lock(&self.quirks);
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let quirks = state.quirks;
         loop {
-            let Some((at, event)) = lock(&self.timeline).pop_due(limit) else {
+            let Some((at, event)) = state.timeline.pop_due(limit) else {
                 // Nothing more is due: a held-back notification goes out now.
-                return lock(&self.held).take().into_iter().collect();
+                return state.held.take().into_iter().collect();
             };
-            let mut outgoing = self.fire(event, at);
+            let mut outgoing = Self::fire(&mut state.registry, event, at);
             if quirks.batch {
                 // Everything of the call due at this same moment goes out in one envelope.
                 loop {
-                    let mut timeline = lock(&self.timeline);
+                    let timeline = &mut state.timeline;
                     let next = match timeline.next_due() {
                         Some(due) if due == at => timeline.pop_due(at),
                         _ => None,
                     };
-                    drop(timeline);
                     let Some((_, event)) = next else { break };
-                    outgoing.extend(self.fire(event, at));
+                    outgoing.extend(Self::fire(&mut state.registry, event, at));
                 }
                 outgoing = batched(outgoing);
             }
@@ -901,10 +1021,10 @@ impl Shared {
             for out in outgoing {
                 let mut batch = vec![(out, at)];
                 if quirks.out_of_order {
-                    let previous = lock(&self.held).take();
+                    let previous = state.held.take();
                     match previous {
                         None => {
-                            *lock(&self.held) = batch.pop();
+                            state.held = batch.pop();
                             continue;
                         }
                         Some(prev) => batch.push(prev),
@@ -924,8 +1044,7 @@ impl Shared {
     }
 
     /// Applies an event to its call and builds the notifications the bot gets for it.
-    fn fire(&self, event: CallEvent, at: Duration) -> Vec<Outgoing> {
-        let mut registry = lock(&self.registry);
+    fn fire(registry: &mut CallRegistry, event: CallEvent, at: Duration) -> Vec<Outgoing> {
         let Some(call) = registry.get_mut(event.call_id()) else {
             return Vec::new();
         };
@@ -939,5 +1058,30 @@ impl Shared {
                 body,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_can_be_locked_again_once_the_guard_is_gone() {
+        let shared = Shared::new(StandInConfig::default(), "http://127.0.0.1:1".to_owned());
+        drop(shared.lock());
+        assert_eq!(shared.public_base(), "http://127.0.0.1:1");
+        let other = Shared::new(StandInConfig::default(), "http://127.0.0.1:2".to_owned());
+        let _one = shared.lock();
+        // Another stand-in's lock is another lock.
+        assert_eq!(other.public_base(), "http://127.0.0.1:2");
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "locked twice on one thread")]
+    fn locking_the_state_twice_on_one_thread_panics_instead_of_hanging() {
+        let shared = Shared::new(StandInConfig::default(), "http://127.0.0.1:1".to_owned());
+        let _held = shared.lock();
+        shared.sync_clock();
     }
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures::stream::{FuturesUnordered, StreamExt as _};
 use tokio::time::Instant;
 
-use super::{lock, Delivery, Outgoing, Shared, StandIn};
+use super::{Delivery, Outgoing, Shared, StandIn, State};
 
 /// How many notifications may wait for one callback while another POST to it is under way;
 /// beyond that they are recorded as failed deliveries, unsent (a callback that never answers
@@ -67,12 +67,18 @@ fn valid_scale(time_scale: f64) -> bool {
 }
 
 impl Shared {
+    /// [`State::sync_clock`], under the lock.
+    pub(super) fn sync_clock(&self) {
+        self.lock().sync_clock();
+    }
+}
+
+impl State {
     /// With a real-time driver running, moves the simulated clock up to the wall clock's reading,
     /// so that what is scheduled now is due relative to now. Without one it does nothing.
-    pub(super) fn sync_clock(&self) {
-        let clock = *lock(&self.clock);
-        if let Some(clock) = clock {
-            lock(&self.timeline).advance_to(clock.sim_now());
+    pub(super) fn sync_clock(&mut self) {
+        if let Some(clock) = self.clock {
+            self.timeline.advance_to(clock.sim_now());
         }
     }
 }
@@ -89,7 +95,8 @@ impl Shared {
     /// at the first sweep after its end, so it is kept between `retention` and `retention` plus
     /// one sweep.
     fn evict_ended(&self, ended: &mut Ended, now: Duration, retention: Duration) {
-        let mut registry = lock(&self.registry);
+        let mut state = self.lock();
+        let registry = &mut state.registry;
         for id in registry.ended() {
             if !ended.0.contains_key(id) {
                 ended.0.insert(id.to_owned(), now);
@@ -107,7 +114,9 @@ impl Shared {
 
     /// Records a notification that was not sent because its callback is too far behind.
     fn record_unsent(&self, out: Outgoing, at: Duration) {
-        lock(&self.deliveries).push(Delivery {
+        let mut state = self.lock();
+        let token = state.quirks.token;
+        state.deliveries.push(Delivery {
             call_id: out.call_id,
             at,
             sent_to: out.callback_uri.clone(),
@@ -117,8 +126,9 @@ impl Shared {
                 "not sent: {MAX_BACKLOG} notifications were already waiting for this callback"
             )),
             elapsed: Duration::ZERO,
-            token: lock(&self.quirks).token,
+            token,
         });
+        drop(state);
         self.recorded.send_modify(|n| *n += 1);
     }
 }
@@ -135,7 +145,7 @@ impl StandIn {
             1.0
         };
         let clock = RealClock::new(self.now(), scale);
-        *lock(&self.shared.clock) = Some(clock);
+        self.shared.lock().clock = Some(clock);
         let retention = self.shared.config.retention;
         let mut ended = Ended::default();
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
@@ -259,7 +269,9 @@ mod tests {
         let live = standin.incoming_call(caller, "http://127.0.0.1:9/cb", &app);
         let live = live["id"].as_str().unwrap().to_owned();
         let shared = &standin.shared;
-        lock(&shared.registry)
+        shared
+            .lock()
+            .registry
             .get_mut(&ending)
             .unwrap()
             .set_state(super::super::CallState::Terminated);

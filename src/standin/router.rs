@@ -20,7 +20,7 @@ pub(super) use super::reply::{Reply, ReplyBody};
 use super::script::codes;
 use super::surface;
 use super::validation::validate_create;
-use super::{lock, GraphError, Shared};
+use super::{GraphError, Shared};
 
 /// The stand-in's responder.
 pub(super) struct GraphRouter {
@@ -171,11 +171,14 @@ impl Handler for GraphRouter {
         let now = SystemTime::now();
         let is_admin = super::admin::is_admin_path(&self.shared, request.url.path());
         let is_api = !request.url.path().starts_with("/v1/.well-known/") && !is_admin;
-        self.shared.sync_clock();
-        let fault = if is_api {
-            lock(&self.shared.faults).for_request(std::time::Instant::now())
-        } else {
-            None
+        let fault = {
+            let mut state = self.shared.lock();
+            state.sync_clock();
+            if is_api {
+                state.faults.for_request(std::time::Instant::now())
+            } else {
+                None
+            }
         };
         let outcome = match fault.and_then(super::Fault::error) {
             Some(error) => Err(error),
@@ -243,8 +246,9 @@ impl GraphRouter {
         let token = header(request, "authorization")
             .and_then(|h| h.strip_prefix("Bearer "))
             .unwrap_or_default();
-        let registry = lock(&self.shared.registry);
-        let Some(call) = registry
+        let state = self.shared.lock();
+        let Some(call) = state
+            .registry
             .get(call_id)
             .filter(|c| super::media::has_recording(c, recording))
         else {
@@ -278,8 +282,8 @@ impl GraphRouter {
                 }
                 match (method, rest.as_slice()) {
                     ("GET", []) => {
-                        let mut registry = lock(&self.shared.registry);
-                        let call = registry.live_on(&id, profile.style)?;
+                        let mut state = self.shared.lock();
+                        let call = state.registry.live_on(&id, profile.style)?;
                         return Ok(Reply::encoded(200, &call.resource));
                     }
                     ("DELETE", []) => {
@@ -288,15 +292,15 @@ impl GraphRouter {
                     }
                     _ => {}
                 }
-                let mut registry = lock(&self.shared.registry);
-                let call = registry.live_on(&id, profile.style)?;
-                let mut timeline = lock(&self.shared.timeline);
-                let script = lock(&self.shared.script);
-                let public_base = self.shared.public_base();
+                // One guard for the whole operation: the call, its timeline and the script.
+                let mut guard = self.shared.lock();
+                let state = &mut *guard;
+                let public_base = self.shared.public_base_in(state);
+                let call = state.registry.live_on(&id, profile.style)?;
                 let cx = context::Context {
                     call,
-                    timeline: &mut timeline,
-                    script: &script,
+                    timeline: &mut state.timeline,
+                    script: &state.script,
                     api_base: format!("{public_base}/{}", profile.version.segment()),
                     calls_url: format!("{public_base}{collection}"),
                     public_base,
@@ -311,7 +315,7 @@ impl GraphRouter {
                                 .as_str()
                                 .is_some_and(|t| t.ends_with("Operation"));
                             if is_operation {
-                                if let Ok(call) = registry.live_mut(&id) {
+                                if let Ok(call) = state.registry.live_mut(&id) {
                                     call.extras.remember(op);
                                 }
                             }
@@ -374,7 +378,9 @@ impl GraphRouter {
         };
 
         let public_base = self.shared.public_base();
-        let mut registry = lock(&self.shared.registry);
+        let mut guard = self.shared.lock();
+        let state = &mut *guard;
+        let registry = &mut state.registry;
         if let Some(max) = self.shared.config.max_live_calls_per_app {
             if registry.live_count_of(&claims.appid) >= max {
                 // Graph documents request rates, not a count of live calls: the limit is
@@ -398,14 +404,13 @@ impl GraphRouter {
         debug_assert_eq!(kind, CallKind::classify(&record.resource));
         // The answer is the resource as created, before anything is planned for it.
         let mut reply = Reply::encoded(201, &record.resource);
-        let script = lock(&self.shared.script).clone();
         plan_outgoing(
             record,
-            &script,
+            &state.script,
             self.shared.config.answer_delay,
-            &mut lock(&self.shared.timeline),
+            &mut state.timeline,
         );
-        drop(registry);
+        drop(guard);
 
         // Under the path the bot used (`/beta/app/calls/{id}` for a create on `/beta/app/calls`,
         // as the beta create page shows).
@@ -416,9 +421,9 @@ impl GraphRouter {
 
     /// DELETE: the call ends now; its future events are dropped.
     fn hang_up(&self, call_id: &str, style: ResourceStyle) -> Result<(), GraphError> {
-        let mut registry = lock(&self.shared.registry);
-        registry.live_on(call_id, style)?.closing = true;
-        let mut timeline = lock(&self.shared.timeline);
+        let mut state = self.shared.lock();
+        state.registry.live_on(call_id, style)?.closing = true;
+        let timeline = &mut state.timeline;
         timeline.cancel_call(call_id);
         let now = std::time::Duration::ZERO;
         timeline.schedule(
