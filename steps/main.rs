@@ -16,6 +16,7 @@ mod permissions;
 mod remote;
 mod request;
 mod response;
+#[macro_use]
 mod run;
 mod support;
 mod world;
@@ -97,14 +98,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     })
     .await?;
-    println!("{}", server.banner());
+    outln!("{}", server.banner());
     server.wait().await;
     Ok(ExitCode::SUCCESS)
 }
 
 async fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     let roles: Vec<String> = args.roles.iter().map(|r| r.trim().to_owned()).collect();
-    println!(
+    outln!(
         "{}",
         request_token(&args.server, args.app_id.as_deref(), &roles).await?
     );
@@ -114,8 +115,8 @@ async fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
 async fn drift(args: DriftArgs) -> anyhow::Result<ExitCode> {
     let report = callspec::drift(&args.path, Duration::from_secs(args.settle)).await?;
     for file in &report.files {
-        print!("{}", file.render());
+        out!("{}", file.render());
     }
-    println!("{}", report.summary());
+    outln!("{}", report.summary());
     Ok(ExitCode::from(u8::from(report.drifted())))
 }

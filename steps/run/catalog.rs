@@ -510,13 +510,13 @@ fn match_files(paths: &[std::path::PathBuf]) -> ExitCode {
         }
     }
     for problem in &problems {
-        println!("{problem}");
+        outln!("{problem}");
     }
     if problems.is_empty() {
-        println!("{steps} steps in {files} feature file(s), each matching a step of the catalog");
+        outln!("{steps} steps in {files} feature file(s), each matching a step of the catalog");
         ExitCode::SUCCESS
     } else {
-        println!("{} problem(s)", problems.len());
+        outln!("{} problem(s)", problems.len());
         ExitCode::from(1)
     }
 }
@@ -727,13 +727,13 @@ pub fn command(args: StepsArgs) -> ExitCode {
     if args.check {
         let problems = check(&entries);
         if problems.is_empty() {
-            println!("{} steps, each with an example that runs it", entries.len());
+            outln!("{} steps, each with an example that runs it", entries.len());
             return ExitCode::SUCCESS;
         }
         for problem in &problems {
-            println!("{problem}");
+            outln!("{problem}");
         }
-        println!("{} problem(s) in the step catalog", problems.len());
+        outln!("{} problem(s) in the step catalog", problems.len());
         return ExitCode::from(1);
     }
     let text = match args.format {
@@ -741,7 +741,7 @@ pub fn command(args: StepsArgs) -> ExitCode {
         StepsFormat::Markdown => render_markdown(&entries),
         StepsFormat::Book => render_book(&entries),
     };
-    print!("{text}");
+    out!("{text}");
     ExitCode::SUCCESS
 }
 

@@ -215,7 +215,7 @@ pub fn command(args: &InitArgs) -> ExitCode {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     match init(&dir) {
         Ok(listing) => {
-            print!("{listing}");
+            out!("{listing}");
             ExitCode::SUCCESS
         }
         Err(message) => {

@@ -30,6 +30,23 @@
 //!
 //! `--dry-run` stops after step 3: every scenario read and its steps matched, nothing started.
 
+/// `println!` that a reader gone away cannot panic (`callspec run | head`): what is left to print
+/// is dropped and the run's own exit code stands, as with `git log | head`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` that a reader gone away cannot panic (see [`outln`]).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub mod bot;
 pub mod catalog;
 pub mod cli;
@@ -390,9 +407,9 @@ pub async fn run(args: RunArgs) -> Result<Summary, RunError> {
             _ => None,
         },
     };
-    println!("{summary}");
+    outln!("{summary}");
     if !loaded.errors.is_empty() {
-        println!(
+        outln!(
             "({} problem(s) in feature files: see above)",
             loaded.errors.len()
         );
@@ -439,7 +456,7 @@ fn dry_run(loaded: &features::Loaded) -> Summary {
             }
         }
     }
-    println!(
+    outln!(
         "dry run: {} feature file(s), {scenarios} scenario(s) read; {}",
         loaded.files.len(),
         if unknown == 0 {

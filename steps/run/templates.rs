@@ -43,6 +43,6 @@ pub fn print(args: &TemplatesArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let store = TemplateStore::for_feature_in(&path, &folders);
-    print!("{}", render_available(&store, &store.available()));
+    out!("{}", render_available(&store, &store.available()));
     ExitCode::SUCCESS
 }

@@ -791,3 +791,35 @@ fn failures_show_the_step_place_and_message_and_v_adds_bodies_vv_timings() {
     assert!(out.contains(" ms of wall time)"), "{out}");
     assert!(!out.contains("CallWorld {"), "{out}");
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_not_the_run() {
+    // `callspec run | head -1`: the pipe closes after one line; the rest of the output must be
+    // dropped quietly (no panic, no exit 101) and the run's own exit code kept.
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for args in [
+        &["run", "features/lifecycle", "--format", "pretty"][..],
+        &["steps"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_callspec"))
+            .args(args)
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the callspec binary runs");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .expect("a first line");
+        // The reader is dropped here: every later write meets a closed pipe.
+        let out = child.wait_with_output().expect("callspec ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!first.is_empty(), "{args:?}: no first line");
+        assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}:\n{stderr}");
+    }
+}
