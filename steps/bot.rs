@@ -729,6 +729,238 @@ async fn then_hangs_up(world: &mut CallWorld) -> Result<()> {
     expect_hang_up(world).await
 }
 
+// Issue 18: what a voicemail or meeting bot does: recordResponse, the recording's download,
+// removing a participant. Each in its own function (the shared helpers above stay as they are).
+
+/// Graph's `maxRecordDurationInSeconds` when a recordResponse names none (call-record.md:
+/// default 5, min 1, max 120).
+const DEFAULT_RECORD_SECONDS: u64 = 5;
+
+/// A request, for failure messages: `POST /v1.0/...` and its body.
+fn shown(request: &BotRequest) -> String {
+    format!(
+        "its request: {} {}\n{}",
+        request.method,
+        request.path,
+        request
+            .body
+            .as_ref()
+            .map(|b| serde_json::to_string_pretty(b).unwrap_or_default())
+            .unwrap_or_else(|| "(no body)".to_owned())
+    )
+}
+
+/// `Then the bot records a response` (optionally `of at most 30 seconds`, and `with a beep`): a
+/// recordResponse on the current call (plain or OData-qualified name) the stand-in accepted;
+/// with a limit, its `maxRecordDurationInSeconds` (Graph's default 5 when absent) is that
+/// limit; with a beep, it does not turn `playBeep` off.
+#[then(regex = r"^the bot records a response(?: of at most (\S+?) ?([a-z]+))?( with a beep)?$")]
+async fn then_records(
+    world: &mut CallWorld,
+    amount: String,
+    unit: String,
+    beep: String,
+) -> Result<()> {
+    let limit = if amount.is_empty() {
+        None
+    } else {
+        Some(duration(&amount, &unit)?)
+    };
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let on = call.clone();
+    let expected = Expected {
+        what: format!("the bot to record a response (a POST .../calls/{call}/recordResponse)"),
+        matches: Box::new(move |r| {
+            r.method == "POST" && is_action(api_path(&r.path), &on, "recordResponse")
+        }),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    let body = request.body.clone().unwrap_or(Value::Null);
+    if let Some(limit) = limit {
+        let wanted = limit.as_secs();
+        match &body["maxRecordDurationInSeconds"] {
+            Value::Null => {
+                if wanted != DEFAULT_RECORD_SECONDS {
+                    bail!(
+                        "the bot's recordResponse names no maxRecordDurationInSeconds (at \
+                         body.maxRecordDurationInSeconds), so Graph stops the recording after its \
+                         default of {DEFAULT_RECORD_SECONDS} seconds; expected at most {wanted} \
+                         seconds; {}",
+                        shown(&request)
+                    );
+                }
+            }
+            given if given.as_u64() == Some(wanted) => {}
+            given => bail!(
+                "the bot's recordResponse records at most {given} seconds \
+                 (body.maxRecordDurationInSeconds), expected at most {wanted} seconds; {}",
+                shown(&request)
+            ),
+        }
+    }
+    if !beep.is_empty() && body["playBeep"] == json!(false) {
+        bail!(
+            "the bot's recordResponse plays no beep (body.playBeep is false), expected a beep \
+             before the recording; {}",
+            shown(&request)
+        );
+    }
+    Ok(())
+}
+
+/// The `recordingLocation`s of the current call's completed recordResponse operations, as the
+/// stand-in notified them to the bot.
+fn recording_locations(world: &CallWorld, call: &str) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for d in world.standin()?.deliveries() {
+        if d.call_id != call {
+            continue;
+        }
+        for item in d.body["value"].as_array().into_iter().flatten() {
+            let data = &item["resourceData"];
+            if data["@odata.type"] == "#microsoft.graph.recordOperation"
+                && data["status"] == "completed"
+            {
+                if let Some(location) = data["recordingLocation"].as_str() {
+                    if !location.is_empty() && !found.iter().any(|l| l == location) {
+                        found.push(location.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `Then the bot downloaded the recording`: a GET of the `recordingLocation` of the current
+/// call's completed recordResponse that the stand-in answered 200, which it does only with
+/// `Authorization: Bearer {recordingAccessToken}` (waited for, as the other bot steps do).
+#[then("the bot downloaded the recording")]
+async fn downloaded_recording(world: &mut CallWorld) -> Result<()> {
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let prefix = format!("/recordings/{call}/");
+    let on = prefix.clone();
+    let expected = Expected {
+        what: format!(
+            "the bot to download the recording (a GET {prefix}… of the recordOperation's \
+             recordingLocation with 'Authorization: Bearer {{recordingAccessToken}}', answered \
+             200)"
+        ),
+        matches: Box::new(move |r| r.method == "GET" && r.path.starts_with(&on) && r.status == 200),
+    };
+    let request = match expect_request(world, expected, until).await {
+        Ok(request) => request,
+        Err(e) => {
+            let refused = world
+                .bot()?
+                .link
+                .requests()
+                .iter()
+                .any(|r| r.method == "GET" && r.path.starts_with(&prefix) && r.status == 401);
+            if refused {
+                bail!(
+                    "{e}\nthe stand-in answered the bot's download 401: a recording is served only \
+                     with 'Authorization: Bearer {{recordingAccessToken}}' from the completed \
+                     recordOperation"
+                );
+            }
+            return Err(e);
+        }
+    };
+    let locations = recording_locations(world, &call)?;
+    if locations.iter().any(|l| l.ends_with(&request.path)) {
+        return Ok(());
+    }
+    bail!(
+        "the bot downloaded {}, which no completed recordOperation of call {call} named as its \
+         recordingLocation (they named: {})",
+        request.path,
+        if locations.is_empty() {
+            "none".to_owned()
+        } else {
+            locations.join(", ")
+        }
+    )
+}
+
+/// The names the bot was told for participant `id` of `call`: from the rosters the stand-in
+/// sent it and the participants it read (`GET .../participants`).
+fn participant_names(world: &CallWorld, call: &str, id: &str) -> Result<Vec<String>> {
+    fn walk(value: &Value, id: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if map.get("id").and_then(Value::as_str) == Some(id) {
+                    for name in names_of(&value["info"]["identity"]) {
+                        if !out.contains(&name) {
+                            out.push(name);
+                        }
+                    }
+                }
+                map.values().for_each(|v| walk(v, id, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, id, out)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    for d in world.standin()?.deliveries() {
+        if d.call_id == call {
+            walk(&d.body, id, &mut names);
+        }
+    }
+    for r in world.bot()?.link.requests() {
+        if let Some(response) = &r.response {
+            walk(response, id, &mut names);
+        }
+    }
+    Ok(names)
+}
+
+/// `Then the bot removes "Alice" from the call`: a `DELETE .../calls/{id}/participants/{id}`
+/// the stand-in accepted, for a participant the rosters the bot was sent name "Alice" (by
+/// display name or id).
+#[then(expr = "the bot removes {string} from the call")]
+async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
+    let who = text(world, &who)?;
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let on = call.clone();
+    let participant_of = move |path: &str| -> Option<String> {
+        ["/communications/calls/", "/app/calls/"].iter().find_map(|base| {
+            let id = api_path(path)
+                .strip_prefix(&format!("{base}{on}/participants/"))?
+                .to_owned();
+            (!id.is_empty() && !id.contains('/')).then_some(id)
+        })
+    };
+    let removal = participant_of.clone();
+    let expected = Expected {
+        what: format!(
+            "the bot to remove \"{who}\" from the call (a DELETE .../calls/{call}/participants/ID)"
+        ),
+        matches: Box::new(move |r| r.method == "DELETE" && removal(&r.path).is_some()),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    let id = participant_of(&request.path).unwrap_or_default();
+    let names = participant_names(world, &call, &id)?;
+    if id == who || names.iter().any(|n| *n == who) {
+        return Ok(());
+    }
+    let removed = if names.is_empty() {
+        format!("participant {id}, whom no roster the bot was sent names")
+    } else {
+        format!("\"{}\" (participant {id})", names.join("\", \""))
+    };
+    bail!(
+        "the bot removed {removed} from the call, expected \"{who}\"; its request: DELETE {}",
+        request.path
+    )
+}
+
 /// Bot mode's part of a `--record` recording: the bot's requests through the gateway with
 /// Graph's answers, and the notifications the stand-in POSTed to the bot's webhook with its
 /// answers, as (time, rank, entry) for the recording's order. Headers are not kept (they hold
