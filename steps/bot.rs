@@ -953,7 +953,7 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
     let removed = if names.is_empty() {
         format!("participant {id}, whom no roster the bot was sent names")
     } else {
-        format!("\"{}\" (participant {id})", names.join("\", \""))
+        format!("\"{}\" (participant {id})", names[0])
     };
     bail!(
         "the bot removed {removed} from the call, expected \"{who}\"; its request: DELETE {}",
