@@ -556,11 +556,14 @@ async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Re
     standin
         .wait_for_deliveries(1, Instant::now() + world.wall(limit) + limit)
         .await;
+    // And what is due (a POST under way, the `deleted` of a call that ended) is waited for.
+    let undelivered = wait_for_due(world).await?;
+    let standin = world.standin()?;
     let deliveries = standin.deliveries();
     if deliveries.is_empty() {
         bail!("no notification has been sent to the bot yet: nothing to check");
     }
-    let late: Vec<String> = deliveries
+    let mut late: Vec<String> = deliveries
         .iter()
         .enumerate()
         .filter(|(_, d)| !matches!(d.outcome, Ok(200..=299)) || d.elapsed > limit)
@@ -578,6 +581,7 @@ async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Re
             )
         })
         .collect();
+    late.extend(undelivered);
     if late.is_empty() {
         return Ok(());
     }
@@ -959,6 +963,132 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
         "the bot removed {removed} from the call, expected \"{who}\"; its request: DELETE {}",
         request.path
     )
+}
+
+
+// Issue 19, notifications in flight: what is due reaches the bot before it is judged.
+
+/// Whether a notification POST carries an item with that `changeType` ("deleted", ...).
+fn carries(delivery: &callspec::graph::Delivery, change: &str) -> bool {
+    delivery.body["value"]
+        .as_array()
+        .is_some_and(|items| items.iter().any(|i| i["changeType"] == change))
+}
+
+/// The scenario's calls whose end is certain (the stand-in ended them, or it accepted the bot's
+/// hang-up) but whose `deleted` notification has not been recorded yet.
+fn ending_without_deleted(world: &CallWorld) -> Result<Vec<String>> {
+    use callspec::graph::CallState;
+    let standin = world.standin()?;
+    let deliveries = standin.deliveries();
+    let requests = world.bot()?.link.requests();
+    let mut calls: Vec<String> = world.call_id.iter().cloned().collect();
+    let known = deliveries
+        .iter()
+        .map(|d| d.call_id.clone())
+        .chain(requests.iter().filter_map(|r| r.call_id.clone()));
+    for call in known {
+        if !calls.contains(&call) {
+            calls.push(call);
+        }
+    }
+    Ok(calls
+        .into_iter()
+        .filter(|call| {
+            let ended = matches!(
+                standin.call_state(call),
+                Some(CallState::Terminating | CallState::Terminated)
+            );
+            let suffix = format!("/communications/calls/{call}");
+            let hung_up = requests.iter().any(|r| {
+                r.method == "DELETE"
+                    && (200..300).contains(&r.status)
+                    && api_path(&r.path) == suffix
+            });
+            (ended || hung_up)
+                && !deliveries
+                    .iter()
+                    .any(|d| d.call_id == *call && carries(d, "deleted"))
+        })
+        .collect())
+}
+
+/// Waits, bounded and woken by each delivery the stand-in records, until no notification POST
+/// is under way and every call of the scenario that has ended has had its `deleted` delivered.
+/// Returns a line for each `deleted` that never came.
+async fn wait_for_due(world: &CallWorld) -> Result<Vec<String>> {
+    let limit = world.wall(DEFAULT_BOT_WAIT);
+    let until = (Instant::now() + limit).min(world.deadline);
+    let standin = world.standin()?;
+    loop {
+        let seen = standin.recorded_count();
+        let missing = ending_without_deleted(world)?;
+        if missing.is_empty() && standin.deliveries_in_flight() == 0 {
+            return Ok(Vec::new());
+        }
+        if !standin.wait_for_deliveries(seen + 1, until).await {
+            return Ok(missing
+                .iter()
+                .map(|call| {
+                    format!(
+                        "  the \"deleted\" notification for call {call} did not reach the bot \
+                         within {:.1} s",
+                        limit.as_secs_f64()
+                    )
+                })
+                .collect());
+        }
+    }
+}
+
+/// `Then the bot has acknowledged the "deleted" notification` (or `"created"`): waits (bounded)
+/// for that notification of the current call to be delivered, and checks the bot answered it
+/// with 2xx; a failure names the notification, the bot's answer and how long it took.
+#[then(regex = r#"^the bot has acknowledged the "(created|deleted)" notification$"#)]
+async fn acknowledged_one(world: &mut CallWorld, change: String) -> Result<()> {
+    use crate::forgery::{answer_of, describe_delivery};
+    let call = current_call(world)?;
+    let limit = world.wall(DEFAULT_BOT_WAIT);
+    let until = (Instant::now() + limit).min(world.deadline);
+    let standin = world.standin()?;
+    loop {
+        let seen = standin.recorded_count();
+        let deliveries = standin.deliveries();
+        let found = deliveries
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.call_id == call && carries(d, &change));
+        if let Some((index, d)) = found {
+            if matches!(d.outcome, Ok(200..=299)) {
+                return Ok(());
+            }
+            bail!(
+                "expected the bot to acknowledge the \"{change}\" notification with 2xx; {} after \
+                 {:.2} s ({})",
+                answer_of(d),
+                d.elapsed.as_secs_f64(),
+                describe_delivery(index, d)
+            );
+        }
+        if !standin.wait_for_deliveries(seen + 1, until).await {
+            let sent: Vec<String> = deliveries
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.call_id == call)
+                .map(|(i, d)| format!("  {}: {}", describe_delivery(i, d), answer_of(d)))
+                .collect();
+            bail!(
+                "no \"{change}\" notification for call {call} reached the bot within {:.1} s; \
+                 the stand-in sent for it:\n{}",
+                limit.as_secs_f64(),
+                if sent.is_empty() {
+                    "  (nothing)".to_owned()
+                } else {
+                    sent.join("\n")
+                }
+            );
+        }
+    }
 }
 
 /// Bot mode's part of a `--record` recording: the bot's requests through the gateway with

@@ -15,6 +15,7 @@ Feature: Key 3 leaves a voicemail: the bot records the caller and keeps the reco
     When the caller speaks for 5 seconds
     Then the bot downloaded the recording
     And the bot hangs up
+    And the bot has acknowledged the "deleted" notification
     And the bot acknowledged every notification with 2xx within 1 second
 
   Scenario: The bot's recordResponse, as the bot sends it
