@@ -108,9 +108,12 @@ fn listing(bot: &BotScenario, requests: &[BotRequest]) -> String {
 /// bot's exit.
 fn context(bot: &BotScenario) -> String {
     let mut text = String::new();
-    let strays = bot.run.gateway.strays();
+    // Only the strays that could be this scenario's: not those of scenarios that had ended.
+    let strays = bot.link.strays();
     if !strays.is_empty() {
-        text.push_str("\nrequests the bot made for calls no scenario owns:\n");
+        text.push_str(
+            "\nrequests the bot made, since this scenario began, for calls no scenario owns:\n",
+        );
         for r in strays.iter().rev().take(5).rev() {
             // Graph's refusal as the bot got it (a token for another app or tenant...).
             let why = r
