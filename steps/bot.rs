@@ -615,9 +615,27 @@ fn looks_like_phone(s: &str) -> bool {
 
 /// `When the bot is asked to "POST /api/outbound" with:` + a JSON or YAML docstring: a request
 /// to the bot's own endpoint (the config's `trigger`), for bots that place calls when asked.
-/// The ids in it (uuids, phone numbers) tie the call the bot then creates to this scenario.
-#[when(regex = r#"^the bot is asked to "(GET|POST|PUT|PATCH|DELETE) ([^"]+)" with:$"#)]
-async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Step) -> Result<()> {
+/// The ids in it (uuids, phone numbers) tie the call the bot then creates to this scenario. The
+/// step waits for the bot's answer and fails on any but 2xx; `When the bot is asked to "POST
+/// /api/outbound", expecting 502, with:` wants that status instead, and `When the bot is asked
+/// to "POST /api/outbound", without waiting for its answer, with:` goes on at once (the answer
+/// is then not checked).
+#[when(
+    regex = r#"^the bot is asked to "(GET|POST|PUT|PATCH|DELETE) ([^"]+)"(?:, expecting (\d{3}),|, (without waiting) for its answer,)? with:$"#
+)]
+async fn ask_bot(
+    world: &mut CallWorld,
+    method: String,
+    path: String,
+    expecting: String,
+    no_wait: String,
+    step: &Step,
+) -> Result<()> {
+    let expecting: Option<u16> = if expecting.is_empty() {
+        None
+    } else {
+        Some(expecting.parse()?)
+    };
     let path = text(world, &path)?;
     let body = docstring(world, step)?;
     let bot = world.bot()?;
@@ -631,6 +649,9 @@ async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Ste
     }
     let url = format!("{}{path}", trigger.trim_end_matches('/'));
     let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    if !no_wait.is_empty() {
+        return ask_without_waiting(world, method, url, body);
+    }
     let sent_at = std::time::SystemTime::now();
     let started = std::time::Instant::now();
     let response = tokio::time::timeout_at(
@@ -662,8 +683,34 @@ async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Ste
     let answer = std::sync::Arc::new(answer);
     world.history.push(answer.clone());
     world.response = Some(answer);
-    if !(200..300).contains(&status) {
-        bail!("the bot answered {method} {url} with {status}: {text}");
+    match expecting {
+        Some(wanted) if status != wanted => {
+            bail!("the bot answered {method} {url} with {status}, expected {wanted}: {text}")
+        }
+        Some(_) => Ok(()),
+        None if !(200..300).contains(&status) => {
+            bail!("the bot answered {method} {url} with {status}: {text}")
+        }
+        None => Ok(()),
+    }
+}
+
+/// The trigger's request sent on its own task, bounded by the scenario's time limit: the steps
+/// after it run while the bot works on it.
+fn ask_without_waiting(
+    world: &mut CallWorld,
+    method: reqwest::Method,
+    url: String,
+    body: Value,
+) -> Result<()> {
+    let deadline = world.deadline;
+    let request = http().request(method, &url).json(&body).send();
+    tokio::spawn(async move {
+        // Its answer is no step's to judge; the task ends with the scenario's time at the latest.
+        let _ = tokio::time::timeout_at(deadline, request).await;
+    });
+    if let Some(bot) = world.bot_scenario_mut() {
+        bot.call_started = Instant::now();
     }
     Ok(())
 }
