@@ -569,6 +569,8 @@ async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Re
     let mut late: Vec<String> = deliveries
         .iter()
         .enumerate()
+        // A forged notification is not Graph's: refusing it is right (the refusal steps judge it).
+        .filter(|(_, d)| d.token == callspec::auth::NotificationToken::Valid)
         .filter(|(_, d)| !matches!(d.outcome, Ok(200..=299)) || d.elapsed > limit)
         .map(|(i, d)| {
             let answer = match &d.outcome {
@@ -1018,9 +1020,11 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
 
 // Issue 19, notifications in flight: what is due reaches the bot before it is judged.
 
-/// Whether a notification POST carries an item with that `changeType` ("deleted", ...).
+/// Whether a notification POST Graph sent (not a forgery) carries an item with that
+/// `changeType` ("deleted", ...).
 fn carries(delivery: &callspec::graph::Delivery, change: &str) -> bool {
-    delivery.body["value"]
+    delivery.token == callspec::auth::NotificationToken::Valid
+        && delivery.body["value"]
         .as_array()
         .is_some_and(|items| items.iter().any(|i| i["changeType"] == change))
 }
