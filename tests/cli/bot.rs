@@ -74,7 +74,14 @@ fn the_example_bot_passes_its_whole_suite() {
     assert_eq!(run.code, Some(0), "{}", run.output());
     // The report's timeline holds the bot's own requests beside the notifications.
     let page = fs::read_to_string(&html).expect("the HTML report");
-    for expected in ["/answer", "/playPrompt", "/subscribeToTone", "/transfer"] {
+    for expected in [
+        "/answer",
+        "/playPrompt",
+        "/subscribeToTone",
+        "/transfer",
+        "/recordResponse",
+        "/recordings/",
+    ] {
         assert!(page.contains(expected), "the HTML report lacks {expected}");
     }
     assert!(!page.contains("eyJ"), "a token in the HTML report");
@@ -115,6 +122,11 @@ fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
         "slow-answer",
         "double-prompt",
         "wrong-transfer",
+        "deleted-500",
+        "records-without-limit",
+        "no-voicemail-beep",
+        "download-without-token",
+        "removes-the-caller",
     ] {
         assert!(
             broken_variants.iter().any(|b| b == variant),
