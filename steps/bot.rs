@@ -907,25 +907,24 @@ async fn downloaded_recording(world: &mut CallWorld) -> Result<()> {
         ),
         matches: Box::new(move |r| r.method == "GET" && r.path.starts_with(&on) && r.status == 200),
     };
-    let request = match expect_request(world, expected, until).await {
-        Ok(request) => request,
-        Err(e) => {
-            let refused = world
-                .bot()?
-                .link
-                .requests()
-                .iter()
-                .any(|r| r.method == "GET" && r.path.starts_with(&prefix) && r.status == 401);
-            if refused {
-                bail!(
+    let request =
+        match expect_request(world, expected, until).await {
+            Ok(request) => request,
+            Err(e) => {
+                let refused =
+                    world.bot()?.link.requests().iter().any(|r| {
+                        r.method == "GET" && r.path.starts_with(&prefix) && r.status == 401
+                    });
+                if refused {
+                    bail!(
                     "{e}\nthe stand-in answered the bot's download 401: a recording is served only \
                      with 'Authorization: Bearer {{recordingAccessToken}}' from the completed \
                      recordOperation"
                 );
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
-    };
+        };
     let locations = recording_locations(world, &call)?;
     if locations.iter().any(|l| l.ends_with(&request.path)) {
         return Ok(());
@@ -985,12 +984,14 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
     let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
     let on = call.clone();
     let participant_of = move |path: &str| -> Option<String> {
-        ["/communications/calls/", "/app/calls/"].iter().find_map(|base| {
-            let id = api_path(path)
-                .strip_prefix(&format!("{base}{on}/participants/"))?
-                .to_owned();
-            (!id.is_empty() && !id.contains('/')).then_some(id)
-        })
+        ["/communications/calls/", "/app/calls/"]
+            .iter()
+            .find_map(|base| {
+                let id = api_path(path)
+                    .strip_prefix(&format!("{base}{on}/participants/"))?
+                    .to_owned();
+                (!id.is_empty() && !id.contains('/')).then_some(id)
+            })
     };
     let removal = participant_of.clone();
     let expected = Expected {
@@ -1003,7 +1004,7 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
     accepted(&request)?;
     let id = participant_of(&request.path).unwrap_or_default();
     let names = participant_names(world, &call, &id)?;
-    if id == who || names.iter().any(|n| *n == who) {
+    if id == who || names.contains(&who) {
         return Ok(());
     }
     let removed = if names.is_empty() {
@@ -1017,7 +1018,6 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
     )
 }
 
-
 // Issue 19, notifications in flight: what is due reaches the bot before it is judged.
 
 /// Whether a notification POST Graph sent (not a forgery) carries an item with that
@@ -1025,8 +1025,8 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
 fn carries(delivery: &callspec::graph::Delivery, change: &str) -> bool {
     delivery.token == callspec::auth::NotificationToken::Valid
         && delivery.body["value"]
-        .as_array()
-        .is_some_and(|items| items.iter().any(|i| i["changeType"] == change))
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i["changeType"] == change))
 }
 
 /// The scenario's calls whose end is certain (the stand-in ended them, or it accepted the bot's

@@ -545,7 +545,9 @@ impl StandIn {
     ) -> Result<(), GraphError> {
         let out = {
             let registry = lock(&self.shared.registry);
-            let call = registry.get(call_id).ok_or_else(GraphError::call_not_found)?;
+            let call = registry
+                .get(call_id)
+                .ok_or_else(GraphError::call_not_found)?;
             let mut ended = call.clone();
             ended.state = calls::CallState::Terminated;
             ended.resource["state"] = serde_json::json!("terminated");
@@ -642,7 +644,12 @@ impl Shared {
 
     /// [`Shared::prepare`], with `forged` as the token when given (the delivery quirks' tokens
     /// are then left for the notifications Graph sends).
-    fn prepare_with(&self, out: Outgoing, at: Duration, forged: Option<NotificationToken>) -> Ready {
+    fn prepare_with(
+        &self,
+        out: Outgoing,
+        at: Duration,
+        forged: Option<NotificationToken>,
+    ) -> Ready {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let (quirks, token) = {
             let mut quirks = lock(&self.quirks);
