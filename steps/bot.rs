@@ -549,7 +549,9 @@ async fn no_further_requests(world: &mut CallWorld, amount: String, unit: String
 }
 
 /// `Then the bot acknowledged every notification with 2xx within 3 seconds`: Graph's webhook
-/// rule (a bot that answers late or with an error gets the notification again, or loses it).
+/// rule (a bot that answers late or with an error gets the notification again, or loses it),
+/// for every notification Graph sent, once what is due has reached the bot (a POST under way,
+/// the `deleted` of each call of the scenario that has ended).
 #[then(regex = r"^the bot acknowledged every notification with 2xx within (\S+?) ?([a-z]+)$")]
 async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let limit = duration(&amount, &unit)?;

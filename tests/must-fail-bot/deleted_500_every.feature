@@ -1,6 +1,7 @@
 # broken: deleted-500
 # The broken bot answers 500 to the `deleted` notification that ends each call.
-# expect: Then the bot acknowledged every notification with 2xx within 1 second
+# expect: And the bot acknowledged every notification with 2xx within 1 second
+# expect: at tests/must-fail-bot/deleted_500_every.feature:17:5
 # expect: expected every notification acknowledged with 2xx within 1.0 s
 # expect: deleted notification for call
 # expect: answered 500 after
