@@ -17,6 +17,7 @@ export const BROKEN_VARIANTS = {
   "records-without-limit": "records a voicemail without maxRecordDurationInSeconds (Graph's default: 5 s)",
   "download-without-token": "downloads the voicemail without its recordingAccessToken",
   "removes-the-caller": "removes the caller instead of the participant who joined uninvited",
+  "deleted-500": "acknowledges the `deleted` notification with 500",
 } as const;
 
 export type Broken = keyof typeof BROKEN_VARIANTS;
