@@ -108,9 +108,12 @@ fn listing(bot: &BotScenario, requests: &[BotRequest]) -> String {
 /// bot's exit.
 fn context(bot: &BotScenario) -> String {
     let mut text = String::new();
-    let strays = bot.run.gateway.strays();
+    // Only the strays that could be this scenario's: not those of scenarios that had ended.
+    let strays = bot.link.strays();
     if !strays.is_empty() {
-        text.push_str("\nrequests the bot made for calls no scenario owns:\n");
+        text.push_str(
+            "\nrequests the bot made, since this scenario began, for calls no scenario owns:\n",
+        );
         for r in strays.iter().rev().take(5).rev() {
             // Graph's refusal as the bot got it (a token for another app or tenant...).
             let why = r
@@ -546,7 +549,9 @@ async fn no_further_requests(world: &mut CallWorld, amount: String, unit: String
 }
 
 /// `Then the bot acknowledged every notification with 2xx within 3 seconds`: Graph's webhook
-/// rule (a bot that answers late or with an error gets the notification again, or loses it).
+/// rule (a bot that answers late or with an error gets the notification again, or loses it),
+/// for every notification Graph sent, once what is due has reached the bot (a POST under way,
+/// the `deleted` of each call of the scenario that has ended).
 #[then(regex = r"^the bot acknowledged every notification with 2xx within (\S+?) ?([a-z]+)$")]
 async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
     let limit = duration(&amount, &unit)?;
@@ -556,13 +561,18 @@ async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Re
     standin
         .wait_for_deliveries(1, Instant::now() + world.wall(limit) + limit)
         .await;
+    // And what is due (a POST under way, the `deleted` of a call that ended) is waited for.
+    let undelivered = wait_for_due(world).await?;
+    let standin = world.standin()?;
     let deliveries = standin.deliveries();
     if deliveries.is_empty() {
         bail!("no notification has been sent to the bot yet: nothing to check");
     }
-    let late: Vec<String> = deliveries
+    let mut late: Vec<String> = deliveries
         .iter()
         .enumerate()
+        // A forged notification is not Graph's: refusing it is right (the refusal steps judge it).
+        .filter(|(_, d)| d.token == callspec::auth::NotificationToken::Valid)
         .filter(|(_, d)| !matches!(d.outcome, Ok(200..=299)) || d.elapsed > limit)
         .map(|(i, d)| {
             let answer = match &d.outcome {
@@ -578,6 +588,7 @@ async fn acknowledged(world: &mut CallWorld, amount: String, unit: String) -> Re
             )
         })
         .collect();
+    late.extend(undelivered);
     if late.is_empty() {
         return Ok(());
     }
@@ -608,9 +619,27 @@ fn looks_like_phone(s: &str) -> bool {
 
 /// `When the bot is asked to "POST /api/outbound" with:` + a JSON or YAML docstring: a request
 /// to the bot's own endpoint (the config's `trigger`), for bots that place calls when asked.
-/// The ids in it (uuids, phone numbers) tie the call the bot then creates to this scenario.
-#[when(regex = r#"^the bot is asked to "(GET|POST|PUT|PATCH|DELETE) ([^"]+)" with:$"#)]
-async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Step) -> Result<()> {
+/// The ids in it (uuids, phone numbers) tie the call the bot then creates to this scenario. The
+/// step waits for the bot's answer and fails on any but 2xx; `When the bot is asked to "POST
+/// /api/outbound", expecting 502, with:` wants that status instead, and `When the bot is asked
+/// to "POST /api/outbound", without waiting for its answer, with:` goes on at once (the answer
+/// is then not checked).
+#[when(
+    regex = r#"^the bot is asked to "(GET|POST|PUT|PATCH|DELETE) ([^"]+)"(?:, expecting (\d{3}),|, (without waiting) for its answer,)? with:$"#
+)]
+async fn ask_bot(
+    world: &mut CallWorld,
+    method: String,
+    path: String,
+    expecting: String,
+    no_wait: String,
+    step: &Step,
+) -> Result<()> {
+    let expecting: Option<u16> = if expecting.is_empty() {
+        None
+    } else {
+        Some(expecting.parse()?)
+    };
     let path = text(world, &path)?;
     let body = docstring(world, step)?;
     let bot = world.bot()?;
@@ -624,6 +653,9 @@ async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Ste
     }
     let url = format!("{}{path}", trigger.trim_end_matches('/'));
     let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    if !no_wait.is_empty() {
+        return ask_without_waiting(world, method, url, body);
+    }
     let sent_at = std::time::SystemTime::now();
     let started = std::time::Instant::now();
     let response = tokio::time::timeout_at(
@@ -655,8 +687,34 @@ async fn ask_bot(world: &mut CallWorld, method: String, path: String, step: &Ste
     let answer = std::sync::Arc::new(answer);
     world.history.push(answer.clone());
     world.response = Some(answer);
-    if !(200..300).contains(&status) {
-        bail!("the bot answered {method} {url} with {status}: {text}");
+    match expecting {
+        Some(wanted) if status != wanted => {
+            bail!("the bot answered {method} {url} with {status}, expected {wanted}: {text}")
+        }
+        Some(_) => Ok(()),
+        None if !(200..300).contains(&status) => {
+            bail!("the bot answered {method} {url} with {status}: {text}")
+        }
+        None => Ok(()),
+    }
+}
+
+/// The trigger's request sent on its own task, bounded by the scenario's time limit: the steps
+/// after it run while the bot works on it.
+fn ask_without_waiting(
+    world: &mut CallWorld,
+    method: reqwest::Method,
+    url: String,
+    body: Value,
+) -> Result<()> {
+    let deadline = world.deadline;
+    let request = http().request(method, &url).json(&body).send();
+    tokio::spawn(async move {
+        // Its answer is no step's to judge; the task ends with the scenario's time at the latest.
+        let _ = tokio::time::timeout_at(deadline, request).await;
+    });
+    if let Some(bot) = world.bot_scenario_mut() {
+        bot.call_started = Instant::now();
     }
     Ok(())
 }
@@ -727,6 +785,366 @@ async fn then_transfers(world: &mut CallWorld, who: String) -> Result<()> {
 #[then("the bot hangs up")]
 async fn then_hangs_up(world: &mut CallWorld) -> Result<()> {
     expect_hang_up(world).await
+}
+
+// Issue 18: what a voicemail or meeting bot does: recordResponse, the recording's download,
+// removing a participant. Each in its own function (the shared helpers above stay as they are).
+
+/// Graph's `maxRecordDurationInSeconds` when a recordResponse names none (call-record.md:
+/// default 5, min 1, max 120).
+const DEFAULT_RECORD_SECONDS: u64 = 5;
+
+/// A request, for failure messages: `POST /v1.0/...` and its body.
+fn shown(request: &BotRequest) -> String {
+    format!(
+        "its request: {} {}\n{}",
+        request.method,
+        request.path,
+        request
+            .body
+            .as_ref()
+            .map(|b| serde_json::to_string_pretty(b).unwrap_or_default())
+            .unwrap_or_else(|| "(no body)".to_owned())
+    )
+}
+
+/// `Then the bot records a response` (optionally `of at most 30 seconds`, and `with a beep`): a
+/// recordResponse on the current call (plain or OData-qualified name) the stand-in accepted;
+/// with a limit, its `maxRecordDurationInSeconds` (Graph's default 5 when absent) is that
+/// limit; with a beep, it does not turn `playBeep` off.
+#[then(regex = r"^the bot records a response(?: of at most (\S+?) ?([a-z]+))?( with a beep)?$")]
+async fn then_records(
+    world: &mut CallWorld,
+    amount: String,
+    unit: String,
+    beep: String,
+) -> Result<()> {
+    let limit = if amount.is_empty() {
+        None
+    } else {
+        Some(duration(&amount, &unit)?)
+    };
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let on = call.clone();
+    let expected = Expected {
+        what: format!("the bot to record a response (a POST .../calls/{call}/recordResponse)"),
+        matches: Box::new(move |r| {
+            r.method == "POST" && is_action(api_path(&r.path), &on, "recordResponse")
+        }),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    let body = request.body.clone().unwrap_or(Value::Null);
+    if let Some(limit) = limit {
+        let wanted = limit.as_secs();
+        match &body["maxRecordDurationInSeconds"] {
+            Value::Null => {
+                if wanted != DEFAULT_RECORD_SECONDS {
+                    bail!(
+                        "the bot's recordResponse names no maxRecordDurationInSeconds (at \
+                         body.maxRecordDurationInSeconds), so Graph stops the recording after its \
+                         default of {DEFAULT_RECORD_SECONDS} seconds; expected at most {wanted} \
+                         seconds; {}",
+                        shown(&request)
+                    );
+                }
+            }
+            given if given.as_u64() == Some(wanted) => {}
+            given => bail!(
+                "the bot's recordResponse records at most {given} seconds \
+                 (body.maxRecordDurationInSeconds), expected at most {wanted} seconds; {}",
+                shown(&request)
+            ),
+        }
+    }
+    if !beep.is_empty() && body["playBeep"] == json!(false) {
+        bail!(
+            "the bot's recordResponse plays no beep (body.playBeep is false), expected a beep \
+             before the recording; {}",
+            shown(&request)
+        );
+    }
+    Ok(())
+}
+
+/// The `recordingLocation`s of the current call's completed recordResponse operations, as the
+/// stand-in notified them to the bot.
+fn recording_locations(world: &CallWorld, call: &str) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for d in world.standin()?.deliveries() {
+        if d.call_id != call {
+            continue;
+        }
+        for item in d.body["value"].as_array().into_iter().flatten() {
+            let data = &item["resourceData"];
+            if data["@odata.type"] == "#microsoft.graph.recordOperation"
+                && data["status"] == "completed"
+            {
+                if let Some(location) = data["recordingLocation"].as_str() {
+                    if !location.is_empty() && !found.iter().any(|l| l == location) {
+                        found.push(location.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// `Then the bot downloaded the recording`: a GET of the `recordingLocation` of the current
+/// call's completed recordResponse that the stand-in answered 200, which it does only with
+/// `Authorization: Bearer {recordingAccessToken}` (waited for, as the other bot steps do).
+#[then("the bot downloaded the recording")]
+async fn downloaded_recording(world: &mut CallWorld) -> Result<()> {
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let prefix = format!("/recordings/{call}/");
+    let on = prefix.clone();
+    let expected = Expected {
+        what: format!(
+            "the bot to download the recording (a GET {prefix}… of the recordOperation's \
+             recordingLocation with 'Authorization: Bearer {{recordingAccessToken}}', answered \
+             200)"
+        ),
+        matches: Box::new(move |r| r.method == "GET" && r.path.starts_with(&on) && r.status == 200),
+    };
+    let request =
+        match expect_request(world, expected, until).await {
+            Ok(request) => request,
+            Err(e) => {
+                let refused =
+                    world.bot()?.link.requests().iter().any(|r| {
+                        r.method == "GET" && r.path.starts_with(&prefix) && r.status == 401
+                    });
+                if refused {
+                    bail!(
+                    "{e}\nthe stand-in answered the bot's download 401: a recording is served only \
+                     with 'Authorization: Bearer {{recordingAccessToken}}' from the completed \
+                     recordOperation"
+                );
+                }
+                return Err(e);
+            }
+        };
+    let locations = recording_locations(world, &call)?;
+    if locations.iter().any(|l| l.ends_with(&request.path)) {
+        return Ok(());
+    }
+    bail!(
+        "the bot downloaded {}, which no completed recordOperation of call {call} named as its \
+         recordingLocation (they named: {})",
+        request.path,
+        if locations.is_empty() {
+            "none".to_owned()
+        } else {
+            locations.join(", ")
+        }
+    )
+}
+
+/// The names the bot was told for participant `id` of `call`: from the rosters the stand-in
+/// sent it and the participants it read (`GET .../participants`).
+fn participant_names(world: &CallWorld, call: &str, id: &str) -> Result<Vec<String>> {
+    fn walk(value: &Value, id: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if map.get("id").and_then(Value::as_str) == Some(id) {
+                    for name in names_of(&value["info"]["identity"]) {
+                        if !out.contains(&name) {
+                            out.push(name);
+                        }
+                    }
+                }
+                map.values().for_each(|v| walk(v, id, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, id, out)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    for d in world.standin()?.deliveries() {
+        if d.call_id == call {
+            walk(&d.body, id, &mut names);
+        }
+    }
+    for r in world.bot()?.link.requests() {
+        if let Some(response) = &r.response {
+            walk(response, id, &mut names);
+        }
+    }
+    Ok(names)
+}
+
+/// `Then the bot removes "Alice" from the call`: a `DELETE .../calls/{id}/participants/{id}`
+/// the stand-in accepted, for a participant the rosters the bot was sent name "Alice" (by
+/// display name or id).
+#[then(expr = "the bot removes {string} from the call")]
+async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
+    let who = text(world, &who)?;
+    let call = current_call(world)?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let on = call.clone();
+    let participant_of = move |path: &str| -> Option<String> {
+        ["/communications/calls/", "/app/calls/"]
+            .iter()
+            .find_map(|base| {
+                let id = api_path(path)
+                    .strip_prefix(&format!("{base}{on}/participants/"))?
+                    .to_owned();
+                (!id.is_empty() && !id.contains('/')).then_some(id)
+            })
+    };
+    let removal = participant_of.clone();
+    let expected = Expected {
+        what: format!(
+            "the bot to remove \"{who}\" from the call (a DELETE .../calls/{call}/participants/ID)"
+        ),
+        matches: Box::new(move |r| r.method == "DELETE" && removal(&r.path).is_some()),
+    };
+    let request = expect_request(world, expected, until).await?;
+    accepted(&request)?;
+    let id = participant_of(&request.path).unwrap_or_default();
+    let names = participant_names(world, &call, &id)?;
+    if id == who || names.contains(&who) {
+        return Ok(());
+    }
+    let removed = if names.is_empty() {
+        format!("participant {id}, whom no roster the bot was sent names")
+    } else {
+        format!("\"{}\" (participant {id})", names[0])
+    };
+    bail!(
+        "the bot removed {removed} from the call, expected \"{who}\"; its request: DELETE {}",
+        request.path
+    )
+}
+
+// Issue 19, notifications in flight: what is due reaches the bot before it is judged.
+
+/// Whether a notification POST Graph sent (not a forgery) carries an item with that
+/// `changeType` ("deleted", ...).
+fn carries(delivery: &callspec::graph::Delivery, change: &str) -> bool {
+    delivery.token == callspec::auth::NotificationToken::Valid
+        && delivery.body["value"]
+            .as_array()
+            .is_some_and(|items| items.iter().any(|i| i["changeType"] == change))
+}
+
+/// The scenario's calls whose end is certain (the stand-in ended them, or it accepted the bot's
+/// hang-up) but whose `deleted` notification has not been recorded yet.
+fn ending_without_deleted(world: &CallWorld) -> Result<Vec<String>> {
+    use callspec::graph::CallState;
+    let standin = world.standin()?;
+    let deliveries = standin.deliveries();
+    let requests = world.bot()?.link.requests();
+    let mut calls: Vec<String> = world.call_id.iter().cloned().collect();
+    let known = deliveries
+        .iter()
+        .map(|d| d.call_id.clone())
+        .chain(requests.iter().filter_map(|r| r.call_id.clone()));
+    for call in known {
+        if !calls.contains(&call) {
+            calls.push(call);
+        }
+    }
+    Ok(calls
+        .into_iter()
+        .filter(|call| {
+            let ended = matches!(
+                standin.call_state(call),
+                Some(CallState::Terminating | CallState::Terminated)
+            );
+            let suffix = format!("/communications/calls/{call}");
+            let hung_up = requests.iter().any(|r| {
+                r.method == "DELETE"
+                    && (200..300).contains(&r.status)
+                    && api_path(&r.path) == suffix
+            });
+            (ended || hung_up)
+                && !deliveries
+                    .iter()
+                    .any(|d| d.call_id == *call && carries(d, "deleted"))
+        })
+        .collect())
+}
+
+/// Waits, bounded and woken by each delivery the stand-in records, until no notification POST
+/// is under way and every call of the scenario that has ended has had its `deleted` delivered.
+/// Returns a line for each `deleted` that never came.
+async fn wait_for_due(world: &CallWorld) -> Result<Vec<String>> {
+    let limit = world.wall(DEFAULT_BOT_WAIT);
+    let until = (Instant::now() + limit).min(world.deadline);
+    let standin = world.standin()?;
+    loop {
+        let seen = standin.recorded_count();
+        let missing = ending_without_deleted(world)?;
+        if missing.is_empty() && standin.deliveries_in_flight() == 0 {
+            return Ok(Vec::new());
+        }
+        if !standin.wait_for_deliveries(seen + 1, until).await {
+            return Ok(missing
+                .iter()
+                .map(|call| {
+                    format!(
+                        "  the \"deleted\" notification for call {call} did not reach the bot \
+                         within {:.1} s",
+                        limit.as_secs_f64()
+                    )
+                })
+                .collect());
+        }
+    }
+}
+
+/// `Then the bot has acknowledged the "deleted" notification` (or `"created"`): waits (bounded)
+/// for that notification of the current call to be delivered, and checks the bot answered it
+/// with 2xx; a failure names the notification, the bot's answer and how long it took.
+#[then(regex = r#"^the bot has acknowledged the "(created|deleted)" notification$"#)]
+async fn acknowledged_one(world: &mut CallWorld, change: String) -> Result<()> {
+    use crate::forgery::{answer_of, describe_delivery};
+    let call = current_call(world)?;
+    let limit = world.wall(DEFAULT_BOT_WAIT);
+    let until = (Instant::now() + limit).min(world.deadline);
+    let standin = world.standin()?;
+    loop {
+        let seen = standin.recorded_count();
+        let deliveries = standin.deliveries();
+        let found = deliveries
+            .iter()
+            .enumerate()
+            .find(|(_, d)| d.call_id == call && carries(d, &change));
+        if let Some((index, d)) = found {
+            if matches!(d.outcome, Ok(200..=299)) {
+                return Ok(());
+            }
+            bail!(
+                "expected the bot to acknowledge the \"{change}\" notification with 2xx; {} after \
+                 {:.2} s ({})",
+                answer_of(d),
+                d.elapsed.as_secs_f64(),
+                describe_delivery(index, d)
+            );
+        }
+        if !standin.wait_for_deliveries(seen + 1, until).await {
+            let sent: Vec<String> = deliveries
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.call_id == call)
+                .map(|(i, d)| format!("  {}: {}", describe_delivery(i, d), answer_of(d)))
+                .collect();
+            bail!(
+                "no \"{change}\" notification for call {call} reached the bot within {:.1} s; \
+                 the stand-in sent for it:\n{}",
+                limit.as_secs_f64(),
+                if sent.is_empty() {
+                    "  (nothing)".to_owned()
+                } else {
+                    sent.join("\n")
+                }
+            );
+        }
+    }
 }
 
 /// Bot mode's part of a `--record` recording: the bot's requests through the gateway with

@@ -240,3 +240,33 @@ async fn answers_with(world: &mut CallWorld, status: u16) -> Result<()> {
         answer_of(&delivery)
     )
 }
+
+/// `When a forged hang-up of the call reaches the bot`: the `deleted` notification the other
+/// side's hang-up would bring, for the current call, which goes on all the same (Graph did not
+/// send it). It carries the forgery the step before chose (`Given the stand-in sends the next
+/// notification …`, or `Given the stand-in signs notifications with a forged key`); the refusal
+/// steps judge it. A bot that acts on it forgets a call that is still up.
+#[when("a forged hang-up of the call reaches the bot")]
+async fn forged_hang_up(world: &mut CallWorld) -> Result<()> {
+    let standin = bot_standin(world)?;
+    let call = world.call_id.clone().ok_or_else(|| {
+        anyhow::anyhow!("there is no call yet: \"When \\\"John\\\" calls the bot\" must come first")
+    })?;
+    let mut token = None;
+    standin.update_delivery(|q| {
+        token = q.next_token.take();
+        if token.is_none() && q.token != NotificationToken::Valid {
+            token = Some(q.token);
+        }
+    });
+    let Some(token) = token else {
+        bail!(
+            "a forged hang-up needs a forgery to carry: write `Given the stand-in sends the next \
+             notification signed with a forged key` (or another forgery) before it"
+        );
+    };
+    ready(token).await?;
+    judge_from_now(world, &standin);
+    standin.send_forged_hang_up(&call, token).await?;
+    Ok(())
+}

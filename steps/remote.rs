@@ -280,8 +280,9 @@ fn optional_after(amount: &str, unit: &str) -> Result<std::time::Duration> {
     duration(amount, unit)
 }
 
-/// `When the callee presses 5` (or `"#"`, `"*"`; optionally `after 2 seconds`): a DTMF tone,
-/// notified as `toneInfo` if the bot subscribed to tones.
+/// `When the callee presses 5` (or `"#"`, `"*"`, or a letter `A`-`D`, the keypad's fourth
+/// column; optionally `after 2 seconds`): a DTMF tone, notified as `toneInfo` if the bot
+/// subscribed to tones (`tone5`, `pound`, `star`, `a`-`d`, as Graph names them).
 #[when(regex = r#"^the callee presses "?([^"\s]+)"?(?: after (\S+?) ?([a-z]+))?$"#)]
 fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> Result<()> {
     let one_key = key.len() == 1 && "0123456789*#ABCDabcd".contains(key.as_str());
@@ -292,8 +293,8 @@ fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> 
     remote_action(world, after, RemoteAction::PressesKey(key))
 }
 
-/// `When "John" presses 1` (or `"#"`, `"*"`): the caller of the current call presses a key,
-/// notified as `toneInfo` if the bot subscribed to tones.
+/// `When "John" presses 1` (or `"#"`, `"*"`, `A`-`D`): the caller of the current call presses
+/// a key, notified as `toneInfo` if the bot subscribed to tones.
 #[when(regex = r#"^"[^"]+" presses "?([^"\s]+)"?$"#)]
 fn named_presses(world: &mut CallWorld, key: String) -> Result<()> {
     presses(world, key, String::new(), String::new())
@@ -323,4 +324,13 @@ fn joins_now(
         RemoteAction::Leaves(who)
     };
     remote_action(world, after, action)
+}
+
+/// `When the caller hangs up` or `When "John" hangs up` (optionally `after 5 seconds`): the
+/// other side of the current call (an incoming call's caller, or the callee) ends it
+/// (200/5002), as `When the callee hangs up` does. One party of a group call leaves with
+/// `When "Alice" leaves the call`.
+#[when(regex = r#"^(?:the caller|"[^"]+") hangs up(?: after (\S+?) ?([a-z]+))?$"#)]
+fn caller_hangs_up(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    hangs_up_now(world, amount, unit)
 }

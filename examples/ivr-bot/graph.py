@@ -24,6 +24,9 @@ from msgraph.generated.communications.calls.item.answer.answer_post_request_body
 from msgraph.generated.communications.calls.item.play_prompt.play_prompt_post_request_body import (
     PlayPromptPostRequestBody,
 )
+from msgraph.generated.communications.calls.item.record_response.record_response_post_request_body import (
+    RecordResponsePostRequestBody,
+)
 from msgraph.generated.communications.calls.item.subscribe_to_tone.subscribe_to_tone_post_request_body import (
     SubscribeToTonePostRequestBody,
 )
@@ -104,6 +107,9 @@ class GraphCalls:
         adapter.base_url = settings.graph_url
         self.client = GraphServiceClient(request_adapter=adapter)
         self.settings = settings
+        # A recording is downloaded with its own access token, not the Graph one: a plain
+        # client, so the SDK's auth middleware adds nothing.
+        self.downloads = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(30.0, connect=10.0))
 
     def check_credentials(self) -> None:
         """Gets a token once at start, so a wrong secret or authority fails the start."""
@@ -119,6 +125,7 @@ class GraphCalls:
 
         from kiota_serialization_json.json_parse_node import JsonParseNode
         from msgraph.generated.models.play_prompt_operation import PlayPromptOperation
+        from msgraph.generated.models.record_operation import RecordOperation
         from msgraph.generated.models.subscribe_to_tone_operation import SubscribeToToneOperation
 
         call = self._call("warm-up")
@@ -128,13 +135,15 @@ class GraphCalls:
         prompt = MediaPrompt(media_info=MediaInfo(uri="https://example.com/a.wav"))
         call.play_prompt.to_post_request_information(PlayPromptPostRequestBody(prompts=[prompt]))
         call.subscribe_to_tone.to_post_request_information(SubscribeToTonePostRequestBody())
+        call.record_response.to_post_request_information(RecordResponsePostRequestBody(play_beep=True))
+        call.participants.by_participant_id("x").to_delete_request_information()
         call.update_recording_status.to_post_request_information(
             UpdateRecordingStatusPostRequestBody(status=RecordingStatus.Recording))
         call.transfer.to_post_request_information(TransferPostRequestBody(
             transfer_target=InvitationParticipantInfo(identity=user_identity("x", None))))
         call.to_delete_request_information()
         self.client.communications.calls.to_post_request_information(Call(tenant_id="x"))
-        for model in (PlayPromptOperation, SubscribeToToneOperation, Call):
+        for model in (PlayPromptOperation, RecordOperation, SubscribeToToneOperation, Call):
             node = JsonParseNode(json.loads('{"id": "x", "status": "running", "state": "establishing"}'))
             node.get_object_value(model)
 
@@ -173,6 +182,33 @@ class GraphCalls:
         body = UpdateRecordingStatusPostRequestBody(
             status=RecordingStatus.Recording, client_context=client_context)
         await self._call(call_id).update_recording_status.post(body)
+
+    async def record_response(self, call_id: str, client_context: str, max_seconds: Optional[int],
+                              beep: bool) -> Optional[str]:
+        """Records the caller (a voicemail): ends on 2 s of silence after they spoke, on `#`, or
+        after `max_seconds`; returns the operation's id (its completion names the recording)."""
+        body = RecordResponsePostRequestBody(
+            client_context=client_context,
+            play_beep=beep,
+            initial_silence_timeout_in_seconds=5,
+            max_silence_timeout_in_seconds=2,
+            max_record_duration_in_seconds=max_seconds,
+            stop_tones=["#"],
+        )
+        operation = await self._call(call_id).record_response.post(body)
+        return operation.id if operation else None
+
+    async def download_recording(self, location: str, access_token: Optional[str]) -> bytes:
+        """Fetches a finished recording from its recordingLocation (call-record.md): it is served
+        only with `Authorization: Bearer {recordingAccessToken}`, and only for a short while."""
+        headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+        response = await self.downloads.get(location, headers=headers)
+        if response.status_code != 200:
+            raise GraphError(f"the recording's download answered HTTP {response.status_code}")
+        return response.content
+
+    async def remove_participant(self, call_id: str, participant_id: str) -> None:
+        await self._call(call_id).participants.by_participant_id(participant_id).delete()
 
     async def hang_up(self, call_id: str) -> None:
         await self._call(call_id).delete()

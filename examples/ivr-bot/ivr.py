@@ -17,6 +17,9 @@ from graph import GraphCalls, describe
 
 WELCOME = "https://example.com/welcome.wav"
 GOODBYE = "https://example.com/goodbye.wav"
+# "Please leave a message after the beep."
+VOICEMAIL = "https://example.com/voicemail.wav"
+VOICEMAIL_SECONDS = 30
 SLOW_ANSWER_SECONDS = 20
 # Ended calls are remembered (so that a late duplicate does nothing) up to this many.
 ENDED_KEPT = 10_000
@@ -42,6 +45,10 @@ BROKEN_VARIANTS = {
     "no-issuer-check": "accepts notification tokens from any issuer",
     "refuses-with-403": "refuses a bad notification token with 403 instead of 401",
     "deleted-500": "acknowledges the `deleted` notification with 500",
+    "records-without-limit": "records a voicemail without maxRecordDurationInSeconds (Graph's default: 5 s)",
+    "no-voicemail-beep": "records a voicemail with playBeep false",
+    "download-without-token": "downloads the voicemail without its recordingAccessToken",
+    "removes-the-caller": "removes the caller instead of the participant who joined uninvited",
 }
 
 
@@ -58,6 +65,24 @@ class CallState:
     # that it records; it plays nothing to the call.
     recorder: bool = False
     tones_seen: set = field(default_factory=set)
+    # Key 3: the voicemail's recordResponse (its clientContext, then its id once known).
+    voicemail_context: Optional[str] = None
+    voicemail_operation: Optional[str] = None
+    # The caller's user id or phone number (from the incoming call's source), and the
+    # participants already removed: the line is one-to-one, anyone else who joins is removed.
+    caller: Optional[str] = None
+    removed: set = field(default_factory=set)
+
+
+def identity_key(identity) -> Optional[str]:
+    """A person's id in an identitySet: the user's id, else the phone number."""
+    if not isinstance(identity, dict):
+        return None
+    for kind in ("user", "phone"):
+        who = identity.get(kind)
+        if isinstance(who, dict) and who.get("id"):
+            return who["id"]
+    return None
 
 
 class Ivr:
@@ -95,6 +120,9 @@ class Ivr:
         if "/operations/" in resource or kind.endswith("Operation"):
             await self.on_operation(call_id, data)
             return
+        if resource.rstrip("/").endswith("/participants") and isinstance(data, list):
+            await self.on_roster(call_id, data)
+            return
         if kind != "#microsoft.graph.call":
             log.info("call %s: %s %s (nothing to do)", call_id, change, kind or "item")
             return
@@ -110,6 +138,7 @@ class Ivr:
         if change == "created" and state == "incoming":
             # A policy-recording invite names the observed (recorded) participant.
             call.recorder = bool(data.get("incomingContext"))
+            call.caller = identity_key((data.get("source") or {}).get("identity"))
             await self.on_incoming(call_id, call)
         elif data.get("toneInfo"):
             await self.on_tone(call_id, call, data["toneInfo"])
@@ -156,7 +185,7 @@ class Ivr:
             log.info("call %s: %s (sequence %s) again, ignored", call_id, tone, sequence)
             return
         call.tones_seen.add(key)
-        if call.transferring or call.goodbye_context:
+        if call.transferring or call.goodbye_context or call.voicemail_context:
             log.info("call %s: %s ignored, the call is already ending", call_id, tone)
             return
         if tone == "tone1":
@@ -170,14 +199,69 @@ class Ivr:
             call.goodbye_operation = await self.request(
                 call_id, f"playPrompt {GOODBYE}",
                 self.graph.play_prompt(call_id, GOODBYE, call.goodbye_context))
+        elif tone == "tone3":
+            await self.voicemail(call_id, call)
         else:
             log.info("call %s: %s has no menu entry", call_id, tone)
+
+    async def voicemail(self, call_id: str, call: CallState) -> None:
+        """Key 3: "leave a message after the beep", then a recordResponse, queued behind the
+        prompt by Graph; its completion names the recording, downloaded before hanging up."""
+        call.voicemail_context = str(uuid.uuid4())
+        await self.request(call_id, f"playPrompt {VOICEMAIL}",
+                           self.graph.play_prompt(call_id, VOICEMAIL, str(uuid.uuid4())))
+        limit = None if self.settings.broken == "records-without-limit" else VOICEMAIL_SECONDS
+        beep = self.settings.broken != "no-voicemail-beep"
+        call.voicemail_operation = await self.request(
+            call_id, "recordResponse",
+            self.graph.record_response(call_id, call.voicemail_context, limit, beep))
+
+    async def on_voicemail_recorded(self, call_id: str, call: CallState, operation: dict) -> None:
+        location = operation.get("recordingLocation")
+        token = operation.get("recordingAccessToken")
+        log.info("call %s: voicemail ended (%s)", call_id, operation.get("completionReason"))
+        if location:
+            if self.settings.broken == "download-without-token":
+                token = None
+            audio = await self.request(call_id, "download the voicemail",
+                                       self.graph.download_recording(location, token))
+            if audio is not None:
+                log.info("call %s: voicemail of %d bytes downloaded", call_id, len(audio))
+        call.hung_up = True
+        await self.request(call_id, "hang up", self.graph.hang_up(call_id))
+
+    async def on_roster(self, call_id: str, participants: list) -> None:
+        """The line is one-to-one: a participant other than the caller and the bot is removed."""
+        call = self.calls.get(call_id)
+        if call is None or call.caller is None or call.recorder or call.hung_up or call.outbound:
+            return
+        for participant in participants:
+            if not isinstance(participant, dict):
+                continue
+            identity = (participant.get("info") or {}).get("identity") or {}
+            pid = participant.get("id")
+            if not pid or pid in call.removed or identity.get("application"):
+                continue
+            is_caller = identity_key(identity) == call.caller
+            if is_caller != (self.settings.broken == "removes-the-caller"):
+                continue
+            call.removed.add(pid)
+            name = (identity.get("user") or identity.get("phone") or {}).get("displayName") or pid
+            await self.request(call_id, f"remove {name}", self.graph.remove_participant(call_id, pid))
 
     async def on_operation(self, call_id: str, operation: dict) -> None:
         call = self.calls.get(call_id)
         status = operation.get("status")
         log.info("call %s: operation %s %s", call_id, operation.get("@odata.type"), status)
-        if call is None or not call.goodbye_context or call.hung_up:
+        if call is None or call.hung_up:
+            return
+        if call.voicemail_context and (
+                operation.get("clientContext") == call.voicemail_context
+                or (call.voicemail_operation and operation.get("id") == call.voicemail_operation)):
+            if status in ("completed", "failed"):
+                await self.on_voicemail_recorded(call_id, call, operation)
+            return
+        if not call.goodbye_context:
             return
         # The completion may arrive before playPrompt's own answer: match the clientContext
         # the bot chose, or the operation id once known.

@@ -39,3 +39,32 @@ Feature: The bot places a call when asked
     And the bot plays the prompt "https://example.com/welcome.wav"
     When the callee hangs up
     Then the bot makes no further requests within 2 seconds
+
+  Scenario: Graph fails the create: the bot's trigger answers 502
+    Given Graph answers the next request with 500
+    When the bot is asked to "POST /api/outbound", expecting 502, with:
+      """
+      userId: 3e9a1f4c-6b2d-4c8e-9f01-7a5b3c2d1e0f
+      displayName: Carol
+      """
+    Then the bot's next request matches:
+      """
+      method: POST
+      path: /communications/calls
+      """
+    And the bot makes no further requests within 1 second
+
+  Scenario: Asked without waiting for its answer, the bot's call is checked as it comes
+    When the bot is asked to "POST /api/outbound", without waiting for its answer, with:
+      """
+      userId: 9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e
+      displayName: Dave
+      """
+    Then the bot creates a call matching:
+      """
+      targets:
+        - identity:
+            user:
+              id: 9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e
+      """
+    And the bot plays the prompt "https://example.com/welcome.wav"

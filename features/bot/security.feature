@@ -34,3 +34,27 @@ Feature: The bot acts only on notifications Graph signed for it
     And the bot makes no further requests within 2 seconds
     When "John" presses 1
     Then the bot transfers the call to "Alice"
+
+  Scenario: A forged hang-up does not make the bot forget the call
+    When "John" calls the bot
+    Then the bot answers the call within 5 seconds
+    And the bot plays the prompt "https://example.com/welcome.wav"
+    And the bot subscribes to tones
+    Given the stand-in sends the next notification signed with another key under a published key id
+    When a forged hang-up of the call reaches the bot
+    Then the bot answers the notification with 401
+    When "John" presses 1
+    Then the bot transfers the call to "Alice"
+
+  Scenario: While every notification is forged the bot acts on none; signed validly again, it does
+    When "John" calls the bot
+    Then the bot answers the call within 5 seconds
+    And the bot subscribes to tones
+    Given the stand-in signs notifications with a forged key
+    When a forged hang-up of the call reaches the bot
+    Then the bot answers the notification with 401
+    Given the stand-in signs notifications validly again
+    When "John" presses 2
+    Then the bot plays the prompt "https://example.com/goodbye.wav"
+    And the bot hangs up
+    And the bot has acknowledged the "deleted" notification

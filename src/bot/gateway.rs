@@ -121,7 +121,14 @@ struct Links {
     calls: HashMap<String, u64>,
     /// Claimed id → the links that claimed it.
     claims: HashMap<String, HashSet<u64>>,
+    /// Calls of scenarios that have ended (the last [`MAX_ENDED_CALLS`]): the bot's late
+    /// requests for them are no running scenario's business.
+    ended: HashSet<String>,
+    ended_order: std::collections::VecDeque<String>,
 }
+
+/// Ended scenarios' calls remembered, so that their strays are told apart.
+const MAX_ENDED_CALLS: usize = 10_000;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -374,6 +381,20 @@ impl BotLink {
             .insert(self.id);
     }
 
+    /// The strays that could be this scenario's: those that came after it was attached and are
+    /// not for a call of a scenario that has ended, in arrival order (their `at` is since the
+    /// gateway started).
+    pub fn strays(&self) -> Vec<BotRequest> {
+        let since = self.link.attached.duration_since(self.routing.started);
+        let ended = lock(&self.routing.links).ended.clone();
+        lock(&self.routing.strays)
+            .iter()
+            .filter(|r| r.at >= since)
+            .filter(|r| r.call_id.as_ref().is_none_or(|call| !ended.contains(call)))
+            .cloned()
+            .collect()
+    }
+
     /// The bot's requests for this scenario's calls, in arrival order.
     pub fn requests(&self) -> Vec<BotRequest> {
         lock(&self.link.log).clone()
@@ -403,7 +424,23 @@ impl Drop for BotLink {
     fn drop(&mut self) {
         let mut links = lock(&self.routing.links);
         links.by_id.remove(&self.id);
-        links.calls.retain(|_, owner| *owner != self.id);
+        let mine: Vec<String> = links
+            .calls
+            .iter()
+            .filter(|(_, owner)| **owner == self.id)
+            .map(|(call, _)| call.clone())
+            .collect();
+        for call in mine {
+            links.calls.remove(&call);
+            if links.ended.insert(call.clone()) {
+                links.ended_order.push_back(call);
+            }
+        }
+        while links.ended_order.len() > MAX_ENDED_CALLS {
+            if let Some(old) = links.ended_order.pop_front() {
+                links.ended.remove(&old);
+            }
+        }
         links.claims.retain(|_, owners| {
             owners.remove(&self.id);
             !owners.is_empty()
@@ -570,7 +607,14 @@ impl Handler for GatewayHandler {
             .get("authorization")
             .and_then(|v| v.to_str().ok());
         // Graph checks the token before anything else: a refusal does not depend on the call.
-        let refused = check_token(&self.app, authorization, target.as_ref(), body.as_ref()).err();
+        // A recording's download carries the recording's own access token, not a Graph one:
+        // the stand-in checks that (call-record.md).
+        let download = method == "GET" && path.starts_with("/recordings/");
+        let refused = if download {
+            None
+        } else {
+            check_token(&self.app, authorization, target.as_ref(), body.as_ref()).err()
+        };
         let link = match &target {
             Some(CallTarget::Call(id)) => self.owner_of(id).ok_or_else(|| {
                 let e = GraphError::call_not_found();

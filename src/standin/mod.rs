@@ -644,6 +644,45 @@ impl StandIn {
         }
     }
 
+    /// Sends the bot a hang-up of `call_id` that Graph did not send: the `deleted` notification
+    /// the other side's hang-up would bring (terminated, 200/5002), carrying `token` (a
+    /// forgery), while the call itself goes on. Anyone who knows a bot's webhook can POST this;
+    /// a bot must refuse it and keep the call.
+    pub async fn send_forged_hang_up(
+        &self,
+        call_id: &str,
+        token: NotificationToken,
+    ) -> Result<(), GraphError> {
+        let out = {
+            let state = self.shared.lock();
+            let call = state
+                .registry
+                .get(call_id)
+                .ok_or_else(GraphError::call_not_found)?;
+            let mut ended = call.clone();
+            ended.state = calls::CallState::Terminated;
+            ended.resource["state"] = serde_json::json!("terminated");
+            ended.resource["resultInfo"] = lifecycle::result_json(codes::REMOTE_HUNG_UP);
+            Outgoing {
+                call_id: call.id.clone(),
+                callback_uri: call.callback_uri().to_owned(),
+                chain_id: call.chain_id().to_owned(),
+                app: call.app.clone(),
+                body: notifications::call_state(&ended, notifications::ChangeType::Deleted),
+            }
+        };
+        let ready = self.shared.prepare_with(out, self.now(), Some(token));
+        let shared = self.shared.clone();
+        let task = self
+            .space
+            .runtime()
+            .spawn(async move { shared.post_ready(ready).await });
+        match task.await {
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            _ => Ok(()),
+        }
+    }
+
     /// Sends everything due within `window` of simulated time, then moves the clock to its end.
     /// Returns how many notifications were sent ([`StandIn::deliveries`] has them).
     pub async fn advance(&self, window: Duration) -> usize {
@@ -711,11 +750,25 @@ impl Shared {
     /// Everything of a notification's POST but the HTTP: where it goes, its headers and token,
     /// and its body as bytes.
     fn prepare(&self, out: Outgoing, at: Duration) -> Ready {
+        self.prepare_with(out, at, None)
+    }
+
+    /// [`Shared::prepare`], with `forged` as the token when given (the delivery quirks' tokens
+    /// are then left for the notifications Graph sends).
+    fn prepare_with(
+        &self,
+        out: Outgoing,
+        at: Duration,
+        forged: Option<NotificationToken>,
+    ) -> Ready {
         let epoch = self.epoch.load(Ordering::SeqCst);
         let (token, (sent_to, target)) = {
             let mut state = self.lock();
             let quirks = &mut state.quirks;
-            let token = quirks.next_token.take().unwrap_or(quirks.token);
+            let token = match forged {
+                Some(token) => token,
+                None => quirks.next_token.take().unwrap_or(quirks.token),
+            };
             let target = if quirks.callback_unreachable {
                 // Port 0 can never be connected to; a port that was free a moment ago could be
                 // taken by another scenario's server by now.

@@ -392,6 +392,46 @@ async fn a_call_no_scenario_owns_gets_a_graph_404_and_is_a_stray() {
     assert_eq!(gateway.strays().len(), 2);
 }
 
+/// A scenario's failure lists only the strays that could be its own: not those that came before
+/// it began, nor those for a call of a scenario that has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_sees_only_the_strays_that_could_be_its_own() {
+    let ca = CaDir::new("own-strays");
+    let server = StandInServer::start().unwrap();
+    let first = server.open(StandInConfig::default());
+    let gateway = start(&ca);
+    let client = client(&gateway);
+    let token = token(&client, &gateway).await;
+    let delete = |call: String| {
+        let (client, gateway, token) = (&client, &gateway, &token);
+        async move {
+            graph(
+                client,
+                gateway,
+                token,
+                reqwest::Method::DELETE,
+                &format!("/v1.0/communications/calls/{call}"),
+                None,
+            )
+            .await
+            .0
+        }
+    };
+    // Before the second scenario begins: a stray for a call nobody ever had.
+    assert_eq!(delete("before-it-began".to_owned()).await, 404);
+    let ended = gateway.attach(&first);
+    let ended_call = john_calls(&first, &ended, "https://bot.example/cb");
+    drop(ended);
+    let second_standin = server.open(StandInConfig::default());
+    let second = gateway.attach(&second_standin);
+    // After it began: the ended scenario's call, and a call nobody had.
+    assert_eq!(delete(ended_call.clone()).await, 404);
+    assert_eq!(delete("unknown-call".to_owned()).await, 404);
+    assert_eq!(gateway.strays().len(), 3);
+    let own: Vec<Option<String>> = second.strays().into_iter().map(|r| r.call_id).collect();
+    assert_eq!(own, vec![Some("unknown-call".to_owned())]);
+}
+
 fn create_body(user_id: &str, callback: &str) -> Value {
     json!({
         "@odata.type": "#microsoft.graph.call",

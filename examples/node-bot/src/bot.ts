@@ -112,7 +112,10 @@ function app(settings: Settings, validator: NotificationValidator, ivr: Ivr): ex
       return;
     }
     // Acknowledge first: Graph wants an answer within seconds; the work comes after.
-    res.sendStatus(202);
+    const items = (body as { value?: unknown }).value;
+    const deleted =
+      Array.isArray(items) && items.some((i) => (i as { changeType?: unknown } | null)?.changeType === "deleted");
+    res.sendStatus(deleted && settings.broken === "deleted-500" ? 500 : 202);
     void ivr.handle(body as { value?: unknown });
   });
 

@@ -13,6 +13,11 @@ export const BROKEN_VARIANTS = {
   "double-prompt": "plays the welcome prompt on every `established` notification",
   "wrong-transfer": 'transfers to "Bob"',
   "no-goodbye": "hangs up at once on tone 2, without the goodbye prompt",
+  "no-voicemail-beep": "records a voicemail with playBeep false",
+  "records-without-limit": "records a voicemail without maxRecordDurationInSeconds (Graph's default: 5 s)",
+  "download-without-token": "downloads the voicemail without its recordingAccessToken",
+  "removes-the-caller": "removes the caller instead of the participant who joined uninvited",
+  "deleted-500": "acknowledges the `deleted` notification with 500",
 } as const;
 
 export type Broken = keyof typeof BROKEN_VARIANTS;

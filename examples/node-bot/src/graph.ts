@@ -149,6 +149,51 @@ export class GraphCalls {
     });
   }
 
+  /**
+   * Records the caller (a voicemail): ends on 2 s of silence after they spoke, on `#`, or after
+   * `maxSeconds` (undefined: Graph's default, 5 s); returns the operation's id (its completion
+   * names the recording).
+   */
+  async recordResponse(
+    callId: string,
+    clientContext: string,
+    maxSeconds: number | undefined,
+    beep: boolean,
+  ): Promise<string | undefined> {
+    const operation = await this.request("POST", `/communications/calls/${encodeURIComponent(callId)}/recordResponse`, {
+      clientContext,
+      playBeep: beep,
+      initialSilenceTimeoutInSeconds: 5,
+      maxSilenceTimeoutInSeconds: 2,
+      ...(maxSeconds === undefined ? {} : { maxRecordDurationInSeconds: maxSeconds }),
+      stopTones: ["#"],
+    });
+    const id = (operation as { id?: unknown } | undefined)?.id;
+    return typeof id === "string" ? id : undefined;
+  }
+
+  /**
+   * Fetches a finished recording from its recordingLocation (call-record.md): it is served only
+   * with `Authorization: Bearer {recordingAccessToken}`, not the Graph token, and only briefly.
+   */
+  async downloadRecording(location: string, accessToken: string | undefined): Promise<Uint8Array> {
+    const response = await fetch(location, {
+      headers: accessToken ? { Authorization: `Bearer ${accessToken}` } : {},
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (!response.ok) {
+      throw new Error(`the recording's download answered HTTP ${response.status}`);
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  removeParticipant(callId: string, participantId: string): Promise<unknown> {
+    return this.request(
+      "DELETE",
+      `/communications/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(participantId)}`,
+    );
+  }
+
   hangUp(callId: string): Promise<unknown> {
     return this.request("DELETE", `/communications/calls/${encodeURIComponent(callId)}`);
   }

@@ -13,6 +13,9 @@ import { log } from "./log.js";
 
 export const WELCOME = "https://example.com/welcome.wav";
 export const GOODBYE = "https://example.com/goodbye.wav";
+/** "Please leave a message after the beep." */
+export const VOICEMAIL = "https://example.com/voicemail.wav";
+const VOICEMAIL_SECONDS = 30;
 /** Ended calls are remembered (so that a late duplicate does nothing) up to this many. */
 const ENDED_KEPT = 10_000;
 
@@ -34,6 +37,23 @@ interface CallState {
   // that it records; it plays nothing to the call.
   recorder: boolean;
   tonesSeen: Set<string>;
+  // Key 3: the voicemail's recordResponse (its clientContext, then its id once known).
+  voicemailContext?: string;
+  voicemailOperation?: string;
+  // The caller's user id or phone number (from the incoming call's source), and the
+  // participants already removed: the line is one-to-one, anyone else who joins is removed.
+  caller?: string;
+  removed: Set<string>;
+}
+
+/** A person's id in an identitySet: the user's id, else the phone number. */
+function identityKey(identity: unknown): string | undefined {
+  if (!identity || typeof identity !== "object") return undefined;
+  for (const kind of ["user", "phone"]) {
+    const who = (identity as Record<string, { id?: unknown } | undefined>)[kind];
+    if (who && typeof who.id === "string" && who.id) return who.id;
+  }
+  return undefined;
 }
 
 function newCall(): CallState {
@@ -45,6 +65,7 @@ function newCall(): CallState {
     hungUp: false,
     recorder: false,
     tonesSeen: new Set(),
+    removed: new Set(),
   };
 }
 
@@ -105,6 +126,10 @@ export class Ivr {
       await this.onOperation(callId, data);
       return;
     }
+    if (resource.replace(/\/+$/, "").endsWith("/participants") && Array.isArray(item.resourceData)) {
+      await this.onRoster(callId, item.resourceData as unknown[]);
+      return;
+    }
     if (kind !== "#microsoft.graph.call") {
       log("ivr", `call ${callId}: ${change} ${kind || "item"} (nothing to do)`);
       return;
@@ -125,6 +150,7 @@ export class Ivr {
     if (change === "created" && state === "incoming") {
       // A policy-recording invite names the observed (recorded) participant.
       call.recorder = Boolean(data.incomingContext);
+      call.caller = identityKey((data.source as { identity?: unknown } | undefined)?.identity);
       await this.onIncoming(callId, call);
     } else if (toneInfo) {
       await this.onTone(callId, call, toneInfo);
@@ -182,7 +208,7 @@ export class Ivr {
       return;
     }
     call.tonesSeen.add(key);
-    if (call.transferring || call.goodbyeContext || call.hungUp) {
+    if (call.transferring || call.goodbyeContext || call.voicemailContext || call.hungUp) {
       log("ivr", `call ${callId}: ${tone} ignored, the call is already ending`);
       return;
     }
@@ -201,8 +227,61 @@ export class Ivr {
       call.goodbyeOperation = await this.request(callId, `playPrompt ${GOODBYE}`, () =>
         this.graph.playPrompt(callId, GOODBYE, context),
       );
+    } else if (tone === "tone3") {
+      await this.voicemail(callId, call);
     } else {
       log("ivr", `call ${callId}: ${tone} has no menu entry`);
+    }
+  }
+
+  /**
+   * Key 3: "leave a message after the beep", then a recordResponse, queued behind the prompt by
+   * Graph; its completion names the recording, downloaded before hanging up.
+   */
+  private async voicemail(callId: string, call: CallState): Promise<void> {
+    const context = randomUUID();
+    call.voicemailContext = context;
+    await this.request(callId, `playPrompt ${VOICEMAIL}`, () =>
+      this.graph.playPrompt(callId, VOICEMAIL, randomUUID()),
+    );
+    const limit = this.settings.broken === "records-without-limit" ? undefined : VOICEMAIL_SECONDS;
+    const beep = this.settings.broken !== "no-voicemail-beep";
+    call.voicemailOperation = await this.request(callId, "recordResponse", () =>
+      this.graph.recordResponse(callId, context, limit, beep),
+    );
+  }
+
+  private async onVoicemailRecorded(callId: string, call: CallState, operation: Record<string, unknown>): Promise<void> {
+    call.hungUp = true;
+    const location = operation.recordingLocation;
+    let token = typeof operation.recordingAccessToken === "string" ? operation.recordingAccessToken : undefined;
+    log("ivr", `call ${callId}: voicemail ended (${operation.completionReason})`);
+    if (typeof location === "string" && location) {
+      if (this.settings.broken === "download-without-token") token = undefined;
+      const audio = await this.request(callId, "download the voicemail", () =>
+        this.graph.downloadRecording(location, token),
+      );
+      if (audio) log("ivr", `call ${callId}: voicemail of ${audio.byteLength} bytes downloaded`);
+    }
+    await this.request(callId, "hang up", () => this.graph.hangUp(callId));
+  }
+
+  /** The line is one-to-one: a participant other than the caller and the bot is removed. */
+  private async onRoster(callId: string, participants: unknown[]): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call || call.caller === undefined || call.recorder || call.hungUp || call.outbound) return;
+    for (const participant of participants) {
+      if (!participant || typeof participant !== "object") continue;
+      const p = participant as { id?: unknown; info?: { identity?: Record<string, unknown> } };
+      const identity = p.info?.identity ?? {};
+      if (typeof p.id !== "string" || !p.id || call.removed.has(p.id) || identity.application) continue;
+      const isCaller = identityKey(identity) === call.caller;
+      if (isCaller !== (this.settings.broken === "removes-the-caller")) continue;
+      call.removed.add(p.id);
+      const id = p.id;
+      const who = (identity.user ?? identity.phone) as { displayName?: unknown } | undefined;
+      const name = typeof who?.displayName === "string" ? who.displayName : id;
+      await this.request(callId, `remove ${name}`, () => this.graph.removeParticipant(callId, id));
     }
   }
 
@@ -210,7 +289,16 @@ export class Ivr {
     const call = this.calls.get(callId);
     const status = operation.status;
     log("ivr", `call ${callId}: operation ${operation["@odata.type"]} ${status}`);
-    if (!call || !call.goodbyeContext || call.hungUp) return;
+    if (!call || call.hungUp) return;
+    const voicemail =
+      call.voicemailContext !== undefined &&
+      (operation.clientContext === call.voicemailContext ||
+        (call.voicemailOperation !== undefined && operation.id === call.voicemailOperation));
+    if (voicemail) {
+      if (status === "completed" || status === "failed") await this.onVoicemailRecorded(callId, call, operation);
+      return;
+    }
+    if (!call.goodbyeContext) return;
     // The completion may arrive before playPrompt's own answer: match the clientContext the bot
     // chose, or the operation id once known.
     const ours =

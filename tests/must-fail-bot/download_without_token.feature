@@ -1,0 +1,16 @@
+# broken: download-without-token
+# The broken bot fetches the recording without its recordingAccessToken.
+# expect: Then the bot downloaded the recording
+# expect: expected the bot to download the recording (a GET /recordings/
+# expect: the stand-in answered the bot's download 401
+@bot
+Feature: A voicemail the bot cannot keep
+
+  Scenario: The download has no Bearer recordingAccessToken
+    When "John" calls the bot
+    Then the bot answers the call within 5 seconds
+    And the bot subscribes to tones
+    When "John" presses 3
+    Then the bot records a response
+    When the caller speaks for 5 seconds
+    Then the bot downloaded the recording
