@@ -9,6 +9,7 @@ mod bot;
 mod call;
 mod faults;
 mod forgery;
+mod load;
 mod media;
 mod notifications;
 mod operations;
@@ -17,6 +18,7 @@ mod remote;
 mod request;
 mod response;
 mod run;
+mod services;
 mod support;
 mod world;
 
