@@ -132,11 +132,9 @@ async fn answer_times(world: &CallWorld, limit: Duration) -> Result<Vec<Option<D
                     .filter(|took| *took <= limit)
             })
             .collect();
-        let pending = burst
-            .calls
-            .iter()
-            .zip(&times)
-            .any(|((_, came), time)| time.is_none() && burst.attached + *came + limit > Instant::now());
+        let pending = burst.calls.iter().zip(&times).any(|((_, came), time)| {
+            time.is_none() && burst.attached + *came + limit > Instant::now()
+        });
         if !pending || exited.borrow().is_some() {
             return Ok(times);
         }
@@ -257,7 +255,9 @@ async fn answered_every_call(
 /// `Then the bot's 99th-percentile answer time is under 1 second` (any percentile, e.g.
 /// `90th`): over the burst's calls, a call not answered within Graph's 15 seconds counting as
 /// slower than any.
-#[then(regex = r"^the bot's (\d+)(?:st|nd|rd|th)-percentile answer time is under (\S+?) ?([a-z]+)$")]
+#[then(
+    regex = r"^the bot's (\d+)(?:st|nd|rd|th)-percentile answer time is under (\S+?) ?([a-z]+)$"
+)]
 async fn percentile_under(
     world: &mut CallWorld,
     p: String,
@@ -299,7 +299,11 @@ mod tests {
 
     #[test]
     fn nearest_rank_percentiles() {
-        let ms = |v: &[u64]| v.iter().map(|&m| Duration::from_millis(m)).collect::<Vec<_>>();
+        let ms = |v: &[u64]| {
+            v.iter()
+                .map(|&m| Duration::from_millis(m))
+                .collect::<Vec<_>>()
+        };
         let fifty: Vec<Duration> = (1..=50).map(Duration::from_millis).collect();
         assert_eq!(percentile(&fifty, 50.0), Duration::from_millis(25));
         assert_eq!(percentile(&fifty, 90.0), Duration::from_millis(45));
@@ -322,8 +326,17 @@ mod tests {
             answered_call("POST", "/v1.0/communications/calls/abc/answer"),
             Some("abc")
         );
-        assert_eq!(answered_call("POST", "/v1.0/app/calls/abc/answer"), Some("abc"));
-        assert_eq!(answered_call("GET", "/v1.0/communications/calls/abc/answer"), None);
-        assert_eq!(answered_call("POST", "/v1.0/communications/calls/abc/reject"), None);
+        assert_eq!(
+            answered_call("POST", "/v1.0/app/calls/abc/answer"),
+            Some("abc")
+        );
+        assert_eq!(
+            answered_call("GET", "/v1.0/communications/calls/abc/answer"),
+            None
+        );
+        assert_eq!(
+            answered_call("POST", "/v1.0/communications/calls/abc/reject"),
+            None
+        );
     }
 }

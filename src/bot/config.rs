@@ -525,7 +525,8 @@ impl Doc<'_> {
         for (name, service) in &raw.services {
             let n = name.get_ref();
             let word = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !word {
                 return Err(self.at(
                     name,
@@ -572,7 +573,10 @@ impl Doc<'_> {
             if let Some(other) = services.iter().find(|s| &s.env == var) {
                 return Err(self.at(
                     &service.env,
-                    format!("`{var}` is already the variable of the service `{}`", other.name),
+                    format!(
+                        "`{var}` is already the variable of the service `{}`",
+                        other.name
+                    ),
                 ));
             }
             services.push(ServiceConfig {
@@ -1100,21 +1104,39 @@ timeout_seconds = 5
     #[test]
     fn service_mistakes_point_at_the_line() {
         let e = parse("webhook = \"http://h/\"\n[services.crm]\nenv = \"CRM URL\"").unwrap_err();
-        assert!(e.starts_with("3:7: `CRM URL` cannot be an environment"), "{e}");
+        assert!(
+            e.starts_with("3:7: `CRM URL` cannot be an environment"),
+            "{e}"
+        );
         let e = parse("webhook = \"http://h/\"\n[services.crm]\nurl = \"CRM_URL\"").unwrap_err();
-        assert!(e.starts_with("3:1: unknown field `url`, expected `env`"), "{e}");
-        let e = parse("webhook = \"http://h/\"\n[services.crm]\nenv = \"CALLSPEC_CRM\"")
-            .unwrap_err();
-        assert!(e.starts_with("3:7: `CALLSPEC_CRM` is set by callspec"), "{e}");
-        let e = parse("webhook = \"http://h/\"\n[env]\nCRM_URL = \"x\"\n[services.crm]\nenv = \"CRM_URL\"")
-            .unwrap_err();
+        assert!(
+            e.starts_with("3:1: unknown field `url`, expected `env`"),
+            "{e}"
+        );
+        let e =
+            parse("webhook = \"http://h/\"\n[services.crm]\nenv = \"CALLSPEC_CRM\"").unwrap_err();
+        assert!(
+            e.starts_with("3:7: `CALLSPEC_CRM` is set by callspec"),
+            "{e}"
+        );
+        let e = parse(
+            "webhook = \"http://h/\"\n[env]\nCRM_URL = \"x\"\n[services.crm]\nenv = \"CRM_URL\"",
+        )
+        .unwrap_err();
         assert!(e.starts_with("5:7: `CRM_URL` is also set in [env]"), "{e}");
         let e = parse("webhook = \"http://h/\"\n[services.\"the crm\"]\nenv = \"CRM_URL\"")
             .unwrap_err();
-        assert!(e.starts_with("2:11: `the crm` cannot name a service"), "{e}");
-        let e = parse("webhook = \"http://h/\"\n[services.a]\nenv = \"X\"\n[services.b]\nenv = \"X\"")
-            .unwrap_err();
-        assert!(e.starts_with("5:7: `X` is already the variable of the service `a`"), "{e}");
+        assert!(
+            e.starts_with("2:11: `the crm` cannot name a service"),
+            "{e}"
+        );
+        let e =
+            parse("webhook = \"http://h/\"\n[services.a]\nenv = \"X\"\n[services.b]\nenv = \"X\"")
+                .unwrap_err();
+        assert!(
+            e.starts_with("5:7: `X` is already the variable of the service `a`"),
+            "{e}"
+        );
         let e = parse("webhook = \"http://h/\"\n[services.crm]").unwrap_err();
         assert!(e.contains("missing field `env`"), "{e}");
     }

@@ -14,8 +14,8 @@ mod services;
 mod tls;
 
 pub use config::{
-    is_gateway_variable, is_secret_name, BotConfig, BotConfigError, ReadyProbe, ServiceConfig, MAX_TIME_SCALE,
-    MIN_TIME_SCALE,
+    is_gateway_variable, is_secret_name, BotConfig, BotConfigError, ReadyProbe, ServiceConfig,
+    MAX_TIME_SCALE, MIN_TIME_SCALE,
 };
 pub use gateway::{BotGateway, BotLink, BotRequest, GatewayError, GatewaySettings};
 pub use process::{BotError, BotExit, BotKiller, BotProcess, RUN_MARKER};

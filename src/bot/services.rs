@@ -159,7 +159,13 @@ impl ServiceRequest {
 
 impl std::fmt::Display for ServiceRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "+{:.2} s {} {}", self.at.as_secs_f64(), self.method, self.path)?;
+        write!(
+            f,
+            "+{:.2} s {} {}",
+            self.at.as_secs_f64(),
+            self.method,
+            self.path
+        )?;
         if let Some(q) = &self.query {
             write!(f, "?{q}")?;
         }
@@ -294,7 +300,11 @@ pub struct Services {
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.services.iter().map(|s| (&s.config.name, s.server.uri())))
+            .entries(
+                self.services
+                    .iter()
+                    .map(|s| (&s.config.name, s.server.uri())),
+            )
             .finish()
     }
 }
@@ -337,7 +347,10 @@ impl Services {
 
     /// The services' names (lower case), sorted.
     pub fn names(&self) -> Vec<String> {
-        self.services.iter().map(|s| s.config.name.clone()).collect()
+        self.services
+            .iter()
+            .map(|s| s.config.name.clone())
+            .collect()
     }
 
     /// The service `name` (any case): its index, or `None`.

@@ -777,7 +777,8 @@ fn a_bots_other_services_are_named_checked_and_their_config_is_checked() {
     let run = run_in(&dir);
     assert_eq!(run.code, Some(2), "{}", run.output());
     assert!(
-        run.stderr.contains("bot.toml:4:1: unknown field `envv`, expected `env`"),
+        run.stderr
+            .contains("bot.toml:4:1: unknown field `envv`, expected `env`"),
         "{}",
         run.output()
     );
