@@ -1,7 +1,7 @@
 # broken: no-crm-lookup
 # The broken bot never looks its callers up in the CRM: the check lists what the CRM received
 # (nothing) and the known caller hears the generic welcome.
-# expect: Then the bot asked the CRM for "GET /customers/+14255550123" within 3 seconds
+# expect: And the bot asked the CRM for "GET /customers/+14255550123" within 3 seconds
 # expect: the bot did not ask the CRM for GET /customers/+14255550123 within 3.0 s
 # expect: what the CRM received since the scenario's first service step:
 # expect:   (none)

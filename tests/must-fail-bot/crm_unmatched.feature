@@ -1,7 +1,7 @@
 # broken: none
 # The spec is wrong, not the bot: it waits for a lookup of another number. The failure lists
 # what the CRM did receive, the stub that answered it, and the request no stub matched.
-# expect: Then the bot asked the CRM for "GET /customers/+14255550124" within 2 seconds
+# expect: And the bot asked the CRM for "GET /customers/+14255550124" within 2 seconds
 # expect: the bot did not ask the CRM for GET /customers/+14255550124 within 2.0 s
 # expect: GET /customers/+14255550123 → 404 (no stub matched)
 # expect: 1 request(s) no stub matched (answered 404)

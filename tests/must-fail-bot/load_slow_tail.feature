@@ -1,7 +1,7 @@
 # broken: slow-tail
 # The broken bot answers one call in ten 1.5 s late: every call is answered within 2 seconds,
 # but the 99th percentile is over 1 second.
-# expect: Then the bot's 99th-percentile answer time is under 1 second
+# expect: And the bot's 99th-percentile answer time is under 1 second
 # expect: the bot's 99th-percentile answer time is 1.
 # expect: , not under 1.000 s
 # expect: 20 calls: answer time p50
