@@ -1,7 +1,7 @@
 //! Steps for a burst of callers against a bot under test: many incoming calls in a few seconds,
 //! then how fast the bot answered them (every one within a limit, or a percentile under one).
-//! The distribution (count, p50, p90, p99, max) goes under the step in the console, and into
-//! the failure message when a check fails.
+//! The distribution (count, p50, p90, p99, max) goes under the step in the console and in the
+//! HTML report, and into the failure message when a check fails.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -30,19 +30,27 @@ pub struct Burst {
     attached: Instant,
 }
 
-/// Notes a passed step leaves for the console, which sees cucumber's events only (a passed
-/// step's event carries no World): by feature file and step line, first in first out.
-type Notes = Mutex<HashMap<(PathBuf, usize), VecDeque<String>>>;
+/// Who reads a step's note: each has its own copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reader {
+    Console,
+    Html,
+}
+
+/// Notes a passed step leaves for the console and the HTML report, which see cucumber's events
+/// only (a passed step's event carries no World): by reader, feature file and step line, first
+/// in first out. A note no report takes (a run without `--html`) stays: a line per burst check.
+type Notes = Mutex<HashMap<(Reader, PathBuf, usize), VecDeque<String>>>;
 
 fn notes() -> &'static Notes {
     static NOTES: OnceLock<Notes> = OnceLock::new();
     NOTES.get_or_init(Notes::default)
 }
 
-/// The note a step at `line` of `feature` left, for the console to print under it.
-pub fn take_note(feature: &Path, line: usize) -> Option<String> {
+/// The note a step at `line` of `feature` left, for `reader` to show under it.
+pub fn take_note(reader: Reader, feature: &Path, line: usize) -> Option<String> {
     let mut notes = notes().lock().unwrap_or_else(|e| e.into_inner());
-    let key = (feature.to_path_buf(), line);
+    let key = (reader, feature.to_path_buf(), line);
     let queue = notes.get_mut(&key)?;
     let note = queue.pop_front();
     if queue.is_empty() {
@@ -53,12 +61,13 @@ pub fn take_note(feature: &Path, line: usize) -> Option<String> {
 
 fn leave_note(world: &CallWorld, step: &Step, note: String) {
     let feature = world.feature.clone().unwrap_or_default();
-    notes()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry((feature, step.position.line))
-        .or_default()
-        .push_back(note);
+    let mut notes = notes().lock().unwrap_or_else(|e| e.into_inner());
+    for reader in [Reader::Console, Reader::Html] {
+        notes
+            .entry((reader, feature.clone(), step.position.line))
+            .or_default()
+            .push_back(note.clone());
+    }
 }
 
 /// `When 50 callers call the bot within 10 seconds`: that many incoming calls from different

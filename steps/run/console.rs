@@ -231,7 +231,9 @@ impl Console {
                     .push_str(&format!("   {passed}  {text}{took}\n"));
                 // What the step measured (a burst's answer times: `steps/load.rs`).
                 let file = feature.path.as_deref().unwrap_or(std::path::Path::new(""));
-                if let Some(note) = crate::load::take_note(file, step.position.line) {
+                if let Some(note) =
+                    crate::load::take_note(crate::load::Reader::Console, file, step.position.line)
+                {
                     running.out.push_str(&indent(&note, 6));
                     running.out.push('\n');
                 }

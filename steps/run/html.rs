@@ -287,7 +287,10 @@ impl HtmlWriter {
                 let report = &mut running.report.steps[i];
                 match ev {
                     event::Step::Started => {}
-                    event::Step::Passed(..) => report.status = ReportStatus::Passed,
+                    event::Step::Passed(..) => {
+                        report.status = ReportStatus::Passed;
+                        measured(report, feature, step.position.line);
+                    }
                     event::Step::Skipped => report.status = ReportStatus::Skipped,
                     event::Step::Failed(_, _, _, error) => {
                         report.status = ReportStatus::Failed;
@@ -382,6 +385,18 @@ impl Writer<CallWorld> for HtmlWriter {
 }
 
 impl writer::NonTransforming for HtmlWriter {}
+
+/// What a passed step measured (a burst's answer times: `steps/load.rs`), under its table or
+/// docstring.
+fn measured(report: &mut StepReport, feature: &Feature, line: usize) {
+    let file = feature.path.as_deref().unwrap_or(std::path::Path::new(""));
+    if let Some(note) = crate::load::take_note(crate::load::Reader::Html, file, line) {
+        report.attachment = Some(match report.attachment.take() {
+            Some(before) => format!("{before}\n{note}"),
+            None => note,
+        });
+    }
+}
 
 /// A step with its table or docstring as text.
 fn step_report(step: &Step) -> StepReport {

@@ -78,6 +78,14 @@ fn the_example_bot_passes_its_whole_suite() {
         assert!(page.contains(expected), "the HTML report lacks {expected}");
     }
     assert!(!page.contains("eyJ"), "a token in the HTML report");
+    // A burst's answer times, under the step, in the console and the report.
+    for out in [&run.stdout, &page] {
+        assert!(
+            out.contains("50 calls: answer time p50 "),
+            "no distribution\n{}",
+            run.output()
+        );
+    }
     let (passed, failed) = run.summary().expect("a summary line");
     assert_eq!(failed, 0, "{}", run.output());
     assert!(
