@@ -482,4 +482,69 @@ mod tests {
         assert_eq!(decoded("100%"), "100%");
         assert_eq!(decoded("%4"), "%4");
     }
+
+    async fn get(url: &str) -> (u16, String) {
+        let response = reqwest::get(url).await.expect("the service answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// Stubs answer, a later stub of a route replaces the earlier, everything else gets the
+    /// catch-all's 404, every request is logged; a turn given back leaves no stub behind and
+    /// the next one starts with an empty log (wiremock's scoped guards and its in-place sort by
+    /// priority once unmounted the catch-all instead of the stub).
+    #[tokio::test]
+    async fn turns_stub_log_and_leave_nothing_behind() {
+        let services = Services::start(&[ServiceConfig {
+            name: "crm".into(),
+            env: "CRM_URL".into(),
+        }])
+        .await;
+        let (var, base) = services.env().remove(0);
+        assert_eq!(var, "CRM_URL");
+        assert_eq!(services.find("CRM"), Some(0));
+        let far = Instant::now() + Duration::from_secs(10);
+        let mut turn = services.take(far).await.unwrap();
+        let ada = |name: &str| Reply {
+            status: 200,
+            body: Some(serde_json::json!({ "name": name })),
+            delay: Duration::ZERO,
+        };
+        let route = Route::new("GET", "/customers/+1");
+        turn.stub(0, route.clone(), ada("Ada")).await;
+        assert_eq!(
+            get(&format!("{base}/customers/%2B1")).await,
+            (200, r#"{"name":"Ada"}"#.into())
+        );
+        turn.stub(0, route.clone(), ada("Grace")).await;
+        assert_eq!(
+            get(&format!("{base}/customers/+1")).await.1,
+            r#"{"name":"Grace"}"#
+        );
+        let (status, body) = get(&format!("{base}/customers/+2")).await;
+        assert_eq!(status, 404);
+        assert!(body.contains("no stub for GET /customers/+2"), "{body}");
+        let log = turn.requests(0);
+        assert_eq!(log.len(), 3);
+        assert_eq!(
+            log.iter().map(|r| r.stub).collect::<Vec<_>>(),
+            [Some(0), Some(1), None]
+        );
+        assert!(turn.is_stubbed(0, &route));
+        assert!(turn.wait_more(0, 2, far).await);
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(!turn.wait_more(0, 3, soon).await);
+
+        // Another scenario waits for the turn, bounded.
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(services.take(soon).await.is_err());
+        drop(turn);
+        let turn = services.take(far).await.unwrap();
+        assert!(turn.requests(0).is_empty());
+        // Several requests, so that wiremock sorts its mocks more than once.
+        for _ in 0..3 {
+            assert_eq!(get(&format!("{base}/customers/+1")).await.0, 404);
+        }
+        assert_eq!(turn.requests(0).len(), 3);
+    }
 }
