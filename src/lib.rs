@@ -30,7 +30,8 @@
 //! - `inbox`: the bot's callback receiver;
 //! - `target`: live mode (settings, tokens, notification keys);
 //! - `bot`: a team's own bot under test: `config` (`bot.toml`), `process`, `gateway` (the https
-//!   server the bot talks to instead of Microsoft), `identity` (its token endpoint), `tls`;
+//!   server the bot talks to instead of Microsoft), `identity` (its token endpoint), `tls`,
+//!   `services` (its other services, wiremock servers);
 //! - `record`, `drift`: scenarios recorded as HAR files, and replaying them against the stand-in;
 //! - `report`: the HTML report: `html` (the page), `sequence` (its diagrams), `text`;
 //! - `serve`: `callspec serve`, the stand-in as a standalone server;

@@ -9,6 +9,7 @@ mod bot;
 mod call;
 mod faults;
 mod forgery;
+mod load;
 mod media;
 mod notifications;
 mod operations;
@@ -18,6 +19,7 @@ mod request;
 mod response;
 #[macro_use]
 mod run;
+mod services;
 mod support;
 mod world;
 

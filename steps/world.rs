@@ -108,6 +108,8 @@ pub struct BotRun {
     pub time_scale: f64,
     /// `Some` once the bot process exited.
     pub exited: tokio::sync::watch::Receiver<Option<BotExit>>,
+    /// The bot's other services (`[services.NAME]` in bot.toml).
+    pub services: callspec::bot::Services,
 }
 
 /// One scenario's view of the bot under test: its link on the gateway (the bot's requests for
@@ -274,6 +276,10 @@ pub struct CallWorld {
     pub deadline: tokio::time::Instant,
     /// What the whole run shares, handed over by the before hook (`None` before it).
     pub run: Option<Arc<RunContext>>,
+    /// The bot's other services, once a step used them (`steps/services.rs`).
+    pub services: Option<callspec::bot::ServiceTurn>,
+    /// The calls of a burst (`When 50 callers call the bot within 10 seconds`, `steps/load.rs`).
+    pub burst: Option<crate::load::Burst>,
 }
 
 /// Where a scenario's requests go, and what plays the bot: one of three kinds of run, so no
@@ -331,6 +337,8 @@ impl CallWorld {
             callback_alias: None,
             deadline: tokio::time::Instant::now() + DEFAULT_SCENARIO_TIME_LIMIT,
             run: None,
+            services: None,
+            burst: None,
         }
     }
 
@@ -435,6 +443,8 @@ impl CallWorld {
 
     /// Takes the scenario's stand-in and inbox off the run's servers.
     pub fn finish(&mut self) {
+        // The services go to the next scenario that waits for them.
+        self.services = None;
         let env = match std::mem::take(&mut self.mode) {
             Mode::Mock(env) => env,
             Mode::Bot { env, bot } => {

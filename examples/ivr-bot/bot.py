@@ -77,6 +77,7 @@ class Bot:
             transfer_to_name=env("IVR_TRANSFER_TO_NAME", default="Alice"),
             transfer_to_id=env("IVR_TRANSFER_TO_ID", required=False),
             broken=broken,
+            crm_url=env("CRM_URL", required=False),
         ))
         self.openid_config = env(
             "CALLSPEC_NOTIFICATION_OPENID_CONFIG",

@@ -12,10 +12,16 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Optional
+from urllib.parse import quote
 
+from crm import CRM_TIMEOUT, Crm
 from graph import GraphCalls, describe
 
 WELCOME = "https://example.com/welcome.wav"
+# A caller the CRM knows hears their name: welcome-back/{name}.wav.
+WELCOME_BACK = "https://example.com/welcome-back/{}.wav"
+# IVR_BROKEN=slow-tail answers one call in ten this late.
+SLOW_TAIL_SECONDS = 1.5
 GOODBYE = "https://example.com/goodbye.wav"
 # "Please leave a message after the beep."
 VOICEMAIL = "https://example.com/voicemail.wav"
@@ -33,6 +39,7 @@ class Settings:
     transfer_to_name: str
     transfer_to_id: Optional[str]
     broken: Optional[str]  # one of BROKEN_VARIANTS, or None
+    crm_url: Optional[str] = None
 
 
 BROKEN_VARIANTS = {
@@ -49,6 +56,8 @@ BROKEN_VARIANTS = {
     "no-voicemail-beep": "records a voicemail with playBeep false",
     "download-without-token": "downloads the voicemail without its recordingAccessToken",
     "removes-the-caller": "removes the caller instead of the participant who joined uninvited",
+    "no-crm-lookup": "never looks the caller up in the CRM (greets everyone with the generic welcome)",
+    "slow-tail": f"answers one call in ten {SLOW_TAIL_SECONDS} s late (the rest at once)",
 }
 
 
@@ -83,6 +92,10 @@ def identity_key(identity) -> Optional[str]:
         if isinstance(who, dict) and who.get("id"):
             return who["id"]
     return None
+    # The CRM lookup of the caller, started when the call came in; its prompt once chosen.
+    lookup: Optional[asyncio.Task] = None
+    came_in: float = 0.0
+    greeting: Optional[str] = None
 
 
 class Ivr:
@@ -91,6 +104,8 @@ class Ivr:
         self.settings = settings
         self.calls: dict[str, CallState] = {}
         self.ended: "OrderedDict[str, None]" = OrderedDict()
+        self.crm = Crm(settings.crm_url)
+        self.incoming_count = 0
 
     # ---- notifications
 
@@ -139,17 +154,24 @@ class Ivr:
             # A policy-recording invite names the observed (recorded) participant.
             call.recorder = bool(data.get("incomingContext"))
             call.caller = identity_key((data.get("source") or {}).get("identity"))
-            await self.on_incoming(call_id, call)
+            await self.on_incoming(call_id, call, caller_number(data))
         elif data.get("toneInfo"):
             await self.on_tone(call_id, call, data["toneInfo"])
         elif state == "established":
             await self.on_established(call_id, call)
 
-    async def on_incoming(self, call_id: str, call: CallState) -> None:
+    async def on_incoming(self, call_id: str, call: CallState, number: Optional[str]) -> None:
         if call.answered:
             log.info("call %s: incoming again (duplicate), already answered", call_id)
             return
         call.answered = True
+        self.incoming_count += 1
+        if number and not call.recorder and self.settings.broken != "no-crm-lookup":
+            # Alongside the answer, never before it: Graph gives the bot 15 s to answer.
+            call.came_in = asyncio.get_running_loop().time()
+            call.lookup = asyncio.ensure_future(self.crm.caller_name(number))
+        if self.settings.broken == "slow-tail" and self.incoming_count % 10 == 0:
+            await asyncio.sleep(SLOW_TAIL_SECONDS)
         if self.settings.broken == "slow-answer":
             log.info("call %s: answering in %d s (IVR_BROKEN=slow-answer)", call_id, SLOW_ANSWER_SECONDS)
             await asyncio.sleep(SLOW_ANSWER_SECONDS)
@@ -171,8 +193,9 @@ class Ivr:
         if not first and self.settings.broken != "double-prompt":
             log.info("call %s: established again, already welcomed", call_id)
             return
-        await self.request(call_id, f"playPrompt {WELCOME}",
-                           self.graph.play_prompt(call_id, WELCOME, str(uuid.uuid4())))
+        prompt = await self.greeting(call_id, call)
+        await self.request(call_id, f"playPrompt {prompt}",
+                           self.graph.play_prompt(call_id, prompt, str(uuid.uuid4())))
         if first and not call.outbound:
             await self.request(call_id, "subscribeToTone",
                                self.graph.subscribe_to_tone(call_id, str(uuid.uuid4())))
@@ -271,6 +294,20 @@ class Ivr:
             call.hung_up = True
             await self.request(call_id, "hang up", self.graph.hang_up(call_id))
 
+    async def greeting(self, call_id: str, call: CallState) -> str:
+        """The welcome prompt: by name for a caller the CRM knows, waiting for the lookup at
+        most CRM_TIMEOUT after the call came in; the generic one otherwise."""
+        if call.greeting is None:
+            name = None
+            if call.lookup is not None:
+                left = call.came_in + CRM_TIMEOUT - asyncio.get_running_loop().time()
+                try:
+                    name = await asyncio.wait_for(asyncio.shield(call.lookup), max(left, 0.0))
+                except asyncio.TimeoutError:
+                    log.info("call %s: the CRM did not answer in time, generic welcome", call_id)
+            call.greeting = WELCOME_BACK.format(quote(name)) if name else WELCOME
+        return call.greeting
+
     def forget(self, call_id: str) -> None:
         self.calls.pop(call_id, None)
         self.ended[call_id] = None
@@ -295,3 +332,12 @@ class Ivr:
         call.outbound = True
         log.info("call %s: placed to %s", call_id, display_name or user_id)
         return call_id
+
+
+def caller_number(data: dict) -> Optional[str]:
+    """The phone number of an incoming call's caller (`source.identity.phone.id`), if any."""
+    source = data.get("source") or {}
+    identity = source.get("identity") or {} if isinstance(source, dict) else {}
+    phone = identity.get("phone") or {} if isinstance(identity, dict) else {}
+    number = phone.get("id") if isinstance(phone, dict) else None
+    return number if isinstance(number, str) and number else None

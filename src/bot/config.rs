@@ -54,6 +54,18 @@ pub struct BotConfig {
     pub time_scale: f64,
     /// The free loopback port `${port}` stands for, when the file uses it.
     pub port: Option<u16>,
+    /// The bot's other services (`[services.NAME]`), each stood in by a mock server whose
+    /// base URL the bot gets in the service's environment variable; sorted by name.
+    pub services: Vec<ServiceConfig>,
+}
+
+/// `[services.crm] env = "CRM_URL"`: a service the bot talks to besides Graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    /// The table's key, lower case: how steps name it (`the CRM answers ...`).
+    pub name: String,
+    /// The environment variable that gives the bot the stand-in's base URL.
+    pub env: String,
 }
 
 /// How to tell the bot is ready to take notifications.
@@ -167,6 +179,7 @@ impl fmt::Debug for BotConfig {
             )
             .field("time_scale", &self.time_scale)
             .field("port", &self.port)
+            .field("services", &self.services)
             .finish()
     }
 }
@@ -185,6 +198,14 @@ struct RawConfig {
     #[serde(default)]
     env: BTreeMap<Spanned<String>, Spanned<String>>,
     ready: Option<RawReady>,
+    #[serde(default)]
+    services: BTreeMap<Spanned<String>, RawService>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    env: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -360,6 +381,8 @@ impl Doc<'_> {
             env.push((n.clone(), fill(value, &format!("env.{n}"))?));
         }
 
+        let services = self.services(&raw, &env)?;
+
         let (ready, ready_timeout) = match &raw.ready {
             None => (None, None),
             Some(r) => {
@@ -488,7 +511,81 @@ impl Doc<'_> {
             client_secret: raw.client_secret,
             time_scale,
             port,
+            services,
         })
+    }
+
+    /// `[services.NAME]`: names a step can say, variables the bot can be given.
+    fn services(
+        &self,
+        raw: &RawConfig,
+        env: &[(String, String)],
+    ) -> Result<Vec<ServiceConfig>, BotConfigError> {
+        let mut services: Vec<ServiceConfig> = Vec::new();
+        for (name, service) in &raw.services {
+            let n = name.get_ref();
+            let word = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !word {
+                return Err(self.at(
+                    name,
+                    format!(
+                        "`{n}` cannot name a service: steps say it as one word (`the CRM answers                          ...`), so use letters, digits, `-` and `_`, starting with a letter"
+                    ),
+                ));
+            }
+            let lower = n.to_ascii_lowercase();
+            if services.iter().any(|s| s.name == lower) {
+                return Err(self.at(
+                    name,
+                    format!("the service `{n}` is named twice (names are case-insensitive)"),
+                ));
+            }
+            let var = service.env.get_ref();
+            let valid = !var.is_empty()
+                && !var.starts_with(|c: char| c.is_ascii_digit())
+                && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(self.at(
+                    &service.env,
+                    format!(
+                        "`{var}` cannot be an environment variable's name: use letters, digits                          and `_`, e.g. \"{}_URL\"",
+                        lower.to_ascii_uppercase().replace('-', "_")
+                    ),
+                ));
+            }
+            if is_gateway_variable(var) {
+                return Err(self.at(
+                    &service.env,
+                    format!("`{var}` is set by callspec for the gateway: name another variable"),
+                ));
+            }
+            if env.iter().any(|(e, _)| e == var) {
+                return Err(self.at(
+                    &service.env,
+                    format!(
+                        "`{var}` is also set in [env]: the service's URL goes there, leave it \
+                         out of [env]"
+                    ),
+                ));
+            }
+            if let Some(other) = services.iter().find(|s| &s.env == var) {
+                return Err(self.at(
+                    &service.env,
+                    format!(
+                        "`{var}` is already the variable of the service `{}`",
+                        other.name
+                    ),
+                ));
+            }
+            services.push(ServiceConfig {
+                name: lower,
+                env: var.clone(),
+            });
+        }
+        services.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(services)
     }
 
     fn workdir_error(&self, raw: &RawConfig, message: String) -> BotConfigError {
@@ -988,5 +1085,59 @@ timeout_seconds = 5
             assert!(e.contains("cannot override it"), "{e}");
         }
         assert!(parse("webhook = \"http://h/\"\n[env]\nMY_GRAPH_URL = \"x\"").is_ok());
+    }
+
+    #[test]
+    fn services_become_names_and_variables() {
+        let c = parse(
+            "webhook = \"http://h/\"\n[services.CRM]\nenv = \"CRM_URL\"\n[services.calendar]\nenv = \"CAL\"",
+        )
+        .unwrap();
+        let names: Vec<(&str, &str)> = c
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), s.env.as_str()))
+            .collect();
+        assert_eq!(names, [("calendar", "CAL"), ("crm", "CRM_URL")]);
+    }
+
+    #[test]
+    fn service_mistakes_point_at_the_line() {
+        let e = parse("webhook = \"http://h/\"\n[services.crm]\nenv = \"CRM URL\"").unwrap_err();
+        assert!(
+            e.starts_with("3:7: `CRM URL` cannot be an environment"),
+            "{e}"
+        );
+        let e = parse("webhook = \"http://h/\"\n[services.crm]\nurl = \"CRM_URL\"").unwrap_err();
+        assert!(
+            e.starts_with("3:1: unknown field `url`, expected `env`"),
+            "{e}"
+        );
+        let e =
+            parse("webhook = \"http://h/\"\n[services.crm]\nenv = \"CALLSPEC_CRM\"").unwrap_err();
+        assert!(
+            e.starts_with("3:7: `CALLSPEC_CRM` is set by callspec"),
+            "{e}"
+        );
+        let e = parse(
+            "webhook = \"http://h/\"\n[env]\nCRM_URL = \"x\"\n[services.crm]\nenv = \"CRM_URL\"",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("5:7: `CRM_URL` is also set in [env]"), "{e}");
+        let e = parse("webhook = \"http://h/\"\n[services.\"the crm\"]\nenv = \"CRM_URL\"")
+            .unwrap_err();
+        assert!(
+            e.starts_with("2:11: `the crm` cannot name a service"),
+            "{e}"
+        );
+        let e =
+            parse("webhook = \"http://h/\"\n[services.a]\nenv = \"X\"\n[services.b]\nenv = \"X\"")
+                .unwrap_err();
+        assert!(
+            e.starts_with("5:7: `X` is already the variable of the service `a`"),
+            "{e}"
+        );
+        let e = parse("webhook = \"http://h/\"\n[services.crm]").unwrap_err();
+        assert!(e.contains("missing field `env`"), "{e}");
     }
 }

@@ -6,8 +6,9 @@
 //! The front is our own accept loop on hyper, in place of wiremock's: wiremock 0.6 stops
 //! accepting for good on the first accept error (file descriptors run out), panics on request
 //! targets its URL parser refuses, and buffers whole bodies before anyone can refuse them.
-//! Handlers see our own [`Request`]; wiremock stays a dev-dependency, for tests that stand in
-//! for Graph or a token endpoint from outside and for the benchmark floor. Here:
+//! Handlers see our own [`Request`]; wiremock serves what stands in from outside: the bot's
+//! other services under `--bot` (`bot::services`), and in tests Graph or a token endpoint and
+//! the benchmark floor. Here:
 //! - accept errors back off and the loop goes on; connections are capped below the file
 //!   descriptor limit, which [`raise_fd_limit`] lifts to the hard limit at start;
 //! - a connection idle (or sending its headers) longer than `idle_timeout` is closed, and a

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
-use callspec::bot::{BotConfig, BotGateway, BotProcess, GatewaySettings};
+use callspec::bot::{BotConfig, BotGateway, BotProcess, GatewaySettings, Services};
 use callspec::AppIdentity;
 use rand::Rng as _;
 
@@ -81,6 +81,10 @@ pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
         env.push(("CALLSPEC_BOT_PORT".into(), port.to_string()));
     }
     env.push(("CALLSPEC_CALLBACK_URL".into(), config.webhook.clone()));
+    // The bot's other services (`[services.NAME]`): a mock server each, its URL in the
+    // variable the config names.
+    let services = Services::start(&config.services).await;
+    env.extend(services.env());
     if config.command.is_none() {
         let mut shown = env.clone();
         shown.extend(config.env.iter().cloned());
@@ -105,6 +109,7 @@ pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
         trigger: config.trigger.clone(),
         time_scale: config.time_scale,
         exited: process.exited(),
+        services,
     };
     Ok((process, run))
 }

@@ -167,7 +167,13 @@ impl Console {
             };
             match step.status {
                 StepStatus::NotRun => continue,
-                StepStatus::Passed => out.push_str(&format!("   {passed}  {text}{took}\n")),
+                StepStatus::Passed => {
+                    out.push_str(&format!("   {passed}  {text}{took}\n"));
+                    if let Some(note) = &step.note {
+                        out.push_str(&indent(note, 6));
+                        out.push('\n');
+                    }
+                }
                 StepStatus::Skipped => out.push_str(&format!("   {skipped}  {text}\n")),
                 StepStatus::Failed => {
                     out.push_str(&format!("   {failed}  {text}{took}\n"));

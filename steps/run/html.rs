@@ -192,10 +192,11 @@ fn scenario_report(record: &ScenarioRecord) -> ScenarioReport {
             keyword: step.keyword.trim().to_owned(),
             text: step.text.clone(),
             status: status(step.status),
-            attachment: match (&step.table, &step.docstring) {
-                (Some(table), _) => Some(table_text(table)),
-                (None, Some(doc)) => Some(doc.clone()),
-                (None, None) => None,
+            attachment: match (&step.table, &step.docstring, &step.note) {
+                (Some(table), _, _) => Some(table_text(table)),
+                (None, Some(doc), _) => Some(doc.clone()),
+                // What a passed step measured (a burst's answer times).
+                (None, None, note) => note.clone(),
             },
             failure: step.failure.clone(),
             at: (step.status == StepStatus::Failed).then(|| record.at(step)),

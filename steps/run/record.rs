@@ -60,6 +60,8 @@ pub struct StepRecord {
     /// No step definition matches it (Cucumber JSON's `undefined`).
     pub undefined: bool,
     pub duration: Option<Duration>,
+    /// What a passed step measured, shown under it (a burst's answer times: `steps/load.rs`).
+    pub note: Option<String>,
 }
 
 impl StepRecord {
@@ -76,6 +78,7 @@ impl StepRecord {
             failure: None,
             undefined: false,
             duration: None,
+            note: None,
         }
     }
 
@@ -439,7 +442,12 @@ impl Recorder {
                 one.duration = took;
                 match ev {
                     event::Step::Started => {}
-                    event::Step::Passed(..) => one.status = StepStatus::Passed,
+                    event::Step::Passed(..) => {
+                        one.status = StepStatus::Passed;
+                        // A passed step's event carries no World: what it measured waits in
+                        // `load`'s notes, taken once here for every report.
+                        one.note = crate::load::take_note(&key.0, one.line);
+                    }
                     event::Step::Skipped => one.status = StepStatus::Skipped,
                     event::Step::Failed(_, _, _, error) => {
                         one.status = StepStatus::Failed;

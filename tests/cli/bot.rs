@@ -88,6 +88,14 @@ fn the_example_bot_passes_its_whole_suite() {
         assert!(page.contains(expected), "the HTML report lacks {expected}");
     }
     assert!(!page.contains("eyJ"), "a token in the HTML report");
+    // A burst's answer times, under the step, in the console and the report.
+    for out in [&run.stdout, &page] {
+        assert!(
+            out.contains("50 calls: answer time p50 "),
+            "no distribution\n{}",
+            run.output()
+        );
+    }
     let (passed, failed) = run.summary().expect("a summary line");
     assert_eq!(failed, 0, "{}", run.output());
     assert!(
@@ -130,6 +138,8 @@ fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
         "no-voicemail-beep",
         "download-without-token",
         "removes-the-caller",
+        "no-crm-lookup",
+        "slow-tail",
     ] {
         assert!(
             broken_variants.iter().any(|b| b == variant),
@@ -744,6 +754,62 @@ fn a_bot_whose_venv_is_missing_is_told_how_to_make_it() {
             && run.stderr.contains("python3 -m venv ")
             && run.stderr.contains(".venv/bin/pip install -r ")
             && run.stderr.contains("requirements.txt"),
+        "{}",
+        run.output()
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A bot's other services without the example bot: a fake bot (http.server) that writes the
+/// URL it was given and never calls it. A mistyped service gets the bot.toml keys; a check of a
+/// request never made lists what the service received; a bad `[services]` entry is bad input.
+#[test]
+fn a_bots_other_services_are_named_checked_and_their_config_is_checked() {
+    if !has_python() {
+        skip("the services test needs python3 (its fake bot is http.server)");
+        return;
+    }
+    let feature = "@bot\nFeature: services\n\n  Scenario: a typo\n    \
+         Given the CRMM answers \"GET /customers/+1\" with 404\n\n  Scenario: never asked\n    \
+         Given the CRM answers \"GET /customers/+1\" with:\n      \"\"\"\n      name: Ada\n      \
+         \"\"\"\n    Then the bot asked the crm for \"GET /customers/+1\" within 1 second\n\n  \
+         Scenario: a check before a stub\n    \
+         Then the bot asked the CRM for \"GET /customers/+1\" within 1 second\n";
+    let dir = workspace(
+        "services",
+        "command = [\"sh\", \"-c\", \"echo \\\"$CRM_URL\\\" > crm-url.txt; exec python3 -m \
+         http.server $CALLSPEC_BOT_PORT --bind 127.0.0.1\"]\n\
+         webhook = \"http://127.0.0.1:${port}/api/calls\"\n\
+         [services.crm]\nenv = \"CRM_URL\"\n",
+        feature,
+    );
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    for expected in [
+        "the bot's config names no service \"CRMM\": did you mean \"crm\"? its services are \"crm\"",
+        "at ",
+        "bot.feature:5:5",
+        "the bot did not ask the crm for GET /customers/+1 within 1.0 s",
+        "what the crm received since the scenario's first service step:\n        (none)",
+        "this scenario has not stubbed the CRM yet",
+        "0 passed, 3 failed",
+    ] {
+        assert!(run.stdout.contains(expected), "no {expected:?}\n{}", run.output());
+    }
+    let url = fs::read_to_string(dir.join("crm-url.txt")).expect("the bot wrote CRM_URL");
+    assert!(url.starts_with("http://127.0.0.1:"), "CRM_URL={url}");
+
+    fs::write(
+        dir.join("bot.toml"),
+        "command = [\"true\"]\nwebhook = \"http://127.0.0.1:${port}/api/calls\"\n\
+         [services.crm]\nenvv = \"CRM_URL\"\n",
+    )
+    .unwrap();
+    let run = run_in(&dir);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("bot.toml:4:1: unknown field `envv`, expected `env`"),
         "{}",
         run.output()
     );

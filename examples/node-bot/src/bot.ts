@@ -12,6 +12,7 @@ import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 
 import { brokenFrom, type Broken } from "./broken.js";
+import { Crm } from "./crm.js";
 import { describe, GraphCalls } from "./graph.js";
 import { Ivr } from "./ivr.js";
 import { log } from "./log.js";
@@ -191,6 +192,7 @@ async function start(): Promise<{ server: Server; settings: Settings }> {
     callbackUri: settings.callbackUri,
     transferTo: { displayName: settings.transferToName, id: settings.transferToId },
     broken: settings.broken,
+    crm: new Crm(optionalEnv("CRM_URL")),
   });
   const server = app(settings, validator, ivr).listen({ port: settings.port, host: "127.0.0.1", backlog: 511 });
   await new Promise<void>((resolve, reject) => {

@@ -8,10 +8,13 @@
 import { randomUUID } from "node:crypto";
 
 import { SLOW_ANSWER_SECONDS, type Broken } from "./broken.js";
+import { CRM_TIMEOUT_MS, type Crm } from "./crm.js";
 import { describe, type GraphCalls, type Identity } from "./graph.js";
 import { log } from "./log.js";
 
 export const WELCOME = "https://example.com/welcome.wav";
+/** A caller the CRM knows hears their name. */
+export const welcomeBack = (name: string): string => `https://example.com/welcome-back/${encodeURIComponent(name)}.wav`;
 export const GOODBYE = "https://example.com/goodbye.wav";
 /** "Please leave a message after the beep." */
 export const VOICEMAIL = "https://example.com/voicemail.wav";
@@ -23,6 +26,8 @@ export interface IvrSettings {
   callbackUri: string;
   transferTo: Identity;
   broken: Broken | undefined;
+  /** The CRM callers are looked up in (`CRM_URL`). */
+  crm: Crm;
 }
 
 interface CallState {
@@ -54,6 +59,10 @@ function identityKey(identity: unknown): string | undefined {
     if (who && typeof who.id === "string" && who.id) return who.id;
   }
   return undefined;
+  // The CRM lookup of the caller, started when the call came in; its prompt once chosen.
+  lookup?: Promise<string | undefined>;
+  cameIn?: number;
+  greeting?: string;
 }
 
 function newCall(): CallState {
@@ -151,7 +160,7 @@ export class Ivr {
       // A policy-recording invite names the observed (recorded) participant.
       call.recorder = Boolean(data.incomingContext);
       call.caller = identityKey((data.source as { identity?: unknown } | undefined)?.identity);
-      await this.onIncoming(callId, call);
+      await this.onIncoming(callId, call, callerNumber(data));
     } else if (toneInfo) {
       await this.onTone(callId, call, toneInfo);
     } else if (state === "established") {
@@ -159,12 +168,17 @@ export class Ivr {
     }
   }
 
-  private async onIncoming(callId: string, call: CallState): Promise<void> {
+  private async onIncoming(callId: string, call: CallState, number: string | undefined): Promise<void> {
     if (call.answered) {
       log("ivr", `call ${callId}: incoming again (duplicate), already answered`);
       return;
     }
     call.answered = true;
+    if (number && !call.recorder) {
+      // Alongside the answer, never before it: Graph gives the bot 15 s to answer.
+      call.cameIn = Date.now();
+      call.lookup = this.settings.crm.callerName(number);
+    }
     if (this.settings.broken === "slow-answer") {
       log("ivr", `call ${callId}: answering in ${SLOW_ANSWER_SECONDS} s (NODE_BOT_BROKEN=slow-answer)`);
       await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_SECONDS * 1000));
@@ -192,12 +206,33 @@ export class Ivr {
       log("ivr", `call ${callId}: established again, already welcomed`);
       return;
     }
-    await this.request(callId, `playPrompt ${WELCOME}`, () =>
-      this.graph.playPrompt(callId, WELCOME, randomUUID()),
-    );
+    const prompt = await this.greeting(callId, call);
+    await this.request(callId, `playPrompt ${prompt}`, () => this.graph.playPrompt(callId, prompt, randomUUID()));
     if (first && !call.outbound) {
       await this.request(callId, "subscribeToTone", () => this.graph.subscribeToTone(callId, randomUUID()));
     }
+  }
+
+  /** The welcome prompt: by name for a caller the CRM knows, waiting for the lookup at most
+   * CRM_TIMEOUT_MS after the call came in; the generic one otherwise. */
+  private async greeting(callId: string, call: CallState): Promise<string> {
+    if (call.greeting === undefined) {
+      let name: string | undefined;
+      if (call.lookup) {
+        const left = Math.max((call.cameIn ?? 0) + CRM_TIMEOUT_MS - Date.now(), 0);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => {
+            log("ivr", `call ${callId}: the CRM did not answer in time, generic welcome`);
+            resolve(undefined);
+          }, left);
+        });
+        name = await Promise.race([call.lookup, late]);
+        clearTimeout(timer);
+      }
+      call.greeting = name ? welcomeBack(name) : WELCOME;
+    }
+    return call.greeting;
   }
 
   private async onTone(callId: string, call: CallState, toneInfo: ToneInfo): Promise<void> {
@@ -340,4 +375,11 @@ export class Ivr {
     log("ivr", `call ${callId}: placed to ${callee.displayName ?? callee.id}`);
     return callId;
   }
+}
+
+/** The phone number of an incoming call's caller (`source.identity.phone.id`), if any. */
+function callerNumber(data: Record<string, unknown>): string | undefined {
+  const source = data.source as { identity?: { phone?: { id?: unknown } } } | undefined;
+  const number = source?.identity?.phone?.id;
+  return typeof number === "string" && number ? number : undefined;
 }
