@@ -434,6 +434,11 @@ impl StandIn {
         lock(&self.shared.faults).push(fault, times);
     }
 
+    /// The bot's next POST of `action` (`playPrompt`, `answer`, ...) gets `fault`.
+    pub fn inject_for(&self, action: &str, fault: Fault) {
+        lock(&self.shared.faults).push_for(action, fault);
+    }
+
     /// Throttles API requests beyond `limit` (e.g. [`GRAPH_RATE_LIMIT`]); `None` lifts it.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         lock(&self.shared.faults).set_rate_limit(limit);

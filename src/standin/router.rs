@@ -173,7 +173,11 @@ impl Handler for GraphRouter {
         let is_api = !request.url.path().starts_with("/v1/.well-known/") && !is_admin;
         self.shared.sync_clock();
         let fault = if is_api {
-            lock(&self.shared.faults).for_request(std::time::Instant::now())
+            lock(&self.shared.faults).for_request_to(
+                std::time::Instant::now(),
+                request.method.as_str(),
+                request.url.path(),
+            )
         } else {
             None
         };
