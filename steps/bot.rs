@@ -1124,3 +1124,49 @@ pub fn recorded(
     }
     out
 }
+
+/// With a bot under test, before a key press: waits (bounded) until the call is established
+/// and the bot's subscribeToTone for it was accepted, as real Graph sends tones only then.
+/// Fails with the reason otherwise: a key pressed earlier would vanish, and the step checking
+/// what the bot does with it would fail later with no hint why.
+pub async fn await_tones_heard(world: &mut CallWorld, key: &str) -> Result<()> {
+    let call = current_call(world)?;
+    let until = (Instant::now() + world.wall(DEFAULT_BOT_WAIT)).min(world.deadline);
+    let standin = world.standin()?;
+    let bot = world.bot()?;
+    let subscribe = operation(&call, "subscribeToTone");
+    loop {
+        let requests = bot.link.requests();
+        let subscribed = requests
+            .iter()
+            .any(|r| (200..300).contains(&r.status) && (subscribe.matches)(r));
+        let state = standin.call_state(&call);
+        let established = state == Some(callspec::graph::CallState::Established);
+        if subscribed && established {
+            return Ok(());
+        }
+        let delivered = standin.recorded_count() + 1;
+        let more = tokio::select! {
+            more = bot.link.wait_requests(requests.len() + 1, until) => more,
+            more = standin.wait_for_deliveries(delivered, until) => more,
+        };
+        if more {
+            continue;
+        }
+        let why = match (established, subscribed) {
+            (false, _) => format!(
+                "the call is {} and not established",
+                state.map_or("gone", |s| s.as_str())
+            ),
+            _ => "the bot has not subscribed to tones (no accepted POST .../subscribeToTone)"
+                .to_owned(),
+        };
+        bail!(
+            "the key {key} cannot be pressed yet: {why} after {}; real Graph sends tones only \
+             on an established call whose bot subscribed to them, so the bot would never hear \
+             it. The bot's requests:\n{}",
+            said(DEFAULT_BOT_WAIT),
+            listing(bot, &requests)
+        );
+    }
+}
