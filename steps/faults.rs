@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use callspec::auth::NotificationToken;
-use callspec::graph::{Fault, RateLimit};
+use callspec::graph::{Fault, Hold, NotificationKind, RateLimit, NOTIFIED_STATES};
 use cucumber::{given, then};
 
 use crate::support::{count, duration};
@@ -181,6 +181,58 @@ fn callback_unreachable(world: &mut CallWorld) -> Result<()> {
     world
         .standin()?
         .update_delivery(|q| q.callback_unreachable = true);
+    Ok(())
+}
+
+/// A call state a notification can name, or a "did you mean".
+fn notified_state(state: &str) -> Result<&'static str> {
+    if let Some(known) = NOTIFIED_STATES.iter().find(|s| **s == state) {
+        return Ok(known);
+    }
+    let closest = NOTIFIED_STATES
+        .iter()
+        .max_by(|a, b| strsim::jaro_winkler(a, state).total_cmp(&strsim::jaro_winkler(b, state)))
+        .copied()
+        .unwrap_or("established");
+    bail!(
+        "\"{state}\" is not a call state: did you mean \"{closest}\"? (one of {})",
+        NOTIFIED_STATES.join(", ")
+    )
+}
+
+/// `Given the stand-in delivers "established" before "establishing"`: the call's first
+/// `establishing` notification is held back until its `established` one has been delivered and
+/// answered (wall time with a bot under test), then sent; any two states.
+#[given(regex = r#"^the stand-in delivers "([^"]+)" before "([^"]+)"$"#)]
+fn delivers_before(world: &mut CallWorld, first: String, then: String) -> Result<()> {
+    let (first, then) = (notified_state(&first)?, notified_state(&then)?);
+    if first == then {
+        bail!("\"{first}\" cannot come before itself: name two states");
+    }
+    let hold = Hold {
+        held: NotificationKind::State(then),
+        until: NotificationKind::State(first),
+    };
+    world.standin()?.update_delivery(|q| q.hold = Some(hold));
+    Ok(())
+}
+
+/// `Given the stand-in delivers the key press after the hang-up`: the next tone notification is
+/// held back until the call's end (`terminated`, or `deleted`) has been delivered and answered.
+#[given("the stand-in delivers the key press after the hang-up")]
+fn key_press_after_hang_up(world: &mut CallWorld) -> Result<()> {
+    let hold = Hold {
+        held: NotificationKind::Tone,
+        until: NotificationKind::HangUp,
+    };
+    world.standin()?.update_delivery(|q| q.hold = Some(hold));
+    Ok(())
+}
+
+/// `Given the stand-in delivers the next notification twice`: the next one alone is repeated.
+#[given("the stand-in delivers the next notification twice")]
+fn next_twice(world: &mut CallWorld) -> Result<()> {
+    world.standin()?.update_delivery(|q| q.next_twice = true);
     Ok(())
 }
 

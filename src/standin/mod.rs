@@ -68,6 +68,7 @@ pub use calls::{
     ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle, ALL_CALLING_ROLES,
     DEFAULT_APP_ID, DEFAULT_APP_NAME, DEFAULT_TENANT_ID,
 };
+pub use delivery::{Hold, Kind as NotificationKind, STATES as NOTIFIED_STATES};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use journal::DEFAULT_JOURNAL_SIZE;
@@ -153,6 +154,11 @@ pub struct DeliveryQuirks {
     /// Send a call's notifications due at the same moment in one POST (several items in the
     /// envelope's `value`, as real Graph may).
     pub batch: bool,
+    /// Hold one notification back until another has been delivered (in wall time with a
+    /// real-time driver): `established` before `establishing`, a key press after the hang-up.
+    pub hold: Option<Hold>,
+    /// Send the next notification twice, then each once again.
+    pub next_twice: bool,
 }
 
 /// Something the other side does to a running call, scripted by a step.
@@ -884,7 +890,11 @@ impl Shared {
         let quirks = *lock(&self.quirks);
         loop {
             let Some((at, event)) = lock(&self.timeline).pop_due(limit) else {
-                // Nothing more is due: a held-back notification goes out now.
+                // Nothing more is due: a held-back notification goes out now, unless it waits
+                // for a notification of its own kind.
+                if quirks.hold.is_some() {
+                    return Vec::new();
+                }
                 return lock(&self.held).take().into_iter().collect();
             };
             let mut outgoing = self.fire(event, at);
@@ -904,7 +914,14 @@ impl Shared {
             }
             let mut sending = Vec::new();
             for out in outgoing {
-                let mut batch = vec![(out, at)];
+                // Read again: a release ends the hold, the first repeat ends `next_twice`.
+                let hold = quirks.hold.and_then(|_| lock(&self.quirks).hold);
+                let Some(mut batch) = self.hold_back(out, at, hold) else {
+                    continue;
+                };
+                if quirks.next_twice && std::mem::take(&mut lock(&self.quirks).next_twice) {
+                    sending.push(batch[0].clone());
+                }
                 if quirks.out_of_order {
                     let previous = lock(&self.held).take();
                     match previous {
@@ -915,7 +932,7 @@ impl Shared {
                         Some(prev) => batch.push(prev),
                     }
                 }
-                for (out, at) in batch {
+                for (out, at) in batch.drain(..) {
                     if quirks.duplicate {
                         sending.push((out.clone(), at));
                     }
@@ -924,6 +941,34 @@ impl Shared {
             }
             if !sending.is_empty() {
                 return sending;
+            }
+        }
+    }
+
+    /// A targeted hold (`hold`) on `out`: `None` when `out` is held back now; else what goes
+    /// out, `out` first and the notification it releases after it (the hold then ends).
+    fn hold_back(
+        &self,
+        out: Outgoing,
+        at: Duration,
+        hold: Option<Hold>,
+    ) -> Option<Vec<(Outgoing, Duration)>> {
+        let Some(hold) = hold else {
+            return Some(vec![(out, at)]);
+        };
+        let mut held = lock(&self.held);
+        match held.take() {
+            None if hold.held.matches(&out.body) => {
+                *held = Some((out, at));
+                None
+            }
+            Some(waiting) if waiting.0.call_id == out.call_id && hold.until.matches(&out.body) => {
+                lock(&self.quirks).hold = None;
+                Some(vec![(out, at), waiting])
+            }
+            waiting => {
+                *held = waiting;
+                Some(vec![(out, at)])
             }
         }
     }
