@@ -42,6 +42,11 @@ BROKEN_VARIANTS = {
     "no-issuer-check": "accepts notification tokens from any issuer",
     "refuses-with-403": "refuses a bad notification token with 403 instead of 401",
     "deleted-500": "acknowledges the `deleted` notification with 500",
+    "ignores-retry-after": "retries a throttled (429) request at once, ignoring Retry-After",
+    "needs-establishing": "stalls when `established` arrives before `establishing`",
+    "early-hang-up": "hangs up as soon as the goodbye prompt starts, not when it has finished",
+    "acts-after-hang-up": "acts on a key press that arrives after the call ended",
+    "no-tone-subscription": "never subscribes to tones",
 }
 
 
@@ -58,6 +63,9 @@ class CallState:
     # that it records; it plays nothing to the call.
     recorder: bool = False
     tones_seen: set = field(default_factory=set)
+    # Only IVR_BROKEN=needs-establishing looks at it: the bot is right to act on `established`
+    # whatever came before (Graph's notifications may arrive out of order).
+    establishing_seen: bool = False
 
 
 class Ivr:
@@ -89,7 +97,9 @@ class Ivr:
             log.info("notification for %r ignored: not a call", resource)
             return
         kind = data.get("@odata.type", "") if isinstance(data, dict) else ""
-        if call_id in self.ended:
+        late_tone = self.settings.broken == "acts-after-hang-up" and bool(
+            isinstance(data, dict) and data.get("toneInfo"))
+        if call_id in self.ended and not late_tone:
             log.info("call %s: %s %s after the call ended, ignored", call_id, change, kind or "item")
             return
         if "/operations/" in resource or kind.endswith("Operation"):
@@ -113,7 +123,13 @@ class Ivr:
             await self.on_incoming(call_id, call)
         elif data.get("toneInfo"):
             await self.on_tone(call_id, call, data["toneInfo"])
+        elif state == "establishing":
+            call.establishing_seen = True
         elif state == "established":
+            if self.settings.broken == "needs-establishing" and not call.establishing_seen:
+                log.info("call %s: established before establishing; waiting (IVR_BROKEN=needs-establishing)",
+                         call_id)
+                return
             await self.on_established(call_id, call)
 
     async def on_incoming(self, call_id: str, call: CallState) -> None:
@@ -144,7 +160,7 @@ class Ivr:
             return
         await self.request(call_id, f"playPrompt {WELCOME}",
                            self.graph.play_prompt(call_id, WELCOME, str(uuid.uuid4())))
-        if first and not call.outbound:
+        if first and not call.outbound and self.settings.broken != "no-tone-subscription":
             await self.request(call_id, "subscribeToTone",
                                self.graph.subscribe_to_tone(call_id, str(uuid.uuid4())))
 
@@ -170,6 +186,9 @@ class Ivr:
             call.goodbye_operation = await self.request(
                 call_id, f"playPrompt {GOODBYE}",
                 self.graph.play_prompt(call_id, GOODBYE, call.goodbye_context))
+            if self.settings.broken == "early-hang-up" and not call.hung_up:
+                call.hung_up = True
+                await self.request(call_id, "hang up", self.graph.hang_up(call_id))
         else:
             log.info("call %s: %s has no menu entry", call_id, tone)
 
