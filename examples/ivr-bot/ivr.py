@@ -127,8 +127,11 @@ class Ivr:
             call.establishing_seen = True
         elif state == "established":
             if self.settings.broken == "needs-establishing" and not call.establishing_seen:
-                log.info("call %s: established before establishing; waiting (IVR_BROKEN=needs-establishing)",
+                # The bug: the first `established` is spent waiting for `establishing`, and only
+                # the first one ever greets.
+                log.info("call %s: established before establishing; ignored (IVR_BROKEN=needs-establishing)",
                          call_id)
+                call.welcomed = True
                 return
             await self.on_established(call_id, call)
 

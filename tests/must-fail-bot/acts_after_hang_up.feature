@@ -1,6 +1,6 @@
 # broken: acts-after-hang-up
 # The broken bot acts on a key press that reaches it after the call ended.
-# expect: And the bot makes no further requests within 2 seconds
+# expect: Then the bot makes no further requests within 2 seconds
 # expect: expected no further requests from the bot within 2.0 s; it made:
 # expect: /transfer
 @bot

@@ -1,6 +1,6 @@
 # broken: ignores-retry-after
 # The broken bot retries a throttled request at once, ignoring Graph's Retry-After.
-# expect: Then the bot waited at least 2 seconds before retrying
+# expect: And the bot waited at least 2 seconds before retrying
 # expect: the bot retried POST /v1.0/communications/calls/
 # expect: expected at least 2 s (the Retry-After)
 @bot

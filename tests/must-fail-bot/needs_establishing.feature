@@ -1,7 +1,7 @@
 # broken: needs-establishing
 # The broken bot waits for `establishing` before it acts on `established`: when Graph delivers
 # them the other way round, it never greets the caller.
-# expect: Then the bot plays the prompt "https://example.com/welcome.wav" within 5 seconds
+# expect: And the bot plays the prompt "https://example.com/welcome.wav" within 5 seconds
 # expect: expected the bot to play the prompt "https://example.com/welcome.wav" (a POST .../calls/
 # expect: /playPrompt) within 5 s; the bot made 1 request(s) for this scenario
 @bot
