@@ -542,7 +542,14 @@ fn hang_up_of(call: &str) -> Expected<'static> {
 
 async fn hang_up_checked(world: &mut CallWorld, bounds: &Bounds<'_>) -> Result<BotRequest> {
     let call = current_call(world)?;
-    bot_action(world, hang_up_of(&call), bounds, DEFAULT_BOT_WAIT, Since::Step).await
+    bot_action(
+        world,
+        hang_up_of(&call),
+        bounds,
+        DEFAULT_BOT_WAIT,
+        Since::Step,
+    )
+    .await
 }
 
 /// A playPrompt on the current call whose prompts name `uri`.
@@ -862,7 +869,9 @@ async fn then_rejects(
 
 /// `Then the bot redirects the call to "Alice"` (optionally `within 5 seconds` of the incoming
 /// call, and `with:` + a docstring for the body).
-#[then(regex = r#"^the bot redirects the call to "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#)]
+#[then(
+    regex = r#"^the bot redirects the call to "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#
+)]
 async fn then_redirects(
     world: &mut CallWorld,
     who: String,
@@ -892,7 +901,9 @@ async fn then_subscribes(
 
 /// `Then the bot transfers the call to "Alice"` (optionally `within 2 seconds`, and `with:` + a
 /// docstring for the body).
-#[then(regex = r#"^the bot transfers the call to "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#)]
+#[then(
+    regex = r#"^the bot transfers the call to "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#
+)]
 async fn then_transfers(
     world: &mut CallWorld,
     who: String,

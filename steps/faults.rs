@@ -60,7 +60,8 @@ fn throttles_action(world: &mut CallWorld, action: String, retry_after: String) 
         let closest = ACTIONS
             .iter()
             .max_by(|a, b| {
-                let score = |x: &str| strsim::jaro_winkler(&x.to_lowercase(), &plain.to_lowercase());
+                let score =
+                    |x: &str| strsim::jaro_winkler(&x.to_lowercase(), &plain.to_lowercase());
                 score(a).total_cmp(&score(b))
             })
             .copied()

@@ -149,7 +149,10 @@ mod tests {
         );
         let deleted = call("deleted", json!({"state": "terminated"}));
         assert!(Kind::State("established").matches(&established));
-        assert!(!Kind::State("established").matches(&tone), "a tone is not a state change");
+        assert!(
+            !Kind::State("established").matches(&tone),
+            "a tone is not a state change"
+        );
         assert!(!Kind::State("establishing").matches(&established));
         assert!(Kind::Tone.matches(&tone) && !Kind::Tone.matches(&established));
         assert!(Kind::HangUp.matches(&deleted) && !Kind::HangUp.matches(&tone));

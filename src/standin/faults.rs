@@ -70,7 +70,8 @@ impl Fault {
 
 /// Graph's throttling answer with this `Retry-After`.
 fn throttled(retry_after: String) -> GraphError {
-    GraphError::new(429, "TooManyRequests", "Too many requests.").with_header("Retry-After", retry_after)
+    GraphError::new(429, "TooManyRequests", "Too many requests.")
+        .with_header("Retry-After", retry_after)
 }
 
 /// The calling action a request's path names (`playPrompt` for
@@ -200,12 +201,18 @@ mod tests {
         f.push_for("playPrompt", fault);
         let now = Instant::now();
         let call = "/v1.0/communications/calls/c1";
-        assert_eq!(f.for_request_to(now, "POST", &format!("{call}/answer")), None);
+        assert_eq!(
+            f.for_request_to(now, "POST", &format!("{call}/answer")),
+            None
+        );
         assert_eq!(f.for_request_to(now, "DELETE", call), None);
         let qualified = format!("{call}/microsoft.graph.playPrompt");
         assert_eq!(f.for_request_to(now, "POST", &qualified), Some(fault));
         assert_eq!(f.for_request_to(now, "POST", &qualified), None, "once");
-        assert_eq!(action_of("POST", "/beta/app/calls/x/PlayPrompt"), Some("PlayPrompt"));
+        assert_eq!(
+            action_of("POST", "/beta/app/calls/x/PlayPrompt"),
+            Some("PlayPrompt")
+        );
         assert_eq!(action_of("POST", "/v1.0/communications/calls"), None);
     }
 
@@ -216,7 +223,10 @@ mod tests {
         let (_, value) = &e.headers[0];
         let at = httpdate::parse_http_date(value).unwrap();
         let ahead = at.duration_since(before).unwrap();
-        assert!(ahead >= Duration::from_secs(2) && ahead <= Duration::from_secs(3), "{value}");
+        assert!(
+            ahead >= Duration::from_secs(2) && ahead <= Duration::from_secs(3),
+            "{value}"
+        );
         let fixed = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let e = Fault::ThrottleUntil(fixed).error().unwrap();
         assert_eq!(e.headers[0].1, "Fri, 15 Jan 2027 08:00:00 GMT");
