@@ -129,7 +129,7 @@ fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
     // Graph SDK at once on a small machine miss their 30 s readiness limit.
     let results: Vec<(PathBuf, Run)> = specs
         .chunks(4)
-        .flat_map(|chunk| run_broken(chunk))
+        .flat_map(run_broken)
         .collect();
     let mut problems = Vec::new();
     for (spec, run) in results {
