@@ -140,7 +140,8 @@ impl StandInConfig {
 /// retried delivery arrives twice. Deterministic: the same spec gives the same order every run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryQuirks {
-    /// Swap each pair of consecutive notifications (2, 1, 4, 3, ...).
+    /// Swap each pair of consecutive notifications (2, 1, 4, 3, ...); with a real-time driver
+    /// a held-back one waits in wall time for the next due within 2 s.
     pub out_of_order: bool,
     /// Send every notification twice.
     pub duplicate: bool,
@@ -892,7 +893,8 @@ impl Shared {
             let Some((at, event)) = lock(&self.timeline).pop_due(limit) else {
                 // Nothing more is due: a held-back notification goes out now, unless it waits
                 // for a notification of its own kind.
-                if quirks.hold.is_some() {
+                if quirks.hold.is_some() || (quirks.out_of_order && self.out_of_order_waits(limit))
+                {
                     return Vec::new();
                 }
                 return lock(&self.held).take().into_iter().collect();
