@@ -58,3 +58,34 @@ Feature: Timing and order on the stand-in's simulated clock
     And the response header "Retry-After" is "2"
     When the bot plays a prompt
     Then the response status is 200
+
+  Scenario: The key press is delivered after the hang-up
+    Given the stand-in delivers the key press after the hang-up
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    And the bot subscribes to tones
+    Then the bot receives notifications in order:
+      | resourceData.state | resourceData.mediaState.audio |
+      | establishing       |                               |
+      | established        |                               |
+      | established        | active                        |
+    When the callee presses 5
+    And the callee hangs up after 1 second
+    Then the bot receives notifications in order:
+      | changeType | resourceData.state | resourceData.toneInfo.tone |
+      | updated    |                    |                            |
+      | updated    |                    |                            |
+      | updated    |                    |                            |
+      | deleted    | terminated         |                            |
+      | updated    | established        | tone5                      |
+
+  Scenario: Only the next notification is delivered twice
+    Given the stand-in delivers the next notification twice
+    And a call request from template "v1/p2p-voip-service-hosted"
+    When the bot creates the call
+    Then the bot receives notifications in order:
+      | resourceData.state | resourceData.mediaState.audio |
+      | establishing       |                               |
+      | establishing       |                               |
+      | established        |                               |
+      | established        | active                        |
