@@ -86,11 +86,11 @@ pub mod graph {
     pub use crate::serve::{DEFAULT_MAX_LIVE_CALLS_PER_APP, DEFAULT_RETENTION};
     pub use crate::standin::{
         codes, names_of, validate_create, Answer, ApiVersion, CallKind, CallState, CallbackPolicy,
-        Callee, Delivery, DeliveryQuirks, Fault, Lobby, MeetingChange, Profile, RateLimit,
-        RemoteAction, RemoteScript, ResourceStyle, ResultInfo, DEFAULT_ANSWER_DELAY,
-        DEFAULT_JOURNAL_SIZE, DEFAULT_RINGING_TIMEOUT, GRAPH_RATE_LIMIT, INCOMING_ANSWER_WINDOW,
-        LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS, OPERATION_DELAY,
-        REFUSAL_DELAY,
+        Callee, Delivery, DeliveryQuirks, Fault, Hold, Lobby, MeetingChange, NotificationKind,
+        Profile, RateLimit, RemoteAction, RemoteScript, ResourceStyle, ResultInfo,
+        DEFAULT_ANSWER_DELAY, DEFAULT_JOURNAL_SIZE, DEFAULT_RINGING_TIMEOUT, GRAPH_RATE_LIMIT,
+        INCOMING_ANSWER_WINDOW, LOBBY_TIMEOUT, MAX_BODY_BYTES, MAX_DURATION, MAX_GROUP_TARGETS,
+        NOTIFIED_STATES, OPERATION_DELAY, REFUSAL_DELAY,
     };
     pub use crate::standin::{RECORDING_STATUSES, RECORDING_STATUS_WINDOW};
 }

@@ -68,12 +68,13 @@ fn api_path(path: &str) -> &str {
     }
 }
 
-/// An operation on `call`: `POST /communications/calls/{call}/{action}`.
+/// An operation on `call`: `POST /communications/calls/{call}/{action}`
+/// (plain or `microsoft.graph.`-qualified, under `/communications/calls` or `/app/calls`).
 fn operation(call: &str, action: &'static str) -> Expected<'static> {
-    let suffix = format!("/communications/calls/{call}/{action}");
+    let id = call.to_owned();
     Expected {
         what: format!("a POST .../calls/{call}/{action}"),
-        matches: Box::new(move |r| r.method == "POST" && api_path(&r.path) == suffix),
+        matches: Box::new(move |r| r.method == "POST" && is_action(api_path(&r.path), &id, action)),
     }
 }
 
@@ -136,17 +137,31 @@ fn context(bot: &BotScenario) -> String {
     text
 }
 
+/// A step's own time limit, as the failure message says it: "2 s", "1.5 s", "300 ms".
+pub(crate) fn said(limit: Duration) -> String {
+    if limit < Duration::from_secs(1) {
+        format!("{} ms", limit.as_millis())
+    } else if limit.subsec_millis() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{:.1} s", limit.as_secs_f64())
+    }
+}
+
 /// Waits until the bot makes a request `expected` matches (one no earlier step matched), until
-/// `until`, and marks it matched. Fails with what the bot did instead.
+/// `until`, and marks it matched. A try the stand-in refused with 429 (throttled) is marked too
+/// and looked past: the step waits for the retry. Fails with what the bot did instead, naming
+/// the step's own `limit`.
 async fn expect_request(
     world: &mut CallWorld,
     expected: Expected<'_>,
+    limit: Duration,
     until: Instant,
 ) -> Result<BotRequest> {
     let until = until.min(world.deadline);
-    let started = Instant::now();
     let bot = world.bot_scenario_mut().ok_or_else(|| anyhow!(NO_BOT))?;
     let mut exited = bot.run.exited.clone();
+    let mut throttled = 0;
     loop {
         let requests = bot.link.requests();
         let found = requests
@@ -155,6 +170,10 @@ async fn expect_request(
             .find(|(i, r)| !bot.consumed.contains(i) && (expected.matches)(r));
         if let Some((i, request)) = found {
             bot.consumed.insert(i);
+            if request.status == 429 {
+                throttled += 1;
+                continue;
+            }
             return Ok(request.clone());
         }
         if exited.borrow().is_some() {
@@ -166,10 +185,18 @@ async fn expect_request(
         }
     }
     let requests = bot.link.requests();
+    let retry = if throttled > 0 {
+        format!(
+            "; the stand-in throttled {throttled} tr{} (429) and no accepted retry came",
+            if throttled == 1 { "y" } else { "ies" }
+        )
+    } else {
+        String::new()
+    };
     bail!(
-        "expected {} within {:.1} s; the bot made {} request(s) for this scenario:\n{}{}",
+        "expected {} within {}{retry}; the bot made {} request(s) for this scenario:\n{}{}",
         expected.what,
-        until.saturating_duration_since(started).as_secs_f64(),
+        said(limit),
         requests.len(),
         listing(bot, &requests),
         context(bot)
@@ -204,30 +231,120 @@ pub fn incoming_call_made(world: &mut CallWorld, call_id: &str) {
     }
 }
 
+/// A bot-action step's optional parts: `within 2 seconds` and `with:` + a docstring.
+pub(crate) struct Bounds<'s> {
+    /// The step's own limit (simulated seconds, as the step says it), if it gives one.
+    pub within: Option<Duration>,
+    /// The step, when it ends in `with:`: its docstring is a pattern for the request's body.
+    pub with: Option<&'s Step>,
+}
+
+impl<'s> Bounds<'s> {
+    /// No `within`, no body: the step's defaults.
+    pub const NONE: Bounds<'static> = Bounds {
+        within: None,
+        with: None,
+    };
+
+    /// From a step's captured `within` amount and unit (empty when absent) and its ` with:`.
+    fn of(amount: &str, unit: &str, with: &str, step: &'s Step) -> Result<Self> {
+        let within = if amount.is_empty() {
+            None
+        } else {
+            Some(duration(amount, unit)?)
+        };
+        Ok(Bounds {
+            within,
+            with: (!with.is_empty()).then_some(step),
+        })
+    }
+}
+
+/// Where a bot-action step's limit counts from.
+enum Since {
+    /// The incoming call (answer, reject, redirect: Graph's 15 s count from it).
+    Call,
+    /// The step's own start.
+    Step,
+}
+
+/// Waits for the bot's request `expected` within the step's limit (its `within`, else
+/// `default`), checks that the stand-in accepted it and, for a `with:` step, that its body
+/// matches the docstring (the usual markers).
+async fn bot_action(
+    world: &mut CallWorld,
+    expected: Expected<'_>,
+    bounds: &Bounds<'_>,
+    default: Duration,
+    since: Since,
+) -> Result<BotRequest> {
+    let limit = bounds.within.unwrap_or(default);
+    let start = match since {
+        Since::Call => world.bot()?.call_started,
+        Since::Step => Instant::now(),
+    };
+    let pattern = match bounds.with {
+        Some(step) => Some(docstring(world, step)?),
+        None => None,
+    };
+    let what = expected.what.clone();
+    let request = expect_request(world, expected, limit, start + world.wall(limit)).await?;
+    accepted(&request)?;
+    if let Some(pattern) = pattern {
+        let body = request.body.clone().unwrap_or(Value::Null);
+        let mismatches = check(&pattern, &body, MatchMode::Subset);
+        if !mismatches.is_empty() {
+            bail!(
+                "{what}: the request's body ({} {}) does not match the docstring: {}",
+                request.method,
+                request.path,
+                describe(&pattern, &body, &mismatches)
+            );
+        }
+    }
+    Ok(request)
+}
+
 /// `Then the bot answers the call within 5 seconds` (and, with a bot under test, `When the bot
 /// answers the call`: within Graph's 15 seconds): a valid answer reached the stand-in.
-#[then(regex = r"^the bot answers the call within (\S+?) ?([a-z]+)$")]
-async fn answers_within(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
-    expect_answer(world, duration(&amount, &unit)?).await
+#[then(regex = r"^the bot answers the call within (\S+?) ?([a-z]+)( with:)?$")]
+async fn answers_within(
+    world: &mut CallWorld,
+    amount: String,
+    unit: String,
+    with: String,
+    step: &Step,
+) -> Result<()> {
+    let bounds = Bounds::of(&amount, &unit, &with, step)?;
+    answer_checked(world, &bounds).await
 }
 
 pub async fn expect_answer(world: &mut CallWorld, limit: Duration) -> Result<()> {
+    let bounds = Bounds {
+        within: Some(limit),
+        with: None,
+    };
+    answer_checked(world, &bounds).await
+}
+
+async fn answer_checked(world: &mut CallWorld, bounds: &Bounds<'_>) -> Result<()> {
     let call = current_call(world)?;
-    let until = world.bot()?.call_started + world.wall(limit);
     let mut expected = operation(&call, "answer");
     expected.what = format!("the bot to answer the call ({})", expected.what);
-    let answer = expect_request(world, expected, until).await?;
-    accepted(&answer)
+    bot_action(world, expected, bounds, ANSWER_LIMIT, Since::Call).await?;
+    Ok(())
 }
 
 /// With a bot under test, `Then the bot rejects the call with reason "busy"`.
 pub async fn expect_reject(world: &mut CallWorld, reason: &str) -> Result<()> {
+    reject_checked(world, reason, &Bounds::NONE).await
+}
+
+async fn reject_checked(world: &mut CallWorld, reason: &str, bounds: &Bounds<'_>) -> Result<()> {
     let call = current_call(world)?;
-    let until = world.bot()?.call_started + world.wall(ANSWER_LIMIT);
     let mut expected = operation(&call, "reject");
     expected.what = format!("the bot to reject the call ({})", expected.what);
-    let request = expect_request(world, expected, until).await?;
-    accepted(&request)?;
+    let request = bot_action(world, expected, bounds, ANSWER_LIMIT, Since::Call).await?;
     let given = request
         .body
         .as_ref()
@@ -268,23 +385,27 @@ fn names_target(request: &BotRequest, pointers: &[&str], who: &str, what: &str) 
 
 /// With a bot under test, `Then the bot redirects the call to "Alice"`.
 pub async fn expect_redirect(world: &mut CallWorld, who: &str) -> Result<()> {
+    redirect_checked(world, who, &Bounds::NONE).await
+}
+
+async fn redirect_checked(world: &mut CallWorld, who: &str, bounds: &Bounds<'_>) -> Result<()> {
     let call = current_call(world)?;
-    let until = world.bot()?.call_started + world.wall(ANSWER_LIMIT);
     let mut expected = operation(&call, "redirect");
     expected.what = format!("the bot to redirect the call ({})", expected.what);
-    let request = expect_request(world, expected, until).await?;
-    accepted(&request)?;
+    let request = bot_action(world, expected, bounds, ANSWER_LIMIT, Since::Call).await?;
     names_target(&request, &["/targets"], who, "redirected the call to")
 }
 
 /// With a bot under test, `Then the bot transfers the call to "Alice"`.
 pub async fn expect_transfer(world: &mut CallWorld, who: &str) -> Result<()> {
+    transfer_checked(world, who, &Bounds::NONE).await
+}
+
+async fn transfer_checked(world: &mut CallWorld, who: &str, bounds: &Bounds<'_>) -> Result<()> {
     let call = current_call(world)?;
-    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
     let mut expected = operation(&call, "transfer");
     expected.what = format!("the bot to transfer the call ({})", expected.what);
-    let request = expect_request(world, expected, until).await?;
-    accepted(&request)?;
+    let request = bot_action(world, expected, bounds, DEFAULT_BOT_WAIT, Since::Step).await?;
     names_target(
         &request,
         &["/transferTarget"],
@@ -295,12 +416,15 @@ pub async fn expect_transfer(world: &mut CallWorld, who: &str) -> Result<()> {
 
 /// With a bot under test, `Then the bot subscribes to tones`.
 pub async fn expect_subscribe(world: &mut CallWorld) -> Result<()> {
+    subscribe_checked(world, &Bounds::NONE).await
+}
+
+async fn subscribe_checked(world: &mut CallWorld, bounds: &Bounds<'_>) -> Result<()> {
     let call = current_call(world)?;
-    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
     let mut expected = operation(&call, "subscribeToTone");
     expected.what = format!("the bot to subscribe to tones ({})", expected.what);
-    let request = expect_request(world, expected, until).await?;
-    accepted(&request)
+    bot_action(world, expected, bounds, DEFAULT_BOT_WAIT, Since::Step).await?;
+    Ok(())
 }
 
 /// Whether `path` (after the API version) is `action` on `call`, by its plain or OData-qualified
@@ -373,9 +497,12 @@ pub async fn expect_recording_status(
     limit: Option<Duration>,
 ) -> Result<()> {
     let call = current_call(world)?;
-    let until = match limit {
-        Some(limit) => world.bot()?.call_started + world.wall(limit),
-        None => Instant::now() + world.wall(DEFAULT_BOT_WAIT),
+    let (until, said_limit) = match limit {
+        Some(limit) => (world.bot()?.call_started + world.wall(limit), limit),
+        None => (
+            Instant::now() + world.wall(DEFAULT_BOT_WAIT),
+            DEFAULT_BOT_WAIT,
+        ),
     };
     let wanted = status.to_owned();
     let expected = Expected {
@@ -391,21 +518,41 @@ pub async fn expect_recording_status(
                     .is_some_and(|b| b["status"].as_str() == Some(wanted.as_str()))
         }),
     };
-    let request = expect_request(world, expected, until).await?;
+    let request = expect_request(world, expected, said_limit, until).await?;
     accepted(&request)
 }
 
 /// With a bot under test, `Then the bot hangs up`: a DELETE of the call.
 pub async fn expect_hang_up(world: &mut CallWorld) -> Result<()> {
-    let call = current_call(world)?;
-    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
-    let suffix = format!("/communications/calls/{call}");
-    let expected = Expected {
+    hang_up_checked(world, &Bounds::NONE).await?;
+    Ok(())
+}
+
+/// A DELETE of the current call.
+fn hang_up_of(call: &str) -> Expected<'static> {
+    let call = call.to_owned();
+    Expected {
         what: format!("the bot to hang up (a DELETE .../calls/{call})"),
-        matches: Box::new(move |r| r.method == "DELETE" && api_path(&r.path) == suffix),
-    };
-    let request = expect_request(world, expected, until).await?;
-    accepted(&request)
+        matches: Box::new(move |r| {
+            let path = api_path(&r.path);
+            r.method == "DELETE"
+                && ["/communications/calls/", "/app/calls/"]
+                    .iter()
+                    .any(|base| path.strip_prefix(base) == Some(call.as_str()))
+        }),
+    }
+}
+
+async fn hang_up_checked(world: &mut CallWorld, bounds: &Bounds<'_>) -> Result<BotRequest> {
+    let call = current_call(world)?;
+    bot_action(
+        world,
+        hang_up_of(&call),
+        bounds,
+        DEFAULT_BOT_WAIT,
+        Since::Step,
+    )
+    .await
 }
 
 /// A playPrompt on the current call whose prompts name `uri`.
@@ -428,24 +575,29 @@ fn prompt_of(call: &str, uri: &str) -> Expected<'static> {
 }
 
 /// `Then the bot plays the prompt "https://example.com/welcome.wav"` (optionally `within 5
-/// seconds`): a playPrompt naming that URI; the stand-in completes it.
-#[then(regex = r#"^the bot plays the prompt "([^"]+)"(?: within (\S+?) ?([a-z]+))?$"#)]
+/// seconds`, optionally `with:` + a docstring for the body): a playPrompt naming that URI; the
+/// stand-in completes it.
+#[then(regex = r#"^the bot plays the prompt "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#)]
 async fn plays_prompt(
     world: &mut CallWorld,
     uri: String,
     amount: String,
     unit: String,
+    with: String,
+    step: &Step,
 ) -> Result<()> {
     let uri = text(world, &uri)?;
-    let window = if amount.is_empty() {
-        DEFAULT_BOT_WAIT
-    } else {
-        duration(&amount, &unit)?
-    };
+    let bounds = Bounds::of(&amount, &unit, &with, step)?;
     let call = current_call(world)?;
-    let until = Instant::now() + world.wall(window);
-    let request = expect_request(world, prompt_of(&call, &uri), until).await?;
-    accepted(&request)
+    bot_action(
+        world,
+        prompt_of(&call, &uri),
+        &bounds,
+        DEFAULT_BOT_WAIT,
+        Since::Step,
+    )
+    .await?;
+    Ok(())
 }
 
 /// `Then the bot plays the prompt "https://example.com/welcome.wav" exactly once`: after the
@@ -456,10 +608,11 @@ async fn plays_prompt_once(world: &mut CallWorld, uri: String) -> Result<()> {
     let uri = text(world, &uri)?;
     let call = current_call(world)?;
     let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
-    let first = expect_request(world, prompt_of(&call, &uri), until).await?;
+    let first = expect_request(world, prompt_of(&call, &uri), DEFAULT_BOT_WAIT, until).await?;
     accepted(&first)?;
     let again = prompt_of(&call, &uri);
-    if let Ok(second) = expect_request(world, again, Instant::now() + REPEAT_WATCH).await {
+    let watch = Instant::now() + REPEAT_WATCH;
+    if let Ok(second) = expect_request(world, again, REPEAT_WATCH, watch).await {
         let bot = world.bot()?;
         bail!(
             "the bot played the prompt \"{uri}\" more than once: again at +{:.2} s (first at \
@@ -496,7 +649,7 @@ async fn next_request(world: &mut CallWorld, step: &Step) -> Result<()> {
         what: format!("a next request ({} {})", pattern.method, pattern.path),
         matches: Box::new(|_| true),
     };
-    let request = expect_request(world, expected, until).await?;
+    let request = expect_request(world, expected, DEFAULT_BOT_WAIT, until).await?;
     let actual = json!({
         "method": request.method,
         "path": api_path(&request.path),
@@ -734,7 +887,7 @@ async fn creates_call(world: &mut CallWorld, file: String, step: &Step) -> Resul
         what: "the bot to create a call (a POST /communications/calls)".to_owned(),
         matches: Box::new(|r| r.method == "POST" && api_path(&r.path) == "/communications/calls"),
     };
-    let request = expect_request(world, expected, until).await?;
+    let request = expect_request(world, expected, DEFAULT_BOT_WAIT, until).await?;
     accepted(&request)?;
     let body = request.body.clone().unwrap_or(Value::Null);
     let mismatches = check(&pattern, &body, MatchMode::Subset);
@@ -755,36 +908,220 @@ async fn creates_call(world: &mut CallWorld, file: String, step: &Step) -> Resul
 // The bot's actions as checks, in the `Then` form the specs for a bot under test read best in
 // (`When the bot hangs up` makes a spec's own bot hang up; with `--bot` it checks the same).
 
-/// `Then the bot rejects the call with reason "busy"` (or just `Then the bot rejects the call`).
-#[then(regex = r#"^the bot rejects the call(?: with reason "([^"]*)")?$"#)]
-async fn then_rejects(world: &mut CallWorld, reason: String) -> Result<()> {
-    expect_reject(world, &reason).await
+/// `Then the bot rejects the call with reason "busy"` (or just `Then the bot rejects the call`;
+/// optionally `within 5 seconds` of the incoming call, and `with:` + a docstring for the body).
+#[then(
+    regex = r#"^the bot rejects the call(?: with reason "([^"]*)")?(?: within (\S+?) ?([a-z]+))?( with:)?$"#
+)]
+async fn then_rejects(
+    world: &mut CallWorld,
+    reason: String,
+    amount: String,
+    unit: String,
+    with: String,
+    step: &Step,
+) -> Result<()> {
+    let bounds = Bounds::of(&amount, &unit, &with, step)?;
+    reject_checked(world, &reason, &bounds).await
 }
 
-/// `Then the bot redirects the call to "Alice"`.
-#[then(expr = "the bot redirects the call to {string}")]
-async fn then_redirects(world: &mut CallWorld, who: String) -> Result<()> {
+/// `Then the bot redirects the call to "Alice"` (optionally `within 5 seconds` of the incoming
+/// call, and `with:` + a docstring for the body).
+#[then(
+    regex = r#"^the bot redirects the call to "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#
+)]
+async fn then_redirects(
+    world: &mut CallWorld,
+    who: String,
+    amount: String,
+    unit: String,
+    with: String,
+    step: &Step,
+) -> Result<()> {
     let who = text(world, &who)?;
-    expect_redirect(world, &who).await
+    let bounds = Bounds::of(&amount, &unit, &with, step)?;
+    redirect_checked(world, &who, &bounds).await
 }
 
-/// `Then the bot subscribes to tones`.
-#[then("the bot subscribes to tones")]
-async fn then_subscribes(world: &mut CallWorld) -> Result<()> {
-    expect_subscribe(world).await
+/// `Then the bot subscribes to tones` (optionally `within 2 seconds`, and `with:` + a docstring
+/// for the body).
+#[then(regex = r"^the bot subscribes to tones(?: within (\S+?) ?([a-z]+))?( with:)?$")]
+async fn then_subscribes(
+    world: &mut CallWorld,
+    amount: String,
+    unit: String,
+    with: String,
+    step: &Step,
+) -> Result<()> {
+    let bounds = Bounds::of(&amount, &unit, &with, step)?;
+    subscribe_checked(world, &bounds).await
 }
 
-/// `Then the bot transfers the call to "Alice"`.
-#[then(expr = "the bot transfers the call to {string}")]
-async fn then_transfers(world: &mut CallWorld, who: String) -> Result<()> {
+/// `Then the bot transfers the call to "Alice"` (optionally `within 2 seconds`, and `with:` + a
+/// docstring for the body).
+#[then(
+    regex = r#"^the bot transfers the call to "([^"]+)"(?: within (\S+?) ?([a-z]+))?( with:)?$"#
+)]
+async fn then_transfers(
+    world: &mut CallWorld,
+    who: String,
+    amount: String,
+    unit: String,
+    with: String,
+    step: &Step,
+) -> Result<()> {
     let who = text(world, &who)?;
-    expect_transfer(world, &who).await
+    let bounds = Bounds::of(&amount, &unit, &with, step)?;
+    transfer_checked(world, &who, &bounds).await
 }
 
-/// `Then the bot hangs up`: a DELETE of the call.
-#[then("the bot hangs up")]
-async fn then_hangs_up(world: &mut CallWorld) -> Result<()> {
-    expect_hang_up(world).await
+/// `Then the bot hangs up` (optionally `within 2 seconds`): a DELETE of the call.
+#[then(regex = r"^the bot hangs up(?: within (\S+?) ?([a-z]+))?$")]
+async fn then_hangs_up(
+    world: &mut CallWorld,
+    amount: String,
+    unit: String,
+    step: &Step,
+) -> Result<()> {
+    let bounds = Bounds::of(&amount, &unit, "", step)?;
+    hang_up_checked(world, &bounds).await?;
+    Ok(())
+}
+
+/// `Then the bot hangs up after the prompt "https://example.com/goodbye.wav" has finished`: a
+/// DELETE of the call, which came after the stand-in sent the completion of the playPrompt that
+/// named the prompt (Graph's `playPromptOperation` notification, status `completed`).
+#[then(regex = r#"^the bot hangs up after the prompt "([^"]+)" has finished$"#)]
+async fn hangs_up_after_prompt(world: &mut CallWorld, uri: String) -> Result<()> {
+    let uri = text(world, &uri)?;
+    let call = current_call(world)?;
+    // The playPrompt, whether or not an earlier step matched it.
+    let played = {
+        let bot = world.bot()?;
+        let wanted = prompt_of(&call, &uri);
+        bot.link
+            .requests()
+            .into_iter()
+            .filter(|r| (200..300).contains(&r.status))
+            .rfind(|r| (wanted.matches)(r))
+    };
+    let Some(played) = played else {
+        bail!(
+            "the bot never played the prompt \"{uri}\" on this call: `Then the bot plays the \
+             prompt \"{uri}\"` first, or check the URI"
+        );
+    };
+    let op_id = played
+        .response
+        .as_ref()
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let hang_up = hang_up_checked(world, &Bounds::NONE).await?;
+    // The hang-up drops a prompt still playing: its completion is then never sent. One the bot
+    // was answering when it hung up is recorded once its POST is answered.
+    let standin = world.standin()?;
+    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let finished = |standin: &callspec::StandIn| {
+        standin.deliveries().iter().any(|d| {
+            d.body["value"].as_array().is_some_and(|items| {
+                items.iter().any(|item| {
+                    item["resourceData"]["id"].as_str() == Some(op_id.as_str())
+                        && item["resourceData"]["status"].as_str() == Some("completed")
+                })
+            })
+        })
+    };
+    loop {
+        if finished(standin) {
+            return Ok(());
+        }
+        if standin.deliveries_in_flight() == 0 {
+            break;
+        }
+        let next = standin.recorded_count() + 1;
+        if !standin.wait_for_deliveries(next, until).await {
+            break;
+        }
+    }
+    bail!(
+        "the bot hung up (DELETE at +{:.2} s) before the prompt \"{uri}\" had finished: the \
+         stand-in had not sent the completion of its playPrompt (operation {op_id}, played at \
+         +{:.2} s)",
+        hang_up.at.as_secs_f64(),
+        played.at.as_secs_f64()
+    )
+}
+
+/// `Then the bot waited at least 2 seconds before retrying`: every request the stand-in refused
+/// with 429 in this scenario was retried (the same method and path), the retry coming at least
+/// that long (wall time: `Retry-After` is the bot's real clock) after the 429. Waits, bounded,
+/// for the retries still due.
+#[then(regex = r"^the bot waited at least (\S+?) ?([a-z]+) before retrying$")]
+async fn waited_before_retrying(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let floor = duration(&amount, &unit)?;
+    let until = (Instant::now() + floor + world.wall(DEFAULT_BOT_WAIT)).min(world.deadline);
+    let bot = world.bot()?;
+    // Each throttled request with its retry, if one came.
+    let pairs = |requests: &[BotRequest]| -> Vec<(usize, Option<usize>)> {
+        requests
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.status == 429)
+            .map(|(i, r)| {
+                let retry = requests[i + 1..]
+                    .iter()
+                    .position(|later| later.method == r.method && later.path == r.path)
+                    .map(|j| i + 1 + j);
+                (i, retry)
+            })
+            .collect()
+    };
+    loop {
+        let requests = bot.link.requests();
+        let found = pairs(&requests);
+        let waiting = found.is_empty() || found.iter().any(|(_, retry)| retry.is_none());
+        if !waiting || !bot.link.wait_requests(requests.len() + 1, until).await {
+            break;
+        }
+    }
+    let requests = bot.link.requests();
+    let found = pairs(&requests);
+    if found.is_empty() {
+        bail!(
+            "the stand-in throttled none of the bot's requests in this scenario: `Given Graph \
+             throttles the next request with Retry-After 2` (or `the bot's next playPrompt`) \
+             comes first; the bot's requests:\n{}",
+            listing(bot, &requests)
+        );
+    }
+    for (refused, retry) in found {
+        let first = &requests[refused];
+        let Some(retry) = retry else {
+            bail!(
+                "the bot never retried {} {} (throttled with 429 at +{:.2} s); its requests:\n{}",
+                first.method,
+                first.path,
+                first.at.as_secs_f64(),
+                listing(bot, &requests)
+            );
+        };
+        let again = &requests[retry];
+        let gap = again.at.saturating_sub(first.at);
+        if gap < floor {
+            bail!(
+                "the bot retried {} {} at +{:.2} s, {:.2} s after Graph's 429 at +{:.2} s; \
+                 expected at least {} (the Retry-After)",
+                again.method,
+                again.path,
+                again.at.as_secs_f64(),
+                gap.as_secs_f64(),
+                first.at.as_secs_f64(),
+                said(floor)
+            );
+        }
+    }
+    Ok(())
 }
 
 // Issue 18: what a voicemail or meeting bot does: recordResponse, the recording's download,
@@ -833,7 +1170,7 @@ async fn then_records(
             r.method == "POST" && is_action(api_path(&r.path), &on, "recordResponse")
         }),
     };
-    let request = expect_request(world, expected, until).await?;
+    let request = expect_request(world, expected, DEFAULT_BOT_WAIT, until).await?;
     accepted(&request)?;
     let body = request.body.clone().unwrap_or(Value::Null);
     if let Some(limit) = limit {
@@ -910,7 +1247,7 @@ async fn downloaded_recording(world: &mut CallWorld) -> Result<()> {
         matches: Box::new(move |r| r.method == "GET" && r.path.starts_with(&on) && r.status == 200),
     };
     let request =
-        match expect_request(world, expected, until).await {
+        match expect_request(world, expected, DEFAULT_BOT_WAIT, until).await {
             Ok(request) => request,
             Err(e) => {
                 let refused =
@@ -1002,7 +1339,7 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
         ),
         matches: Box::new(move |r| r.method == "DELETE" && removal(&r.path).is_some()),
     };
-    let request = expect_request(world, expected, until).await?;
+    let request = expect_request(world, expected, DEFAULT_BOT_WAIT, until).await?;
     accepted(&request)?;
     let id = participant_of(&request.path).unwrap_or_default();
     let names = participant_names(world, &call, &id)?;
@@ -1215,4 +1552,50 @@ pub fn recorded(
         ));
     }
     out
+}
+
+/// With a bot under test, before a key press: waits (bounded) until the call is established
+/// and the bot's subscribeToTone for it was accepted, as real Graph sends tones only then.
+/// Fails with the reason otherwise: a key pressed earlier would vanish, and the step checking
+/// what the bot does with it would fail later with no hint why.
+pub async fn await_tones_heard(world: &mut CallWorld, key: &str) -> Result<()> {
+    let call = current_call(world)?;
+    let until = (Instant::now() + world.wall(DEFAULT_BOT_WAIT)).min(world.deadline);
+    let standin = world.standin()?;
+    let bot = world.bot()?;
+    let subscribe = operation(&call, "subscribeToTone");
+    loop {
+        let requests = bot.link.requests();
+        let subscribed = requests
+            .iter()
+            .any(|r| (200..300).contains(&r.status) && (subscribe.matches)(r));
+        let state = standin.call_state(&call);
+        let established = state == Some(callspec::graph::CallState::Established);
+        if subscribed && established {
+            return Ok(());
+        }
+        let delivered = standin.recorded_count() + 1;
+        let more = tokio::select! {
+            more = bot.link.wait_requests(requests.len() + 1, until) => more,
+            more = standin.wait_for_deliveries(delivered, until) => more,
+        };
+        if more {
+            continue;
+        }
+        let why = match (established, subscribed) {
+            (false, _) => format!(
+                "the call is {} and not established",
+                state.map_or("gone", |s| s.as_str())
+            ),
+            _ => "the bot has not subscribed to tones (no accepted POST .../subscribeToTone)"
+                .to_owned(),
+        };
+        bail!(
+            "the key {key} cannot be pressed yet: {why} after {}; real Graph sends tones only \
+             on an established call whose bot subscribed to them, so the bot would never hear \
+             it. The bot's requests:\n{}",
+            said(DEFAULT_BOT_WAIT),
+            listing(bot, &requests)
+        );
+    }
 }

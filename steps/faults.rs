@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use callspec::auth::NotificationToken;
-use callspec::graph::{Fault, RateLimit};
+use callspec::graph::{Fault, Hold, NotificationKind, RateLimit, NOTIFIED_STATES};
 use cucumber::{given, then};
 
 use crate::support::{count, duration};
@@ -21,20 +21,93 @@ fn times(text: &str) -> Result<u64> {
 }
 
 /// `Given Graph throttles the next request with Retry-After 3` (or `the next 2 requests`):
-/// 429 `TooManyRequests` with that `Retry-After`.
-#[given(regex = r"^Graph throttles the next (?:request|(\S+) requests) with Retry-After (\S+)$")]
+/// 429 `TooManyRequests` with that `Retry-After`. Also as an HTTP date: `with Retry-After "Tue,
+/// 08 Dec 2026 04:00:00 GMT"`, or `with Retry-After 2 seconds from now as a date`.
+#[given(regex = r"^Graph throttles the next (?:request|(\S+) requests) with Retry-After (.+)$")]
 fn throttles(world: &mut CallWorld, count: String, retry_after: String) -> Result<()> {
-    let retry_after = match retry_after.parse::<u64>() {
-        Ok(secs) if Duration::from_secs(secs) <= callspec::graph::MAX_DURATION => secs,
-        _ => bail!(
-            "Retry-After \"{retry_after}\" is not a number of seconds: use a whole number from 0 \
-             to {}",
-            callspec::graph::MAX_DURATION.as_secs()
-        ),
-    };
-    let fault = Fault::Throttle { retry_after };
+    let fault = throttle(&retry_after)?;
     world.standin()?.inject(fault, times(&count)?);
     Ok(())
+}
+
+/// The calling actions a bot POSTs on a call, by Graph's names.
+const ACTIONS: [&str; 16] = [
+    "answer",
+    "reject",
+    "redirect",
+    "playPrompt",
+    "recordResponse",
+    "subscribeToTone",
+    "transfer",
+    "keepAlive",
+    "mute",
+    "unmute",
+    "updateRecordingStatus",
+    "cancelMediaProcessing",
+    "changeScreenSharingRole",
+    "sendDtmfTones",
+    "addLargeGalleryView",
+    "startHoldMusic",
+];
+
+/// `Given Graph throttles the bot's next playPrompt` (any action on a call, plain or
+/// `microsoft.graph.`-qualified; optionally `with Retry-After 2`, default 1, or a date as for
+/// the next request): 429 for that one request, whatever comes before it.
+#[given(regex = r"^Graph throttles the bot's next (\S+?)(?: with Retry-After (.+))?$")]
+fn throttles_action(world: &mut CallWorld, action: String, retry_after: String) -> Result<()> {
+    let plain = action.strip_prefix("microsoft.graph.").unwrap_or(&action);
+    let Some(known) = ACTIONS.iter().find(|a| a.eq_ignore_ascii_case(plain)) else {
+        let closest = ACTIONS
+            .iter()
+            .max_by(|a, b| {
+                let score =
+                    |x: &str| strsim::jaro_winkler(&x.to_lowercase(), &plain.to_lowercase());
+                score(a).total_cmp(&score(b))
+            })
+            .copied()
+            .unwrap_or("playPrompt");
+        bail!(
+            "\"{action}\" is not an action on a call: did you mean \"{closest}\"? (one of {})",
+            ACTIONS.join(", ")
+        );
+    };
+    let fault = if retry_after.is_empty() {
+        Fault::Throttle { retry_after: 1 }
+    } else {
+        throttle(&retry_after)?
+    };
+    world.standin()?.inject_for(known, fault);
+    Ok(())
+}
+
+/// A `Retry-After` as a step gives it: seconds (`3`), an HTTP date in quotes, or `2 seconds
+/// from now as a date`.
+fn throttle(text: &str) -> Result<Fault> {
+    let max = callspec::graph::MAX_DURATION.as_secs();
+    let in_range = |secs: u64| Duration::from_secs(secs) <= callspec::graph::MAX_DURATION;
+    if let Some(date) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        return match httpdate::parse_http_date(date) {
+            Ok(at) => Ok(Fault::ThrottleUntil(at)),
+            Err(_) => bail!(
+                "Retry-After \"{date}\" is not an HTTP date: write it as Graph's `Date` header \
+                 does, e.g. \"Tue, 08 Dec 2026 04:00:00 GMT\""
+            ),
+        };
+    }
+    let dated = regex::Regex::new(r"^(\d+) seconds? from now as a date$").expect("valid regex");
+    if let Some(secs) = dated.captures(text).and_then(|c| c[1].parse::<u64>().ok()) {
+        if in_range(secs) {
+            return Ok(Fault::ThrottleDateIn { seconds: secs });
+        }
+    }
+    match text.parse::<u64>() {
+        Ok(secs) if in_range(secs) => Ok(Fault::Throttle { retry_after: secs }),
+        _ => bail!(
+            "Retry-After \"{text}\" is not one: use a whole number of seconds from 0 to {max}, \
+             an HTTP date in quotes (\"Tue, 08 Dec 2026 04:00:00 GMT\"), or `2 seconds from now \
+             as a date`"
+        ),
+    }
 }
 
 /// `Given Graph answers the next request with 503` (or `500`; or `the next 2 requests`).
@@ -109,6 +182,58 @@ fn callback_unreachable(world: &mut CallWorld) -> Result<()> {
     world
         .standin()?
         .update_delivery(|q| q.callback_unreachable = true);
+    Ok(())
+}
+
+/// A call state a notification can name, or a "did you mean".
+fn notified_state(state: &str) -> Result<&'static str> {
+    if let Some(known) = NOTIFIED_STATES.iter().find(|s| **s == state) {
+        return Ok(known);
+    }
+    let closest = NOTIFIED_STATES
+        .iter()
+        .max_by(|a, b| strsim::jaro_winkler(a, state).total_cmp(&strsim::jaro_winkler(b, state)))
+        .copied()
+        .unwrap_or("established");
+    bail!(
+        "\"{state}\" is not a call state: did you mean \"{closest}\"? (one of {})",
+        NOTIFIED_STATES.join(", ")
+    )
+}
+
+/// `Given the stand-in delivers "established" before "establishing"`: the call's first
+/// `establishing` notification is held back until its `established` one has been delivered and
+/// answered (wall time with a bot under test), then sent; any two states.
+#[given(regex = r#"^the stand-in delivers "([^"]+)" before "([^"]+)"$"#)]
+fn delivers_before(world: &mut CallWorld, first: String, then: String) -> Result<()> {
+    let (first, then) = (notified_state(&first)?, notified_state(&then)?);
+    if first == then {
+        bail!("\"{first}\" cannot come before itself: name two states");
+    }
+    let hold = Hold {
+        held: NotificationKind::State(then),
+        until: NotificationKind::State(first),
+    };
+    world.standin()?.update_delivery(|q| q.hold = Some(hold));
+    Ok(())
+}
+
+/// `Given the stand-in delivers the key press after the hang-up`: the next tone notification is
+/// held back until the call's end (`terminated`, or `deleted`) has been delivered and answered.
+#[given("the stand-in delivers the key press after the hang-up")]
+fn key_press_after_hang_up(world: &mut CallWorld) -> Result<()> {
+    let hold = Hold {
+        held: NotificationKind::Tone,
+        until: NotificationKind::HangUp,
+    };
+    world.standin()?.update_delivery(|q| q.hold = Some(hold));
+    Ok(())
+}
+
+/// `Given the stand-in delivers the next notification twice`: the next one alone is repeated.
+#[given("the stand-in delivers the next notification twice")]
+fn next_twice(world: &mut CallWorld) -> Result<()> {
+    world.standin()?.update_delivery(|q| q.next_twice = true);
     Ok(())
 }
 

@@ -3,10 +3,10 @@
 
 use anyhow::{anyhow, Result};
 use callspec::graph::RemoteAction;
-use cucumber::when;
+use cucumber::{given, when};
 use serde_json::json;
 
-use crate::support::duration;
+use crate::support::{duration, text};
 use crate::world::CallWorld;
 
 /// `When the bot records a response of at most 30 seconds`: `POST .../recordResponse` with that
@@ -54,4 +54,23 @@ fn stays_silent(world: &mut CallWorld) -> Result<()> {
 #[when(regex = r#"^"([^"]+)" shares (?:her|his|their) screen$"#)]
 fn shares_screen(world: &mut CallWorld, who: String) -> Result<()> {
     remote(world, RemoteAction::SharesScreen(who))
+}
+
+/// `Given the prompt "https://example.com/hours.wav" lasts 6 seconds`: a playPrompt naming it
+/// plays that long (simulated: no wall time in mock mode; scaled wall time with a bot under
+/// test). Every other prompt lasts 2 seconds.
+#[given(regex = r#"^the prompt "([^"]+)" lasts (\S+?) ?([a-z]+)$"#)]
+fn prompt_lasts(world: &mut CallWorld, uri: String, amount: String, unit: String) -> Result<()> {
+    let uri = text(world, &uri)?;
+    let length = duration(&amount, &unit)?;
+    if length.is_zero() || length > callspec::graph::MAX_DURATION {
+        anyhow::bail!(
+            "a prompt lasts more than 0 and at most {} days, not \"{amount} {unit}\"",
+            callspec::graph::MAX_DURATION.as_secs() / 86_400
+        );
+    }
+    world
+        .standin()?
+        .update_script(|script| script.prompt_lengths.push((uri, length)));
+    Ok(())
 }

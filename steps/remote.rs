@@ -281,23 +281,28 @@ fn optional_after(amount: &str, unit: &str) -> Result<std::time::Duration> {
 }
 
 /// `When the callee presses 5` (or `"#"`, `"*"`, or a letter `A`-`D`, the keypad's fourth
-/// column; optionally `after 2 seconds`): a DTMF tone, notified as `toneInfo` if the bot
-/// subscribed to tones (`tone5`, `pound`, `star`, `a`-`d`, as Graph names them).
+/// column; optionally `after 2 seconds`): a DTMF tone, notified as `toneInfo` if the call is
+/// established and the bot subscribed to tones (`tone5`, `pound`, `star`, `a`-`d`, as Graph
+/// names them; with a bot under test the step waits for both, bounded, and fails saying which
+/// is missing).
 #[when(regex = r#"^the callee presses "?([^"\s]+)"?(?: after (\S+?) ?([a-z]+))?$"#)]
-fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> Result<()> {
+async fn presses(world: &mut CallWorld, key: String, amount: String, unit: String) -> Result<()> {
     let one_key = key.len() == 1 && "0123456789*#ABCDabcd".contains(key.as_str());
     if !one_key {
         bail!("\"{key}\" is not a key on a phone: press one of 0-9, *, # or A-D (a step per key)");
     }
     let after = optional_after(&amount, &unit)?;
+    if world.has_bot() && after.is_zero() {
+        crate::bot::await_tones_heard(world, &key).await?;
+    }
     remote_action(world, after, RemoteAction::PressesKey(key))
 }
 
 /// `When "John" presses 1` (or `"#"`, `"*"`, `A`-`D`): the caller of the current call presses
-/// a key, notified as `toneInfo` if the bot subscribed to tones.
+/// a key, notified as `toneInfo` if the call is established and the bot subscribed to tones.
 #[when(regex = r#"^"[^"]+" presses "?([^"\s]+)"?$"#)]
-fn named_presses(world: &mut CallWorld, key: String) -> Result<()> {
-    presses(world, key, String::new(), String::new())
+async fn named_presses(world: &mut CallWorld, key: String) -> Result<()> {
+    presses(world, key, String::new(), String::new()).await
 }
 
 /// `When the callee hangs up` (optionally `after 5 seconds`): the call ends (200/5002).

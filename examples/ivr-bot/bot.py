@@ -71,7 +71,7 @@ class Bot:
             client_id=client_id,
             client_secret=env("CALLSPEC_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
             ca_file=ca_file,
-        ))
+        ), retry_at_once=broken == "ignores-retry-after")
         self.ivr = Ivr(self.graph, Settings(
             callback_uri=env("CALLSPEC_CALLBACK_URL", "IVR_CALLBACK_URL"),
             transfer_to_name=env("IVR_TRANSFER_TO_NAME", default="Alice"),

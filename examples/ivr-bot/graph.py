@@ -1,5 +1,8 @@
 """The bot's Graph calls, made with the official Microsoft Graph SDK (msgraph-sdk).
 
+A throttled (429) or unavailable (503) request is retried by the SDK's default middleware
+(kiota-http's RetryHandler) after the answer's Retry-After, in seconds or as an HTTP date.
+
 Tokens come from azure-identity's ClientSecretCredential. Pointing both at callspec (or any
 other stand-in) takes the authority host, instance discovery off, the Graph base URL on the
 request adapter and the Graph host in the auth provider's allowed hosts; nothing else differs
@@ -83,7 +86,13 @@ def user_identity(display_name: str, user_id: Optional[str]) -> IdentitySet:
 class GraphCalls:
     """The calling requests the IVR makes. Async: run on the bot's one event loop."""
 
-    def __init__(self, settings: GraphSettings):
+    def __init__(self, settings: GraphSettings, retry_at_once: bool = False):
+        if retry_at_once:
+            # IVR_BROKEN=ignores-retry-after: the SDK's retry handler retries a throttled request
+            # at once instead of after its Retry-After.
+            from kiota_http.middleware import RetryHandler
+
+            RetryHandler.get_delay_time = lambda self, *args, **kwargs: 0.0
         options = {}
         if settings.authority_host:
             # The one change a bot makes to be tested: MSAL would otherwise ask

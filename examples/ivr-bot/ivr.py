@@ -58,6 +58,11 @@ BROKEN_VARIANTS = {
     "removes-the-caller": "removes the caller instead of the participant who joined uninvited",
     "no-crm-lookup": "never looks the caller up in the CRM (greets everyone with the generic welcome)",
     "slow-tail": f"answers one call in ten {SLOW_TAIL_SECONDS} s late (the rest at once)",
+    "ignores-retry-after": "retries a throttled (429) request at once, ignoring Retry-After",
+    "needs-establishing": "stalls when `established` arrives before `establishing`",
+    "early-hang-up": "hangs up as soon as the goodbye prompt starts, not when it has finished",
+    "acts-after-hang-up": "acts on a key press that arrives after the call ended",
+    "no-tone-subscription": "never subscribes to tones",
 }
 
 
@@ -81,6 +86,13 @@ class CallState:
     # participants already removed: the line is one-to-one, anyone else who joins is removed.
     caller: Optional[str] = None
     removed: set = field(default_factory=set)
+    # The CRM lookup of the caller, started when the call came in; its prompt once chosen.
+    lookup: Optional[asyncio.Task] = None
+    came_in: float = 0.0
+    greeting: Optional[str] = None
+    # Only IVR_BROKEN=needs-establishing looks at it: the bot is right to act on `established`
+    # whatever came before (Graph's notifications may arrive out of order).
+    establishing_seen: bool = False
 
 
 def identity_key(identity) -> Optional[str]:
@@ -92,10 +104,6 @@ def identity_key(identity) -> Optional[str]:
         if isinstance(who, dict) and who.get("id"):
             return who["id"]
     return None
-    # The CRM lookup of the caller, started when the call came in; its prompt once chosen.
-    lookup: Optional[asyncio.Task] = None
-    came_in: float = 0.0
-    greeting: Optional[str] = None
 
 
 class Ivr:
@@ -129,7 +137,9 @@ class Ivr:
             log.info("notification for %r ignored: not a call", resource)
             return
         kind = data.get("@odata.type", "") if isinstance(data, dict) else ""
-        if call_id in self.ended:
+        late_tone = self.settings.broken == "acts-after-hang-up" and bool(
+            isinstance(data, dict) and data.get("toneInfo"))
+        if call_id in self.ended and not late_tone:
             log.info("call %s: %s %s after the call ended, ignored", call_id, change, kind or "item")
             return
         if "/operations/" in resource or kind.endswith("Operation"):
@@ -157,7 +167,16 @@ class Ivr:
             await self.on_incoming(call_id, call, caller_number(data))
         elif data.get("toneInfo"):
             await self.on_tone(call_id, call, data["toneInfo"])
+        elif state == "establishing":
+            call.establishing_seen = True
         elif state == "established":
+            if self.settings.broken == "needs-establishing" and not call.establishing_seen:
+                # The bug: the first `established` is spent waiting for `establishing`, and only
+                # the first one ever greets.
+                log.info("call %s: established before establishing; ignored (IVR_BROKEN=needs-establishing)",
+                         call_id)
+                call.welcomed = True
+                return
             await self.on_established(call_id, call)
 
     async def on_incoming(self, call_id: str, call: CallState, number: Optional[str]) -> None:
@@ -196,7 +215,7 @@ class Ivr:
         prompt = await self.greeting(call_id, call)
         await self.request(call_id, f"playPrompt {prompt}",
                            self.graph.play_prompt(call_id, prompt, str(uuid.uuid4())))
-        if first and not call.outbound:
+        if first and not call.outbound and self.settings.broken != "no-tone-subscription":
             await self.request(call_id, "subscribeToTone",
                                self.graph.subscribe_to_tone(call_id, str(uuid.uuid4())))
 
@@ -224,6 +243,9 @@ class Ivr:
                 self.graph.play_prompt(call_id, GOODBYE, call.goodbye_context))
         elif tone == "tone3":
             await self.voicemail(call_id, call)
+            if self.settings.broken == "early-hang-up" and not call.hung_up:
+                call.hung_up = True
+                await self.request(call_id, "hang up", self.graph.hang_up(call_id))
         else:
             log.info("call %s: %s has no menu entry", call_id, tone)
 

@@ -76,3 +76,86 @@ async fn send_tls(post: Post) -> Result<u16, String> {
         .map(|r| r.status().as_u16())
         .map_err(|e| e.without_url().to_string())
 }
+
+/// A notification held back until another has been delivered (and answered): real Graph's
+/// "notifications may arrive out of order", aimed at one pair. One-shot: the first notification
+/// of a call that `held` matches waits until one of the same call that `until` matches has been
+/// sent; then both go, that one first, and delivery is in order again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub held: Kind,
+    pub until: Kind,
+}
+
+/// What a notification is about, for a [`Hold`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The call's state (`establishing`, `established`, ...), not a tone.
+    State(&'static str),
+    /// A key press (`toneInfo`).
+    Tone,
+    /// The call's end: state `terminated`, or a `deleted` notification.
+    HangUp,
+}
+
+/// The call states a notification can name.
+pub const STATES: [&str; 5] = [
+    "incoming",
+    "establishing",
+    "established",
+    "terminating",
+    "terminated",
+];
+
+impl Kind {
+    /// Whether a notification body (a `commsNotifications` envelope) has an item of this kind.
+    pub fn matches(self, body: &serde_json::Value) -> bool {
+        let Some(items) = body["value"].as_array() else {
+            return false;
+        };
+        items.iter().any(|item| {
+            let data = &item["resourceData"];
+            let is_call = data["@odata.type"].as_str() == Some("#microsoft.graph.call");
+            let tone = !data["toneInfo"].is_null();
+            match self {
+                Kind::State(state) => is_call && !tone && data["state"].as_str() == Some(state),
+                Kind::Tone => tone,
+                Kind::HangUp => {
+                    item["changeType"].as_str() == Some("deleted")
+                        || (is_call && data["state"].as_str() == Some("terminated"))
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call(change: &str, data: serde_json::Value) -> serde_json::Value {
+        let mut data = data;
+        data["@odata.type"] = json!("#microsoft.graph.call");
+        json!({"value": [{"changeType": change, "resourceData": data}]})
+    }
+
+    #[test]
+    fn kinds_tell_states_tones_and_the_end_apart() {
+        let established = call("updated", json!({"state": "established"}));
+        let tone = call(
+            "updated",
+            json!({"state": "established", "toneInfo": {"tone": "tone1"}}),
+        );
+        let deleted = call("deleted", json!({"state": "terminated"}));
+        assert!(Kind::State("established").matches(&established));
+        assert!(
+            !Kind::State("established").matches(&tone),
+            "a tone is not a state change"
+        );
+        assert!(!Kind::State("establishing").matches(&established));
+        assert!(Kind::Tone.matches(&tone) && !Kind::Tone.matches(&established));
+        assert!(Kind::HangUp.matches(&deleted) && !Kind::HangUp.matches(&tone));
+        assert!(!Kind::HangUp.matches(&json!({"value": []})));
+    }
+}

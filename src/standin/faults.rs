@@ -2,7 +2,7 @@
 //! an optional rate limit, so specs can assert how a bot copes.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::GraphError;
 
@@ -17,6 +17,13 @@ pub const GRAPH_RATE_LIMIT: RateLimit = RateLimit {
 pub enum Fault {
     /// 429 `TooManyRequests` with `Retry-After` seconds.
     Throttle { retry_after: u64 },
+    /// 429 `TooManyRequests` with `Retry-After` as an HTTP date (RFC 9110 10.2.3's other form):
+    /// this fixed date.
+    ThrottleUntil(SystemTime),
+    /// 429 `TooManyRequests` with `Retry-After` as an HTTP date this many seconds after the
+    /// answer, rounded up to the next whole second (a date has no fractions), so a bot that
+    /// honours it waits at least that long.
+    ThrottleDateIn { seconds: u64 },
     /// 500 `generalException`, or 503 `serviceNotAvailable` (with `Retry-After`).
     ServerError { status: u16 },
     /// Answers normally, this much wall time later (an HTTP answer cannot be late in simulated
@@ -32,6 +39,17 @@ impl Fault {
                 GraphError::new(429, "TooManyRequests", "Too many requests.")
                     .with_header("Retry-After", retry_after.to_string()),
             ),
+            Fault::ThrottleUntil(at) => Some(throttled(httpdate::fmt_http_date(at))),
+            Fault::ThrottleDateIn { seconds } => {
+                let now = SystemTime::now();
+                let since = now
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default();
+                // The next whole second at or after now + seconds.
+                let whole = since.as_secs() + seconds + u64::from(since.subsec_nanos() > 0);
+                let at = SystemTime::UNIX_EPOCH + Duration::from_secs(whole);
+                Some(throttled(httpdate::fmt_http_date(at)))
+            }
             Fault::ServerError { status: 503 } => Some(
                 GraphError::new(
                     503,
@@ -50,6 +68,27 @@ impl Fault {
     }
 }
 
+/// Graph's throttling answer with this `Retry-After`.
+fn throttled(retry_after: String) -> GraphError {
+    GraphError::new(429, "TooManyRequests", "Too many requests.")
+        .with_header("Retry-After", retry_after)
+}
+
+/// The calling action a request's path names (`playPrompt` for
+/// `.../calls/ID/microsoft.graph.playPrompt`), for a POST on a call; `None` otherwise.
+pub fn action_of<'p>(method: &str, path: &'p str) -> Option<&'p str> {
+    if method != "POST" {
+        return None;
+    }
+    let (calls, action) = path.trim_end_matches('/').rsplit_once('/')?;
+    // `.../calls/{id}/{action}`: the segment before the id is `calls`.
+    let (rest, _id) = calls.rsplit_once('/')?;
+    if !rest.ends_with("/calls") {
+        return None;
+    }
+    Some(action.strip_prefix("microsoft.graph.").unwrap_or(action))
+}
+
 /// At most `requests` per sliding `window` (wall time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -63,6 +102,9 @@ pub struct Faults {
     /// Runs of one fault and how many requests it still has: "the next 10^12 requests" is one
     /// entry, not 10^12.
     queue: VecDeque<(Fault, u64)>,
+    /// Faults for the next request naming one calling action (`playPrompt`), each once, before
+    /// the untargeted ones.
+    targeted: VecDeque<(String, Fault)>,
     limit: Option<RateLimit>,
     recent: VecDeque<Instant>,
 }
@@ -77,6 +119,27 @@ impl Faults {
             Some((last, count)) if *last == fault => *count = count.saturating_add(times),
             _ => self.queue.push_back((fault, times)),
         }
+    }
+
+    /// The next POST of `action` (Graph's name, e.g. `playPrompt`; matched in any letter case,
+    /// plain or `microsoft.graph.`-qualified) gets `fault`.
+    pub fn push_for(&mut self, action: &str, fault: Fault) {
+        self.targeted.push_back((action.to_owned(), fault));
+    }
+
+    /// The fault for `method path` arriving `now`: one targeted at its action first, then
+    /// [`Faults::for_request`].
+    pub fn for_request_to(&mut self, now: Instant, method: &str, path: &str) -> Option<Fault> {
+        if let Some(action) = action_of(method, path) {
+            let at = self
+                .targeted
+                .iter()
+                .position(|(a, _)| a.eq_ignore_ascii_case(action));
+            if let Some((_, fault)) = at.and_then(|i| self.targeted.remove(i)) {
+                return Some(fault);
+            }
+        }
+        self.for_request(now)
     }
 
     pub fn set_rate_limit(&mut self, limit: Option<RateLimit>) {
@@ -129,6 +192,44 @@ mod tests {
         let e = f.for_request(now).and_then(Fault::error).unwrap();
         assert_eq!((e.status, e.code.as_str()), (503, "serviceNotAvailable"));
         assert_eq!(f.for_request(now), None);
+    }
+
+    #[test]
+    fn a_targeted_fault_waits_for_its_action_in_either_name_form() {
+        let mut f = Faults::default();
+        let fault = Fault::Throttle { retry_after: 2 };
+        f.push_for("playPrompt", fault);
+        let now = Instant::now();
+        let call = "/v1.0/communications/calls/c1";
+        assert_eq!(
+            f.for_request_to(now, "POST", &format!("{call}/answer")),
+            None
+        );
+        assert_eq!(f.for_request_to(now, "DELETE", call), None);
+        let qualified = format!("{call}/microsoft.graph.playPrompt");
+        assert_eq!(f.for_request_to(now, "POST", &qualified), Some(fault));
+        assert_eq!(f.for_request_to(now, "POST", &qualified), None, "once");
+        assert_eq!(
+            action_of("POST", "/beta/app/calls/x/PlayPrompt"),
+            Some("PlayPrompt")
+        );
+        assert_eq!(action_of("POST", "/v1.0/communications/calls"), None);
+    }
+
+    #[test]
+    fn a_date_retry_after_is_an_http_date_at_least_that_far_off() {
+        let before = SystemTime::now();
+        let e = Fault::ThrottleDateIn { seconds: 2 }.error().unwrap();
+        let (_, value) = &e.headers[0];
+        let at = httpdate::parse_http_date(value).unwrap();
+        let ahead = at.duration_since(before).unwrap();
+        assert!(
+            ahead >= Duration::from_secs(2) && ahead <= Duration::from_secs(3),
+            "{value}"
+        );
+        let fixed = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let e = Fault::ThrottleUntil(fixed).error().unwrap();
+        assert_eq!(e.headers[0].1, "Fri, 15 Jan 2027 08:00:00 GMT");
     }
 
     #[test]

@@ -568,9 +568,11 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
     }
 }
 
-/// The remote side sends `tone`: a `toneInfo` notification if the bot subscribed to tones.
+/// The remote side sends `tone`: a `toneInfo` notification if the call is established and the
+/// bot subscribed to tones (Graph sends tones only then: a callee still connecting cannot press
+/// a key the bot hears).
 pub fn tone_pressed(call: &mut CallRecord, tone: String) -> Vec<Value> {
-    if !call.tone_subscribed {
+    if !call.tone_subscribed || call.state != CallState::Established {
         return Vec::new();
     }
     call.tones += 1;

@@ -122,7 +122,10 @@ pub fn play_prompt(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, 
     op["prompts"] = json!(prompts);
     op["createdDateTime"] = json!(created_now());
     let reply = located(&cx, 200, &op);
-    let ends = queue_start(&cx) + OPERATION_DELAY;
+    let uris = prompts
+        .iter()
+        .map(|p| p["mediaInfo"]["uri"].as_str().unwrap_or_default());
+    let ends = queue_start(&cx).saturating_add(cx.script.prompts_length(uris));
     cx.call.extras.media_free_at = ends;
     let op_id = op["id"].as_str().unwrap_or_default().to_owned();
     cx.call.extras.media.push(Running { op, record: None });

@@ -77,6 +77,7 @@ pub use calls::{
     ApiVersion, AppIdentity, CallKind, CallState, Profile, ResourceStyle, ALL_CALLING_ROLES,
     DEFAULT_APP_ID, DEFAULT_APP_NAME, DEFAULT_TENANT_ID,
 };
+pub use delivery::{Hold, Kind as NotificationKind, STATES as NOTIFIED_STATES};
 pub use faults::{Fault, RateLimit, GRAPH_RATE_LIMIT};
 pub use graph_error::GraphError;
 pub use journal::DEFAULT_JOURNAL_SIZE;
@@ -148,7 +149,8 @@ impl StandInConfig {
 /// retried delivery arrives twice. Deterministic: the same spec gives the same order every run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DeliveryQuirks {
-    /// Swap each pair of consecutive notifications (2, 1, 4, 3, ...).
+    /// Swap each pair of consecutive notifications (2, 1, 4, 3, ...); with a real-time driver
+    /// a held-back one waits in wall time for the next due within 2 s.
     pub out_of_order: bool,
     /// Send every notification twice.
     pub duplicate: bool,
@@ -162,6 +164,11 @@ pub struct DeliveryQuirks {
     /// Send a call's notifications due at the same moment in one POST (several items in the
     /// envelope's `value`, as real Graph may).
     pub batch: bool,
+    /// Hold one notification back until another has been delivered (in wall time with a
+    /// real-time driver): `established` before `establishing`, a key press after the hang-up.
+    pub hold: Option<Hold>,
+    /// Send the next notification twice, then each once again.
+    pub next_twice: bool,
 }
 
 /// Something the other side does to a running call, scripted by a step.
@@ -539,6 +546,11 @@ impl StandIn {
     /// The next `times` API requests get `fault`.
     pub fn inject(&self, fault: Fault, times: u64) {
         self.shared.lock().faults.push(fault, times);
+    }
+
+    /// The bot's next POST of `action` (`playPrompt`, `answer`, ...) gets `fault`.
+    pub fn inject_for(&self, action: &str, fault: Fault) {
+        self.shared.lock().faults.push_for(action, fault);
     }
 
     /// Throttles API requests beyond `limit` (e.g. [`GRAPH_RATE_LIMIT`]); `None` lifts it.
@@ -1053,7 +1065,12 @@ impl Shared {
         let quirks = state.quirks;
         loop {
             let Some((at, event)) = state.timeline.pop_due(limit) else {
-                // Nothing more is due: a held-back notification goes out now.
+                // Nothing more is due: a held-back notification goes out now, unless it waits
+                // for a notification of its own kind.
+                if quirks.hold.is_some() || (quirks.out_of_order && state.out_of_order_waits(limit))
+                {
+                    return Vec::new();
+                }
                 return state.held.take().into_iter().collect();
             };
             let mut outgoing = Self::fire(&mut state.registry, event, at);
@@ -1072,7 +1089,14 @@ impl Shared {
             }
             let mut sending = Vec::new();
             for out in outgoing {
-                let mut batch = vec![(out, at)];
+                // Read again: a release ends the hold, the first repeat ends `next_twice`.
+                let hold = quirks.hold.and_then(|_| state.quirks.hold);
+                let Some(mut batch) = Self::hold_back(state, out, at, hold) else {
+                    continue;
+                };
+                if quirks.next_twice && std::mem::take(&mut state.quirks.next_twice) {
+                    sending.push(batch[0].clone());
+                }
                 if quirks.out_of_order {
                     let previous = state.held.take();
                     match previous {
@@ -1083,7 +1107,7 @@ impl Shared {
                         Some(prev) => batch.push(prev),
                     }
                 }
-                for (out, at) in batch {
+                for (out, at) in batch.drain(..) {
                     if quirks.duplicate {
                         sending.push((out.clone(), at));
                     }
@@ -1092,6 +1116,33 @@ impl Shared {
             }
             if !sending.is_empty() {
                 return sending;
+            }
+        }
+    }
+
+    /// A targeted hold (`hold`) on `out`: `None` when `out` is held back now; else what goes
+    /// out, `out` first and the notification it releases after it (the hold then ends).
+    fn hold_back(
+        state: &mut State,
+        out: Outgoing,
+        at: Duration,
+        hold: Option<Hold>,
+    ) -> Option<Vec<(Outgoing, Duration)>> {
+        let Some(hold) = hold else {
+            return Some(vec![(out, at)]);
+        };
+        match state.held.take() {
+            None if hold.held.matches(&out.body) => {
+                state.held = Some((out, at));
+                None
+            }
+            Some(waiting) if waiting.0.call_id == out.call_id && hold.until.matches(&out.body) => {
+                state.quirks.hold = None;
+                Some(vec![(out, at), waiting])
+            }
+            waiting => {
+                state.held = waiting;
+                Some(vec![(out, at)])
             }
         }
     }

@@ -83,6 +83,26 @@ impl State {
     }
 }
 
+/// How far ahead (simulated) the next event may be for a notification held back by out-of-order
+/// delivery to wait for it, with a real-time driver: `establishing` waits for the `established`
+/// due a second later, an incoming call's `created` does not wait for its 15 s answer timeout.
+const OUT_OF_ORDER_WAIT: Duration = Duration::from_secs(2);
+
+impl State {
+    /// With a real-time driver and out-of-order delivery, whether a held-back notification keeps
+    /// waiting, in wall time, for the next one (due by `now` plus [`OUT_OF_ORDER_WAIT`]) rather
+    /// than going out now that nothing else is due. Without a driver it never waits: the
+    /// harness's clock swaps only what is due at the same moment.
+    pub(super) fn out_of_order_waits(&self, now: Duration) -> bool {
+        if self.clock.is_none() {
+            return false;
+        }
+        self.timeline
+            .next_due()
+            .is_some_and(|due| due <= now.saturating_add(OUT_OF_ORDER_WAIT))
+    }
+}
+
 /// A POST under way; it yields the callback it was for.
 type InFlight<'s> = Pin<Box<dyn Future<Output = String> + Send + 's>>;
 

@@ -175,7 +175,11 @@ impl Handler for GraphRouter {
             let mut state = self.shared.lock();
             state.sync_clock();
             if is_api {
-                state.faults.for_request(std::time::Instant::now())
+                state.faults.for_request_to(
+                    std::time::Instant::now(),
+                    request.method.as_str(),
+                    request.url.path(),
+                )
             } else {
                 None
             }

@@ -192,6 +192,9 @@ pub struct RemoteScript {
     /// Whether the recording policy that invites the bot is strict (the call ends when the bot
     /// does not record).
     pub strict_recording: bool,
+    /// How long the prompts at these URIs play (simulated); any other lasts
+    /// [`OPERATION_DELAY`].
+    pub prompt_lengths: Vec<(String, Duration)>,
 }
 
 impl RemoteScript {
@@ -207,7 +210,27 @@ impl RemoteScript {
             present: Vec::new(),
             transfer_accepted: true,
             strict_recording: false,
+            prompt_lengths: Vec::new(),
         }
+    }
+
+    /// How long a playPrompt with these prompt URIs plays: [`OPERATION_DELAY`] when the script
+    /// gives none of them a length; else the sum of each prompt's length (a prompt without one
+    /// lasting [`OPERATION_DELAY`]).
+    pub fn prompts_length<'u>(&self, uris: impl IntoIterator<Item = &'u str> + Clone) -> Duration {
+        let length = |uri: &str| {
+            self.prompt_lengths
+                .iter()
+                .rev()
+                .find(|(u, _)| u == uri)
+                .map(|(_, d)| *d)
+        };
+        if !uris.clone().into_iter().any(|u| length(u).is_some()) {
+            return OPERATION_DELAY;
+        }
+        uris.into_iter()
+            .map(|u| length(u).unwrap_or(OPERATION_DELAY))
+            .fold(Duration::ZERO, Duration::saturating_add)
     }
 
     /// The script of the party with this display name or id (case-insensitive).

@@ -9,7 +9,7 @@ Feature: Must fail - the closest notification
     Given a call request from template "v1/p2p-voip-service-hosted"
     When the bot creates the call
     And the bot subscribes to tones
-    And the callee presses 5
+    And the callee presses 5 after 2 seconds
     Then the bot's notifications eventually include:
       """
       - resourceData:

@@ -49,6 +49,10 @@ interface CallState {
   // participants already removed: the line is one-to-one, anyone else who joins is removed.
   caller?: string;
   removed: Set<string>;
+  // The CRM lookup of the caller, started when the call came in; its prompt once chosen.
+  lookup?: Promise<string | undefined>;
+  cameIn?: number;
+  greeting?: string;
 }
 
 /** A person's id in an identitySet: the user's id, else the phone number. */
@@ -59,10 +63,6 @@ function identityKey(identity: unknown): string | undefined {
     if (who && typeof who.id === "string" && who.id) return who.id;
   }
   return undefined;
-  // The CRM lookup of the caller, started when the call came in; its prompt once chosen.
-  lookup?: Promise<string | undefined>;
-  cameIn?: number;
-  greeting?: string;
 }
 
 function newCall(): CallState {
