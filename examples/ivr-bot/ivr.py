@@ -241,11 +241,11 @@ class Ivr:
             call.goodbye_operation = await self.request(
                 call_id, f"playPrompt {GOODBYE}",
                 self.graph.play_prompt(call_id, GOODBYE, call.goodbye_context))
-        elif tone == "tone3":
-            await self.voicemail(call_id, call)
             if self.settings.broken == "early-hang-up" and not call.hung_up:
                 call.hung_up = True
                 await self.request(call_id, "hang up", self.graph.hang_up(call_id))
+        elif tone == "tone3":
+            await self.voicemail(call_id, call)
         else:
             log.info("call %s: %s has no menu entry", call_id, tone)
 
