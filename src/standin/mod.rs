@@ -1090,7 +1090,7 @@ impl Shared {
             let mut sending = Vec::new();
             for out in outgoing {
                 // Read again: a release ends the hold, the first repeat ends `next_twice`.
-                let hold = quirks.hold.and_then(|_| state.quirks.hold);
+                let hold = quirks.hold.and(state.quirks.hold);
                 let Some(mut batch) = Self::hold_back(state, out, at, hold) else {
                     continue;
                 };

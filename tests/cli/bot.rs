@@ -152,7 +152,10 @@ fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
     }
     // A few at a time: each spec starts a Python bot of its own, and a dozen importing the
     // Graph SDK at once on a small machine miss their 30 s readiness limit.
-    let results: Vec<(PathBuf, Run)> = specs.chunks(MUST_FAIL_AT_ONCE).flat_map(run_broken).collect();
+    let results: Vec<(PathBuf, Run)> = specs
+        .chunks(MUST_FAIL_AT_ONCE)
+        .flat_map(run_broken)
+        .collect();
     let mut problems = Vec::new();
     for (spec, run) in results {
         let name = spec.file_name().unwrap().to_string_lossy().into_owned();
