@@ -30,7 +30,7 @@ pub(crate) const DEFAULT_BOT_WAIT: Duration = Duration::from_secs(10);
 const REPEAT_WATCH: Duration = Duration::from_secs(2);
 
 const NO_BOT: &str = "this step checks what a bot under test does: run with --bot FILE \
-                      (see \"Testing your own bot\" in the README)";
+                      (see the book's \"Testing your own bot\", docs/src/bot.md)";
 
 impl CallWorld {
     /// The bot under test, for steps that only make sense with one.

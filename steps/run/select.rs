@@ -163,7 +163,7 @@ pub fn check(selection: &Selection, args: &RunArgs, feature_errors: bool) -> Res
         (_, 0) => {}
         (false, n) => eprintln!(
             "callspec: note: {n} scenario(s) tagged @bot test a bot of your own: they run with \
-             --bot FILE (README: \"Testing your own bot\")"
+             --bot FILE (the book's \"Testing your own bot\": docs/src/bot.md)"
         ),
         (true, n) => eprintln!(
             "callspec: note: {n} scenario(s) without the @bot tag play the bot themselves: \
