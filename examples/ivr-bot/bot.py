@@ -153,7 +153,9 @@ def make_handler(bot: Bot):
             if self.path == "/api/calls":
                 return self.notification()
             if self.path == "/api/outbound":
-                return self.outbound()
+                return self.outbound(reminder=False)
+            if self.path == "/api/reminder":
+                return self.outbound(reminder=True)
             self.reply(404, {"error": f"no route POST {self.path}"})
 
         def notification(self):
@@ -177,7 +179,9 @@ def make_handler(bot: Bot):
             self.reply(500 if deleted and bot.broken == "deleted-500" else 202)
             bot.submit(bot.ivr.handle(body))
 
-        def outbound(self):
+        def outbound(self, reminder: bool):
+            """The triggers: /api/outbound calls and greets; /api/reminder calls, plays the
+            reminder and hangs up once it has finished."""
             body = self.read_json()
             if body is None:
                 return
@@ -187,8 +191,8 @@ def make_handler(bot: Bot):
                 return self.reply(400, {"error": 'the body needs "userId" (and may have "displayName")'})
             if display_name is not None and not isinstance(display_name, str):
                 return self.reply(400, {"error": '"displayName" must be a string'})
-            log.info("trigger: call %s", display_name or user_id)
-            future = bot.submit(bot.ivr.place_call(user_id, display_name))
+            log.info("trigger: %s %s", "reminder for" if reminder else "call", display_name or user_id)
+            future = bot.submit(bot.ivr.place_call(user_id, display_name, reminder))
             try:
                 call_id = future.result(TRIGGER_TIMEOUT)
             except TimeoutError:
@@ -218,7 +222,7 @@ def main() -> int:
     except OSError as e:
         log.error("cannot start: %s", e)
         return 2
-    log.info("listening on http://127.0.0.1:%d (webhook /api/calls, trigger /api/outbound)%s",
+    log.info("listening on http://127.0.0.1:%d (webhook /api/calls, triggers /api/outbound and /api/reminder)%s",
              bot.port, f"; IVR_BROKEN={bot.broken}" if bot.broken else "")
     def stop(signum, _frame):
         log.info("stopping (%s)", signal.Signals(signum).name)

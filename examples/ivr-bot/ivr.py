@@ -23,6 +23,8 @@ WELCOME_BACK = "https://example.com/welcome-back/{}.wav"
 # IVR_BROKEN=slow-tail answers one call in ten this late.
 SLOW_TAIL_SECONDS = 1.5
 GOODBYE = "https://example.com/goodbye.wav"
+# What an outbound reminder call (POST /api/reminder) plays before it hangs up.
+REMINDER = "https://example.com/reminder.wav"
 # "Please leave a message after the beep."
 VOICEMAIL = "https://example.com/voicemail.wav"
 VOICEMAIL_SECONDS = 30
@@ -60,7 +62,7 @@ BROKEN_VARIANTS = {
     "slow-tail": f"answers one call in ten {SLOW_TAIL_SECONDS} s late (the rest at once)",
     "ignores-retry-after": "retries a throttled (429) request at once, ignoring Retry-After",
     "needs-establishing": "stalls when `established` arrives before `establishing`",
-    "early-hang-up": "hangs up as soon as the goodbye prompt starts, not when it has finished",
+    "early-hang-up": "hangs up as soon as the goodbye or reminder prompt starts, not when it has finished",
     "acts-after-hang-up": "acts on a key press that arrives after the call ended",
     "no-tone-subscription": "never subscribes to tones",
 }
@@ -69,6 +71,14 @@ BROKEN_VARIANTS = {
 @dataclass
 class CallState:
     outbound: bool = False
+    # The trigger's create has answered with this call's id (its state is the bot's own).
+    placed: bool = False
+    # An `established` that came before the create's answer: acted on once that answer is in.
+    established_early: bool = False
+    # A reminder call: plays REMINDER, then hangs up once that prompt has finished.
+    reminder: bool = False
+    reminder_context: Optional[str] = None
+    reminder_operation: Optional[str] = None
     answered: bool = False
     welcomed: bool = False
     transferring: bool = False
@@ -177,6 +187,11 @@ class Ivr:
                          call_id)
                 call.welcomed = True
                 return
+            if call.outbound and not call.placed:
+                # The callee answered before the create's answer reached the bot: whether this
+                # is a reminder is known only then (place_call acts on it).
+                call.established_early = True
+                return
             await self.on_established(call_id, call)
 
     async def on_incoming(self, call_id: str, call: CallState, number: Optional[str]) -> None:
@@ -211,6 +226,9 @@ class Ivr:
         call.welcomed = True
         if not first and self.settings.broken != "double-prompt":
             log.info("call %s: established again, already welcomed", call_id)
+            return
+        if call.reminder:
+            await self.remind(call_id, call)
             return
         prompt = await self.greeting(call_id, call)
         await self.request(call_id, f"playPrompt {prompt}",
@@ -248,6 +266,16 @@ class Ivr:
             await self.voicemail(call_id, call)
         else:
             log.info("call %s: %s has no menu entry", call_id, tone)
+
+    async def remind(self, call_id: str, call: CallState) -> None:
+        """A reminder call: the reminder prompt; on_operation hangs up once it has finished."""
+        call.reminder_context = str(uuid.uuid4())
+        call.reminder_operation = await self.request(
+            call_id, f"playPrompt {REMINDER}",
+            self.graph.play_prompt(call_id, REMINDER, call.reminder_context))
+        if self.settings.broken == "early-hang-up" and not call.hung_up:
+            call.hung_up = True
+            await self.request(call_id, "hang up", self.graph.hang_up(call_id))
 
     async def voicemail(self, call_id: str, call: CallState) -> None:
         """Key 3: "leave a message after the beep", then a recordResponse, queued behind the
@@ -306,12 +334,16 @@ class Ivr:
             if status in ("completed", "failed"):
                 await self.on_voicemail_recorded(call_id, call, operation)
             return
-        if not call.goodbye_context:
-            return
-        # The completion may arrive before playPrompt's own answer: match the clientContext
-        # the bot chose, or the operation id once known.
-        ours = (operation.get("clientContext") == call.goodbye_context
-                or (call.goodbye_operation and operation.get("id") == call.goodbye_operation))
+        # The goodbye's or the reminder's completion ends the call. It may arrive before
+        # playPrompt's own answer: match the clientContext the bot chose, or the operation id
+        # once known.
+        def matches(context: Optional[str], op_id: Optional[str]) -> bool:
+            return context is not None and (
+                operation.get("clientContext") == context
+                or (op_id is not None and operation.get("id") == op_id))
+
+        ours = (matches(call.goodbye_context, call.goodbye_operation)
+                or matches(call.reminder_context, call.reminder_operation))
         if ours and status in ("completed", "failed"):
             call.hung_up = True
             await self.request(call_id, "hang up", self.graph.hang_up(call_id))
@@ -348,11 +380,16 @@ class Ivr:
 
     # ---- the trigger
 
-    async def place_call(self, user_id: str, display_name: Optional[str]) -> str:
+    async def place_call(self, user_id: str, display_name: Optional[str], reminder: bool = False) -> str:
         call_id = await self.graph.create(user_id, display_name, self.settings.callback_uri)
         call = self.calls.setdefault(call_id, CallState())
         call.outbound = True
-        log.info("call %s: placed to %s", call_id, display_name or user_id)
+        call.placed = True
+        call.reminder = reminder
+        log.info("call %s: %splaced to %s", call_id, "reminder " if reminder else "", display_name or user_id)
+        if call.established_early and call_id not in self.ended:
+            call.established_early = False
+            asyncio.ensure_future(self.on_established(call_id, call))
         return call_id
 
 

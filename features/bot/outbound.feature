@@ -68,3 +68,22 @@ Feature: The bot places a call when asked
               id: 9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e
       """
     And the bot plays the prompt "https://example.com/welcome.wav"
+
+  Scenario: Asked for a reminder, the bot plays it and hangs up once it has finished
+    Given the prompt "https://example.com/reminder.wav" lasts 4 seconds
+    And the callee answers after 1 second
+    When the bot is asked to "POST /api/reminder" with:
+      """
+      userId: 2a7e4c1d-9f3b-4e8a-b6d5-0c1f2e3d4a5b
+      displayName: Erin
+      """
+    Then the bot creates a call matching:
+      """
+      callbackUri: ${callback_uri}
+      targets:
+        - identity:
+            user:
+              id: 2a7e4c1d-9f3b-4e8a-b6d5-0c1f2e3d4a5b
+      """
+    And the bot plays the prompt "https://example.com/reminder.wav" within 5 seconds
+    And the bot hangs up after the prompt "https://example.com/reminder.wav" has finished

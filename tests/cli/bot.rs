@@ -84,6 +84,7 @@ fn the_example_bot_passes_its_whole_suite() {
         "/transfer",
         "/recordResponse",
         "/recordings/",
+        "reminder.wav",
     ] {
         assert!(page.contains(expected), "the HTML report lacks {expected}");
     }
@@ -144,6 +145,7 @@ fn every_must_fail_bot_spec_fails_for_its_stated_reason() {
         "needs-establishing",
         "early-hang-up",
         "acts-after-hang-up",
+        "no-tone-subscription",
     ] {
         assert!(
             broken_variants.iter().any(|b| b == variant),

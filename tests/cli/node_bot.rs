@@ -103,6 +103,7 @@ fn the_node_bot_passes_the_bot_suite() {
         "/subscribeToTone",
         "/transfer",
         "DELETE",
+        "reminder.wav",
     ] {
         assert!(page.contains(expected), "the HTML report lacks {expected}");
     }

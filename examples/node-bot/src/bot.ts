@@ -2,7 +2,8 @@
 // specs drive.
 //
 // It answers incoming calls, plays a welcome prompt, listens for tones (1: transfer to a person,
-// 2: goodbye and hang up) and places a call when its trigger endpoint is asked. See README.md.
+// 2: goodbye and hang up) and places a call when its trigger endpoint is asked (a reminder call
+// plays its prompt and hangs up). See README.md.
 //
 // The webhook (express) checks each notification's token, answers 202 at once and handles the
 // body after the reply; all call state lives in one Ivr on Node's one thread.
@@ -120,7 +121,9 @@ function app(settings: Settings, validator: NotificationValidator, ivr: Ivr): ex
     void ivr.handle(body as { value?: unknown });
   });
 
-  app.post("/api/outbound", json, async (req: Request, res: Response) => {
+  /** The triggers: `/api/outbound` calls and greets; `/api/reminder` calls, plays the reminder
+   * and hangs up once it has finished. */
+  const place = (reminder: boolean) => async (req: Request, res: Response) => {
     const { userId, displayName } = (req.body ?? {}) as { userId?: unknown; displayName?: unknown };
     if (typeof userId !== "string" || !userId) {
       res.status(400).json({ error: 'the body needs "userId" (and may have "displayName")' });
@@ -130,13 +133,13 @@ function app(settings: Settings, validator: NotificationValidator, ivr: Ivr): ex
       res.status(400).json({ error: '"displayName" must be a string' });
       return;
     }
-    log("trigger", `call ${displayName ?? userId}`);
+    log("trigger", `${reminder ? "reminder for" : "call"} ${displayName ?? userId}`);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(() => resolve("timeout"), TRIGGER_TIMEOUT_MS);
     });
     try {
-      const callId = await Promise.race([ivr.placeCall({ id: userId, displayName }), timeout]);
+      const callId = await Promise.race([ivr.placeCall({ id: userId, displayName }, reminder), timeout]);
       if (callId === "timeout") {
         log("trigger", `Graph did not answer the create within ${TRIGGER_TIMEOUT_MS / 1000} s`);
         res.status(504).json({ error: "Graph did not answer in time" });
@@ -149,7 +152,9 @@ function app(settings: Settings, validator: NotificationValidator, ivr: Ivr): ex
     } finally {
       clearTimeout(timer);
     }
-  });
+  };
+  app.post("/api/outbound", json, place(false));
+  app.post("/api/reminder", json, place(true));
 
   app.get("/health", (_req: Request, res: Response) => {
     res.json({ status: "ok" });
@@ -170,7 +175,7 @@ function app(settings: Settings, validator: NotificationValidator, ivr: Ivr): ex
 
 async function start(): Promise<{ server: Server; settings: Settings }> {
   const settings = settingsFromEnv();
-  const graph = new GraphCalls(settings);
+  const graph = new GraphCalls({ ...settings, retryAtOnce: settings.broken === "ignores-retry-after" });
   try {
     // A token once at start, so a wrong secret or authority fails the start, not the first call.
     await graph.token();
@@ -213,7 +218,7 @@ async function main(): Promise<void> {
   const { server, settings } = started;
   log(
     "bot",
-    `listening on http://127.0.0.1:${settings.port} (webhook /api/calls, trigger /api/outbound)` +
+    `listening on http://127.0.0.1:${settings.port} (webhook /api/calls, triggers /api/outbound and /api/reminder)` +
       (settings.broken ? `; NODE_BOT_BROKEN=${settings.broken}` : ""),
   );
   const stop = (signal: NodeJS.Signals) => {

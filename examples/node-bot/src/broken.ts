@@ -18,6 +18,11 @@ export const BROKEN_VARIANTS = {
   "download-without-token": "downloads the voicemail without its recordingAccessToken",
   "removes-the-caller": "removes the caller instead of the participant who joined uninvited",
   "deleted-500": "acknowledges the `deleted` notification with 500",
+  "ignores-retry-after": "retries a throttled (429) request at once, ignoring Retry-After",
+  "needs-establishing": "stalls when `established` arrives before `establishing`",
+  "early-hang-up": "hangs up as soon as the goodbye or reminder prompt starts, not when it has finished",
+  "acts-after-hang-up": "acts on a key press that arrives after the call ended",
+  "no-tone-subscription": "never subscribes to tones",
 } as const;
 
 export type Broken = keyof typeof BROKEN_VARIANTS;

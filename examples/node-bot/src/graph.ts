@@ -26,6 +26,8 @@ export interface GraphSettings {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** NODE_BOT_BROKEN=ignores-retry-after: a throttled request is tried again at once. */
+  retryAtOnce?: boolean;
 }
 
 /** A Graph request that failed, with Graph's status, code and message (never a token). */
@@ -241,7 +243,8 @@ export class GraphCalls {
       if (response.ok) {
         return text ? JSON.parse(text) : undefined;
       }
-      const wait = retryAfterMs(response.headers.get("retry-after"));
+      const retryAfter = retryAfterMs(response.headers.get("retry-after"));
+      const wait = retryAfter !== undefined && this.settings.retryAtOnce ? 0 : retryAfter;
       if ((response.status === 429 || response.status === 503) && attempt < MAX_TRIES && wait !== undefined) {
         log("graph", `${method} ${path}: ${response.status}, trying again in ${wait} ms`);
         await new Promise((resolve) => setTimeout(resolve, wait));

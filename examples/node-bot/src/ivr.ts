@@ -16,6 +16,8 @@ export const WELCOME = "https://example.com/welcome.wav";
 /** A caller the CRM knows hears their name. */
 export const welcomeBack = (name: string): string => `https://example.com/welcome-back/${encodeURIComponent(name)}.wav`;
 export const GOODBYE = "https://example.com/goodbye.wav";
+/** What an outbound reminder call (`POST /api/reminder`) plays before it hangs up. */
+export const REMINDER = "https://example.com/reminder.wav";
 /** "Please leave a message after the beep." */
 export const VOICEMAIL = "https://example.com/voicemail.wav";
 const VOICEMAIL_SECONDS = 30;
@@ -32,6 +34,17 @@ export interface IvrSettings {
 
 interface CallState {
   outbound: boolean;
+  /** The trigger's create has answered with this call's id (its state is the bot's own). */
+  placed: boolean;
+  /** An `established` that came before the create's answer: acted on once that answer is in. */
+  establishedEarly: boolean;
+  /** A reminder call: plays REMINDER, then hangs up once that prompt has finished. */
+  reminder: boolean;
+  reminderContext?: string;
+  reminderOperation?: string;
+  /** Only NODE_BOT_BROKEN=needs-establishing looks at it: the bot is right to act on
+   * `established` whatever came before (Graph's notifications may arrive out of order). */
+  establishingSeen: boolean;
   answered: boolean;
   welcomed: boolean;
   transferring: boolean;
@@ -68,6 +81,10 @@ function identityKey(identity: unknown): string | undefined {
 function newCall(): CallState {
   return {
     outbound: false,
+    placed: false,
+    establishedEarly: false,
+    reminder: false,
+    establishingSeen: false,
     answered: false,
     welcomed: false,
     transferring: false,
@@ -127,7 +144,8 @@ export class Ivr {
       return;
     }
     const kind = typeof data["@odata.type"] === "string" ? data["@odata.type"] : "";
-    if (this.ended.has(callId)) {
+    const lateTone = this.settings.broken === "acts-after-hang-up" && Boolean(data.toneInfo);
+    if (this.ended.has(callId) && !lateTone) {
       log("ivr", `call ${callId}: ${change} ${kind || "item"} after the call ended, ignored`);
       return;
     }
@@ -163,7 +181,22 @@ export class Ivr {
       await this.onIncoming(callId, call, callerNumber(data));
     } else if (toneInfo) {
       await this.onTone(callId, call, toneInfo);
+    } else if (state === "establishing") {
+      call.establishingSeen = true;
     } else if (state === "established") {
+      if (this.settings.broken === "needs-establishing" && !call.establishingSeen) {
+        // The bug: the first `established` is spent waiting for `establishing`, and only the
+        // first one ever greets.
+        log("ivr", `call ${callId}: established before establishing; ignored (NODE_BOT_BROKEN=needs-establishing)`);
+        call.welcomed = true;
+        return;
+      }
+      if (call.outbound && !call.placed) {
+        // The callee answered before the create's answer reached the bot: whether this is a
+        // reminder is known only then (placeCall acts on it).
+        call.establishedEarly = true;
+        return;
+      }
       await this.onEstablished(callId, call);
     }
   }
@@ -206,9 +239,13 @@ export class Ivr {
       log("ivr", `call ${callId}: established again, already welcomed`);
       return;
     }
+    if (call.reminder) {
+      await this.remind(callId, call);
+      return;
+    }
     const prompt = await this.greeting(callId, call);
     await this.request(callId, `playPrompt ${prompt}`, () => this.graph.playPrompt(callId, prompt, randomUUID()));
-    if (first && !call.outbound) {
+    if (first && !call.outbound && this.settings.broken !== "no-tone-subscription") {
       await this.request(callId, "subscribeToTone", () => this.graph.subscribeToTone(callId, randomUUID()));
     }
   }
@@ -262,10 +299,27 @@ export class Ivr {
       call.goodbyeOperation = await this.request(callId, `playPrompt ${GOODBYE}`, () =>
         this.graph.playPrompt(callId, GOODBYE, context),
       );
+      if (this.settings.broken === "early-hang-up" && !call.hungUp) {
+        call.hungUp = true;
+        await this.request(callId, "hang up", () => this.graph.hangUp(callId));
+      }
     } else if (tone === "tone3") {
       await this.voicemail(callId, call);
     } else {
       log("ivr", `call ${callId}: ${tone} has no menu entry`);
+    }
+  }
+
+  /** A reminder call: the reminder prompt; onOperation hangs up once it has finished. */
+  private async remind(callId: string, call: CallState): Promise<void> {
+    const context = randomUUID();
+    call.reminderContext = context;
+    call.reminderOperation = await this.request(callId, `playPrompt ${REMINDER}`, () =>
+      this.graph.playPrompt(callId, REMINDER, context),
+    );
+    if (this.settings.broken === "early-hang-up" && !call.hungUp) {
+      call.hungUp = true;
+      await this.request(callId, "hang up", () => this.graph.hangUp(callId));
     }
   }
 
@@ -333,12 +387,14 @@ export class Ivr {
       if (status === "completed" || status === "failed") await this.onVoicemailRecorded(callId, call, operation);
       return;
     }
-    if (!call.goodbyeContext) return;
-    // The completion may arrive before playPrompt's own answer: match the clientContext the bot
-    // chose, or the operation id once known.
+    // The goodbye's or the reminder's completion ends the call. It may arrive before
+    // playPrompt's own answer: match the clientContext the bot chose, or the operation id once
+    // known.
+    const matches = (context: string | undefined, id: string | undefined) =>
+      context !== undefined &&
+      (operation.clientContext === context || (id !== undefined && operation.id === id));
     const ours =
-      operation.clientContext === call.goodbyeContext ||
-      (call.goodbyeOperation !== undefined && operation.id === call.goodbyeOperation);
+      matches(call.goodbyeContext, call.goodbyeOperation) || matches(call.reminderContext, call.reminderOperation);
     if (ours && (status === "completed" || status === "failed")) {
       call.hungUp = true;
       await this.request(callId, "hang up", () => this.graph.hangUp(callId));
@@ -367,12 +423,18 @@ export class Ivr {
   }
 
   /** The trigger: places a call to a user; returns its id, or throws what Graph said. */
-  async placeCall(callee: Identity): Promise<string> {
+  async placeCall(callee: Identity, reminder = false): Promise<string> {
     const callId = await this.graph.create(callee, this.settings.callbackUri);
     const call = this.calls.get(callId) ?? newCall();
     call.outbound = true;
+    call.placed = true;
+    call.reminder = reminder;
     this.calls.set(callId, call);
-    log("ivr", `call ${callId}: placed to ${callee.displayName ?? callee.id}`);
+    log("ivr", `call ${callId}: ${reminder ? "reminder " : ""}placed to ${callee.displayName ?? callee.id}`);
+    if (call.establishedEarly && !this.ended.has(callId)) {
+      call.establishedEarly = false;
+      void this.onEstablished(callId, call).catch((e) => log("ivr", `call ${callId}: ${describe(e)}`));
+    }
     return callId;
   }
 }
