@@ -215,6 +215,19 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Valu
     envelope(item(change, &call.id, "", data))
 }
 
+/// A content sharing session started (`created`) or ended (`deleted`): an item on the call's
+/// `contentsharingsessions` collection (lower case, as the pages write it) whose `resourceData`
+/// is the one session (application-post-calls.md example 1, "Notification - content sharing
+/// started" / "ended").
+pub fn content_sharing(call: &CallRecord, change: ChangeType, session: Value) -> Value {
+    envelope(item(
+        change,
+        &call.id,
+        "/contentsharingsessions",
+        Value::Array(vec![session]),
+    ))
+}
+
 /// A roster notification on the call's participants collection.
 pub fn roster(call: &CallRecord, participants: &[Participant]) -> Value {
     let data = Value::Array(participants.iter().map(|p| p.to_json(call)).collect());

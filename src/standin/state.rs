@@ -124,6 +124,14 @@ pub enum MediaEvent {
     Finish { op_id: String, plan: u32 },
     /// Someone starts sharing their screen.
     SharesScreen { who: String },
+    /// Someone stops sharing their screen.
+    StopsSharingScreen { who: String },
+    /// A content sharing session started (`created`) or ended (`deleted`): the bot is told when
+    /// the call asked for it (`isContentSharingNotificationEnabled`).
+    SharingNotice {
+        session: Value,
+        change: super::notifications::ChangeType,
+    },
 }
 
 /// The keys an invite's `created` item adds to an incoming call's.
