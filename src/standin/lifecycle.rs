@@ -584,7 +584,8 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
             // The large gallery view joins the roster once added (the roster example of
             // cloud-communications-identifylargegalleryview.md; comms-samples #763). One per
             // call: a second addLargeGalleryView completes without another.
-            let gallery = operation["@odata.type"] == "#microsoft.graph.addLargeGalleryViewOperation"
+            let gallery = operation["@odata.type"]
+                == "#microsoft.graph.addLargeGalleryViewOperation"
                 && operation["status"] == "completed";
             let has_gallery = call
                 .participants

@@ -60,10 +60,7 @@ impl Participant {
             "endpointId": self.endpoint_id,
         });
         let client_version = match self.endpoint {
-            Endpoint::Bot => Some(format!(
-                "callspec stand-in bot (appid:{})",
-                call.app.app_id
-            )),
+            Endpoint::Bot => Some(format!("callspec stand-in bot (appid:{})", call.app.app_id)),
             Endpoint::TeamsUser => {
                 info["languageId"] = json!("en-US");
                 Some("SkypeSpaces/1415/callspec-stand-in".to_owned())

@@ -262,7 +262,10 @@ pub fn change_screen_sharing_role(
     };
     set_sharing(cx.call, &bot, direction);
     let (sessions, change) = if role == "sharer" {
-        (start_session(cx.call, &bot).into_iter().collect(), ChangeType::Created)
+        (
+            start_session(cx.call, &bot).into_iter().collect(),
+            ChangeType::Created,
+        )
     } else {
         (end_sessions(cx.call, &bot), ChangeType::Deleted)
     };
@@ -311,7 +314,12 @@ pub fn add_large_gallery_view(
 /// Starts participant `who`'s content sharing session unless one runs; the new session as
 /// Graph shows it.
 fn start_session(call: &mut CallRecord, who: &str) -> Option<Value> {
-    if call.extras.content_sharing.iter().any(|s| s["sharer"] == who) {
+    if call
+        .extras
+        .content_sharing
+        .iter()
+        .any(|s| s["sharer"] == who)
+    {
         return None;
     }
     let session = json!({
