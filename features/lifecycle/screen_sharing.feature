@@ -60,3 +60,25 @@ Feature: Someone in a group call shares their screen
     And the response has:
       | path  | value |
       | value | []    |
+
+  @p2p
+  Scenario: A bot that answered with content-sharing notifications is told when the caller shares
+    When "John" calls the bot
+    And the bot sends "answer" with:
+      """
+      callbackUri: ${callback_uri}
+      acceptedModalities: [audio]
+      mediaConfig:
+        "@odata.type": "#microsoft.graph.serviceHostedMediaConfig"
+      callOptions:
+        "@odata.type": "#microsoft.graph.incomingCallOptions"
+        isContentSharingNotificationEnabled: true
+      """
+    Then the response status is 202
+    And the bot's notifications eventually include:
+      | resourceData.state |
+      | established        |
+    When "John" shares his screen
+    Then the bot's notifications eventually include:
+      | changeType | resourceUrl                                             | resourceData[0].["@odata.type"]        |
+      | created    | /communications/calls/${call.id}/contentsharingsessions | #microsoft.graph.contentSharingSession |
