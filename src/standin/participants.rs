@@ -11,10 +11,10 @@ use super::calls::{is_app_hosted_media, CallKind, CallRecord, CallState, Partici
 use super::context::Context;
 use super::context::{collection, located, new_operation, not_found, require_established};
 use super::lifecycle::{ends, names_of, CallEvent};
-use super::media::MediaEvent;
 use super::notifications::{self, ChangeType};
 use super::reply::Reply;
 use super::script::{codes, OPERATION_DELAY};
+use super::state::MediaEvent;
 use super::GraphError;
 
 fn find<'c>(call: &'c CallRecord, who: &str) -> Result<&'c Participant, GraphError> {
@@ -261,13 +261,11 @@ pub fn change_screen_sharing_role(
         "receiveOnly"
     };
     set_sharing(cx.call, &bot, direction);
-    let (sessions, change) = if role == "sharer" {
-        (
-            start_session(cx.call, &bot).into_iter().collect(),
-            ChangeType::Created,
-        )
+    let started = role == "sharer";
+    let sessions = if started {
+        start_session(cx.call, &bot).into_iter().collect()
     } else {
-        (end_sessions(cx.call, &bot), ChangeType::Deleted)
+        end_sessions(cx.call, &bot)
     };
     roster_now(&mut cx);
     for session in sessions {
@@ -275,7 +273,7 @@ pub fn change_screen_sharing_role(
             Duration::ZERO,
             CallEvent::Media {
                 call_id: cx.call.id.clone(),
-                event: MediaEvent::SharingNotice { session, change },
+                event: MediaEvent::SharingNotice { session, started },
             },
         );
     }

@@ -126,12 +126,9 @@ pub enum MediaEvent {
     SharesScreen { who: String },
     /// Someone stops sharing their screen.
     StopsSharingScreen { who: String },
-    /// A content sharing session started (`created`) or ended (`deleted`): the bot is told when
-    /// the call asked for it (`isContentSharingNotificationEnabled`).
-    SharingNotice {
-        session: Value,
-        change: super::notifications::ChangeType,
-    },
+    /// A content sharing session started (`created`) or, when not `started`, ended (`deleted`): the
+    /// bot is told when the call asked for it (`isContentSharingNotificationEnabled`).
+    SharingNotice { session: Value, started: bool },
 }
 
 /// The keys an invite's `created` item adds to an incoming call's.
