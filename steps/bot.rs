@@ -1145,24 +1145,39 @@ fn shown(request: &BotRequest) -> String {
     )
 }
 
-/// `Then the bot records a response` (optionally `of at most 30 seconds`, and `with a beep`): a
-/// recordResponse on the current call (plain or OData-qualified name) the stand-in accepted;
-/// with a limit, its `maxRecordDurationInSeconds` (Graph's default 5 when absent) is that
-/// limit; with a beep, it does not turn `playBeep` off.
-#[then(regex = r"^the bot records a response(?: of at most (\S+?) ?([a-z]+))?( with a beep)?$")]
+/// A step's own time limit from its optional `within` amount and unit (empty when absent),
+/// else the time a step waits for a bot.
+fn wait_of(amount: &str, unit: &str) -> Result<Duration> {
+    if amount.is_empty() {
+        Ok(DEFAULT_BOT_WAIT)
+    } else {
+        duration(amount, unit)
+    }
+}
+
+/// `Then the bot records a response` (optionally `of at most 30 seconds`, `with a beep`, and
+/// `within 5 seconds`): a recordResponse on the current call (plain or OData-qualified name)
+/// the stand-in accepted; with a limit, its `maxRecordDurationInSeconds` (Graph's default 5
+/// when absent) is that limit; with a beep, it does not turn `playBeep` off.
+#[then(
+    regex = r"^the bot records a response(?: of at most (\S+?) ?([a-z]+))?( with a beep)?(?: within (\S+?) ?([a-z]+))?$"
+)]
 async fn then_records(
     world: &mut CallWorld,
     amount: String,
     unit: String,
     beep: String,
+    within: String,
+    within_unit: String,
 ) -> Result<()> {
     let limit = if amount.is_empty() {
         None
     } else {
         Some(duration(&amount, &unit)?)
     };
+    let wait = wait_of(&within, &within_unit)?;
     let call = current_call(world)?;
-    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let until = Instant::now() + world.wall(wait);
     let on = call.clone();
     let expected = Expected {
         what: format!("the bot to record a response (a POST .../calls/{call}/recordResponse)"),
@@ -1170,7 +1185,7 @@ async fn then_records(
             r.method == "POST" && is_action(api_path(&r.path), &on, "recordResponse")
         }),
     };
-    let request = expect_request(world, expected, DEFAULT_BOT_WAIT, until).await?;
+    let request = expect_request(world, expected, wait, until).await?;
     accepted(&request)?;
     let body = request.body.clone().unwrap_or(Value::Null);
     if let Some(limit) = limit {
@@ -1229,13 +1244,15 @@ fn recording_locations(world: &CallWorld, call: &str) -> Result<Vec<String>> {
     Ok(found)
 }
 
-/// `Then the bot downloaded the recording`: a GET of the `recordingLocation` of the current
-/// call's completed recordResponse that the stand-in answered 200, which it does only with
-/// `Authorization: Bearer {recordingAccessToken}` (waited for, as the other bot steps do).
-#[then("the bot downloaded the recording")]
-async fn downloaded_recording(world: &mut CallWorld) -> Result<()> {
+/// `Then the bot downloaded the recording` (optionally `within 5 seconds`): a GET of the
+/// `recordingLocation` of the current call's completed recordResponse that the stand-in answered
+/// 200, which it does only with `Authorization: Bearer {recordingAccessToken}` (waited for, as
+/// the other bot steps do).
+#[then(regex = r"^the bot downloaded the recording(?: within (\S+?) ?([a-z]+))?$")]
+async fn downloaded_recording(world: &mut CallWorld, amount: String, unit: String) -> Result<()> {
+    let wait = wait_of(&amount, &unit)?;
     let call = current_call(world)?;
-    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let until = Instant::now() + world.wall(wait);
     let prefix = format!("/recordings/{call}/");
     let on = prefix.clone();
     let expected = Expected {
@@ -1247,7 +1264,7 @@ async fn downloaded_recording(world: &mut CallWorld) -> Result<()> {
         matches: Box::new(move |r| r.method == "GET" && r.path.starts_with(&on) && r.status == 200),
     };
     let request =
-        match expect_request(world, expected, DEFAULT_BOT_WAIT, until).await {
+        match expect_request(world, expected, wait, until).await {
             Ok(request) => request,
             Err(e) => {
                 let refused =
@@ -1313,14 +1330,20 @@ fn participant_names(world: &CallWorld, call: &str, id: &str) -> Result<Vec<Stri
     Ok(names)
 }
 
-/// `Then the bot removes "Alice" from the call`: a `DELETE .../calls/{id}/participants/{id}`
-/// the stand-in accepted, for a participant the rosters the bot was sent name "Alice" (by
-/// display name or id).
-#[then(expr = "the bot removes {string} from the call")]
-async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
+/// `Then the bot removes "Alice" from the call` (optionally `within 5 seconds`): a `DELETE
+/// .../calls/{id}/participants/{id}` the stand-in accepted, for a participant the rosters the
+/// bot was sent name "Alice" (by display name or id).
+#[then(regex = r#"^the bot removes "([^"]*)" from the call(?: within (\S+?) ?([a-z]+))?$"#)]
+async fn removes_participant(
+    world: &mut CallWorld,
+    who: String,
+    amount: String,
+    unit: String,
+) -> Result<()> {
+    let wait = wait_of(&amount, &unit)?;
     let who = text(world, &who)?;
     let call = current_call(world)?;
-    let until = Instant::now() + world.wall(DEFAULT_BOT_WAIT);
+    let until = Instant::now() + world.wall(wait);
     let on = call.clone();
     let participant_of = move |path: &str| -> Option<String> {
         ["/communications/calls/", "/app/calls/"]
@@ -1339,7 +1362,7 @@ async fn removes_participant(world: &mut CallWorld, who: String) -> Result<()> {
         ),
         matches: Box::new(move |r| r.method == "DELETE" && removal(&r.path).is_some()),
     };
-    let request = expect_request(world, expected, DEFAULT_BOT_WAIT, until).await?;
+    let request = expect_request(world, expected, wait, until).await?;
     accepted(&request)?;
     let id = participant_of(&request.path).unwrap_or_default();
     let names = participant_names(world, &call, &id)?;

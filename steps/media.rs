@@ -50,10 +50,19 @@ fn stays_silent(world: &mut CallWorld) -> Result<()> {
 }
 
 /// `When "Alice" shares her screen`: a content sharing session starts and the roster shows her
-/// screen-sharing stream sending.
+/// screen-sharing stream sending; a call whose `callOptions` enable content-sharing
+/// notifications also gets the session's `created` notification.
 #[when(regex = r#"^"([^"]+)" shares (?:her|his|their) screen$"#)]
 fn shares_screen(world: &mut CallWorld, who: String) -> Result<()> {
     remote(world, RemoteAction::SharesScreen(who))
+}
+
+/// `When "Alice" stops sharing her screen`: her content sharing session ends and the roster
+/// shows her screen-sharing stream receiving again; a call whose `callOptions` enable
+/// content-sharing notifications also gets the session's `deleted` notification.
+#[when(regex = r#"^"([^"]+)" stops sharing (?:her|his|their) screen$"#)]
+fn stops_sharing(world: &mut CallWorld, who: String) -> Result<()> {
+    remote(world, RemoteAction::StopsSharingScreen(who))
 }
 
 /// `Given the prompt "https://example.com/hours.wav" lasts 6 seconds`: a playPrompt naming it

@@ -623,6 +623,8 @@ enum ActionName {
     StaysSilent,
     /// `who` shares their screen (a content sharing session starts).
     SharesScreen,
+    /// `who` stops sharing their screen (their content sharing session ends).
+    StopsSharingScreen,
 }
 
 #[derive(Debug, Deserialize)]
@@ -665,6 +667,10 @@ fn remote(shared: &Shared, call_id: &str, body: RemoteBody) -> Result<Reply, Gra
         ActionName::SharesScreen => (
             RemoteAction::SharesScreen(needs(body.who, "who", "sharesScreen")?),
             "sharesScreen",
+        ),
+        ActionName::StopsSharingScreen => (
+            RemoteAction::StopsSharingScreen(needs(body.who, "who", "stopsSharingScreen")?),
+            "stopsSharingScreen",
         ),
     };
     let after = body.after_seconds.map_or(Duration::ZERO, |s| s.0);

@@ -203,6 +203,9 @@ pub enum Endpoint {
     TeamsUser,
     /// A phone or another endpoint: audio only.
     Other,
+    /// The large gallery view addLargeGalleryView added: receives audio, sends the gallery's
+    /// video (concepts/cloud-communications-identifylargegalleryview.md).
+    LargeGallery,
 }
 
 /// A participant in a call's roster.
@@ -267,6 +270,10 @@ impl CallRecord {
                 ("data", "data", "sendReceive"),
             ],
             Endpoint::Other => vec![("audio", "main-audio", "sendReceive")],
+            Endpoint::LargeGallery => vec![
+                ("audio", "main-audio", "receiveOnly"),
+                ("video", "main-video", "sendReceive"),
+            ],
             Endpoint::Bot => {
                 let asked = self.resource["requestedModalities"]
                     .as_array()

@@ -54,6 +54,21 @@ pub fn participant(identity: Value) -> Participant {
     }
 }
 
+/// The large gallery view as a participant: an application identity whose `ApplicationType`
+/// is `LargeGallery-V2` (concepts/cloud-communications-identifylargegalleryview.md).
+pub fn large_gallery() -> Participant {
+    let mut gallery = participant(json!({
+        "@odata.type": "#microsoft.graph.identitySet",
+        "application": {
+            "@odata.type": "#microsoft.graph.identity",
+            "id": Uuid::new_v4().to_string(),
+            "ApplicationType": "LargeGallery-V2",
+        }
+    }));
+    gallery.endpoint = Endpoint::LargeGallery;
+    gallery
+}
+
 /// A Teams user known only by name (scripted meeting participants).
 pub fn named_user(name: &str) -> Participant {
     participant(json!({
@@ -532,8 +547,14 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
                 return Vec::new();
             }
             // A group call ends once only the bot is left, with no roster first (capture
-            // GroupCallEnd.json follows GroupCallUserJoin.json).
-            if call.kind == CallKind::Group && call.participants.len() == 1 {
+            // GroupCallEnd.json follows GroupCallUserJoin.json). The large gallery view the bot
+            // added keeps no call alive (the stand-in's choice: no source shows either way).
+            let bot = call.my_participant_id().to_owned();
+            let alone = call
+                .participants
+                .iter()
+                .all(|p| p.id == bot || p.endpoint == Endpoint::LargeGallery);
+            if call.kind == CallKind::Group && alone {
                 return fire(call, ends(&call_id, codes::ONLY_BOT_REMAINS), at);
             }
             vec![roster(call)]
@@ -559,7 +580,22 @@ pub fn fire(call: &mut CallRecord, event: CallEvent, at: Duration) -> Vec<Value>
         }
         CallEvent::OperationDone { operation, .. } => {
             call.extras.remember(&operation);
-            vec![notifications::operation(call, &operation)]
+            let mut out = vec![notifications::operation(call, &operation)];
+            // The large gallery view joins the roster once added (the roster example of
+            // cloud-communications-identifylargegalleryview.md; comms-samples #763). One per
+            // call: a second addLargeGalleryView completes without another.
+            let gallery = operation["@odata.type"]
+                == "#microsoft.graph.addLargeGalleryViewOperation"
+                && operation["status"] == "completed";
+            let has_gallery = call
+                .participants
+                .iter()
+                .any(|p| p.endpoint == Endpoint::LargeGallery);
+            if gallery && !has_gallery && call.state == CallState::Established {
+                call.admit(large_gallery());
+                out.push(roster(call));
+            }
+            out
         }
         // apply.rs hands these to the media and recording operations above this module (a
         // tone to both): they never reach here.

@@ -423,6 +423,15 @@ pub fn fire(call: &mut CallRecord, event: MediaEvent, at: Duration) -> Vec<Value
             vec![complete(call, index, end, at)]
         }
         MediaEvent::SharesScreen { who } => super::participants::shares_screen(call, &who),
+        MediaEvent::StopsSharingScreen { who } => super::participants::stops_sharing(call, &who),
+        MediaEvent::SharingNotice { session, started } => {
+            let change = if started {
+                notifications::ChangeType::Created
+            } else {
+                notifications::ChangeType::Deleted
+            };
+            super::participants::sharing_notice(call, session, change)
+        }
     }
 }
 

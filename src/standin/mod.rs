@@ -188,6 +188,8 @@ pub enum RemoteAction {
     StaysSilent,
     /// Someone (by display name or participant id) shares their screen.
     SharesScreen(String),
+    /// Someone (by display name or participant id) stops sharing their screen.
+    StopsSharingScreen(String),
 }
 
 /// One notification POST the stand-in made.
@@ -1043,6 +1045,10 @@ impl Shared {
             RemoteAction::SharesScreen(who) => CallEvent::Media {
                 call_id,
                 event: media::MediaEvent::SharesScreen { who },
+            },
+            RemoteAction::StopsSharingScreen(who) => CallEvent::Media {
+                call_id,
+                event: media::MediaEvent::StopsSharingScreen { who },
             },
             // Applied above, as the voice of the call.
             RemoteAction::Speaks(_) | RemoteAction::StaysSilent => return Ok(()),

@@ -60,17 +60,22 @@ impl Participant {
             "endpointId": self.endpoint_id,
         });
         let client_version = match self.endpoint {
-            Endpoint::Bot => format!("callspec stand-in bot (appid:{})", call.app.app_id),
+            Endpoint::Bot => Some(format!("callspec stand-in bot (appid:{})", call.app.app_id)),
             Endpoint::TeamsUser => {
                 info["languageId"] = json!("en-US");
-                "SkypeSpaces/1415/callspec-stand-in".to_owned()
+                Some("SkypeSpaces/1415/callspec-stand-in".to_owned())
             }
-            Endpoint::Other => "callspec stand-in endpoint".to_owned(),
+            Endpoint::Other => Some("callspec stand-in endpoint".to_owned()),
+            // The gallery's info has no client version (the roster example of
+            // cloud-communications-identifylargegalleryview.md).
+            Endpoint::LargeGallery => None,
         };
-        info["clientVersion"] = json!(client_version);
+        if let Some(version) = client_version {
+            info["clientVersion"] = json!(version);
+        }
         info["participantId"] = json!(self.id);
         info["replacementLink"] = json!(replacement);
-        json!({
+        let mut participant = json!({
             "@odata.type": "#microsoft.graph.participant",
             "info": info,
             "mediaStreams": self.media_streams,
@@ -81,7 +86,23 @@ impl Participant {
             "replacementLink": replacement,
             "isIdentityAnonymized": false,
             "id": self.id,
-        })
+        });
+        if self.endpoint == Endpoint::LargeGallery {
+            // The paging details a bot reads to subscribe to the gallery's video, as a JSON
+            // string (the same page's participant data example).
+            let metadata = json!({
+                "__platform": {"ui": {"hidden": true}},
+                "audienceView": {
+                    "id": format!("{}/1", self.endpoint_id),
+                    "page": 1,
+                    "status": "active",
+                    "type": "lg",
+                    "aspectRatio": "widescreen",
+                },
+            });
+            participant["metadata"] = json!(metadata.to_string());
+        }
+        participant
     }
 }
 
@@ -213,6 +234,19 @@ fn call_notification(call: &CallRecord, change: ChangeType, extra: &[(&str, Valu
         }
     }
     envelope(item(change, &call.id, "", data))
+}
+
+/// A content sharing session started (`created`) or ended (`deleted`): an item on the call's
+/// `contentsharingsessions` collection (lower case, as the pages write it) whose `resourceData`
+/// is the one session (application-post-calls.md example 1, "Notification - content sharing
+/// started" / "ended").
+pub fn content_sharing(call: &CallRecord, change: ChangeType, session: Value) -> Value {
+    envelope(item(
+        change,
+        &call.id,
+        "/contentsharingsessions",
+        Value::Array(vec![session]),
+    ))
 }
 
 /// A roster notification on the call's participants collection.

@@ -92,6 +92,10 @@ fn answer(body: &Map<String, Value>, cx: Context<'_>) -> Result<Reply, GraphErro
     if let Some(uri) = body.get("callbackUri").and_then(Value::as_str) {
         cx.call.resource["callbackUri"] = json!(uri);
     }
+    // incomingCallOptions: what the call notifies from now on (content sharing sessions).
+    if let Some(options) = body.get("callOptions").filter(|o| o.is_object()) {
+        cx.call.resource["callOptions"] = options.clone();
+    }
     let id = cx.call.id.clone();
     cx.timeline.cancel_call(&id);
     let state = |state| CallEvent::State {

@@ -14,6 +14,7 @@ use super::lifecycle::{ends, names_of, CallEvent};
 use super::notifications::{self, ChangeType};
 use super::reply::Reply;
 use super::script::{codes, OPERATION_DELAY};
+use super::state::MediaEvent;
 use super::GraphError;
 
 fn find<'c>(call: &'c CallRecord, who: &str) -> Result<&'c Participant, GraphError> {
@@ -260,10 +261,22 @@ pub fn change_screen_sharing_role(
         "receiveOnly"
     };
     set_sharing(cx.call, &bot, direction);
-    if role == "sharer" {
-        start_session(cx.call, &bot);
-    }
+    let started = role == "sharer";
+    let sessions = if started {
+        start_session(cx.call, &bot).into_iter().collect()
+    } else {
+        end_sessions(cx.call, &bot)
+    };
     roster_now(&mut cx);
+    for session in sessions {
+        cx.timeline.schedule(
+            Duration::ZERO,
+            CallEvent::Media {
+                call_id: cx.call.id.clone(),
+                event: MediaEvent::SharingNotice { session, started },
+            },
+        );
+    }
     Ok(Reply::empty(202))
 }
 
@@ -296,19 +309,54 @@ pub fn add_large_gallery_view(
     Ok(reply)
 }
 
-fn start_session(call: &mut CallRecord, who: &str) {
-    call.extras.content_sharing.push(json!({
+/// Starts participant `who`'s content sharing session unless one runs; the new session as
+/// Graph shows it.
+fn start_session(call: &mut CallRecord, who: &str) -> Option<Value> {
+    if call
+        .extras
+        .content_sharing
+        .iter()
+        .any(|s| s["sharer"] == who)
+    {
+        return None;
+    }
+    let session = json!({
         "@odata.type": "#microsoft.graph.contentSharingSession",
         "id": Uuid::new_v4().to_string(),
         "sharer": who,
-    }));
+    });
+    let shown = session_json(&session);
+    call.extras.content_sharing.push(session);
+    Some(shown)
 }
 
-/// Someone (by display name or participant id) starts sharing their screen: a content sharing
-/// session starts and the roster shows their screen-sharing stream sending.
-pub fn shares_screen(call: &mut CallRecord, who: &str) -> Vec<Value> {
-    let Some(id) = call
-        .participants
+/// Ends participant `who`'s content sharing sessions; the ended ones as Graph shows them.
+fn end_sessions(call: &mut CallRecord, who: &str) -> Vec<Value> {
+    let (ended, kept): (Vec<Value>, Vec<Value>) = std::mem::take(&mut call.extras.content_sharing)
+        .into_iter()
+        .partition(|s| s["sharer"] == who);
+    call.extras.content_sharing = kept;
+    ended.iter().map(session_json).collect()
+}
+
+/// Whether the call asked to hear of content sharing sessions (`callOptions` of its create or
+/// answer): Graph notifies a session only then (contentsharingsession.md, 2022).
+fn notifies_sharing(call: &CallRecord) -> bool {
+    call.resource["callOptions"]["isContentSharingNotificationEnabled"] == json!(true)
+}
+
+/// A session's `created` or `deleted` notification, when the call is established and asked
+/// for it.
+pub fn sharing_notice(call: &CallRecord, session: Value, change: ChangeType) -> Vec<Value> {
+    if call.state != CallState::Established || !notifies_sharing(call) {
+        return Vec::new();
+    }
+    vec![notifications::content_sharing(call, change, session)]
+}
+
+/// The id of the participant `who` names (display name or participant id).
+fn participant_named(call: &CallRecord, who: &str) -> Option<String> {
+    call.participants
         .iter()
         .find(|p| {
             p.id == who
@@ -317,15 +365,48 @@ pub fn shares_screen(call: &mut CallRecord, who: &str) -> Vec<Value> {
                     .any(|n| n.eq_ignore_ascii_case(who))
         })
         .map(|p| p.id.clone())
-    else {
+}
+
+/// Someone (by display name or participant id) starts sharing their screen: a content sharing
+/// session starts, the roster shows their screen-sharing stream sending and, when the call
+/// asked for it, the bot is told of the session (`created`).
+pub fn shares_screen(call: &mut CallRecord, who: &str) -> Vec<Value> {
+    let Some(id) = participant_named(call, who) else {
         return Vec::new();
     };
     set_sharing(call, &id, "sendOnly");
-    start_session(call, &id);
+    let started = start_session(call, &id);
     if call.state != CallState::Established {
         return Vec::new();
     }
-    vec![notifications::roster(call, &call.participants)]
+    let mut out = vec![notifications::roster(call, &call.participants)];
+    if let Some(session) = started {
+        out.extend(sharing_notice(call, session, ChangeType::Created));
+    }
+    out
+}
+
+/// Someone stops sharing their screen: their session ends, the roster shows their
+/// screen-sharing stream receiving again and, when the call asked for it, the bot is told
+/// (`deleted`).
+pub fn stops_sharing(call: &mut CallRecord, who: &str) -> Vec<Value> {
+    let Some(id) = participant_named(call, who) else {
+        return Vec::new();
+    };
+    let ended = end_sessions(call, &id);
+    if ended.is_empty() {
+        // Nothing was shared: nothing changes.
+        return Vec::new();
+    }
+    set_sharing(call, &id, "receiveOnly");
+    if call.state != CallState::Established {
+        return Vec::new();
+    }
+    let mut out = vec![notifications::roster(call, &call.participants)];
+    for session in ended {
+        out.extend(sharing_notice(call, session, ChangeType::Deleted));
+    }
+    out
 }
 
 /// A session as Graph shows it: its type and id (contentsharingsession-get.md).

@@ -124,6 +124,11 @@ pub enum MediaEvent {
     Finish { op_id: String, plan: u32 },
     /// Someone starts sharing their screen.
     SharesScreen { who: String },
+    /// Someone stops sharing their screen.
+    StopsSharingScreen { who: String },
+    /// A content sharing session started (`created`) or, when not `started`, ended (`deleted`): the
+    /// bot is told when the call asked for it (`isContentSharingNotificationEnabled`).
+    SharingNotice { session: Value, started: bool },
 }
 
 /// The keys an invite's `created` item adds to an incoming call's.

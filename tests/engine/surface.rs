@@ -689,6 +689,15 @@ async fn screen_sharing_role_gallery_view_and_content_sharing_sessions() {
     let id = assert_located(&gallery, &bench, V1);
     bench.advance(2).await;
     assert_eq!(bench.completion(&id)["status"], "completed");
+    // The large gallery view joins the roster (cloud-communications-identifylargegalleryview.md).
+    let view = bench
+        .last_roster()
+        .into_iter()
+        .find(|p| p["info"]["identity"]["application"]["ApplicationType"] == "LargeGallery-V2")
+        .expect("the large gallery view in the roster");
+    assert!(view["metadata"]
+        .as_str()
+        .is_some_and(|m| m.contains("\"audienceView\"")));
 
     // Alice shares her screen: a session starts, and her stream sends.
     bench.remote(RemoteAction::SharesScreen("Alice".into()));

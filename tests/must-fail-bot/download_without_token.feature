@@ -1,7 +1,9 @@
 # broken: download-without-token
-# The broken bot fetches the recording without its recordingAccessToken.
-# expect: Then the bot downloaded the recording
+# The broken bot fetches the recording without its recordingAccessToken; the failure names the
+# step's own limit.
+# expect: Then the bot downloaded the recording within 15 seconds
 # expect: expected the bot to download the recording (a GET /recordings/
+# expect: answered 200) within 15 s;
 # expect: the stand-in answered the bot's download 401
 @bot
 Feature: A voicemail the bot cannot keep
@@ -13,4 +15,4 @@ Feature: A voicemail the bot cannot keep
     When "John" presses 3
     Then the bot records a response
     When the caller speaks for 5 seconds
-    Then the bot downloaded the recording
+    Then the bot downloaded the recording within 15 seconds
