@@ -600,15 +600,7 @@ fn resource_kind(item: &Value) -> String {
 }
 
 fn item_state(item: &Value) -> String {
-    let data = &item["resourceData"];
-    match data {
-        Value::Array(list) => format!("{} participant(s)", list.len()),
-        _ => data["state"]
-            .as_str()
-            .map(|s| format!("state={s}"))
-            .or_else(|| data["status"].as_str().map(|s| format!("status={s}")))
-            .unwrap_or_default(),
-    }
+    crate::inbox::resource_data_in_words(item, true)
 }
 
 fn label(item: &Value) -> String {
@@ -721,8 +713,8 @@ pub fn compare(file: PathBuf, recording: Recording, replay: Replay) -> FileDrift
                 {
                     if ours.len() != theirs.len() {
                         lines.push(format!(
-                            "resourceData: Graph {} participant(s), the stand-in {}",
-                            ours.len(),
+                            "resourceData: Graph {}, the stand-in {}",
+                            crate::inbox::resource_data_in_words(graph, true),
                             theirs.len()
                         ));
                     }

@@ -117,14 +117,7 @@ impl Received {
             .as_str()
             .or_else(|| self.item()["resource"].as_str())
             .unwrap_or("?");
-        let data = &self.item()["resourceData"];
-        let detail = match data {
-            Value::Array(list) => format!("{} participant(s)", list.len()),
-            _ => match data["state"].as_str() {
-                Some(state) => format!("state={state}"),
-                None => String::new(),
-            },
-        };
+        let detail = resource_data_in_words(self.item(), false);
         format!("{change} {resource} {detail}")
             .trim_end()
             .to_owned()
@@ -479,10 +472,60 @@ impl Inbox {
     }
 }
 
+/// A notification's `resourceData` in a few words, for messages and reports: `state=established`
+/// for a call (with `status`: also an operation's `status=completed`), or a collection counted
+/// by what it holds (`2 participant(s)`, `1 content sharing session(s)`), named after the
+/// `resourceUrl`'s last segment.
+pub fn resource_data_in_words(item: &Value, with_status: bool) -> String {
+    let data = &item["resourceData"];
+    if let Value::Array(list) = data {
+        let url = item["resourceUrl"]
+            .as_str()
+            .or_else(|| item["resource"].as_str())
+            .unwrap_or_default();
+        let kind = match url.rsplit('/').next().unwrap_or_default() {
+            s if s.eq_ignore_ascii_case("contentsharingsessions") => "content sharing session(s)",
+            s if s.eq_ignore_ascii_case("audioroutinggroups") => "audio routing group(s)",
+            s if s.eq_ignore_ascii_case("operations") => "operation(s)",
+            _ => "participant(s)",
+        };
+        return format!("{} {kind}", list.len());
+    }
+    data["state"]
+        .as_str()
+        .map(|s| format!("state={s}"))
+        .or_else(|| {
+            with_status
+                .then(|| data["status"].as_str().map(|s| format!("status={s}")))
+                .flatten()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn resource_data_in_words_names_what_a_collection_holds() {
+        let call = json!({"resourceUrl": "/communications/calls/c1",
+                          "resourceData": {"state": "established"}});
+        let roster = json!({"resourceUrl": "/communications/calls/c1/participants",
+                            "resourceData": [{}, {}]});
+        let sharing = json!({"resourceUrl": "/communications/calls/c1/contentsharingsessions",
+                             "resourceData": [{"id": "s1"}]});
+        let operation = json!({"resourceUrl": "/communications/calls/c1/operations/o1",
+                               "resourceData": {"status": "completed"}});
+        assert_eq!(resource_data_in_words(&call, false), "state=established");
+        assert_eq!(resource_data_in_words(&roster, false), "2 participant(s)");
+        assert_eq!(
+            resource_data_in_words(&sharing, false),
+            "1 content sharing session(s)"
+        );
+        assert_eq!(resource_data_in_words(&operation, false), "");
+        assert_eq!(resource_data_in_words(&operation, true), "status=completed");
+    }
 
     fn post(log: &NotificationLog, items: Value) -> Result<usize, String> {
         let body = json!({ "value": items }).to_string();

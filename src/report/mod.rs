@@ -205,14 +205,7 @@ impl NotificationEvent {
 /// A notification in a few words: `updated state=established`, `updated 2 participant(s)`.
 pub fn notification_label(item: &Value) -> String {
     let change = item["changeType"].as_str().unwrap_or("?");
-    let data = &item["resourceData"];
-    let detail = match data {
-        Value::Array(list) => format!("{} participant(s)", list.len()),
-        _ => data["state"]
-            .as_str()
-            .map(|s| format!("state={s}"))
-            .unwrap_or_default(),
-    };
+    let detail = crate::inbox::resource_data_in_words(item, false);
     format!("{change} {detail}").trim_end().to_owned()
 }
 
