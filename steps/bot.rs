@@ -1462,48 +1462,37 @@ async fn wait_for_due(world: &CallWorld) -> Result<Vec<String>> {
 /// with 2xx; a failure names the notification, the bot's answer and how long it took.
 #[then(regex = r#"^the bot has acknowledged the "(created|deleted)" notification$"#)]
 async fn acknowledged_one(world: &mut CallWorld, change: String) -> Result<()> {
-    use crate::forgery::{answer_of, describe_delivery};
+    use crate::forgery::{answer_of, await_delivery, describe_delivery, sent_listing};
     let call = current_call(world)?;
     let limit = world.wall(DEFAULT_BOT_WAIT);
     let until = (Instant::now() + limit).min(world.deadline);
     let standin = world.standin()?;
-    loop {
-        let seen = standin.recorded_count();
-        let deliveries = standin.deliveries();
-        let found = deliveries
+    let picked = await_delivery(standin, until, |deliveries| {
+        deliveries
             .iter()
-            .enumerate()
-            .find(|(_, d)| d.call_id == call && carries(d, &change));
-        if let Some((index, d)) = found {
-            if matches!(d.outcome, Ok(200..=299)) {
-                return Ok(());
-            }
-            bail!(
-                "expected the bot to acknowledge the \"{change}\" notification with 2xx; {} after \
-                 {:.2} s ({})",
-                answer_of(d),
-                d.elapsed.as_secs_f64(),
-                describe_delivery(index, d)
-            );
-        }
-        if !standin.wait_for_deliveries(seen + 1, until).await {
-            let sent: Vec<String> = deliveries
-                .iter()
-                .enumerate()
-                .filter(|(_, d)| d.call_id == call)
-                .map(|(i, d)| format!("  {}: {}", describe_delivery(i, d), answer_of(d)))
-                .collect();
-            bail!(
-                "no \"{change}\" notification for call {call} reached the bot within {:.1} s; \
-                 the stand-in sent for it:\n{}",
-                limit.as_secs_f64(),
-                if sent.is_empty() {
-                    "  (nothing)".to_owned()
-                } else {
-                    sent.join("\n")
-                }
-            );
-        }
+            .position(|d| d.call_id == call && carries(d, &change))
+    })
+    .await;
+    match picked {
+        Ok((_, d)) if matches!(d.outcome, Ok(200..=299)) => Ok(()),
+        Ok((index, d)) => bail!(
+            "expected the bot to acknowledge the \"{change}\" notification with 2xx; {} after \
+             {:.2} s ({})",
+            answer_of(&d),
+            d.elapsed.as_secs_f64(),
+            describe_delivery(index, &d)
+        ),
+        Err(deliveries) => bail!(
+            "no \"{change}\" notification for call {call} reached the bot within {:.1} s; the \
+             stand-in sent for it:\n{}",
+            limit.as_secs_f64(),
+            sent_listing(
+                deliveries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.call_id == call)
+            )
+        ),
     }
 }
 

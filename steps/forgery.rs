@@ -175,39 +175,60 @@ async fn forged_notification(world: &mut CallWorld) -> Result<(usize, Delivery)>
     let from = world.bot()?.notifications_judged;
     let limit = world.wall(DEFAULT_BOT_WAIT);
     let until = (Instant::now() + limit).min(world.deadline);
-    loop {
-        let seen = standin.recorded_count();
-        let deliveries = standin.deliveries();
-        let found = deliveries
+    let forged = |(_, d): &(usize, &Delivery)| d.token != NotificationToken::Valid;
+    match await_delivery(&standin, until, |deliveries| {
+        deliveries
             .iter()
             .enumerate()
             .skip(from)
-            .find(|(_, d)| d.token != NotificationToken::Valid);
-        if let Some((index, delivery)) = found {
+            .find(forged)
+            .map(|(i, _)| i)
+    })
+    .await
+    {
+        Ok((index, delivery)) => {
             if let Some(bot) = world.bot_scenario_mut() {
                 bot.notifications_judged = index + 1;
             }
-            return Ok((index, delivery.clone()));
+            Ok((index, delivery))
         }
-        if Instant::now() >= until {
-            let sent: Vec<String> = deliveries
-                .iter()
-                .enumerate()
-                .skip(from)
-                .map(|(i, d)| format!("  {}: {}", describe_delivery(i, d), answer_of(d)))
-                .collect();
-            bail!(
-                "no forged notification reached the bot within {:.1} s; since the forging step \
-                 the stand-in sent:\n{}",
-                limit.as_secs_f64(),
-                if sent.is_empty() {
-                    "  (nothing)".to_owned()
-                } else {
-                    sent.join("\n")
-                }
-            );
+        Err(deliveries) => bail!(
+            "no forged notification reached the bot within {:.1} s; since the forging step \
+             the stand-in sent:\n{}",
+            limit.as_secs_f64(),
+            sent_listing(deliveries.iter().enumerate().skip(from))
+        ),
+    }
+}
+
+/// Waits, woken by each delivery and bounded by `until`, for the delivery `pick` chooses among
+/// all recorded so far. Without one in time: what was delivered, for the failure to list.
+pub async fn await_delivery(
+    standin: &StandIn,
+    until: Instant,
+    pick: impl Fn(&[Delivery]) -> Option<usize>,
+) -> std::result::Result<(usize, Delivery), Vec<Delivery>> {
+    loop {
+        let seen = standin.recorded_count();
+        let deliveries = standin.deliveries();
+        if let Some(index) = pick(&deliveries) {
+            return Ok((index, deliveries[index].clone()));
         }
-        standin.wait_for_deliveries(seen + 1, until).await;
+        if !standin.wait_for_deliveries(seen + 1, until).await {
+            return Err(deliveries);
+        }
+    }
+}
+
+/// Deliveries as a failure lists them, a line each with the bot's answer; `(nothing)` for none.
+pub fn sent_listing<'d>(deliveries: impl Iterator<Item = (usize, &'d Delivery)>) -> String {
+    let lines: Vec<String> = deliveries
+        .map(|(i, d)| format!("  {}: {}", describe_delivery(i, d), answer_of(d)))
+        .collect();
+    if lines.is_empty() {
+        "  (nothing)".to_owned()
+    } else {
+        lines.join("\n")
     }
 }
 
