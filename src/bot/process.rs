@@ -7,7 +7,7 @@
 //!
 //! Starting the bot is Unix-only (process groups, signals, the subreaper and the watchdog have
 //! no like-for-like Windows form here): on Windows a `command` in bot.toml is refused at start
-//! with what to do instead, and a bot started by hand works as everywhere else.
+//! with what to do instead; a bot started by hand takes the same path as everywhere else.
 // On Windows the starting half is not built, so its helpers (tails, secrets, spawn messages)
 // and the never-constructed group go unused there.
 #![cfg_attr(not(unix), allow(dead_code))]
@@ -52,8 +52,8 @@ const REDACTED: &str = "[redacted]";
 /// Why `command` in bot.toml is refused on Windows.
 #[cfg(not(unix))]
 const WINDOWS_NO_COMMAND: &str = "starting the bot from bot.toml is supported on Linux and macOS; \
-     on Windows start the bot yourself (with the environment callspec would give it) and leave \
-     `command` out of bot.toml";
+     on Windows start the bot yourself and leave `command` out of bot.toml (callspec then prints \
+     the environment to give it)";
 
 /// The running bot under test (or, for a bot started by hand, just its readiness check).
 ///
