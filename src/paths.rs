@@ -79,20 +79,35 @@ fn joined(path: &Path) -> String {
 /// Why a path that is not a regular file cannot be read as one (a FIFO would block the read
 /// forever, a folder or device is not a document).
 pub(crate) fn not_a_file(meta: &std::fs::Metadata) -> String {
-    use std::os::unix::fs::FileTypeExt as _;
     let kind = meta.file_type();
     let what = if kind.is_dir() {
         "a folder"
-    } else if kind.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
     } else {
-        "not a regular file"
+        special_file(&kind).unwrap_or("not a regular file")
     };
     format!("it is {what}, not a regular file")
+}
+
+/// What kind of special file this is (Unix: FIFOs, sockets, devices).
+#[cfg(unix)]
+fn special_file(kind: &std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else if kind.is_char_device() || kind.is_block_device() {
+        Some("a device")
+    } else {
+        None
+    }
+}
+
+/// Windows has no FIFOs or device files among a folder's entries; anything not a regular file
+/// or folder (a symlink that is not followed) is just "not a regular file".
+#[cfg(not(unix))]
+fn special_file(_kind: &std::fs::FileType) -> Option<&'static str> {
+    None
 }
 
 #[cfg(test)]

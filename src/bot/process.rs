@@ -4,6 +4,13 @@
 //! The bot runs in its own process group, so one signal reaches it and everything it started
 //! (a shell's children, a dev server's workers). Its stdout and stderr go into small in-memory
 //! tails, with secrets replaced, for the messages that say why it failed.
+//!
+//! Starting the bot is Unix-only (process groups, signals, the subreaper and the watchdog have
+//! no like-for-like Windows form here): on Windows a `command` in bot.toml is refused at start
+//! with what to do instead; a bot started by hand takes the same path as everywhere else.
+// On Windows the starting half is not built, so its helpers (tails, secrets, spawn messages)
+// and the never-constructed group go unused there.
+#![cfg_attr(not(unix), allow(dead_code))]
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -14,7 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::sync::{oneshot, watch};
+#[cfg(unix)]
+use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::config::{is_secret_name, BotConfig, ReadyProbe};
@@ -39,6 +48,12 @@ const TAIL_BYTES: usize = 8 * 1024;
 /// is a switch, and replacing every "1" would make the tail useless).
 const MIN_SECRET_LEN: usize = 4;
 const REDACTED: &str = "[redacted]";
+
+/// Why `command` in bot.toml is refused on Windows.
+#[cfg(not(unix))]
+const WINDOWS_NO_COMMAND: &str = "starting the bot from bot.toml is supported on Linux and macOS; \
+     on Windows start the bot yourself and leave `command` out of bot.toml (callspec then prints \
+     the environment to give it)";
 
 /// The running bot under test (or, for a bot started by hand, just its readiness check).
 ///
@@ -93,7 +108,7 @@ pub struct BotKiller {
 }
 
 struct Group {
-    pgid: libc::pid_t,
+    pgid: Pid,
     /// Set once the group was killed and its leader reaped: from then on the id may belong to
     /// someone else, so no signal goes to it any more.
     done: AtomicBool,
@@ -127,18 +142,33 @@ for round in 1 2; do
 done"#;
 
 /// A process of the bot's tree: pid, parent, group, and a name for messages (`1234 (sleep)`).
-type Member = (libc::pid_t, libc::pid_t, libc::pid_t, String);
+type Member = (Pid, Pid, Pid, String);
+
+#[cfg(unix)]
+type Pid = libc::pid_t;
+#[cfg(not(unix))]
+type Pid = i32;
+
+/// The signals `stop` and `kill` send (Windows: never sent, as no group exists there).
+#[cfg(unix)]
+const SIGTERM: i32 = libc::SIGTERM;
+#[cfg(unix)]
+const SIGKILL: i32 = libc::SIGKILL;
+#[cfg(not(unix))]
+const SIGTERM: i32 = 15;
+#[cfg(not(unix))]
+const SIGKILL: i32 = 9;
 
 /// The live (not zombie) processes that carry the run's marker, but callspec itself.
 fn tree_of(run_id: &str) -> Vec<Member> {
     let marker = format!("{RUN_MARKER}={run_id}");
-    let me = std::process::id() as libc::pid_t;
+    let me = std::process::id() as Pid;
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;
     };
     for entry in entries.flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<libc::pid_t>() else {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<Pid>() else {
             continue;
         };
         if pid == me {
@@ -187,7 +217,8 @@ fn become_subreaper() {
 }
 
 /// Starts the watchdog for the bot's group and run (see [`WATCHDOG`]); `None` without `sh`.
-fn start_watchdog(pgid: libc::pid_t, run_id: &str) -> Option<std::process::Child> {
+#[cfg(unix)]
+fn start_watchdog(pgid: Pid, run_id: &str) -> Option<std::process::Child> {
     use std::os::unix::process::CommandExt as _;
     std::process::Command::new("sh")
         .args([
@@ -218,17 +249,14 @@ impl fmt::Debug for BotKiller {
 impl BotKiller {
     /// SIGKILL to the bot and everything it started, in its group or not.
     pub fn kill(&self) {
-        self.signal(libc::SIGKILL);
+        self.signal(SIGKILL);
     }
 
     /// `signal` to the bot's group and to every process of its tree outside it.
-    fn signal(&self, signal: libc::c_int) {
+    fn signal(&self, signal: i32) {
         if let Some(group) = &self.group {
             if !group.done.load(Ordering::SeqCst) {
-                // SAFETY: killpg only sends a signal; an already empty group gives ESRCH.
-                unsafe {
-                    libc::killpg(group.pgid, signal);
-                }
+                signal_group(group.pgid, signal);
             }
             for (pid, _, pgrp, name) in tree_of(&group.run_id) {
                 if pgrp != group.pgid {
@@ -239,10 +267,7 @@ impl BotKiller {
                         }
                     }
                 }
-                // SAFETY: kill only sends a signal to a process that carries the run's marker.
-                unsafe {
-                    libc::kill(pid, signal);
-                }
+                signal_process(pid, signal);
             }
         }
     }
@@ -257,14 +282,11 @@ impl BotKiller {
         let left = tree_of(&group.run_id);
         self.kill();
         group.done.store(true, Ordering::SeqCst);
-        let me = std::process::id() as libc::pid_t;
+        let me = std::process::id() as Pid;
         for (pid, ppid, _, _) in &left {
             // The leader is Tokio's to reap; the rest, reparented here, are ours.
             if *ppid == me && *pid != group.pgid {
-                // SAFETY: waits for one SIGKILLed child of ours; it cannot block for long.
-                unsafe {
-                    libc::waitpid(*pid, std::ptr::null_mut(), 0);
-                }
+                reap(*pid);
             }
         }
         if let Some(mut watchdog) = group.watchdog.lock().ok().and_then(|mut w| w.take()) {
@@ -288,6 +310,42 @@ impl BotKiller {
     }
 }
 
+/// Sends `signal` to the process group `pgid`.
+#[cfg(unix)]
+fn signal_group(pgid: Pid, signal: i32) {
+    // SAFETY: killpg only sends a signal; an already empty group gives ESRCH.
+    unsafe {
+        libc::killpg(pgid, signal);
+    }
+}
+
+/// Sends `signal` to one process of the bot's tree.
+#[cfg(unix)]
+fn signal_process(pid: Pid, signal: i32) {
+    // SAFETY: kill only sends a signal to a process that carries the run's marker.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+/// Collects the exit of an orphan of the bot's tree reparented to callspec.
+#[cfg(unix)]
+fn reap(pid: Pid) {
+    // SAFETY: waits for one SIGKILLed child of ours; it cannot block for long.
+    unsafe {
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
+}
+
+// Windows: callspec never starts the bot there (see the module's doc), so no group exists and
+// these are never reached; they only keep `BotKiller` one type on every platform.
+#[cfg(not(unix))]
+fn signal_group(_pgid: Pid, _signal: i32) {}
+#[cfg(not(unix))]
+fn signal_process(_pid: Pid, _signal: i32) {}
+#[cfg(not(unix))]
+fn reap(_pid: Pid) {}
+
 /// How the bot process ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BotExit {
@@ -301,9 +359,14 @@ pub struct BotExit {
 
 impl BotExit {
     fn new(status: io::Result<std::process::ExitStatus>, stderr_tail: String) -> BotExit {
-        use std::os::unix::process::ExitStatusExt;
         let (code, signal) = match status {
-            Ok(s) => (s.code(), s.signal()),
+            #[cfg(unix)]
+            Ok(s) => {
+                use std::os::unix::process::ExitStatusExt;
+                (s.code(), s.signal())
+            }
+            #[cfg(not(unix))]
+            Ok(s) => (s.code(), None),
             Err(_) => (None, None),
         };
         BotExit {
@@ -354,6 +417,12 @@ fn tail_text(tail: &str) -> String {
     out
 }
 
+#[cfg(not(unix))]
+fn signal_name(_signal: i32) -> &'static str {
+    "a signal"
+}
+
+#[cfg(unix)]
 fn signal_name(signal: i32) -> &'static str {
     match signal {
         libc::SIGHUP => "SIGHUP",
@@ -426,7 +495,28 @@ impl BotProcess {
             bot.wait_ready(config, None).await?;
             return Ok(bot);
         };
+        #[cfg(unix)]
+        {
+            BotProcess::start_command(config, env, argv).await
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = env;
+            Err(BotError::Spawn {
+                command: shown_command(argv),
+                message: WINDOWS_NO_COMMAND.to_owned(),
+            })
+        }
+    }
 
+    /// [`start`](BotProcess::start) with a command: spawns it in its own process group, with
+    /// the watchdog, and waits until it is ready.
+    #[cfg(unix)]
+    async fn start_command(
+        config: &BotConfig,
+        env: Vec<(String, String)>,
+        argv: &[String],
+    ) -> Result<BotProcess, BotError> {
         let mut env = env;
         env.extend(config.env.iter().cloned());
         let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -470,7 +560,7 @@ impl BotProcess {
         let (mut child, hold) = spawn_on_own_thread(command)
             .await
             .map_err(|e| spawn_error(spawn_message(&e, &argv[0], &program, &path_var)))?;
-        let pgid = child.id().map_or(0, |id| id as libc::pid_t);
+        let pgid = child.id().map_or(0, |id| id as Pid);
         let killer = BotKiller {
             group: (pgid > 0).then(|| {
                 Arc::new(Group {
@@ -628,7 +718,7 @@ impl BotProcess {
     pub async fn stop(mut self) -> Option<BotExit> {
         let child = self.child.take()?;
         let mut exited = self.exited.clone();
-        child.killer.signal(libc::SIGTERM);
+        child.killer.signal(SIGTERM);
         let mut exit = tokio::time::timeout(STOP_GRACE, exited.wait_for(Option::is_some))
             .await
             .ok()
@@ -673,6 +763,7 @@ impl fmt::Debug for BotProcess {
 /// Tokio worker or blocking-pool thread would kill the bot as soon as that thread retires
 /// (blocking-pool threads do after 10 s idle). (The signal reaches only the bot itself, not
 /// what it started; `stop`, `Drop` and `BotKiller` cover the group.)
+#[cfg(unix)]
 async fn spawn_on_own_thread(
     mut command: tokio::process::Command,
 ) -> io::Result<(tokio::process::Child, std::sync::mpsc::Sender<()>)> {

@@ -131,10 +131,18 @@ pub(crate) fn setup(ca_dir: &Path) -> Result<Tls, TlsError> {
 }
 
 /// The file's permission bits when users other than its owner may read it.
+#[cfg(unix)]
 fn others_can_read(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o044 != 0).then_some(mode)
+}
+
+/// Windows has no mode bits (access is by ACL, and a user's profile folder is private by
+/// default), so there is nothing to warn about here.
+#[cfg(not(unix))]
+fn others_can_read(_path: &Path) -> Option<u32> {
+    None
 }
 
 /// DER: a tag and its content.
@@ -525,6 +533,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_read_only_folder_with_a_valid_ca_is_used_and_a_world_readable_key_is_warned_about() {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = temp_dir("read-only");

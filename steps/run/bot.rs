@@ -116,11 +116,13 @@ pub async fn start(config_path: &Path) -> Result<(BotProcess, BotRun)> {
 
 /// SIGINT (Ctrl-C) and SIGTERM, listened for from before any scenario (or the bot) starts: the
 /// default action would end callspec without stopping the bot or writing the reports.
+#[cfg(unix)]
 pub struct StopSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
 }
 
+#[cfg(unix)]
 impl StopSignals {
     pub fn listen() -> std::io::Result<StopSignals> {
         use tokio::signal::unix::{signal, SignalKind};
@@ -139,12 +141,35 @@ impl StopSignals {
     }
 }
 
+/// Windows: Ctrl-C only (it has no SIGTERM; a console closing or `taskkill /F` ends callspec
+/// without a word). Reported as SIGINT, exit code 130, as on Unix.
+#[cfg(windows)]
+pub struct StopSignals {
+    interrupt: tokio::signal::windows::CtrlC,
+}
+
+#[cfg(windows)]
+impl StopSignals {
+    pub fn listen() -> std::io::Result<StopSignals> {
+        Ok(StopSignals {
+            interrupt: tokio::signal::windows::ctrl_c()?,
+        })
+    }
+
+    /// The next one.
+    pub async fn next(&mut self) -> StopSignal {
+        self.interrupt.recv().await;
+        StopSignal::Interrupt
+    }
+}
+
 /// A signal that stops the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopSignal {
     /// SIGINT (Ctrl-C).
     Interrupt,
-    /// SIGTERM (a CI runner cancelling the job, `kill`).
+    /// SIGTERM (a CI runner cancelling the job, `kill`). Never on Windows.
+    #[cfg_attr(windows, allow(dead_code))]
     Terminate,
 }
 
