@@ -21,7 +21,7 @@ WELCOME = "https://example.com/welcome.wav"
 # A caller the CRM knows hears their name: welcome-back/{name}.wav.
 WELCOME_BACK = "https://example.com/welcome-back/{}.wav"
 # IVR_BROKEN=slow-tail answers one call in ten this late.
-SLOW_TAIL_SECONDS = 1.5
+SLOW_TAIL_SECONDS = 4
 GOODBYE = "https://example.com/goodbye.wav"
 # What an outbound reminder call (POST /api/reminder) plays before it hangs up.
 REMINDER = "https://example.com/reminder.wav"
