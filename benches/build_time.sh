@@ -65,7 +65,7 @@ timed() { # name key label cargo-args...
   local name=$1 key=$2 label=$3; shift 3
   local log="$work/$name.$key.log" times="$work/$name.$key.time"
   if ! { TIMEFORMAT='%R %U %S'; time (cd "$work/$name" && CARGO_TARGET_DIR="$work/$name-target" \
-      RUSTC_WRAPPER= CARGO_BUILD_RUSTC_WRAPPER= cargo "$@" --locked -q >"$log" 2>&1); } 2>"$times"; then
+      RUSTC_WRAPPER= CARGO_BUILD_RUSTC_WRAPPER= cargo "$1" --locked -q "${@:2}" >"$log" 2>&1); } 2>"$times"; then
     echo "$name: cargo $* failed:" >&2
     tail -n 30 "$log" >&2
     exit 1
