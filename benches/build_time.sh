@@ -20,13 +20,13 @@
 # ratio in one run is the figure to compare.
 set -euo pipefail
 
-# The issue's commit, 3f7f2c3, measured 2026-12-08 in a same-run comparison on 2 cores shared
-# with two other builds (load 4 to 6; see benches/README.md). Wall seconds, then CPU seconds
-# (user + system): on another machine only the CPU figures and a --baseline run compare.
+# The issue's commit, 3f7f2c3, measured 2026-12-08 in a same-run comparison on 2 quiet cores
+# (load about 2; see benches/README.md). Wall seconds, then CPU seconds (user + system): on
+# another machine only the CPU figures and a --baseline run compare.
 BASELINE_COMMIT=3f7f2c3
-BASELINE_BUILD=145.5 BASELINE_BUILD_CPU=178.8
-BASELINE_TEST=116.6 BASELINE_TEST_CPU=131.7
-BASELINE_INCR=4.6 BASELINE_INCR_CPU=4.8
+BASELINE_BUILD=128.6 BASELINE_BUILD_CPU=217.1
+BASELINE_TEST=70.0 BASELINE_TEST_CPU=134.2
+BASELINE_INCR=4.1 BASELINE_INCR_CPU=4.5
 
 repo=$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)
 new=HEAD
